@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * memprobe_abi.h - the one definition of a memprobe record and of the ring
+ * that carries records from the kernel to user space.
+ *
+ * Included, unchanged, by three builds:
+ *   - the SystemTap embedded C in tapset/ (kernel context, <linux/types.h>),
+ *   - the eBPF program in bpf/ (vmlinux.h provides the __u64 family),
+ *   - the reader and tools in lector/ (user space, <linux/types.h>).
+ * Nothing else may describe the layout; every later stage speaks in these
+ * records or in rows made from them.
+ *
+ * Any change to struct memprobe_record or struct memprobe_ring_hdr that moves
+ * or resizes a field must bump MEMPROBE_ABI_VERSION.  Readers refuse a ring
+ * whose magic, version or record size they do not know.
+ */
+#ifndef MEMPROBE_ABI_H
+#define MEMPROBE_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#endif
+
+#define MEMPROBE_MAGIC        0x45424f52504d454dULL /* "MEMPROBE" little endian */
+#define MEMPROBE_ABI_VERSION  1
+#define MEMPROBE_COMM_LEN     16
+#define MEMPROBE_PROC_NAME    "memprobe"
+#define MEMPROBE_PROC_PATH    "/proc/memprobe"
+
+/* What a record describes. */
+enum memprobe_call {
+	MP_CALL_MMAP   = 1,
+	MP_CALL_MUNMAP = 2,
+	MP_CALL_MREMAP = 3,
+	MP_CALL_BRK    = 4,
+	MP_CALL_EXEC   = 5, /* process image replaced (sched_process_exec) */
+	MP_CALL_EXIT   = 6, /* last thread of the process exited */
+	MP_CALL_MAX    = 6,
+};
+
+/*
+ * One event.  144 bytes, no implicit padding, naturally aligned fields.
+ *
+ * Identity:
+ *   seq       per capture session, +1 for every event the probe saw,
+ *             including events dropped because the ring was full; so a gap
+ *             in seq is exactly a drop.  Starts at 0.
+ *   ts_ns     wall clock (CLOCK_REALTIME) when the call returned, ns.
+ *   start_ns  the thread-group leader's start time, ns since boot
+ *             (task->group_leader->start_boottime): with pid it keys a
+ *             process, since pids are reused.
+ *   pid/tid   thread group id / calling thread id (as the kernel sees them
+ *             in the initial pid namespace).
+ *   uid       real uid of the calling thread.
+ *   comm      the thread-group leader's comm (the process name).
+ *   thread_comm the calling thread's comm (may differ: pthread_setname_np).
+ *             Both NUL-padded, may contain any byte but NUL.
+ *
+ * Arguments, by call (unused fields are 0, fd is -1 when unused):
+ *   MMAP    addr, len, prot, mflags, fd, offset (bytes)
+ *   MUNMAP  addr, len
+ *   MREMAP  addr = old_address, len = old_size, new_len = new_size,
+ *           mflags = MREMAP_* flags, new_addr = new_address argument
+ *   BRK     addr = requested break, new_addr = mm->start_brk,
+ *           len = heap bytes after the call (resulting break - start_brk)
+ *   EXEC    comm is the new image's name
+ *   EXIT    ret = exit code (as in task->exit_code), total_vm_bytes = 0
+ *
+ * Result:
+ *   ret     the syscall's return value: an address, 0, or -errno.
+ *           brk returns the resulting break, never -errno: brk succeeded
+ *           iff ret == addr (or addr == 0, a query).
+ *   total_vm_bytes  the process's mm->total_vm after the call, in bytes
+ *           (what /proc/PID/status calls VmSize).
+ */
+struct memprobe_record {
+	__u64 seq;
+	__u64 ts_ns;
+	__u64 start_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u16 call;     /* enum memprobe_call */
+	__u16 flags;    /* reserved, 0 */
+	__u64 addr;
+	__u64 len;
+	__u64 new_addr;
+	__u64 new_len;
+	__u64 offset;
+	__s64 ret;
+	__u64 total_vm_bytes;
+	__u32 prot;
+	__u32 mflags;
+	__s32 fd;
+	__u32 reserved; /* 0 */
+	char  comm[MEMPROBE_COMM_LEN];
+	char  thread_comm[MEMPROBE_COMM_LEN];
+};
+
+#define MEMPROBE_RECORD_SIZE 144
+
+/*
+ * The ring behind /proc/memprobe.
+ *
+ * The file maps as one read-only area:
+ *   [0, MEMPROBE_HDR_SIZE)                     struct memprobe_ring_hdr
+ *   [data_offset, data_offset + capacity * record_size)   record slots
+ * Slot of position p is (p & (capacity - 1)); capacity is a power of two.
+ *
+ * Positions only grow (64-bit, never wrap in practice).
+ *
+ * Who writes what:
+ *   producer_pos, drops, seq_next   the kernel producer, under its lock.
+ *   consumer_pos                    the kernel, on behalf of the reader:
+ *                                   read() advances it, or the reader
+ *                                   calls MEMPROBE_IOC_CONSUME with the
+ *                                   position it has finished with.
+ *   running                         1 while the module captures; 0 when it
+ *                                   is being removed (reader must stop).
+ *
+ * Ordering:
+ *   producer: write slot, then smp_store_release(&producer_pos, p + 1).
+ *   reader:   p = smp_load_acquire(&producer_pos), then read slots < p,
+ *             then hand back consumer position (ioctl / read()).
+ *   producer: c = smp_load_acquire(&consumer_pos) before reusing a slot;
+ *             if p - c == capacity the event is dropped and counted,
+ *             an unread slot is never overwritten.
+ */
+#define MEMPROBE_HDR_SIZE 4096
+
+struct memprobe_ring_hdr {
+	__u64 magic;          /* MEMPROBE_MAGIC */
+	__u32 abi_version;    /* MEMPROBE_ABI_VERSION */
+	__u32 record_size;    /* sizeof(struct memprobe_record) */
+	__u64 capacity;       /* slots, a power of two */
+	__u64 data_offset;    /* bytes from the start of the mapping */
+	__u64 session_id;     /* random per load */
+	__u64 load_ts_ns;     /* CLOCK_REALTIME when the ring was created */
+	__u32 running;        /* 1 capturing, 0 going away */
+	__u32 wakeup_interval_us; /* deferred-wakeup period of the producer */
+	__u8  pad0[64 - 56];
+
+	/* producer cache line */
+	__u64 producer_pos;   /* records committed, ever */
+	__u64 drops;          /* events not stored: ring full */
+	__u64 seq_next;       /* events seen, ever (= producer_pos + drops) */
+	__u8  pad1[64 - 24];
+
+	/* consumer cache line */
+	__u64 consumer_pos;   /* records released by the reader */
+	__u8  pad2[64 - 8];
+};
+
+/* Release records up to (not including) position *arg.  EINVAL when the
+ * position is behind the current consumer position or ahead of the
+ * producer. */
+#define MEMPROBE_IOC_CONSUME _IOW('m', 1, __u64)
+
+#ifdef __cplusplus
+#define MEMPROBE_STATIC_ASSERT static_assert
+#else
+#define MEMPROBE_STATIC_ASSERT _Static_assert
+#endif
+MEMPROBE_STATIC_ASSERT(sizeof(struct memprobe_record) == MEMPROBE_RECORD_SIZE,
+		       "memprobe_record layout changed: bump MEMPROBE_ABI_VERSION");
+MEMPROBE_STATIC_ASSERT(sizeof(struct memprobe_ring_hdr) == 192,
+		       "memprobe_ring_hdr layout changed: bump MEMPROBE_ABI_VERSION");
+
+/* Names for calls, for tools and logs. */
+static inline const char *memprobe_call_name(unsigned int call)
+{
+	switch (call) {
+	case MP_CALL_MMAP:   return "mmap";
+	case MP_CALL_MUNMAP: return "munmap";
+	case MP_CALL_MREMAP: return "mremap";
+	case MP_CALL_BRK:    return "brk";
+	case MP_CALL_EXEC:   return "exec";
+	case MP_CALL_EXIT:   return "exit";
+	default:             return "?";
+	}
+}
+
+#endif /* MEMPROBE_ABI_H */

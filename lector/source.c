@@ -1,0 +1,79 @@
+/*
+ * source.c - pick a capture source and dispatch to it.
+ *
+ * The ring (stap module) is preferred when /proc/memprobe exists: it is the
+ * primary path.  Otherwise the eBPF program, where the kernel allows it.
+ * Each kind lives in its own file; this file only chooses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source.h"
+#include "source_impl.h"
+
+enum source_kind source_kind_parse(const char *name)
+{
+	if (!strcmp(name, "auto"))
+		return SOURCE_AUTO;
+	if (!strcmp(name, "ring") || !strcmp(name, "stap"))
+		return SOURCE_RING;
+	if (!strcmp(name, "bpf") || !strcmp(name, "ebpf"))
+		return SOURCE_BPF;
+	return (enum source_kind)-1;
+}
+
+const char *source_kind_name(enum source_kind k)
+{
+	switch (k) {
+	case SOURCE_AUTO: return "auto";
+	case SOURCE_RING: return "ring";
+	case SOURCE_BPF:  return "bpf";
+	}
+	return "?";
+}
+
+int source_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen)
+{
+	const char *path = opts->ring_path ? opts->ring_path : MEMPROBE_PROC_PATH;
+	char ring_err[256] = "";
+	int rc;
+
+	switch (opts->kind) {
+	case SOURCE_RING:
+		return source_ring_open(out, opts, err, errlen);
+	case SOURCE_BPF:
+		return source_bpf_open(out, opts, err, errlen);
+	case SOURCE_AUTO:
+		if (access(path, F_OK) == 0) {
+			rc = source_ring_open(out, opts, ring_err, sizeof(ring_err));
+			if (rc == 0)
+				return 0;
+		}
+		rc = source_bpf_open(out, opts, err, errlen);
+		if (rc < 0 && ring_err[0]) {
+			size_t n = strlen(err);
+			snprintf(err + n, errlen - n, "; ring: %s", ring_err);
+		}
+		return rc;
+	}
+	snprintf(err, errlen, "unknown source kind %d", (int)opts->kind);
+	return -EINVAL;
+}
+
+int source_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+{
+	return s->ops->poll(s, timeout_ms, cb, ctx);
+}
+
+void source_get_stats(const struct source *s, struct source_stats *st)
+{
+	s->ops->stats(s, st);
+}
+
+void source_close(struct source *s)
+{
+	if (s)
+		s->ops->close(s);
+}

@@ -1,0 +1,65 @@
+/*
+ * source.h - capture sources: where records come from.
+ *
+ * A source yields struct memprobe_record (include/memprobe_abi.h) in batches.
+ * Two kinds exist: the /proc/memprobe ring written by the SystemTap module
+ * (source_ring.c) and the eBPF program (source_bpf.c).  Everything after a
+ * source (accounting, sinks, memprobe-cat) is source-agnostic.
+ *
+ * Delivery contract: source_poll() passes each available record to the
+ * callback, in ring order.  Records whose callback returned 0 are released to
+ * the producer when source_poll() returns (so a crash inside the callback
+ * re-delivers them on the next open, at worst).  A callback returning
+ * non-zero stops the batch; that record and the rest stay in the ring.
+ */
+#ifndef MEMPROBE_SOURCE_H
+#define MEMPROBE_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../include/memprobe_abi.h"
+
+enum source_kind {
+	SOURCE_AUTO = 0, /* ring if /proc/memprobe exists, else bpf */
+	SOURCE_RING,
+	SOURCE_BPF,
+};
+
+struct source_opts {
+	enum source_kind kind;
+	const char *ring_path;  /* default MEMPROBE_PROC_PATH */
+	bool use_read;          /* ring: read() instead of mmap */
+	uint32_t ring_kib;      /* bpf: ring size, 0 = default */
+};
+
+struct source_stats {
+	const char *name;       /* "stap" or "bpf" */
+	uint64_t session_id;
+	uint64_t drops;         /* events the producer could not store */
+	uint64_t seen;          /* events the producer saw (delivered + dropped) */
+	uint64_t delivered;     /* records passed to callbacks by this source */
+	bool running;           /* false once the producer is going away */
+};
+
+struct source;
+
+typedef int (*source_record_cb)(const struct memprobe_record *rec, void *ctx);
+
+/* Open a source.  On failure returns -errno and writes a human sentence saying
+ * what is wrong and what to do into err (size errlen). */
+int source_open(struct source **out, const struct source_opts *opts,
+		char *err, size_t errlen);
+
+/* Wait up to timeout_ms for records, deliver what is there.  Returns the number
+ * of records delivered (0 on timeout), or -errno.  -ESHUTDOWN when the producer
+ * is gone (module unloaded). */
+int source_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx);
+
+void source_get_stats(const struct source *s, struct source_stats *st);
+
+void source_close(struct source *s);
+
+enum source_kind source_kind_parse(const char *name); /* -1 when unknown */
+const char *source_kind_name(enum source_kind k);
+
+#endif
