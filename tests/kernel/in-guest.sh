@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# tests/kernel/in-guest.sh FIRST - the kernel test proper, run as root
+# inside the qemu guest by run-tests (through guest-run).  Prints TAP lines
+# numbered from FIRST+1 on stdout (guest-run replays them on the host).
+# Owns the checks of issue 2 against the real module in a real kernel:
+# load, exact records through the mmap+poll and the read() paths, a renamed
+# thread, ring overflow, load/unload under load, and a clean kernel log.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${BUILD:-$TOP/build}
+. "$TOP/tests/lib/tap.sh"
+_tap_n=${1:-0}
+. "$TOP/tests/kernel/guest-lib.sh"
+
+T=$(mktemp -d /tmp/kt.XXXXXX)
+LOG=$MEMPROBE_RESULTS/in-guest.log
+exec 3>>"$LOG"
+note() { echo "$*" >&3; }
+
+# 1. Load, and the /proc file the ABI promises.
+t_load() {
+	if mod_load; then
+		tap_ok "module loads with staprun -L and creates $PROC"
+	else
+		tap_fail "module loads with staprun -L and creates $PROC"
+		return 1
+	fi
+	local mode
+	mode=$(stat -c %a "$PROC")
+	check "$PROC is mode 0400 (got $mode)" test "$mode" = 400
+	"$B/tests/ringcheck" hdr >"$T/hdr" 2>&3
+	check "ring header: magic/version/record size accepted, running=1" \
+		grep -qx 'running=1' "$T/hdr"
+	cat "$T/hdr" >&3
+}
+
+# 2./3. The workload's calls, captured through one reader path, checked
+# record by record against what the workload says it did.
+t_workload() {
+	local path=$1 what=$2 cap="$T/cap-$2.raw" wlog="$T/workload-$2.log"
+	cat_start "$cap" --raw $path
+	run_workload "$wlog"
+	local wl_status=$?
+	cat_wait_exit_record "$cap" "$(workload_pid "$wlog")"
+	cat_stop
+	local cat_status=$?
+	cp "$cap" "$wlog" "$MEMPROBE_RESULTS/" 2>/dev/null
+	check "$what: workload ran (status $wl_status)" test "$wl_status" -eq 0
+	check "$what: memprobe-cat exits cleanly on SIGINT (status $cat_status)" \
+		test "$cat_status" -eq 0
+	if check_capture "$wlog" "$cap" >"$T/check-$what.out" 2>&1; then
+		tap_ok "$what: every workload call recorded exactly (checker)"
+	else
+		tap_fail "$what: every workload call recorded exactly (checker)"
+		sed 's/^/# /' "$T/check-$what.out" | head -n 40
+	fi
+	cat "$T/check-$what.out" >&3
+	"$B/tests/ringcheck" count <"$cap" >"$T/count-$what" 2>&3
+	check "$what: no seq gap and no partial record in the capture" \
+		grep -qx 'seq_gaps=0' "$T/count-$what"
+}
+
+# 4. A thread named with quotes and spaces keeps its name, byte for byte,
+# while comm stays the leader's name.
+t_thread_name() {
+	local cap="$T/cap-mmap.raw" name="a \"b\" 'c' d"
+	"$B/tests/ringcheck" count --thread-comm "$name" --comm "$(workload_comm)" \
+		<"$cap" >"$T/count-name" 2>&3
+	cat "$T/count-name" >&3
+	check "renamed thread: records carry thread_comm $name and the leader's comm" \
+		grep -qE '^matched=[1-9]' "$T/count-name"
+}
+
+# 5. Overflow: small ring, nobody reading, a flood.  Drops are counted,
+# the oldest records are kept intact and contiguous, the seq gap after
+# them equals the drop count, and memprobe-cat --stats shows the drops.
+t_overflow() {
+	mod_unload || { tap_fail "overflow: module unloads before reload"; return 1; }
+	if ! mod_load "$RING_PARAM=$SMALL_RING_SLOTS"; then
+		tap_fail "overflow: module loads with $RING_PARAM=$SMALL_RING_SLOTS"
+		return 1
+	fi
+	"$B/mmap-loop" --pairs 20000 >&3 2>&1
+	"$B/tests/ringcheck" hdr >"$T/hdr-small" 2>&3
+	cat "$T/hdr-small" >&3
+	check "overflow: ring has the requested capacity $SMALL_RING_SLOTS" \
+		grep -qx "capacity=$SMALL_RING_SLOTS" "$T/hdr-small"
+	"$MEMPROBE_CAT" --stats >"$T/stats" 2>&1
+	cat "$T/stats" >&3
+	local drops
+	drops=$(sed -n 's/^drops=//p' "$T/hdr-small")
+	check "overflow: drops counted in the header (drops=$drops)" test "${drops:-0}" -gt 0
+	check "overflow: memprobe-cat --stats shows the drop count" \
+		grep -qiE "drop[a-z]*[ =:]+[0-9]" "$T/stats"
+	"$B/tests/ringcheck" overflow >"$T/overflow" 2>&3
+	local rc=$?
+	cat "$T/overflow" >&3
+	check "overflow: retained records are the oldest (seq 0..capacity-1), contiguous" \
+		grep -qx 'contiguous=1' "$T/overflow"
+	check "overflow: seq gap after the retained records equals the drop counter" \
+		test $rc -eq 0
+	mod_unload
+}
+
+# 6. Load/unload 20 times with a mmap loop running and a reader attached
+# half of the time; the reader must leave when the module goes.
+t_load_unload() {
+	local i ok=0 reader_ok=0
+	"$B/mmap-loop" --pairs 0 --threads 2 >/dev/null 2>&3 &
+	local loop_pid=$!
+	for i in $(seq 1 20); do
+		mod_load || { note "cycle $i: load failed"; break; }
+		if [ $((i % 2)) -eq 0 ]; then
+			cat_start "$T/cycle.raw" --raw
+			sleep 0.3
+			mod_unload || { note "cycle $i: unload failed"; break; }
+			cat_wait_gone 10 && reader_ok=$((reader_ok + 1))
+		else
+			sleep 0.3
+			mod_unload || { note "cycle $i: unload failed"; break; }
+		fi
+		ok=$((ok + 1))
+	done
+	kill "$loop_pid" 2>/dev/null
+	wait "$loop_pid" 2>/dev/null
+	check "20 load/unload cycles under a running mmap loop ($ok done)" test $ok -eq 20
+	check "an attached reader exits by itself when the module unloads ($reader_ok/10)" \
+		test $reader_ok -eq 10
+}
+
+t_dmesg() {
+	dmesg >"$MEMPROBE_RESULTS/dmesg.txt"
+	local bad
+	bad=$(grep -E 'BUG:|WARNING:|Oops|sleeping function called|general protection|Call Trace|refcount_t:|list_(add|del) corruption' \
+		"$MEMPROBE_RESULTS/dmesg.txt" | head -n 5)
+	check "kernel log has no BUG/WARNING/Oops/sleeping-in-atomic" test -z "$bad"
+	[ -z "$bad" ] || echo "$bad" | sed 's/^/# /'
+}
+
+t_load || exit 1
+t_workload "" mmap
+t_workload --read read
+t_thread_name
+t_overflow
+t_load_unload
+t_dmesg
+rm -rf "$T"

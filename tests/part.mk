@@ -1,0 +1,22 @@
+# tests/part.mk - test suites of the tests/ tree and the tools they need.
+#   make test-kernel   the guest kernel test alone (qemu TCG, Debian kernel)
+
+TEST_SUITES += $(TOP)/tests/kernel/run-tests
+
+$(BUILD)/tests:
+	@mkdir -p $@
+
+# Test oracle for the ring: reads /proc/memprobe and raw captures.
+$(BUILD)/tests/ringcheck: tests/kernel/ringcheck.c include/memprobe_abi.h | $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+# Everything the guest test runs, built on the host (the guest's root is
+# read-only).  tests/workload adds its programs to WORKLOAD_TOOLS.
+KERNEL_TEST_TOOLS = $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/mmap-loop \
+		    $(WORKLOAD_TOOLS)
+
+.PHONY: kernel-test-tools test-kernel
+kernel-test-tools: $(KERNEL_TEST_TOOLS)
+
+test-kernel: deps
+	@$(TOP)/tests/run $(TOP)/tests/kernel/run-tests
