@@ -2,7 +2,11 @@
 #   make bench          every benchmark
 #   make bench-kernel   mmap+munmap loop in the guest, untraced vs traced
 
-$(BUILD)/mmap-loop: bench/kernel/mmap_loop.c | $(BUILD)
+$(BUILD)/bench:
+	@mkdir -p $@
+
+# Event generator: threads x mmap+munmap pairs, flat out or paced.
+$(BUILD)/bench/mmap-flood: bench/kernel/mmap_flood.c | $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) -pthread $< -o $@
 
 .PHONY: bench bench-kernel

@@ -11,9 +11,10 @@ $(BUILD)/tests/ringcheck: tests/kernel/ringcheck.c include/memprobe_abi.h | $(BU
 	$(CC) $(MP_CFLAGS) $< -o $@
 
 # Everything the guest test runs, built on the host (the guest's root is
-# read-only).  tests/workload adds its programs to WORKLOAD_TOOLS.
-KERNEL_TEST_TOOLS = $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/mmap-loop \
-		    $(WORKLOAD_TOOLS)
+# read-only).  The workload and its checker come from tests/workload/
+# (rules in bpf/part.mk), the flood from bench/part.mk.
+KERNEL_TEST_TOOLS = $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/bench/mmap-flood \
+		    $(BUILD)/workload/known-calls $(BUILD)/workload/check-records
 
 .PHONY: kernel-test-tools test-kernel
 kernel-test-tools: $(KERNEL_TEST_TOOLS)

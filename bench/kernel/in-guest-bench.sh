@@ -44,7 +44,7 @@ reader_stop() {
 
 # One pinned loop run; prints ns_per_pair.
 loop_run() {
-	taskset -c 1 "$B/mmap-loop" --pairs "$PAIRS" --cpu 1 --len $LEN_BYTES >"$T/loop" 2>&3
+	taskset -c 1 "$B/bench/mmap-flood" --pairs "$PAIRS" --cpu 1 --len $LEN_BYTES >"$T/loop" 2>&3
 	cat "$T/loop" >&3
 	kv ns_per_pair "$T/loop"
 }
@@ -56,7 +56,7 @@ bench_overhead() {
 	done
 	mod_load || { echo "module failed to load; see $MEMPROBE_RESULTS"; return 1; }
 	for i in $(seq 1 "$RUNS"); do
-		reader_start "$T/count$i" --comm mmap-loop --len $LEN_BYTES
+		reader_start "$T/count$i" --comm mmap-flood --len $LEN_BYTES
 		ns=$(loop_run)
 		traced+=("$ns")
 		reader_stop
@@ -83,8 +83,8 @@ bench_overhead() {
 rate_step() {
 	local rate=$1 pairs=$2 drops0 drops1
 	"$B/tests/ringcheck" hdr >"$T/h0" 2>&3
-	reader_start "$T/rc" --comm mmap-loop --len $LEN_BYTES
-	"$B/mmap-loop" --threads 2 --pairs "$pairs" --rate "$rate" --len $LEN_BYTES \
+	reader_start "$T/rc" --comm mmap-flood --len $LEN_BYTES
+	"$B/bench/mmap-flood" --threads 2 --pairs "$pairs" --rate "$rate" --len $LEN_BYTES \
 		>"$T/loop" 2>&3
 	reader_stop
 	"$B/tests/ringcheck" hdr >"$T/h1" 2>&3

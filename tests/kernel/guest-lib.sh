@@ -72,11 +72,15 @@ cat_wait_exit_record() {
 	wait_for "\"$B/tests/ringcheck\" count --pid $2 <\"$1\" 2>/dev/null | grep -qx exit_seen=1" 100
 }
 
-# --- tests/workload (H3): the known-calls workload and its checker --------
-WORKLOAD=$B/workload
-CHECKER=$B/check-capture
+# --- tests/workload: the known-calls workload and its checker ------------
+WORKLOAD=$B/workload/known-calls
+CHECKER=$B/workload/check-records
+WORKLOAD_COMM=known-calls
+WORKLOAD_THREAD_NAME='we "q" a\b'
 
-run_workload() { "$WORKLOAD" --log "$1" >&3 2>&1; }
-workload_pid() { sed -n 's/^pid=//p' "$1" | head -n1; }
-workload_comm() { basename "$WORKLOAD" | cut -c1-15; }
+# run_workload EXPECT: do the known calls, write down what they returned.
+run_workload() { "$WORKLOAD" "$1" >&3 2>&1; }
+# The workload's pid: header record (workload.h) field pid, at byte 24.
+workload_pid() { od -An -tu4 -j24 -N4 "$1" | tr -d ' '; }
+# check_capture EXPECT RAW: prints the checker's TAP lines.
 check_capture() { "$CHECKER" "$1" "$2"; }

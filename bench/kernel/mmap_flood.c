@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * mmap-loop - the event generator of the guest benchmark (and the load of
+ * mmap-flood - the event generator of the guest benchmark (and the load of
  * the guest test): T threads each do N mmap+munmap pairs of one anonymous
  * mapping, flat out or paced to a rate, optionally pinned to one CPU.
  * Owns only the loop and its timing (CLOCK_MONOTONIC); it prints
@@ -78,7 +78,7 @@ static void *loop_thread(void *arg)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mmap-loop [--pairs N] [--threads T] [--rate R] [--cpu C] [--len BYTES]\n"
+		"usage: mmap-flood [--pairs N] [--threads T] [--rate R] [--cpu C] [--len BYTES]\n"
 		"  --pairs N    mmap+munmap pairs per thread (default 100000; 0 = forever)\n"
 		"  --threads T  producer threads (default 1)\n"
 		"  --rate R     pairs per second per thread (default 0 = flat out)\n"
@@ -111,7 +111,7 @@ static int parse_args(int argc, char **argv, struct loop_cfg *cfg)
 		}
 	}
 	if (cfg->threads < 1 || cfg->threads > 256 || cfg->len_bytes == 0) {
-		fprintf(stderr, "mmap-loop: --threads must be 1..256 and --len > 0\n");
+		fprintf(stderr, "mmap-flood: --threads must be 1..256 and --len > 0\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -124,7 +124,7 @@ static int pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-		fprintf(stderr, "mmap-loop: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		fprintf(stderr, "mmap-flood: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	       getpid(), cfg.threads, total, elapsed_ns, total ? elapsed_ns / total : 0,
 	       elapsed_ns ? total * 2 * 1000000000ULL / elapsed_ns : 0);
 	if (err)
-		fprintf(stderr, "mmap-loop: mmap/munmap failed: %s\n", strerror(err));
+		fprintf(stderr, "mmap-flood: mmap/munmap failed: %s\n", strerror(err));
 	free(slot);
 	free(tids);
 	return err ? 1 : 0;
