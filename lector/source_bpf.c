@@ -1,0 +1,309 @@
+/*
+ * source_bpf.c - the eBPF capture source (bpf/memprobe.bpf.c): loads and
+ * attaches the program, consumes its BPF ring buffer into the callback.
+ *
+ * The ring is read directly (consumer page mapped read-write, producer page
+ * and data mapped read-only, as the kernel lays them out) instead of through
+ * libbpf's ring_buffer__consume(): libbpf releases a record before its
+ * callback runs, and source.h promises that a record whose callback refused
+ * it stays in the ring.
+ *
+ * Wakeups: the program wakes us only past a fill threshold (a quarter of the
+ * ring), so a quiet system would never wake us; poll therefore sleeps in
+ * slices of POLL_SLICE_MS and looks at the ring after each, which bounds the
+ * delay of a lone record (contract: < 50 ms).
+ *
+ * Environment (for tests and benchmarks):
+ *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 4096)
+ *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
+ *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/timex.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "source_impl.h"
+#include "memprobe.skel.h"
+
+#define POLL_SLICE_MS        10
+#define DEFAULT_RING_KIB     4096
+#define RELEASE_EVERY_RECS   256
+
+struct source_bpf {
+	struct source base;
+	struct memprobe_bpf *skel;
+	int epoll_fd;
+	size_t page_bytes;
+	size_t ring_bytes;      /* data area, a power of two */
+	unsigned long *consumer_pos; /* our page, read-write */
+	unsigned long *producer_pos; /* kernel's page, read-only */
+	const unsigned char *data;   /* mapped twice back to back by the kernel */
+	uint64_t session_id;
+	uint64_t delivered;
+	int ncpus;
+};
+
+static bool debug_enabled;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!debug_enabled)
+		return 0; /* failures are summarised in our own error sentence */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static size_t ring_bytes_wanted(const struct source_opts *opts)
+{
+	const char *env = getenv("MEMPROBE_BPF_RING_KIB");
+	size_t kib = opts->ring_kib, bytes = 4096;
+
+	if (!kib && env)
+		kib = strtoul(env, NULL, 10);
+	if (!kib)
+		kib = DEFAULT_RING_KIB;
+	while (bytes < kib * 1024 && bytes < (1UL << 30))
+		bytes <<= 1;
+	return bytes;
+}
+
+/* CLOCK_TAI - CLOCK_REALTIME, exactly (whole seconds, from the kernel). */
+static uint64_t tai_offset_ns(void)
+{
+	struct timex tx = { .modes = 0 };
+
+	if (adjtimex(&tx) < 0)
+		return 0;
+	return (uint64_t)tx.tai * 1000000000ULL;
+}
+
+static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
+{
+	const char *mode = getenv("MEMPROBE_BPF_MODE");
+	struct memprobe_bpf *skel = sb->skel;
+	bool pair = mode && !strcmp(mode, "pair");
+
+	sb->ring_bytes = ring_bytes_wanted(opts);
+	skel->rodata->tai_offset_ns = tai_offset_ns();
+	skel->rodata->wakeup_bytes = sb->ring_bytes / 4;
+	skel->rodata->page_shift = __builtin_ctzl(sb->page_bytes);
+	bpf_program__set_autoload(skel->progs.mp_exit_regs, !pair);
+	bpf_program__set_autoload(skel->progs.mp_enter_pair, pair);
+	bpf_program__set_autoload(skel->progs.mp_exit_pair, pair);
+	return bpf_map__set_max_entries(skel->maps.events, sb->ring_bytes);
+}
+
+static int bpf_map_ring(struct source_bpf *sb)
+{
+	int fd = bpf_map__fd(sb->skel->maps.events);
+	struct epoll_event ev = { .events = EPOLLIN };
+	void *p;
+
+	p = mmap(NULL, sb->page_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	sb->consumer_pos = p;
+	p = mmap(NULL, sb->page_bytes + 2 * sb->ring_bytes, PROT_READ, MAP_SHARED, fd,
+		 sb->page_bytes);
+	if (p == MAP_FAILED)
+		return -errno;
+	sb->producer_pos = p;
+	sb->data = (const unsigned char *)p + sb->page_bytes;
+	sb->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (sb->epoll_fd < 0 || epoll_ctl(sb->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int bpf_load_error(int rc, char *err, size_t errlen)
+{
+	if (rc == -EPERM || rc == -EACCES)
+		snprintf(err, errlen,
+			 "loading the eBPF program was refused (%s): run as root (or with "
+			 "CAP_BPF and CAP_PERFMON); under kernel lockdown=confidentiality eBPF "
+			 "cannot read kernel memory: use the stap module source instead",
+			 strerror(-rc));
+	else
+		snprintf(err, errlen,
+			 "the kernel rejected the eBPF program (%s): rerun with "
+			 "MEMPROBE_BPF_DEBUG=1 to see the verifier log, and report it",
+			 strerror(-rc));
+	return rc;
+}
+
+static int bpf_start(struct source_bpf *sb, const struct source_opts *opts, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	sb->skel = memprobe_bpf__open();
+	if (!sb->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "opening the eBPF object failed (%s)", strerror(-rc));
+		return rc;
+	}
+	rc = bpf_configure(sb, opts);
+	if (rc < 0) {
+		snprintf(err, errlen, "ring size %zu bytes refused (%s): use a power of two KiB",
+			 sb->ring_bytes, strerror(-rc));
+		return rc;
+	}
+	rc = memprobe_bpf__load(sb->skel);
+	if (rc < 0)
+		return bpf_load_error(rc, err, errlen);
+	rc = memprobe_bpf__attach(sb->skel);
+	if (rc < 0) {
+		snprintf(err, errlen,
+			 "attaching to the sys_exit/sched_process_* tracepoints failed (%s): the "
+			 "kernel needs BTF raw tracepoints (Linux 5.5+) and tracefs; or use the "
+			 "stap module source",
+			 strerror(-rc));
+		return rc;
+	}
+	rc = bpf_map_ring(sb);
+	if (rc < 0)
+		snprintf(err, errlen, "mapping the eBPF ring buffer failed (%s)", strerror(-rc));
+	return rc;
+}
+
+/* Hand every committed record to cb, in ring order; release what was taken. */
+static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
+{
+	unsigned long cons = *sb->consumer_pos;
+	unsigned long prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
+	unsigned long mask = sb->ring_bytes - 1;
+	int n = 0, rc = 0;
+
+	while (cons < prod) {
+		const __u32 *hdr = (const __u32 *)(sb->data + (cons & mask));
+		__u32 len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		__u32 rec_bytes = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break; /* reserved, not yet committed: later records wait */
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			if (rec_bytes != sizeof(struct memprobe_record)) {
+				rc = -EPROTO;
+				break;
+			}
+			if (cb((const struct memprobe_record *)(hdr + 2), ctx))
+				break;
+			sb->delivered++;
+			n++;
+		}
+		cons += (rec_bytes + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+		if (n % RELEASE_EVERY_RECS == 0)
+			__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+		if (cons == prod)
+			prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
+	}
+	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+	return rc < 0 ? rc : n;
+}
+
+static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+{
+	struct source_bpf *sb = (struct source_bpf *)s;
+	struct epoll_event ev;
+	int n, slice_ms, woke;
+
+	n = bpf_consume(sb, cb, ctx);
+	while (n == 0 && timeout_ms != 0) {
+		slice_ms = timeout_ms < 0 || timeout_ms > POLL_SLICE_MS ? POLL_SLICE_MS : timeout_ms;
+		woke = epoll_wait(sb->epoll_fd, &ev, 1, slice_ms);
+		if (woke < 0 && errno != EINTR)
+			return -errno;
+		n = bpf_consume(sb, cb, ctx);
+		if (woke < 0)
+			break; /* EINTR: let the caller look at its signals */
+		if (timeout_ms > 0)
+			timeout_ms -= slice_ms;
+	}
+	return n;
+}
+
+static void bpf_stats(const struct source *s, struct source_stats *st)
+{
+	const struct source_bpf *sb = (const struct source_bpf *)s;
+	__u64 per_cpu[sb->ncpus];
+	__u32 zero = 0;
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->name = "bpf";
+	st->session_id = sb->session_id;
+	st->delivered = sb->delivered;
+	st->running = true;
+	st->seen = __atomic_load_n(&sb->skel->bss->seq_next, __ATOMIC_ACQUIRE);
+	if (bpf_map_lookup_elem(bpf_map__fd(sb->skel->maps.drops), &zero, per_cpu) == 0)
+		for (i = 0; i < sb->ncpus; i++)
+			st->drops += per_cpu[i];
+}
+
+static void bpf_close(struct source *s)
+{
+	struct source_bpf *sb = (struct source_bpf *)s;
+
+	if (sb->epoll_fd >= 0)
+		close(sb->epoll_fd);
+	if (sb->producer_pos)
+		munmap(sb->producer_pos, sb->page_bytes + 2 * sb->ring_bytes);
+	if (sb->consumer_pos)
+		munmap(sb->consumer_pos, sb->page_bytes);
+	memprobe_bpf__destroy(sb->skel);
+	free(sb);
+}
+
+static const struct source_ops bpf_ops = {
+	.poll = bpf_poll,
+	.stats = bpf_stats,
+	.close = bpf_close,
+};
+
+int source_bpf_open(struct source **out, const struct source_opts *opts, char *err,
+		    size_t errlen)
+{
+	struct source_bpf *sb;
+	int rc;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen,
+			 "/sys/kernel/btf/vmlinux is missing: this kernel has no BTF "
+			 "(CONFIG_DEBUG_INFO_BTF=y), so the eBPF source cannot run; use the stap "
+			 "module source (--source=ring) instead");
+		return -ENOENT;
+	}
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->base.ops = &bpf_ops;
+	sb->epoll_fd = -1;
+	sb->page_bytes = sysconf(_SC_PAGESIZE);
+	sb->ncpus = libbpf_num_possible_cpus();
+	debug_enabled = getenv("MEMPROBE_BPF_DEBUG") != NULL;
+	libbpf_set_print(libbpf_print);
+	if (getrandom(&sb->session_id, sizeof(sb->session_id), 0) != sizeof(sb->session_id))
+		sb->session_id = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (sb->ncpus <= 0) {
+		rc = sb->ncpus < 0 ? sb->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count the possible CPUs (%s)", strerror(-rc));
+	} else {
+		rc = bpf_start(sb, opts, err, errlen);
+	}
+	if (rc < 0) {
+		bpf_close(&sb->base);
+		return rc;
+	}
+	*out = &sb->base;
+	return 0;
+}
