@@ -1,0 +1,26 @@
+# tapset/part.mk - the SystemTap module: make module / load / unload.
+#
+#   make module [KVER=...]   build/memprobe.ko for KVER's headers (default: running kernel)
+#   make load [RING_RECORDS=N]  check the kernel can take it, build, staprun -D
+#   make unload              stop that staprun; the module goes with it
+#
+# The scripts hold the logic and the error messages (scripts/stap-*.sh).
+
+KVER         ?= $(shell uname -r)
+RING_RECORDS ?=
+MODULE_KO    := $(BUILD)/memprobe.ko
+
+.PHONY: module load unload
+
+module:
+	@$(TOP)/scripts/stap-build.sh --kver $(KVER) --out $(MODULE_KO)
+
+# The load check runs first so a kernel without module support fails fast,
+# before a compile it could never use.
+load:
+	@$(TOP)/scripts/stap-load.sh check >/dev/null
+	@$(TOP)/scripts/stap-build.sh --kver $(KVER) --out $(MODULE_KO)
+	@$(TOP)/scripts/stap-load.sh load --ko $(MODULE_KO) $(if $(RING_RECORDS),--ring-records $(RING_RECORDS))
+
+unload:
+	@$(TOP)/scripts/stap-load.sh unload
