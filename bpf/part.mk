@@ -30,9 +30,10 @@ $(BPF_OBJ): bpf/memprobe.bpf.c include/memprobe_abi.h $(BPF_VMLINUX)
 $(BPF_SKEL): $(BPF_OBJ)
 	bpftool gen skeleton $< name memprobe_bpf > $@.tmp && mv $@.tmp $@
 
-# The workload, its checker and the mmap+munmap loop (tests/workload/).
-WORKLOAD_BINS := $(WORKLOAD_DIR)/known-calls $(WORKLOAD_DIR)/check-records \
-		 $(WORKLOAD_DIR)/mmap-loop
+# The workload and its checker (tests/workload/).  The mmap+munmap loop
+# of the flood test and the benchmark is bench/kernel's mmap-flood, shared
+# with the guest benchmark (rule in bench/part.mk).
+WORKLOAD_BINS := $(WORKLOAD_DIR)/known-calls $(WORKLOAD_DIR)/check-records
 
 $(WORKLOAD_DIR)/known-calls: tests/workload/known-calls.c tests/workload/workload.h \
 		include/memprobe_abi.h | $(WORKLOAD_DIR)
@@ -42,9 +43,6 @@ $(WORKLOAD_DIR)/check-records: tests/workload/check-records.c tests/workload/wor
 		include/memprobe_abi.h | $(WORKLOAD_DIR)
 	$(CC) $(MP_CFLAGS) $< -o $@
 
-$(WORKLOAD_DIR)/mmap-loop: tests/workload/mmap-loop.c | $(WORKLOAD_DIR)
-	$(CC) $(MP_CFLAGS) $< -o $@
-
 # mp-bpf-probe: drives source_bpf directly (tiny ring without draining,
 # lone-call latency) for tests/bpf/run-tests and bench/bpf.
 $(BPF_DIR)/mp-bpf-probe: tests/bpf/mp-bpf-probe.c lector/source_bpf.c lector/source.h \
@@ -52,7 +50,7 @@ $(BPF_DIR)/mp-bpf-probe: tests/bpf/mp-bpf-probe.c lector/source_bpf.c lector/sou
 	$(CC) $(MP_CFLAGS) -I$(BPF_DIR) tests/bpf/mp-bpf-probe.c lector/source_bpf.c \
 		-o $@ -lbpf -lelf -lz
 
-all: $(BPF_SKEL) $(WORKLOAD_BINS) $(BPF_DIR)/mp-bpf-probe
+all: $(BPF_SKEL) $(WORKLOAD_BINS) $(BPF_DIR)/mp-bpf-probe $(BUILD)/bench/mmap-flood
 
 TEST_SUITES += $(TOP)/tests/bpf/run-tests
 
