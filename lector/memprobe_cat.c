@@ -1,0 +1,288 @@
+/*
+ * memprobe_cat.c - print capture records from a shell (build/memprobe-cat).
+ *
+ * Owns the one text form of a record (one line, key=value, comm escaped
+ * C-style) that users and tests read, and the --raw form (the 144-byte
+ * records as they are).  Source-agnostic: the ring or the eBPF program,
+ * through lector/source.h.  Ends on SIGINT/SIGTERM, --count, --duration-ms,
+ * or when the source shuts down (module unloaded); exit status 0 then.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "source.h"
+
+#define POLL_SLICE_MS 100
+
+struct cat_opts {
+	struct source_opts src;
+	bool raw;
+	bool stats;
+	bool stats_only;       /* --stats alone: print the counters, consume nothing */
+	long pid;              /* -1: every process */
+	uint64_t count;        /* 0: unlimited */
+	long duration_ms;      /* 0: unlimited */
+};
+
+struct cat_state {
+	const struct cat_opts *o;
+	uint64_t printed;
+	bool io_error;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memprobe-cat [--source=auto|ring|bpf] [--read] [--raw] [--pid=N]\n"
+		"                    [--count=N] [--duration-ms=N] [--stats] [--help]\n"
+		"Prints memprobe capture records, one line each:\n"
+		"  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
+		"  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
+		"(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal).\n"
+		"  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
+		"                 ring when loaded, else bpf)\n"
+		"  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
+		"  --raw          write the binary 144-byte records to stdout instead\n"
+		"  --pid=N        only records of process N\n"
+		"  --count=N      stop after N records\n"
+		"  --duration-ms=N  stop after N milliseconds\n"
+		"  --stats        print drops/seen/delivered on stderr at exit; alone (no\n"
+		"                 --raw/--pid/--count/--duration-ms), print them now and exit\n"
+		"                 without consuming anything\n"
+		"Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
+		"Needs root. Load the module with 'make load', or use --source=bpf.\n");
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return (errno || !*s || *end || *s == '-') ? -EINVAL : 0;
+}
+
+static int parse_args(int argc, char **argv, struct cat_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "read", no_argument, NULL, 'r' },
+		{ "raw", no_argument, NULL, 'R' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool capture_opt = false;
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->pid = -1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->src.kind = source_kind_parse(optarg);
+			if ((int)o->src.kind < 0) {
+				fprintf(stderr, "memprobe-cat: unknown --source '%s' "
+					"(auto, ring or bpf)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'r': o->src.use_read = true; break;
+		case 'R': o->raw = true; capture_opt = true; break;
+		case 'S': o->stats = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'p':
+		case 'c':
+		case 'd':
+			if (parse_u64(optarg, &v) || v > INT32_MAX * 1000ULL) {
+				fprintf(stderr, "memprobe-cat: --%s needs a non-negative number, "
+					"got '%s'\n", c == 'p' ? "pid" : c == 'c' ? "count" :
+					"duration-ms", optarg);
+				return -EINVAL;
+			}
+			if (c == 'p')
+				o->pid = (long)v;
+			else if (c == 'c')
+				o->count = v;
+			else
+				o->duration_ms = (long)v;
+			capture_opt = true;
+			break;
+		default:
+			fprintf(stderr, "memprobe-cat: try --help\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memprobe-cat: unexpected argument '%s' (try --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	o->stats_only = o->stats && !capture_opt;
+	return 0;
+}
+
+/* C-style escape so any comm (quotes, spaces, control bytes) reads back
+ * unambiguously; octal escapes are always 3 digits. */
+static void print_escaped(FILE *f, const char *s, size_t max_len)
+{
+	size_t i;
+
+	fputc('"', f);
+	for (i = 0; i < max_len && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		switch (ch) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (ch < 0x20 || ch >= 0x7f)
+				fprintf(f, "\\%03o", ch);
+			else
+				fputc(ch, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void print_text(FILE *f, const struct memprobe_record *r)
+{
+	fprintf(f,
+		"seq=%" PRIu64 " ts=%" PRIu64 " pid=%u tid=%u uid=%u call=%s addr=0x%" PRIx64
+		" len=%" PRIu64 " prot=0x%x flags=0x%x fd=%d off=%" PRIu64 " new_addr=0x%" PRIx64
+		" new_len=%" PRIu64 " ret=%" PRId64 " total_vm=%" PRIu64 " start=%" PRIu64 " comm=",
+		(uint64_t)r->seq, (uint64_t)r->ts_ns, r->pid, r->tid, r->uid,
+		memprobe_call_name(r->call), (uint64_t)r->addr, (uint64_t)r->len, r->prot,
+		r->mflags, r->fd, (uint64_t)r->offset, (uint64_t)r->new_addr,
+		(uint64_t)r->new_len, (int64_t)r->ret, (uint64_t)r->total_vm_bytes,
+		(uint64_t)r->start_ns);
+	print_escaped(f, r->comm, sizeof(r->comm));
+	fputs(" thread=", f);
+	print_escaped(f, r->thread_comm, sizeof(r->thread_comm));
+	fputc('\n', f);
+}
+
+static int on_record(const struct memprobe_record *r, void *ctx)
+{
+	struct cat_state *st = ctx;
+
+	if (st->o->count && st->printed >= st->o->count)
+		return 1; /* leave it in the ring */
+	if (st->o->pid >= 0 && r->pid != (uint32_t)st->o->pid)
+		return 0;
+	if (st->o->raw) {
+		if (fwrite(r, sizeof(*r), 1, stdout) != 1)
+			st->io_error = true;
+	} else {
+		print_text(stdout, r);
+	}
+	st->printed++;
+	return 0;
+}
+
+static void print_stats(struct source *s)
+{
+	struct source_stats st;
+
+	source_get_stats(s, &st);
+	fprintf(stderr, "memprobe-cat: source=%s session=0x%016" PRIx64 " drops=%" PRIu64
+		" seen=%" PRIu64 " delivered=%" PRIu64 " running=%d\n", st.name,
+		st.session_id, st.drops, st.seen, st.delivered, st.running ? 1 : 0);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000L + (now.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* Poll until a stop condition; 0 on a clean end, -errno otherwise. */
+static int cat_loop(struct source *s, struct cat_state *st)
+{
+	const struct cat_opts *o = st->o;
+	struct timespec t0;
+	int rc = 0, slice_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop_requested) {
+		if (o->count && st->printed >= o->count)
+			break;
+		slice_ms = POLL_SLICE_MS;
+		if (o->duration_ms) {
+			long left_ms = o->duration_ms - elapsed_ms(&t0);
+
+			if (left_ms <= 0)
+				break;
+			if (left_ms < slice_ms)
+				slice_ms = (int)left_ms;
+		}
+		rc = source_poll(s, slice_ms, on_record, st);
+		if (fflush(stdout) || st->io_error) {
+			rc = -EIO;
+			break;
+		}
+		if (rc == -ESHUTDOWN) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		rc = 0;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct cat_state st = { 0 };
+	struct source *s = NULL;
+	struct cat_opts o;
+	char err[512] = "";
+	int rc;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	st.o = &o;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);  /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = source_open(&s, &o.src, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "memprobe-cat: %s\n", err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	if (!o.stats_only) {
+		rc = cat_loop(s, &st);
+		if (rc < 0)
+			fprintf(stderr, "memprobe-cat: %s\n",
+				rc == -EIO ? "cannot write the output" : strerror(-rc));
+	}
+	if (o.stats)
+		print_stats(s);
+	source_close(s);
+	return rc < 0 ? 1 : 0;
+}
