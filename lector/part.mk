@@ -1,15 +1,52 @@
-# lector/ - capture sources, memprobe-cat (and later the lector daemon).
+# lector/ - capture sources, memprobe-cat and the lector daemon.
 
 LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/source_bpf.c
 LECTOR_LIBS       := -lbpf -lelf -lz
+LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
+LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
+
+# The daemon: sources -> queue -> accounting -> sink.
+LECTOR_DAEMON_SRC := lector/main.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
+		     lector/config.c lector/migrate.c lector/sink_jsonl.c lector/sink_mysql.c \
+		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c
+MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
 
 $(BUILD)/lector:
 	@mkdir -p $@
 
 $(BUILD)/lector/%.o: lector/%.c lector/*.h include/memprobe_abi.h $(BPF_SKEL) | $(BUILD)/lector
-	$(CC) $(MP_CFLAGS) -I$(BUILD)/bpf -c $< -o $@
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -I$(BUILD)/bpf -c $< -o $@
 
 $(BUILD)/memprobe-cat: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_SRC_COMMON) lector/memprobe_cat.c)
 	$(CC) $(CFLAGS) $^ -o $@ $(LECTOR_LIBS)
 
-all: $(BUILD)/memprobe-cat
+# Migrations are compiled in: a binary knows exactly the schema it speaks.
+$(BUILD)/lector/migrations_gen.c: $(MIGRATIONS) migrations/embed.sh | $(BUILD)/lector
+	migrations/embed.sh $@ $(MIGRATIONS)
+
+$(BUILD)/lector/migrations_gen.o: $(BUILD)/lector/migrations_gen.c lector/migrate.h
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -c $< -o $@
+
+$(BUILD)/bin/lector: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_SRC_COMMON) $(LECTOR_DAEMON_SRC)) \
+		$(BUILD)/lector/migrations_gen.o
+	@mkdir -p $(BUILD)/bin
+	$(CC) $(CFLAGS) -pthread $^ -o $@ $(LECTOR_LIBS) $(LECTOR_DB_LIBS)
+
+# Unit test of the accounting rules (no database, no capture).
+$(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/acct.h \
+		lector/range.h include/memprobe_abi.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c -o $@
+
+all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test
+
+TEST_SUITES += $(TOP)/tests/lector/run-tests
+
+.PHONY: run stop bench-lector
+run: deps all
+	@$(TOP)/scripts/run.sh
+stop:
+	@$(TOP)/scripts/stop.sh
+bench-lector: all
+	@$(TOP)/bench/lector/run
+bench: bench-lector

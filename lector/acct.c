@@ -1,0 +1,289 @@
+/*
+ * acct.c - fold records into per-process totals.
+ *
+ * Rules (DESIGN.md "Memory semantics"):
+ *  - failed calls (ret < 0; brk: ret != addr) are counted but change no total;
+ *  - mmap adds [ret, ret + len) and replaces whatever was there (MAP_FIXED);
+ *  - munmap removes only what was mapped while watched, so memory mapped
+ *    before capture never drives mapped_bytes below 0;
+ *  - mremap moves the watched pieces of the old range, adds the growth;
+ *  - brk: rec->len is the heap size after the call; the first heap size
+ *    seen is a baseline (memory that existed before capture);
+ *  - exec resets the image's memory, exit releases everything;
+ *  - a record whose start_ns differs from the known one is a new process
+ *    (pid reuse); the old one is closed out as exited.
+ * net_bytes also follows mremap and brk deltas: they are memory requests too.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct.h"
+
+#define ACCT_BUCKETS 4096 /* power of two */
+#define PAGE_BYTES   4096ULL
+
+struct acct {
+	struct acct_proc *bucket[ACCT_BUCKETS];
+	struct acct_proc *dirty;
+	size_t live;
+};
+
+static uint64_t page_up(uint64_t len)
+{
+	return (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
+}
+
+int acct_new(struct acct **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+static void proc_free(struct acct_proc *p)
+{
+	range_set_free(&p->mapped);
+	free(p);
+}
+
+void acct_free(struct acct *a)
+{
+	if (!a)
+		return;
+	for (size_t b = 0; b < ACCT_BUCKETS; b++) {
+		struct acct_proc *p = a->bucket[b], *n;
+
+		for (; p; p = n) {
+			n = p->next_hash;
+			proc_free(p);
+		}
+	}
+	free(a);
+}
+
+static struct acct_proc **slot_of(struct acct *a, uint32_t pid)
+{
+	struct acct_proc **pp = &a->bucket[pid & (ACCT_BUCKETS - 1)];
+
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next_hash;
+	return pp;
+}
+
+struct acct_proc *acct_find(struct acct *a, uint32_t pid)
+{
+	return *slot_of(a, pid);
+}
+
+size_t acct_live_count(const struct acct *a)
+{
+	return a->live;
+}
+
+static void mark_dirty(struct acct *a, struct acct_proc *p)
+{
+	if (!p->dirty) {
+		p->dirty = true;
+		p->next_dirty = a->dirty;
+		a->dirty = p;
+	}
+}
+
+static void release_all(struct acct_proc *p)
+{
+	range_set_clear(&p->mapped);
+	p->net_bytes = 0;
+	p->heap_bytes = p->heap_base_bytes = 0;
+	p->heap_known = false;
+}
+
+/* Unlink p from the hash; it stays alive until acct_clean() if dirty. */
+static void unhash(struct acct *a, struct acct_proc *p)
+{
+	struct acct_proc **pp = slot_of(a, p->pid);
+
+	if (*pp == p) {
+		*pp = p->next_hash;
+		p->next_hash = NULL;
+		a->live--;
+	}
+}
+
+static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_record *rec)
+{
+	struct acct_proc **pp = slot_of(a, rec->pid), *p = *pp;
+
+	if (p && p->start_ns == rec->start_ns)
+		return p;
+	if (p) { /* pid reused: the old process is gone, its exit was missed */
+		p->exited = true;
+		release_all(p);
+		p->vm_size_bytes = 0;
+		mark_dirty(a, p);
+		unhash(a, p);
+		if (!p->dirty)
+			proc_free(p);
+		pp = slot_of(a, rec->pid);
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = rec->pid;
+	p->start_ns = rec->start_ns;
+	p->first_seen_ns = rec->ts_ns;
+	range_set_init(&p->mapped);
+	p->next_hash = *pp;
+	*pp = p;
+	a->live++;
+	return p;
+}
+
+static void apply_mmap(struct acct_proc *p, const struct memprobe_record *r)
+{
+	uint64_t start = (uint64_t)r->ret;
+
+	p->count[ACCT_N_MMAP]++;
+	if (r->ret < 0) {
+		p->count[ACCT_N_FAILED]++;
+		return;
+	}
+	p->net_bytes += (int64_t)r->len;
+	p->requested_bytes += r->len;
+	range_add(&p->mapped, start, start + page_up(r->len));
+}
+
+static void apply_munmap(struct acct_proc *p, const struct memprobe_record *r)
+{
+	p->count[ACCT_N_MUNMAP]++;
+	if (r->ret != 0) {
+		p->count[ACCT_N_FAILED]++;
+		return;
+	}
+	p->net_bytes -= (int64_t)r->len;
+	range_remove(&p->mapped, r->addr, r->addr + page_up(r->len), NULL);
+}
+
+#define MP_MREMAP_DONTUNMAP 4
+
+static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
+{
+	uint64_t old_start = r->addr, old_len = page_up(r->len);
+	uint64_t new_start = (uint64_t)r->ret, new_len = page_up(r->new_len);
+	struct range_set moved;
+
+	p->count[ACCT_N_MREMAP]++;
+	if (r->ret < 0) {
+		p->count[ACCT_N_FAILED]++;
+		return;
+	}
+	p->net_bytes += (int64_t)r->new_len - (int64_t)r->len;
+	range_set_init(&moved);
+	range_remove(&p->mapped, old_start, old_start + old_len, &moved);
+	if (r->mflags & MP_MREMAP_DONTUNMAP) /* the old range stays mapped */
+		for (size_t i = 0; i < moved.n; i++)
+			range_add(&p->mapped, moved.r[i].start, moved.r[i].end);
+	range_remove(&p->mapped, new_start, new_start + new_len, NULL); /* MREMAP_FIXED target */
+	for (size_t i = 0; i < moved.n; i++) {
+		uint64_t a = moved.r[i].start - old_start, b = moved.r[i].end - old_start;
+
+		if (a >= new_len)
+			continue;
+		range_add(&p->mapped, new_start + a, new_start + (b < new_len ? b : new_len));
+	}
+	if (new_len > old_len)
+		range_add(&p->mapped, new_start + old_len, new_start + new_len);
+	range_set_free(&moved);
+}
+
+static void apply_brk(struct acct_proc *p, const struct memprobe_record *r)
+{
+	p->count[ACCT_N_BRK]++;
+	if (r->addr != 0 && (uint64_t)r->ret != r->addr)
+		p->count[ACCT_N_FAILED]++;
+	if (!p->heap_known) {
+		p->heap_known = true;
+		p->heap_base_bytes = p->heap_bytes = r->len;
+		return;
+	}
+	p->net_bytes += (int64_t)r->len - (int64_t)p->heap_bytes;
+	p->heap_bytes = r->len;
+	if (p->heap_bytes < p->heap_base_bytes) /* pre-capture heap released */
+		p->heap_base_bytes = p->heap_bytes;
+}
+
+struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec)
+{
+	struct acct_proc *p = lookup_or_create(a, rec);
+
+	if (!p)
+		return NULL;
+	p->last_seen_ns = rec->ts_ns;
+	p->uid = rec->uid;
+	memcpy(p->comm, rec->comm, MEMPROBE_COMM_LEN);
+	p->comm[MEMPROBE_COMM_LEN] = 0;
+	p->vm_size_bytes = rec->total_vm_bytes;
+	switch (rec->call) {
+	case MP_CALL_MMAP:   apply_mmap(p, rec); break;
+	case MP_CALL_MUNMAP: apply_munmap(p, rec); break;
+	case MP_CALL_MREMAP: apply_mremap(p, rec); break;
+	case MP_CALL_BRK:    apply_brk(p, rec); break;
+	case MP_CALL_EXEC:   release_all(p); break;
+	case MP_CALL_EXIT:
+		release_all(p);
+		p->exited = true;
+		p->vm_size_bytes = 0;
+		break;
+	default: break;
+	}
+	mark_dirty(a, p);
+	return p;
+}
+
+uint64_t acct_mapped_bytes(const struct acct_proc *p)
+{
+	return p->mapped.total_bytes + (p->heap_bytes - p->heap_base_bytes);
+}
+
+uint64_t acct_net_bytes_shown(const struct acct_proc *p)
+{
+	return p->net_bytes > 0 ? (uint64_t)p->net_bytes : 0;
+}
+
+struct acct_proc *acct_dirty_list(struct acct *a)
+{
+	return a->dirty;
+}
+
+void acct_clean(struct acct *a)
+{
+	struct acct_proc *p = a->dirty, *n;
+
+	for (; p; p = n) {
+		n = p->next_dirty;
+		p->dirty = false;
+		p->next_dirty = NULL;
+		if (p->exited) {
+			unhash(a, p);
+			proc_free(p);
+		}
+	}
+	a->dirty = NULL;
+}
+
+int acct_restore(struct acct *a, const struct acct_proc *src)
+{
+	struct acct_proc **pp = slot_of(a, src->pid), *p;
+
+	if (*pp)
+		return -EEXIST;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = *src;
+	p->dirty = false;
+	p->next_dirty = NULL;
+	p->next_hash = NULL;
+	*pp = p;
+	a->live++;
+	return 0;
+}

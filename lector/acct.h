@@ -1,0 +1,67 @@
+/*
+ * acct.h - per-process memory accounting (DESIGN.md "Memory semantics").
+ *
+ * A process is keyed by (pid, start_ns) within one host: pids are reused.
+ * acct_apply() folds one record into its process and marks it dirty; the
+ * sink writes dirty processes in the same transaction as the calls that
+ * changed them, then calls acct_clean().
+ */
+#ifndef MEMPROBE_ACCT_H
+#define MEMPROBE_ACCT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../include/memprobe_abi.h"
+#include "range.h"
+
+enum acct_count { ACCT_N_MMAP, ACCT_N_MUNMAP, ACCT_N_MREMAP, ACCT_N_BRK, ACCT_N_FAILED, ACCT_N_MAX };
+
+struct acct_proc {
+	uint32_t pid;
+	uint32_t uid;
+	uint64_t start_ns;
+	char comm[MEMPROBE_COMM_LEN + 1];
+	uint64_t first_seen_ns;
+	uint64_t last_seen_ns;
+	bool exited;
+	int64_t net_bytes;            /* course formula, may go below 0 */
+	struct range_set mapped;      /* ranges mapped while watched */
+	uint64_t heap_bytes;          /* brk: heap size after the last call */
+	uint64_t heap_base_bytes;     /* heap already there when first seen */
+	bool heap_known;
+	uint64_t vm_size_bytes;       /* kernel total_vm at the last event */
+	uint64_t requested_bytes;     /* sum of successful mmap lengths */
+	uint64_t count[ACCT_N_MAX];
+	bool dirty;
+	struct acct_proc *next_hash;
+	struct acct_proc *next_dirty;
+};
+
+struct acct;
+
+int acct_new(struct acct **out);
+void acct_free(struct acct *a);
+
+/* Apply one record.  Returns the process it touched (marked dirty) or NULL
+ * on allocation failure. */
+struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec);
+
+/* mapped_bytes: watched ranges + watched heap growth. */
+uint64_t acct_mapped_bytes(const struct acct_proc *p);
+/* net_bytes as shown: clamped at 0. */
+uint64_t acct_net_bytes_shown(const struct acct_proc *p);
+
+/* Dirty processes since the last acct_clean(), newest first. */
+struct acct_proc *acct_dirty_list(struct acct *a);
+/* Forget the dirty set; processes that exited are freed. */
+void acct_clean(struct acct *a);
+
+/* Insert a process loaded from storage (resume after restart).  The proc is
+ * copied; ranges are taken over. */
+int acct_restore(struct acct *a, const struct acct_proc *p);
+
+struct acct_proc *acct_find(struct acct *a, uint32_t pid);
+size_t acct_live_count(const struct acct *a);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * config.c - parse the lector config file and MEMPROBE_DB_* variables.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+void config_defaults(struct lector_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (gethostname(c->host_id, sizeof(c->host_id) - 1) < 0)
+		strcpy(c->host_id, "localhost");
+	strcpy(c->db_host, "localhost");
+	c->db_port = 3306;
+	strcpy(c->db_name, "memprobe");
+	strcpy(c->db_user, "memprobe_writer");
+	strcpy(c->spill_path, "lector.spill");
+	c->mem_queue_max = 262144;
+	c->batch_max = 2000;
+	c->ring_kib = 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+
+static int set_key(struct lector_config *c, const char *key, const char *val)
+{
+	struct { const char *key; size_t off; size_t cap; int numeric; } keys[] = {
+		{ "host_id", offsetof(struct lector_config, host_id), sizeof(c->host_id), 0 },
+		{ "db_host", offsetof(struct lector_config, db_host), sizeof(c->db_host), 0 },
+		{ "db_socket", offsetof(struct lector_config, db_socket), sizeof(c->db_socket), 0 },
+		{ "db_name", offsetof(struct lector_config, db_name), sizeof(c->db_name), 0 },
+		{ "db_user", offsetof(struct lector_config, db_user), sizeof(c->db_user), 0 },
+		{ "db_password", offsetof(struct lector_config, db_password), sizeof(c->db_password), 0 },
+		{ "spill_path", offsetof(struct lector_config, spill_path), sizeof(c->spill_path), 0 },
+	};
+	char *end;
+	unsigned long long v;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].key))
+			continue;
+		if (strlen(val) >= keys[i].cap)
+			return -ENAMETOOLONG;
+		strcpy((char *)c + keys[i].off, val);
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || end == val || *end)
+		return -EINVAL;
+	if (!strcmp(key, "db_port") && v > 0 && v < 65536)
+		c->db_port = (unsigned int)v;
+	else if (!strcmp(key, "mem_queue_max") && v > 0)
+		c->mem_queue_max = (size_t)v;
+	else if (!strcmp(key, "batch_max") && v > 0 && v <= 100000)
+		c->batch_max = (size_t)v;
+	else if (!strcmp(key, "ring_kib"))
+		c->ring_kib = (unsigned int)v;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int config_load_file(struct lector_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open config %s: %s (pass --config=FILE; make run writes var/lector.conf)",
+			 path, strerror(-rc));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *eq;
+
+		lineno++;
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = 0;
+		rc = set_key(c, trim(s), trim(eq + 1));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%d: %s '%s'", path, lineno,
+				 rc == -ENOENT ? "unknown key" : "bad value for", trim(s));
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+void config_load_env(struct lector_config *c)
+{
+	const char *names[][2] = {
+		{ "MEMPROBE_DB_HOST", "db_host" },   { "MEMPROBE_DB_PORT", "db_port" },
+		{ "MEMPROBE_DB_SOCKET", "db_socket" }, { "MEMPROBE_DB_NAME", "db_name" },
+		{ "MEMPROBE_DB_USER", "db_user" },   { "MEMPROBE_DB_PASSWORD", "db_password" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i][0]);
+
+		if (v && *v)
+			set_key(c, names[i][1], v);
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * config.h - lector settings: defaults, then the config file, then the
+ * environment (MEMPROBE_DB_*), then command-line flags that are not
+ * secrets.  Credentials never come from argv.
+ */
+#ifndef MEMPROBE_CONFIG_H
+#define MEMPROBE_CONFIG_H
+
+#include <stddef.h>
+
+struct lector_config {
+	char host_id[64];        /* name of this machine in the database */
+	char db_host[256];       /* "localhost" = unix socket */
+	unsigned int db_port;
+	char db_socket[512];
+	char db_name[64];
+	char db_user[64];
+	char db_password[128];
+	char spill_path[512];
+	size_t mem_queue_max;    /* entries held in memory before spilling */
+	size_t batch_max;        /* records per transaction */
+	unsigned int ring_kib;   /* bpf ring size */
+};
+
+void config_defaults(struct lector_config *c);
+/* Read "key = value" lines; '#' starts a comment.  Unknown keys are an
+ * error (a typo must not silently keep a default). */
+int config_load_file(struct lector_config *c, const char *path, char *err, size_t errlen);
+void config_load_env(struct lector_config *c);
+
+#endif

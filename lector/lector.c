@@ -1,0 +1,190 @@
+/*
+ * lector.c - the writer thread: queue -> accounting -> sink.
+ *
+ * Exactly-once: a batch is applied to the accounting once, then committed
+ * (calls + processes + resume point in one transaction) as many times as
+ * it takes; it leaves the queue only after a commit succeeded.  Records a
+ * previous run already committed (a replayed spill file, a re-delivered
+ * ring) are recognised by seq <= the session's committed_seq and skipped
+ * before accounting, so totals are never applied twice.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lector.h"
+
+#define IDLE_WAIT_MS   200
+#define RETRY_WAIT_MS  250
+#define STATS_EVERY_MS 1000
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void fill_stats(struct lector *l, struct capture_stats *cs)
+{
+	struct queue_stats qs;
+	uint64_t now = now_ns(CLOCK_REALTIME);
+
+	queue_get_stats(l->q, &qs);
+	pthread_mutex_lock(&l->stats_lock);
+	cs->session = l->session;
+	cs->source = l->src_stats.name ? l->src_stats.name : "?";
+	cs->drops = l->src_stats.drops;
+	cs->seen = l->src_stats.seen;
+	pthread_mutex_unlock(&l->stats_lock);
+	cs->current = !l->pending_n || l->batch[0].session == l->session;
+	cs->queued = qs.mem_len + qs.spill_len;
+	cs->spilled_total = qs.spilled_total;
+	cs->lag_ms = l->last_commit_ts_ns && now > l->last_commit_ts_ns ?
+			     (now - l->last_commit_ts_ns) / 1000000 : 0;
+	cs->rate_eps = l->rate_eps;
+}
+
+/* Take a batch from the queue and fold it into the accounting, once.
+ * Returns 1 when a batch is pending, 0 when the queue was empty, -1 when
+ * the sink cannot tell what was already committed (down). */
+static int take_batch(struct lector *l)
+{
+	int n = queue_peek(l->q, l->batch, l->cfg.batch_max, IDLE_WAIT_MS);
+	size_t k = 0;
+
+	if (n <= 0)
+		return 0;
+	if (l->batch[0].session != l->cached_session || !l->cached_found) {
+		uint64_t seq = 0;
+		int found = l->sink->ops->committed_seq(l->sink, l->batch[0].session, &seq);
+
+		if (found < 0)
+			return -1; /* sink down: try again later, nothing taken */
+		l->cached_session = l->batch[0].session;
+		l->cached_found = found;
+		l->cached_seq = seq;
+	}
+	for (int i = 0; i < n; i++) {
+		if (l->cached_found && l->batch[i].rec.seq <= l->cached_seq)
+			continue; /* committed by an earlier run */
+		l->batch[k] = l->batch[i];
+		acct_apply(l->acct, &l->batch[k].rec);
+		k++;
+	}
+	l->pending = true;
+	l->pending_n = k;
+	l->pending_raw = (size_t)n;
+	return 1;
+}
+
+static void committed(struct lector *l)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	static uint64_t window_start, window_rows;
+
+	queue_pop(l->q, l->pending_raw);
+	acct_clean(l->acct);
+	if (l->pending_n) {
+		l->cached_session = l->batch[0].session;
+		l->cached_found = 1;
+		l->cached_seq = l->batch[l->pending_n - 1].rec.seq;
+		l->last_commit_ts_ns = l->batch[l->pending_n - 1].rec.ts_ns;
+	}
+	l->committed_rows += l->pending_n;
+	window_rows += l->pending_n;
+	if (now - window_start >= 1000000000ULL) {
+		l->rate_eps = window_start ? window_rows * 1e9 / (double)(now - window_start) : 0;
+		window_start = now;
+		window_rows = 0;
+	}
+	l->pending = false;
+	l->pending_n = l->pending_raw = 0;
+	if (l->db_down) {
+		fprintf(stderr, "lector: sink is back; writing what waited\n");
+		l->db_down = false;
+	}
+}
+
+static int commit_pending(struct lector *l)
+{
+	struct capture_stats cs;
+	int rc;
+
+	fill_stats(l, &cs);
+	rc = l->sink->ops->commit(l->sink, l->batch, l->pending_n, acct_dirty_list(l->acct), &cs);
+	if (rc == 0) {
+		committed(l);
+	} else if (!l->db_down) {
+		fprintf(stderr, "lector: sink unavailable (%s); records wait in memory (%zu), then in %s\n",
+			l->sink->err, l->cfg.mem_queue_max, l->cfg.spill_path);
+		l->db_down = true;
+	}
+	return rc;
+}
+
+static void *writer_main(void *arg)
+{
+	struct lector *l = arg;
+	uint64_t last_stats_ns = 0;
+
+	for (;;) {
+		int taken = l->pending ? 1 : take_batch(l);
+
+		if (taken < 0) {
+			if (atomic_load(&l->stopping))
+				break;
+			usleep(RETRY_WAIT_MS * 1000);
+			continue;
+		}
+		if (taken == 0) {
+			struct queue_stats qs;
+
+			queue_get_stats(l->q, &qs);
+			if (atomic_load(&l->stopping) && qs.mem_len + qs.spill_len == 0)
+				break;
+			if (now_ns(CLOCK_MONOTONIC) - last_stats_ns < STATS_EVERY_MS * 1000000ULL)
+				continue;
+			/* nothing to write: still record drops and lag */
+			l->pending = true;
+		}
+		last_stats_ns = now_ns(CLOCK_MONOTONIC);
+		if (commit_pending(l) < 0) {
+			if (atomic_load(&l->stopping))
+				break; /* what is queued stays in the spill file */
+			usleep(RETRY_WAIT_MS * 1000);
+		}
+	}
+	return NULL;
+}
+
+int lector_writer_start(struct lector *l)
+{
+	l->batch = calloc(l->cfg.batch_max, sizeof(*l->batch));
+	if (!l->batch)
+		return -ENOMEM;
+	pthread_mutex_init(&l->stats_lock, NULL);
+	return -pthread_create(&l->writer, NULL, writer_main, l);
+}
+
+int lector_writer_stop(struct lector *l)
+{
+	struct queue_stats qs;
+	int rc;
+
+	atomic_store(&l->stopping, true);
+	queue_wake(l->q);
+	pthread_join(l->writer, NULL);
+	queue_get_stats(l->q, &qs);
+	rc = queue_spill_all(l->q);
+	if (qs.mem_len + qs.spill_len)
+		fprintf(stderr, "lector: %" PRIu64 " records not committed, kept in %s for the next start (%s)\n",
+			qs.mem_len + qs.spill_len, l->cfg.spill_path, rc < 0 ? strerror(-rc) : "ok");
+	free(l->batch);
+	return rc;
+}

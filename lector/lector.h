@@ -1,0 +1,45 @@
+/*
+ * lector.h - the daemon's pipeline: the capture thread pushes records into
+ * the queue; the writer thread takes batches, applies accounting and
+ * commits them through the sink, popping them only once committed.
+ */
+#ifndef MEMPROBE_LECTOR_H
+#define MEMPROBE_LECTOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "acct.h"
+#include "config.h"
+#include "queue.h"
+#include "sink.h"
+#include "source.h"
+
+struct lector {
+	struct lector_config cfg;
+	struct queue *q;
+	struct acct *acct;
+	struct sink *sink;
+	pthread_t writer;
+	atomic_bool stopping;
+	atomic_bool writer_failed;
+	pthread_mutex_t stats_lock;
+	struct source_stats src_stats; /* snapshot from the capture thread */
+	uint64_t session;
+	/* writer-only state */
+	struct qent *batch;
+	size_t pending_n, pending_raw;
+	bool pending;
+	bool db_down;
+	uint64_t cached_session, cached_seq;
+	int cached_found;
+	atomic_ullong committed_rows;
+	uint64_t last_commit_ts_ns;
+	double rate_eps;
+};
+
+int lector_writer_start(struct lector *l);
+/* Drain what is queued (or spill it when the sink is down), then join. */
+int lector_writer_stop(struct lector *l);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * main.c - lector: read every captured mmap/munmap/mremap/brk and store it.
+ *
+ * Table of contents: parse flags and config, open the sink (MariaDB or
+ * JSON lines), reload live processes, open the capture source, then the
+ * capture loop (this thread) feeds the writer thread (lector.c) until
+ * SIGTERM/SIGINT; shutdown drains what is queued.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lector.h"
+#include "sink_mysql_stmt.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: lector [OPTIONS]\n"
+	      "Capture every mmap/munmap/mremap/brk on this machine and store it.\n\n"
+	      "  --source=auto|ring|bpf  capture source (auto: /proc/memprobe if present, else eBPF)\n"
+	      "  --ring-path=FILE        ring file for --source=ring (default /proc/memprobe)\n"
+	      "  --sink=mysql|jsonl      store in MariaDB (default) or print JSON lines on stdout\n"
+	      "  --config=FILE           settings file (key = value), e.g. var/lector.conf\n"
+	      "  --host-id=NAME          name of this machine in the database (default hostname)\n"
+	      "  --spill=FILE            where records wait while the database is down\n"
+	      "  --mem-queue=N           records held in memory before spilling to disk\n"
+	      "  --batch=N               records per transaction (default 2000)\n"
+	      "  --migrate               apply database migrations and exit\n"
+	      "  --help                  this text\n\n"
+	      "Credentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
+	      "MEMPROBE_DB_PASSWORD, MEMPROBE_DB_HOST, MEMPROBE_DB_PORT, MEMPROBE_DB_SOCKET,\n"
+	      "MEMPROBE_DB_NAME), never from the command line.\n", f);
+}
+
+struct args {
+	const char *config, *sink, *ring_path;
+	enum source_kind source;
+	bool migrate;
+};
+
+static int parse_num(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (end == s || *end || v == 0)
+		return -EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a, struct lector_config *c)
+{
+	static const struct option opts[] = {
+		{ "source", 1, 0, 's' }, { "ring-path", 1, 0, 'r' }, { "sink", 1, 0, 'k' },
+		{ "config", 1, 0, 'c' }, { "host-id", 1, 0, 'H' },   { "spill", 1, 0, 'S' },
+		{ "mem-queue", 1, 0, 'm' }, { "batch", 1, 0, 'b' },  { "migrate", 0, 0, 'M' },
+		{ "help", 0, 0, 'h' },   { 0, 0, 0, 0 },
+	};
+	const char *host = NULL, *spill = NULL, *memq = NULL, *batch = NULL;
+	int o;
+
+	a->source = SOURCE_AUTO;
+	a->sink = "mysql";
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			a->source = source_kind_parse(optarg);
+			if ((int)a->source < 0) {
+				fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'r': a->ring_path = optarg; break;
+		case 'k': a->sink = optarg; break;
+		case 'c': a->config = optarg; break;
+		case 'H': host = optarg; break;
+		case 'S': spill = optarg; break;
+		case 'm': memq = optarg; break;
+		case 'b': batch = optarg; break;
+		case 'M': a->migrate = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lector: unexpected argument '%s' (credentials go in --config or MEMPROBE_DB_*)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (strcmp(a->sink, "mysql") && strcmp(a->sink, "jsonl")) {
+		fprintf(stderr, "lector: unknown --sink '%s' (mysql, jsonl)\n", a->sink);
+		return -EINVAL;
+	}
+	if (a->config) {
+		char err[512];
+		int rc = config_load_file(c, a->config, err, sizeof(err));
+
+		if (rc < 0) {
+			fprintf(stderr, "lector: %s\n", err);
+			return rc;
+		}
+	}
+	config_load_env(c);
+	if (host)
+		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
+	if (spill)
+		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
+	if ((memq && parse_num(memq, &c->mem_queue_max)) || (batch && parse_num(batch, &c->batch_max))) {
+		fprintf(stderr, "lector: --mem-queue and --batch take a positive number\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int on_record(const struct memprobe_record *rec, void *ctx)
+{
+	struct lector *l = ctx;
+	int rc = queue_push(l->q, l->session, rec);
+
+	if (rc < 0)
+		fprintf(stderr, "lector: cannot spill to %s: %s; stopping so nothing is lost silently\n",
+			l->cfg.spill_path, strerror(-rc));
+	return rc;
+}
+
+static void snapshot_stats(struct lector *l, struct source *src)
+{
+	pthread_mutex_lock(&l->stats_lock);
+	source_get_stats(src, &l->src_stats);
+	pthread_mutex_unlock(&l->stats_lock);
+}
+
+static int capture_loop(struct lector *l, struct source *src)
+{
+	uint64_t last_drops = 0;
+	time_t last_log = time(NULL);
+	int rc = 0;
+
+	while (!stop_signal && !atomic_load(&l->writer_failed)) {
+		rc = source_poll(src, 100, on_record, l);
+		if (rc == -EINTR)
+			rc = 0;
+		if (rc < 0)
+			break;
+		snapshot_stats(l, src);
+		if (l->src_stats.drops != last_drops || time(NULL) - last_log >= 10) {
+			struct queue_stats qs;
+
+			queue_get_stats(l->q, &qs);
+			fprintf(stderr, "lector: seen %" PRIu64 ", dropped by the producer %" PRIu64
+				", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
+				l->src_stats.seen, l->src_stats.drops, (unsigned long long)l->committed_rows,
+				qs.mem_len + qs.spill_len, qs.spill_len);
+			last_drops = l->src_stats.drops;
+			last_log = time(NULL);
+		}
+	}
+	if (rc == -ESHUTDOWN)
+		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");
+	else if (rc < 0)
+		fprintf(stderr, "lector: capture failed: %s\n", strerror(-rc));
+	return rc == -ESHUTDOWN ? 0 : rc;
+}
+
+static int open_sink(struct lector *l, const struct args *a)
+{
+	char err[512] = "";
+	int rc;
+
+	if (!strcmp(a->sink, "jsonl"))
+		return sink_jsonl_open(&l->sink, &l->cfg, err, sizeof(err));
+	rc = sink_mysql_open(&l->sink, &l->cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "lector: %s\n", err);
+		return rc;
+	}
+	rc = l->sink->ops->restore(l->sink, l->acct);
+	if (rc < 0) {
+		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
+		return rc;
+	}
+	fprintf(stderr, "lector: storing in MariaDB %s as host '%s'; %d live processes resumed\n",
+		l->cfg.db_name, l->cfg.host_id, rc);
+	return 0;
+}
+
+static int run(struct lector *l, const struct args *a)
+{
+	struct source_opts so = { .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib };
+	struct source *src = NULL;
+	char err[512] = "";
+	int rc;
+
+	rc = source_open(&src, &so, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "lector: no capture source: %s\n", err);
+		return rc;
+	}
+	snapshot_stats(l, src);
+	l->session = l->src_stats.session_id;
+	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), spill file %s\n",
+		l->src_stats.name, l->session, l->cfg.spill_path);
+	rc = lector_writer_start(l);
+	if (rc == 0) {
+		rc = capture_loop(l, src);
+		snapshot_stats(l, src);
+		source_close(src);
+		src = NULL;
+		fprintf(stderr, "lector: stopping; writing what is queued\n");
+		lector_writer_stop(l);
+		fprintf(stderr, "lector: stopped; %llu records committed this run\n",
+			(unsigned long long)l->committed_rows);
+	}
+	source_close(src);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct lector l;
+	struct args a = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[512] = "";
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	config_defaults(&l.cfg);
+	rc = parse_args(argc, argv, &a, &l.cfg);
+	if (rc < 0)
+		return 2;
+	if (a.migrate) {
+		rc = sink_mysql_migrate(&l.cfg, err, sizeof(err));
+		fprintf(stderr, "lector: %s\n", rc < 0 ? err : "schema is up to date");
+		return rc < 0 ? 1 : 0;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = acct_new(&l.acct);
+	if (rc == 0)
+		rc = queue_open(&l.q, l.cfg.mem_queue_max, l.cfg.spill_path);
+	if (rc < 0)
+		fprintf(stderr, "lector: cannot open spill file %s: %s\n", l.cfg.spill_path, strerror(-rc));
+	if (rc == 0)
+		rc = open_sink(&l, &a);
+	if (rc == 0)
+		rc = run(&l, &a);
+	if (l.sink)
+		l.sink->ops->close(l.sink);
+	queue_close(l.q);
+	acct_free(l.acct);
+	return rc < 0 ? 1 : 0;
+}

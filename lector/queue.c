@@ -1,0 +1,257 @@
+/*
+ * queue.c - memory ring + spill file between capture and the writer.
+ *
+ * Invariant: when spill_len > 0, every entry in memory is older than every
+ * entry in the file (new entries go to the file while it is not empty), so
+ * taking from memory first, then from the file, keeps capture order.
+ * The file holds raw struct qent; a torn last entry (crash mid-write) is
+ * ignored on replay.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t nonempty;
+	struct qent *mem;
+	size_t mem_cap, head, len;
+	int spill_fd;
+	uint64_t spill_rd, spill_wr; /* entry indexes in the file */
+	uint64_t spilled_total;
+	bool last_from_spill;
+	bool woken;
+	char *path;
+};
+
+int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
+{
+	struct queue *q = calloc(1, sizeof(*q));
+	struct stat st;
+
+	if (!q || mem_cap == 0)
+		goto enomem;
+	q->mem = calloc(mem_cap, sizeof(*q->mem));
+	if (!q->mem)
+		goto enomem;
+	q->mem_cap = mem_cap;
+	q->path = strdup(spill_path);
+	if (!q->path)
+		goto enomem;
+	q->spill_fd = open(spill_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (q->spill_fd < 0 || fstat(q->spill_fd, &st) < 0) {
+		int e = errno;
+
+		if (q->spill_fd >= 0)
+			close(q->spill_fd);
+		free(q->mem);
+		free(q);
+		return -e;
+	}
+	q->spill_wr = (uint64_t)st.st_size / sizeof(struct qent); /* replay a previous run's */
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->nonempty, NULL);
+	*out = q;
+	return 0;
+enomem:
+	if (q) {
+		free(q->mem);
+		free(q->path);
+	}
+	free(q);
+	return -ENOMEM;
+}
+
+void queue_close(struct queue *q)
+{
+	if (!q)
+		return;
+	close(q->spill_fd);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->nonempty);
+	free(q->path);
+	free(q->mem);
+	free(q);
+}
+
+static int spill_append(struct queue *q, const struct qent *e)
+{
+	off_t off = (off_t)(q->spill_wr * sizeof(*e));
+
+	if (pwrite(q->spill_fd, e, sizeof(*e), off) != (ssize_t)sizeof(*e))
+		return errno ? -errno : -EIO;
+	q->spill_wr++;
+	q->spilled_total++;
+	return 0;
+}
+
+int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec)
+{
+	struct qent e;
+	int rc = 0;
+
+	e.session = session;
+	e.rec = *rec;
+	e.comm_len = strnlen(rec->comm, MEMPROBE_COMM_LEN);
+	e.thread_comm_len = strnlen(rec->thread_comm, MEMPROBE_COMM_LEN);
+	pthread_mutex_lock(&q->lock);
+	if (q->spill_wr > q->spill_rd || q->len == q->mem_cap)
+		rc = spill_append(q, &e);
+	else
+		q->mem[(q->head + q->len++) % q->mem_cap] = e;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+static size_t same_session_prefix(const struct qent *out, size_t n)
+{
+	size_t k = 1;
+
+	while (k < n && out[k].session == out[0].session)
+		k++;
+	return n ? k : 0;
+}
+
+static int peek_spill(struct queue *q, struct qent *out, size_t max)
+{
+	uint64_t avail = q->spill_wr - q->spill_rd;
+	size_t n = avail < max ? (size_t)avail : max;
+	ssize_t got = pread(q->spill_fd, out, n * sizeof(*out), (off_t)(q->spill_rd * sizeof(*out)));
+
+	if (got < 0)
+		return -errno;
+	q->last_from_spill = true;
+	return (int)same_session_prefix(out, (size_t)got / sizeof(*out));
+}
+
+int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms)
+{
+	struct timespec until;
+	size_t n = 0;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (q->len == 0 && q->spill_wr == q->spill_rd && !q->woken)
+		if (pthread_cond_timedwait(&q->nonempty, &q->lock, &until) == ETIMEDOUT)
+			break;
+	q->woken = false;
+	if (q->len > 0) {
+		for (; n < max && n < q->len; n++)
+			out[n] = q->mem[(q->head + n) % q->mem_cap];
+		q->last_from_spill = false;
+		rc = (int)same_session_prefix(out, n);
+	} else if (q->spill_wr > q->spill_rd) {
+		rc = peek_spill(q, out, max);
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+void queue_pop(struct queue *q, size_t n)
+{
+	pthread_mutex_lock(&q->lock);
+	if (!q->last_from_spill) {
+		q->head = (q->head + n) % q->mem_cap;
+		q->len -= n;
+	} else {
+		q->spill_rd += n;
+		if (q->spill_rd == q->spill_wr) { /* drained: start the file afresh */
+			q->spill_rd = q->spill_wr = 0;
+			if (ftruncate(q->spill_fd, 0) < 0)
+				q->spill_rd = q->spill_wr = 0;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void queue_get_stats(struct queue *q, struct queue_stats *st)
+{
+	pthread_mutex_lock(&q->lock);
+	st->mem_len = q->len;
+	st->spill_len = q->spill_wr - q->spill_rd;
+	st->spilled_total = q->spilled_total;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void queue_wake(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->woken = true;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Copy n entries of the old spill file, from entry index rd, to fd. */
+static int copy_spill(struct queue *q, int fd, uint64_t rd, uint64_t n, off_t *off)
+{
+	struct qent buf[256];
+
+	while (n) {
+		size_t k = n < 256 ? (size_t)n : 256;
+		ssize_t got = pread(q->spill_fd, buf, k * sizeof(*buf), (off_t)(rd * sizeof(*buf)));
+
+		if (got != (ssize_t)(k * sizeof(*buf)) ||
+		    pwrite(fd, buf, (size_t)got, *off) != got)
+			return -EIO;
+		*off += got;
+		rd += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int queue_spill_all(struct queue *q)
+{
+	char tmp[4096];
+	off_t off = 0;
+	int fd, rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->len == 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", q->path);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* memory is older than the file: it goes first */
+	for (size_t i = 0; i < q->len && rc == 0; i++, off += sizeof(struct qent))
+		if (pwrite(fd, &q->mem[(q->head + i) % q->mem_cap], sizeof(struct qent), off) !=
+		    (ssize_t)sizeof(struct qent))
+			rc = -EIO;
+	if (rc == 0)
+		rc = copy_spill(q, fd, q->spill_rd, q->spill_wr - q->spill_rd, &off);
+	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, q->path) < 0))
+		rc = -errno;
+	if (rc < 0) {
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(q->spill_fd);
+	q->spill_fd = fd;
+	q->spill_wr = (uint64_t)off / sizeof(struct qent);
+	q->spill_rd = 0;
+	q->head = q->len = 0;
+out:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * queue.h - records waiting to be committed: memory first, then disk.
+ *
+ * The capture thread pushes, the writer thread takes batches from the
+ * front and pops them only after its sink committed them.  Up to mem_cap
+ * entries wait in memory; past that (the database is down or slower than
+ * capture) entries are appended to a spill file, and while the spill file
+ * holds anything every new entry goes there too, so order is kept.  A
+ * spill file left by a previous run is replayed first (the sink's unique
+ * key makes the overlap with what was already committed harmless).
+ */
+#ifndef MEMPROBE_QUEUE_H
+#define MEMPROBE_QUEUE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../include/memprobe_abi.h"
+
+/* One queued record with what the sink binds directly (row-wise). */
+struct qent {
+	uint64_t session;
+	struct memprobe_record rec;
+	unsigned long comm_len;        /* strnlen(rec.comm), bytes */
+	unsigned long thread_comm_len;
+};
+
+struct queue_stats {
+	uint64_t mem_len;
+	uint64_t spill_len;
+	uint64_t spilled_total; /* entries ever written to the spill file */
+};
+
+struct queue;
+
+int queue_open(struct queue **out, size_t mem_cap, const char *spill_path);
+void queue_close(struct queue *q);
+
+/* Append one record (fills the lengths).  -errno when the spill file
+ * cannot be written: the caller must stop, nothing may be lost silently. */
+int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec);
+
+/* Copy up to max oldest entries, all of one session, into out; wait up to
+ * timeout_ms while empty.  Returns the count (0 on timeout) or -errno. */
+int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms);
+/* Drop the n entries last peeked. */
+void queue_pop(struct queue *q, size_t n);
+
+/* Move what waits in memory to the front of the spill file (shutdown with
+ * the sink down): nothing queued is lost across a restart. */
+int queue_spill_all(struct queue *q);
+
+void queue_get_stats(struct queue *q, struct queue_stats *st);
+/* Wake a writer sleeping in queue_peek (shutdown). */
+void queue_wake(struct queue *q);
+
+#endif

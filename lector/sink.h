@@ -1,0 +1,52 @@
+/*
+ * sink.h - where committed records go: MariaDB (sink_mysql.c) or JSON
+ * lines on stdout (sink_jsonl.c).
+ *
+ * commit() stores a batch of records of one capture session, the processes
+ * they changed and the capture statistics atomically: all or nothing.  A
+ * failed commit leaves the sink ready to be retried with the same batch.
+ */
+#ifndef MEMPROBE_SINK_H
+#define MEMPROBE_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acct.h"
+#include "config.h"
+#include "queue.h"
+
+struct capture_stats {
+	uint64_t session;
+	const char *source;     /* "bpf", "stap" */
+	uint64_t drops;
+	uint64_t seen;
+	uint64_t queued;        /* waiting in memory + spill */
+	uint64_t spilled_total;
+	uint64_t lag_ms;        /* now - timestamp of the newest committed record */
+	double rate_eps;        /* committed records per second, recent */
+	bool current;           /* drops/seen describe this session */
+};
+
+struct sink;
+
+struct sink_ops {
+	int (*commit)(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
+		      const struct capture_stats *st);
+	/* Highest committed seq of a session: 1 found, 0 none, -errno. */
+	int (*committed_seq)(struct sink *s, uint64_t session, uint64_t *seq);
+	/* Reload live processes of this host into acct (resume). */
+	int (*restore)(struct sink *s, struct acct *a);
+	void (*close)(struct sink *s);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	char err[1024]; /* last error, a sentence for the log */
+};
+
+int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
+int sink_jsonl_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * sink_mysql.c - store records in MariaDB/MySQL through libmariadb.
+ *
+ * One commit = one transaction: the calls (bulk array binding, row-wise
+ * straight from the queue entries, INSERT IGNORE on the unique key
+ * (host_id, session, seq) so a re-delivered record is harmless), the
+ * processes those calls changed (upsert), and the session's capture
+ * statistics including committed_seq, the resume point.  Any error rolls
+ * back, drops the connection and returns -EIO; the caller keeps the batch
+ * and retries, reconnecting here at most once per second.
+ * SQL is always parameterized; names are bound as bytes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <mysql.h>
+
+#include "migrate.h"
+#include "sink.h"
+#include "sink_mysql_stmt.h"
+
+#define RECONNECT_INTERVAL_MS 1000
+
+struct sink_mysql {
+	struct sink base;
+	struct lector_config cfg;
+	MYSQL *db;
+	unsigned int host_id;
+	struct mysql_stmts st;
+	uint64_t last_attempt_ms;
+	bool ever_connected;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void disconnect(struct sink_mysql *m)
+{
+	stmts_close(&m->st);
+	if (m->db)
+		mysql_close(m->db);
+	m->db = NULL;
+}
+
+static int fail(struct sink_mysql *m, const char *what)
+{
+	snprintf(m->base.err, sizeof(m->base.err), "%s: %s", what,
+		 m->db ? mysql_error(m->db) : "not connected");
+	if (m->db)
+		mysql_rollback(m->db);
+	disconnect(m);
+	return -EIO;
+}
+
+static int check_bulk(struct sink_mysql *m)
+{
+	uint64_t caps = 0;
+
+	mariadb_get_infov(m->db, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &caps);
+	if (!(caps & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32))) {
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "the server does not support bulk statements (MariaDB >= 10.2 needed)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int sink_connect(struct sink_mysql *m)
+{
+	const struct lector_config *c = &m->cfg;
+	unsigned int timeout_s = 3, rw_timeout_s = 30;
+	int rc;
+
+	m->last_attempt_ms = now_ms();
+	m->db = mysql_init(NULL);
+	if (!m->db)
+		return -ENOMEM;
+	mysql_optionsv(m->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+	mysql_optionsv(m->db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout_s);
+	mysql_optionsv(m->db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout_s);
+	if (!mysql_real_connect(m->db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
+				c->db_socket[0] ? c->db_socket : NULL, 0)) {
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
+			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
+			 mysql_error(m->db));
+		disconnect(m);
+		return -ECONNREFUSED;
+	}
+	rc = migrate_check(m->db, m->base.err, sizeof(m->base.err));
+	if (rc == 0)
+		rc = check_bulk(m);
+	if (rc == 0)
+		rc = stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
+	if (rc == 0)
+		rc = stmts_prepare(&m->st, m->db, m->host_id, m->base.err, sizeof(m->base.err));
+	if (rc == 0 && mysql_autocommit(m->db, 0))
+		rc = fail(m, "autocommit off");
+	if (rc < 0) {
+		disconnect(m);
+		return rc;
+	}
+	m->ever_connected = true;
+	return 0;
+}
+
+static int ensure_connected(struct sink_mysql *m)
+{
+	if (m->db)
+		return 0;
+	if (now_ms() - m->last_attempt_ms < RECONNECT_INTERVAL_MS)
+		return -EAGAIN;
+	return sink_connect(m);
+}
+
+static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
+			      const struct capture_stats *cs)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+	int rc = ensure_connected(m);
+
+	if (rc < 0)
+		return rc;
+	if (n && stmts_insert_calls(&m->st, e, n) < 0)
+		return fail(m, "inserting calls");
+	for (struct acct_proc *p = dirty; p; p = p->next_dirty)
+		if (stmts_upsert_proc(&m->st, p) < 0)
+			return fail(m, "updating processes");
+	if (stmts_upsert_stats(&m->st, cs, e, n) < 0)
+		return fail(m, "updating capture_stats");
+	if (mysql_commit(m->db))
+		return fail(m, "commit");
+	return 0;
+}
+
+static int mysql_committed_seq(struct sink *s, uint64_t session, uint64_t *seq)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+	int rc = ensure_connected(m);
+
+	if (rc < 0)
+		return rc;
+	rc = stmts_committed_seq(m->db, m->host_id, session, seq);
+	if (rc < 0)
+		return fail(m, "reading capture_stats");
+	return rc;
+}
+
+static int mysql_restore(struct sink *s, struct acct *a)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+	int rc = ensure_connected(m);
+
+	if (rc < 0)
+		return rc;
+	rc = stmts_restore_procs(m->db, m->host_id, a);
+	if (rc < 0)
+		return fail(m, "reading processes");
+	mysql_commit(m->db); /* end the read snapshot */
+	return rc;
+}
+
+static void mysql_sink_close(struct sink *s)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+
+	disconnect(m);
+	free(m);
+}
+
+static const struct sink_ops mysql_ops = {
+	.commit = mysql_commit_batch,
+	.committed_seq = mysql_committed_seq,
+	.restore = mysql_restore,
+	.close = mysql_sink_close,
+};
+
+int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen)
+{
+	struct sink_mysql *m = calloc(1, sizeof(*m));
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	m->base.ops = &mysql_ops;
+	m->cfg = *cfg;
+	rc = sink_connect(m);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", m->base.err);
+		free(m);
+		return rc;
+	}
+	*out = &m->base;
+	return 0;
+}
+
+/* For --migrate: connect with the same settings and apply migrations. */
+int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen)
+{
+	MYSQL *db = mysql_init(NULL);
+	int rc;
+
+	if (!db)
+		return -ENOMEM;
+	if (!mysql_real_connect(db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
+				c->db_socket[0] ? c->db_socket : NULL, 0)) {
+		snprintf(err, errlen, "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
+			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name, mysql_error(db));
+		mysql_close(db);
+		return -ECONNREFUSED;
+	}
+	rc = migrate_apply(db, err, errlen);
+	mysql_close(db);
+	return rc;
+}

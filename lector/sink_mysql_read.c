@@ -1,0 +1,160 @@
+/*
+ * sink_mysql_read.c - what the MySQL sink reads back: this host's id (and
+ * its memory size for "% of system VM"), a session's resume point, and the
+ * live processes of a previous run (resume after restart or kill -9).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink_mysql_stmt.h"
+
+static void meminfo(uint64_t *mem_total_bytes, uint64_t *swap_total_bytes)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kib;
+
+	*mem_total_bytes = *swap_total_bytes = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+			*mem_total_bytes = kib * 1024;
+		else if (sscanf(line, "SwapTotal: %llu kB", &kib) == 1)
+			*swap_total_bytes = kib * 1024;
+	}
+	if (f)
+		fclose(f);
+}
+
+int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen)
+{
+	const char *ins = "INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES (?,?,?) "
+			  "ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes), "
+			  "swap_total_bytes=VALUES(swap_total_bytes), last_seen=NOW(6)";
+	const char *sel = "SELECT host_id FROM hosts WHERE name=?";
+	MYSQL_STMT *s = mysql_stmt_init(db);
+	MYSQL_BIND b[3], out;
+	unsigned long name_len = strlen(name);
+	uint64_t mem, swap;
+	unsigned int id = 0;
+	int rc = -EIO;
+
+	meminfo(&mem, &swap);
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = MYSQL_TYPE_STRING;
+	b[0].buffer = (void *)name;
+	b[0].length = &name_len;
+	b[1].buffer_type = b[2].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[1].buffer = &mem;
+	b[2].buffer = &swap;
+	b[1].is_unsigned = b[2].is_unsigned = true;
+	if (!s || mysql_stmt_prepare(s, ins, strlen(ins)) || mysql_stmt_bind_param(s, b) ||
+	    mysql_stmt_execute(s))
+		goto out;
+	mysql_stmt_close(s);
+	s = mysql_stmt_init(db);
+	memset(&out, 0, sizeof(out));
+	out.buffer_type = MYSQL_TYPE_LONG;
+	out.buffer = &id;
+	out.is_unsigned = true;
+	if (!s || mysql_stmt_prepare(s, sel, strlen(sel)) || mysql_stmt_bind_param(s, b) ||
+	    mysql_stmt_execute(s) || mysql_stmt_store_result(s) || mysql_stmt_bind_result(s, &out) ||
+	    mysql_stmt_fetch(s))
+		goto out;
+	mysql_stmt_free_result(s);
+	mysql_stmt_close(s);
+	s = NULL;
+	*host_id = id;
+	rc = mysql_commit(db) ? -EIO : 0;
+out:
+	if (rc < 0)
+		snprintf(err, errlen, "registering host '%s': %s", name,
+			 s ? mysql_stmt_error(s) : mysql_error(db));
+	if (s)
+		mysql_stmt_close(s);
+	return rc;
+}
+
+int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *seq)
+{
+	char sql[256];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int found = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT committed_seq FROM capture_stats WHERE host_id=%u AND session=%" PRIu64
+		 " AND rows_committed > 0", host_id, session);
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	row = mysql_fetch_row(res);
+	if (row && row[0]) {
+		*seq = strtoull(row[0], NULL, 10);
+		found = 1;
+	}
+	mysql_free_result(res);
+	mysql_commit(db);
+	return found;
+}
+
+static uint64_t u64(const char *s)
+{
+	return s ? strtoull(s, NULL, 10) : 0;
+}
+
+static int restore_row(struct acct *a, MYSQL_ROW row, unsigned long *len)
+{
+	struct acct_proc p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.pid = (uint32_t)u64(row[0]);
+	p.start_ns = u64(row[1]);
+	p.uid = (uint32_t)u64(row[2]);
+	memcpy(p.comm, row[3], len[3] < MEMPROBE_COMM_LEN ? len[3] : MEMPROBE_COMM_LEN);
+	p.first_seen_ns = u64(row[4]);
+	p.last_seen_ns = u64(row[5]);
+	p.net_bytes = row[6] ? strtoll(row[6], NULL, 10) : 0;
+	p.vm_size_bytes = u64(row[7]);
+	p.requested_bytes = u64(row[8]);
+	p.heap_bytes = u64(row[9]);
+	p.heap_base_bytes = u64(row[10]);
+	p.heap_known = u64(row[11]) != 0;
+	for (int i = 0; i < ACCT_N_MAX; i++)
+		p.count[i] = u64(row[12 + i]);
+	range_set_init(&p.mapped);
+	rc = range_set_from_blob(&p.mapped, (const unsigned char *)row[17], len[17]);
+	if (rc == 0)
+		rc = acct_restore(a, &p);
+	if (rc < 0)
+		range_set_free(&p.mapped);
+	return rc;
+}
+
+/* Returns how many processes were restored. */
+int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a)
+{
+	char sql[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, net_bytes_raw, "
+		 "vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, n_mmap, "
+		 "n_munmap, n_mremap, n_brk, n_failed, mapped_ranges FROM processes "
+		 "WHERE host_id=%u AND exited=0", host_id);
+	if (mysql_query(db, sql) || !(res = mysql_use_result(db)))
+		return -EIO;
+	while ((row = mysql_fetch_row(res))) {
+		unsigned long *len = mysql_fetch_lengths(res);
+
+		if (restore_row(a, row, len) == 0)
+			n++;
+	}
+	mysql_free_result(res);
+	return n;
+}
