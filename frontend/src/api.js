@@ -1,0 +1,128 @@
+// api.js - the shape the dashboard works with, made from the server's JSON.
+// The server (server/, issue 5) owns the wire format; this file is the one
+// place that knows it, so a renamed field is fixed here and nowhere else.
+// Large integers may come as JSON numbers or decimal strings: both work.
+
+const pick = (o, ...keys) => {
+  for (const k of keys) if (o && o[k] !== undefined && o[k] !== null) return o[k]
+  return undefined
+}
+const num = (v) => (v === undefined || v === null || v === '' ? 0 : Number(v))
+
+export const CALLS = ['mmap', 'munmap', 'mremap', 'brk']
+
+// A process row: totals as of its last event.
+export function toProcess(o) {
+  const calls = pick(o, 'calls', 'n_calls')
+  const exited = pick(o, 'exited')
+  return {
+    pid: num(pick(o, 'pid')),
+    startNs: String(pick(o, 'start_ns') ?? '0'),
+    comm: String(pick(o, 'comm', 'name') ?? ''),
+    uid: num(pick(o, 'uid')),
+    netBytes: Math.max(0, num(pick(o, 'memory_held_bytes', 'net_bytes'))),
+    mappedBytes: num(pick(o, 'mapped_bytes')),
+    vmSizeBytes: num(pick(o, 'vm_size_bytes', 'total_vm_bytes')),
+    requestedBytes: num(pick(o, 'requested_bytes')),
+    pctVirtual: pctField(o),
+    calls:
+      calls !== undefined
+        ? num(calls)
+        : num(o.n_mmap) + num(o.n_munmap) + num(o.n_mremap) + num(o.n_brk),
+    failed: num(pick(o, 'n_failed', 'failed')),
+    lastSeenNs: String(pick(o, 'last_seen_ns', 'last_seen') ?? '0'),
+    alive:
+      o.state !== undefined
+        ? o.state === 'alive'
+        : pick(o, 'alive') !== undefined
+          ? Boolean(o.alive)
+          : !Number(exited ?? 0)
+  }
+}
+
+// Percent of system virtual memory as a fraction 0..1 whatever the server
+// calls it ("pct_virtual" in percent, or a fraction).
+function pctField(o) {
+  const frac = pick(o, 'frac_virtual', 'virtual_fraction')
+  if (frac !== undefined) return num(frac)
+  const pct = pick(o, 'pct_of_system_vm', 'pct_virtual', 'pct_virtual_memory', 'percent_virtual', 'pct')
+  return pct !== undefined ? num(pct) / 100 : 0
+}
+
+// A call row.  `key` is unique per call (session + seq).
+// The server sends a failed call as {ok: false, error: errno} and a good
+// one's result as a hex string.
+export function toCall(o) {
+  const failed = o.ok === false || (o.ok === undefined && Number(pick(o, 'result', 'ret')) < 0)
+  const result = o.ok === false ? -num(o.error) : pick(o, 'result', 'ret')
+  const session = String(pick(o, 'session') ?? '0')
+  const seq = String(pick(o, 'seq') ?? '0')
+  return {
+    key: o.id !== undefined ? `id${o.id}` : `${session}:${seq}`,
+    id: o.id,
+    session,
+    seq,
+    tsNs: String(pick(o, 'ts_ns', 'time_ns') ?? '0'),
+    pid: num(pick(o, 'pid')),
+    comm: String(pick(o, 'comm', 'name') ?? ''),
+    call: String(pick(o, 'call', 'syscall') ?? ''),
+    lenBytes: num(pick(o, 'len_bytes', 'length', 'len')),
+    newLenBytes: num(pick(o, 'new_len_bytes')),
+    addr: pick(o, 'addr') ?? 0,
+    result: result === undefined ? 0 : result,
+    failed,
+    totalVmBytes: num(pick(o, 'total_vm_bytes', 'vm_size_bytes'))
+  }
+}
+
+// Pie slices: [{pid, comm, bytes, fraction}] with "Others" last (pid null).
+export function toTop(o) {
+  const rows = pick(o, 'top', 'slices') || []
+  const total = num(pick(o, 'total_bytes', 'total_requested_bytes'))
+  const sum = rows.reduce((s, r) => s + num(pick(r, 'requested_bytes', 'bytes')), 0)
+  const denom = total || sum || 1
+  const out = rows.map((r) => {
+    const bytes = num(pick(r, 'requested_bytes', 'bytes'))
+    const share = pick(r, 'share')
+    return { pid: num(r.pid), comm: String(pick(r, 'comm', 'name') ?? ''), bytes, fraction: share ?? bytes / denom }
+  })
+  const others = pick(o, 'others', 'others_bytes')
+  const othersBytes = typeof others === 'object' ? num(pick(others, 'requested_bytes', 'bytes')) : num(others)
+  if (othersBytes > 0) out.push({ pid: null, comm: '', bytes: othersBytes, fraction: othersBytes / denom })
+  return out
+}
+
+// Capture health for the header.
+export function toStats(o) {
+  return {
+    source: String(pick(o, 'source') ?? ''),
+    eventsPerS: num(pick(o, 'events_per_s', 'rate_eps', 'eps')),
+    drops: num(pick(o, 'drops')),
+    lagMs: num(pick(o, 'lag_ms'))
+  }
+}
+
+// One process's memory over time: [{tsNs, net, mapped, vmSize}].
+// The server's vm_size_series is [[ts_ns, total_vm_bytes], ...]: only
+// VmSize over history; net and mapped come from live process events.
+export function toSeries(o) {
+  const vm = pick(o, 'vm_size_series')
+  if (vm) return vm.map(([ts, v]) => ({ tsMs: num(ts) / 1e6, net: null, mapped: null, vmSize: num(v) }))
+  const rows = pick(o, 'series', 'history', 'points') || []
+  return rows.map((r) => ({
+    tsMs: num(pick(r, 'ts_ms')) || Number(BigInt(pick(r, 'ts_ns') ?? 0) / 1000000n),
+    net: Math.max(0, num(pick(r, 'net_bytes'))),
+    mapped: num(pick(r, 'mapped_bytes')),
+    vmSize: num(pick(r, 'vm_size_bytes', 'total_vm_bytes'))
+  }))
+}
+
+// Keyset cursor for the next (older) page of /api/calls.
+export function nextCursor(o) {
+  return pick(o, 'next', 'next_before', 'before', 'cursor') ?? null
+}
+
+export function listOf(o, ...keys) {
+  if (Array.isArray(o)) return o
+  return pick(o, ...keys) || []
+}

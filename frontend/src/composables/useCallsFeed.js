@@ -1,0 +1,95 @@
+// useCallsFeed.js - the rows of a requests table: history from
+// GET /api/calls (newest first, keyset pages backwards through `next`),
+// live calls from the SSE fan-out on top.  Pause buffers new calls instead
+// of dropping them; resume puts them on top in order.  Rows held in memory
+// are capped while live (the DOM shows fewer); a row is never shown twice.
+import { ref, shallowRef, watch, onBeforeUnmount } from 'vue'
+import { getJson } from './useApi.js'
+import { useLive } from './useLive.js'
+import { toCall, nextCursor, listOf } from '../api.js'
+
+const PAGE_ROWS = 100
+const KEEP_ROWS = 2000
+
+export function useCallsFeed(filter) {
+  const rows = shallowRef([])
+  const paused = ref(false)
+  const buffered = shallowRef([])
+  const cursor = ref(null)
+  const atStart = ref(false)
+  const loading = ref(false)
+  let seen = new Set()
+  let generation = 0
+
+  const matches = (c) => {
+    const f = filter.value
+    if (c.call === 'exit' || c.call === 'exec') return false
+    if (f.pid && c.pid !== Number(f.pid)) return false
+    if (f.call && c.call !== f.call) return false
+    return true
+  }
+
+  function prepend(calls) {
+    const fresh = calls.filter((c) => matches(c) && !seen.has(c.key))
+    if (!fresh.length) return
+    for (const c of fresh) seen.add(c.key)
+    let next = fresh.concat(rows.value)
+    if (next.length > KEEP_ROWS) {
+      for (const c of next.slice(KEEP_ROWS)) seen.delete(c.key)
+      next = next.slice(0, KEEP_ROWS)
+      atStart.value = false
+    }
+    rows.value = next
+  }
+
+  async function loadPage(before) {
+    const gen = generation
+    loading.value = true
+    try {
+      const f = filter.value
+      const body = await getJson('calls', { pid: f.pid || undefined, call: f.call || undefined, before, limit: PAGE_ROWS })
+      if (gen !== generation) return
+      const page = listOf(body, 'calls', 'rows', 'items').map(toCall)
+      const older = page.filter((c) => !seen.has(c.key) && matches(c))
+      for (const c of older) seen.add(c.key)
+      rows.value = before ? rows.value.concat(older) : older.concat(rows.value)
+      cursor.value = nextCursor(body)
+      atStart.value = page.length < PAGE_ROWS || cursor.value === null
+    } finally {
+      loading.value = false
+    }
+  }
+
+  function reset() {
+    generation++
+    rows.value = []
+    buffered.value = []
+    seen = new Set()
+    cursor.value = null
+    atStart.value = false
+    return loadPage(undefined).catch(() => {})
+  }
+
+  function older() {
+    if (atStart.value || loading.value) return Promise.resolve()
+    return loadPage(cursor.value ?? undefined).catch(() => {})
+  }
+
+  function setPaused(p) {
+    paused.value = p
+    if (!p && buffered.value.length) {
+      const b = buffered.value
+      buffered.value = []
+      prepend(b)
+    }
+  }
+
+  const off = useLive().onCalls((calls) => {
+    if (paused.value) buffered.value = calls.filter(matches).concat(buffered.value)
+    else prepend(calls)
+  })
+  onBeforeUnmount(off)
+  watch(filter, reset, { deep: true, immediate: true })
+
+  return { rows, paused, buffered, atStart, loading, older, setPaused }
+}

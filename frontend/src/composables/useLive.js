@@ -1,0 +1,121 @@
+// useLive.js - the dashboard's live state, shared by every view: process
+// rows (seeded by GET /api/processes, then updated by SSE "process"
+// events), capture health (header), the pie (GET /api/top, refetched at
+// most once a second while process events arrive: event driven, not a
+// polling loop), and a fan-out of new calls to whichever tables listen.
+import { ref, shallowRef, computed } from 'vue'
+import { getJson } from './useApi.js'
+import { useSse } from './useSse.js'
+import { toProcess, toCall, toTop, toStats, listOf } from '../api.js'
+
+const TOP_REFRESH_MS = 1000
+const PROCESS_SEED_LIMIT = 1000
+
+const processes = shallowRef(new Map()) // "pid:start_ns" -> process
+const stats = ref({ source: '', eventsPerS: 0, drops: 0, lagMs: 0 })
+const top = shallowRef([])
+const denominatorBytes = ref(0)
+const clientEps = ref(0) // events/s seen by this page, when the server sends none
+const callListeners = new Set()
+const processListeners = new Set()
+let sse = null
+let topTimer = null
+let topDirty = false
+
+const keyOf = (p) => `${p.pid}:${p.startNs}`
+
+async function loadProcesses() {
+  const body = await getJson('processes', { limit: PROCESS_SEED_LIMIT, sort: 'requested', order: 'desc' })
+  const m = new Map()
+  for (const o of listOf(body, 'processes', 'rows', 'items')) {
+    const p = toProcess(o)
+    m.set(keyOf(p), p)
+  }
+  denominatorBytes.value = Number(body.denominator_bytes ?? body.denominator?.bytes ?? 0)
+  processes.value = m
+}
+
+async function loadTop() {
+  topDirty = false
+  top.value = toTop(await getJson('top'))
+}
+
+async function loadStats() {
+  stats.value = toStats(await getJson('stats'))
+}
+
+function scheduleTop() {
+  topDirty = true
+  if (topTimer) return
+  topTimer = setTimeout(() => {
+    topTimer = null
+    if (topDirty) loadTop().catch(() => {})
+  }, TOP_REFRESH_MS)
+}
+
+let rateWindow = { startMs: performance.now(), n: 0 }
+function countRate(n) {
+  rateWindow.n += n
+  const now = performance.now()
+  if (now - rateWindow.startMs >= 1000) {
+    clientEps.value = Math.round((rateWindow.n * 1000) / (now - rateWindow.startMs))
+    rateWindow = { startMs: now, n: 0 }
+  }
+}
+
+// One batch per animation frame: apply all of it, then notify once.
+function applyBatch(batch) {
+  const calls = []
+  let procChanged = null
+  for (const { type, data } of batch) {
+    if (type === 'call') calls.push(toCall(data))
+    else if (type === 'process') {
+      if (!procChanged) procChanged = new Map(processes.value)
+      const p = toProcess(data)
+      procChanged.set(keyOf(p), p)
+    } else if (type === 'stats') stats.value = toStats(data)
+    else if (type === 'reset') reload()
+  }
+  countRate(calls.length)
+  if (procChanged) {
+    processes.value = procChanged
+    scheduleTop()
+    for (const fn of processListeners) fn()
+  }
+  if (calls.length) {
+    calls.reverse() // newest first, as the tables show them
+    for (const fn of callListeners) fn(calls)
+  }
+}
+
+function reload() {
+  return Promise.allSettled([loadProcesses(), loadTop(), loadStats()])
+}
+
+export function startLive() {
+  if (sse) return sse
+  sse = useSse('api/events', applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
+  reload()
+  return sse
+}
+
+export function useLive() {
+  const processList = computed(() => Array.from(processes.value.values()))
+  return {
+    processes,
+    processList,
+    stats,
+    top,
+    clientEps,
+    denominatorBytes,
+    sseState: computed(() => (sse ? sse.state.value : 'connecting')),
+    onCalls(fn) {
+      callListeners.add(fn)
+      return () => callListeners.delete(fn)
+    },
+    onProcesses(fn) {
+      processListeners.add(fn)
+      return () => processListeners.delete(fn)
+    }
+  }
+}
