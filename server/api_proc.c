@@ -1,0 +1,343 @@
+/*
+ * api_proc.c - /api/processes (list), /api/processes/{pid} (one process
+ * and its memory over time) and /api/top (the pie).  Numbers come from
+ * lector's processes rows; "memory held" is net_bytes, which lector
+ * already clamps at 0 (net_bytes_raw keeps the signed value).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
+static const char *const sort_names[] = { "net", "mapped", "vm", "requested", "pid",
+					  "name", "last_seen", NULL };
+static const char *const sort_cols[] = { "p.net_bytes", "p.mapped_bytes", "p.vm_size_bytes",
+					 "p.requested_bytes", "p.pid", "p.comm",
+					 "p.last_seen_ns" };
+static const char *const order_names[] = { "desc", "asc", NULL };
+static const char *const state_names[] = { "all", "alive", "exited", NULL };
+
+#define PROC_COLS                                                                         \
+	"h.name, p.pid, p.start_ns, p.uid, p.comm, p.first_seen_ns, p.last_seen_ns, "      \
+	"p.exited, p.net_bytes, p.net_bytes_raw, p.mapped_bytes, p.vm_size_bytes, "        \
+	"p.requested_bytes, h.mem_total_bytes + h.swap_total_bytes, p.n_mmap, p.n_munmap, " \
+	"p.n_mremap, p.n_brk, p.n_failed"
+/* host name ('' = all), pid (0 = all), uid (-1 = all), name substring,
+ * state: the same seven parameters in every list query. */
+#define PROC_WHERE                                                                     \
+	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                      \
+	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)" \
+	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
+
+static char list_sql[7][2][1024];
+const char proc_by_key_sql[] = "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+			       " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
+static const char count_sql[] = "SELECT COUNT(*)" PROC_WHERE;
+
+static void list_sql_init(void)
+{
+	if (list_sql[0][0][0])
+		return;
+	for (int s = 0; s < 7; s++)
+		for (int o = 0; o < 2; o++)
+			snprintf(list_sql[s][o], sizeof(list_sql[s][o]),
+				 "SELECT " PROC_COLS PROC_WHERE
+				 " ORDER BY %s %s, p.host_id, p.pid, p.start_ns LIMIT ? OFFSET ?",
+				 sort_cols[s], o ? "ASC" : "DESC");
+}
+
+static double num(const char *s)
+{
+	return strtod(s, NULL);
+}
+
+/* One processes row (PROC_COLS order) as a JSON object. */
+cJSON *proc_row_json(char **c, unsigned long *len)
+{
+	cJSON *o = cJSON_CreateObject();
+	double held = num(c[8]), denom = num(c[13]);
+
+	json_add_bytes_str(o, "host", c[0], len[0]);
+	cJSON_AddNumberToObject(o, "pid", num(c[1]));
+	cJSON_AddStringToObject(o, "start_ns", c[2]);
+	cJSON_AddNumberToObject(o, "uid", num(c[3]));
+	json_add_bytes_str(o, "name", c[4], len[4]);
+	cJSON_AddNumberToObject(o, "first_seen_ns", num(c[5]));
+	cJSON_AddNumberToObject(o, "last_seen_ns", num(c[6]));
+	cJSON_AddStringToObject(o, "state", c[7][0] == '1' ? "exited" : "alive");
+	cJSON_AddNumberToObject(o, "memory_held_bytes", held);
+	cJSON_AddNumberToObject(o, "net_bytes_raw", num(c[9]));
+	cJSON_AddNumberToObject(o, "mapped_bytes", num(c[10]));
+	cJSON_AddNumberToObject(o, "vm_size_bytes", num(c[11]));
+	cJSON_AddNumberToObject(o, "requested_bytes", num(c[12]));
+	if (denom > 0)
+		cJSON_AddNumberToObject(o, "pct_of_system_vm", 100.0 * held / denom);
+	else
+		cJSON_AddNullToObject(o, "pct_of_system_vm");
+	cJSON_AddNumberToObject(o, "pct_denominator_bytes", denom);
+	cJSON_AddStringToObject(o, "pct_denominator", "MemTotal+SwapTotal of the process's host");
+	cJSON_AddNumberToObject(o, "n_mmap", num(c[14]));
+	cJSON_AddNumberToObject(o, "n_munmap", num(c[15]));
+	cJSON_AddNumberToObject(o, "n_mremap", num(c[16]));
+	cJSON_AddNumberToObject(o, "n_brk", num(c[17]));
+	cJSON_AddNumberToObject(o, "n_failed", num(c[18]));
+	return o;
+}
+
+static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)n;
+	cJSON_AddItemToArray(arg, proc_row_json(c, len));
+	return 0;
+}
+
+static int first_col_u64(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
+	return 1;
+}
+
+struct proc_filter {
+	char host[65], name[17];
+	uint64_t pid, uid, state;
+};
+
+static void filter_params(struct db_param *p, struct proc_filter *f)
+{
+	p[0] = DB_STR(f->host);
+	p[1] = DB_STR(f->host);
+	p[2] = DB_U64(f->pid);
+	p[3] = DB_U64(f->pid);
+	p[4] = (struct db_param){ .type = DBP_I64, .i64 = f->uid == UINT64_MAX ? -1 : (int64_t)f->uid };
+	p[5] = DB_U64(f->uid == UINT64_MAX ? 0 : f->uid);
+	p[6] = DB_STR(f->name);
+	p[7] = DB_STR(f->name);
+	p[8] = DB_U64(f->state);
+	p[9] = DB_U64(f->state);
+}
+
+int api_processes(struct req *r)
+{
+	static const char *const allowed[] = { "host", "pid", "uid", "name", "state", "sort",
+					       "order", "limit", "offset", NULL };
+	struct proc_filter f;
+	struct db_param p[12];
+	uint64_t limit, offset, total = 0;
+	int sort, order, state;
+	char err[256];
+	cJSON *rows, *o;
+
+	list_sql_init();
+	if (http_check_params(r, allowed) || param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
+	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
+	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) ||
+	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0 ||
+	    param_enum(r, "state", state_names, 0, &state) ||
+	    param_enum(r, "sort", sort_names, 0, &sort) || param_enum(r, "order", order_names, 0, &order) ||
+	    param_u64(r, "limit", 1, 1000, 100, &limit) || param_u64(r, "offset", 0, 1000000, 0, &offset))
+		return 400;
+	f.state = (uint64_t)state;
+	filter_params(p, &f);
+	p[10] = DB_U64(limit);
+	p[11] = DB_U64(offset);
+	rows = cJSON_CreateArray();
+	if (db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err)) < 0 ||
+	    db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err)) < 0) {
+		cJSON_Delete(rows);
+		return http_db_error(r, err);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	cJSON_AddNumberToObject(o, "limit", (double)limit);
+	cJSON_AddNumberToObject(o, "offset", (double)offset);
+	cJSON_AddStringToObject(o, "sort", sort_names[sort]);
+	cJSON_AddStringToObject(o, "order", order_names[order]);
+	cJSON_AddItemToObject(o, "processes", rows);
+	return http_send_json(r->conn, 200, o);
+}
+
+static const char one_sql[] =
+	"SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+	" WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
+	" ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
+#define SERIES_WHERE                                                     \
+	" FROM calls c JOIN hosts h ON h.host_id = c.host_id"            \
+	" WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
+static const char span_sql[] =
+	"SELECT COUNT(*), COALESCE(MIN(c.ts_ns), 0), COALESCE(MAX(c.ts_ns), 0)" SERIES_WHERE;
+static const char series_sql[] =
+	"SELECT c.ts_ns, c.total_vm_bytes" SERIES_WHERE " ORDER BY c.ts_ns, c.seq";
+static const char series_bucket_sql[] =
+	"SELECT MAX(c.ts_ns), MAX(c.total_vm_bytes)" SERIES_WHERE
+	" GROUP BY (c.ts_ns - ?) DIV ? ORDER BY 1";
+
+static int add_point(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	cJSON *pt = cJSON_CreateArray();
+
+	(void)len;
+	(void)n;
+	cJSON_AddItemToArray(pt, cJSON_CreateNumber(num(c[0])));
+	cJSON_AddItemToArray(pt, cJSON_CreateNumber(num(c[1])));
+	cJSON_AddItemToArray(arg, pt);
+	return 0;
+}
+
+static int keep_span(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	uint64_t *span = arg;
+
+	(void)len;
+	(void)n;
+	for (int i = 0; i < 3; i++)
+		span[i] = strtoull(c[i], NULL, 10);
+	return 1;
+}
+
+/* Memory over time: total_vm after each call, or the maximum per time
+ * bucket when the process made more calls than the client asked points. */
+static int add_series(struct req *r, cJSON *proc, const char *host, uint64_t points, char *err,
+		      size_t errlen)
+{
+	struct db_param p[5];
+	uint64_t span[3] = { 0 }, width;
+	cJSON *pts = cJSON_AddArrayToObject(proc, "vm_size_series");
+	int rc;
+
+	p[0] = DB_STR(host);
+	p[1] = DB_U64((uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble);
+	p[2] = DB_U64(strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10));
+	rc = db_select(r->db, span_sql, p, 3, keep_span, span, err, errlen);
+	if (rc < 0)
+		return rc;
+	cJSON_AddNumberToObject(proc, "calls", (double)span[0]);
+	cJSON_AddStringToObject(proc, "series_kind",
+				"[ts_ns, total_vm_bytes] after each call; max per bucket when downsampled");
+	if (span[0] <= points)
+		return db_select(r->db, series_sql, p, 3, add_point, pts, err, errlen);
+	width = (span[2] - span[1]) / points + 1;
+	p[3] = DB_U64(span[1]);
+	p[4] = DB_U64(width);
+	cJSON_AddNumberToObject(proc, "bucket_ns", (double)width);
+	return db_select(r->db, series_bucket_sql, p, 5, add_point, pts, err, errlen);
+}
+
+static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	char **host = arg;
+
+	(void)n;
+	*(cJSON **)(host + 1) = proc_row_json(c, len);
+	snprintf(*host, 65, "%.*s", (int)len[0], c[0]);
+	return 1;
+}
+
+int api_process_one(struct req *r)
+{
+	static const char *const allowed[] = { "host", "start_ns", "points", NULL };
+	char host[65], found_host[65], err[256], *pid_end;
+	void *found[2] = { found_host, NULL };
+	unsigned long long pid;
+	uint64_t start_ns, points;
+	struct db_param p[5];
+	cJSON *proc;
+
+	errno = 0;
+	pid = strtoull(r->path_arg, &pid_end, 10);
+	if (!r->path_arg[0] || *pid_end || errno || pid < 1 || pid > 4194304 || r->path_arg[0] == '+' ||
+	    r->path_arg[0] == '-' || r->path_arg[0] == ' ')
+		return http_send_error(r->conn, 400, "bad parameter", "pid",
+				       "the path must be /api/processes/PID, PID from 1 to 4194304");
+	if (http_check_params(r, allowed) || param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
+	    param_u64(r, "start_ns", 1, UINT64_MAX, 0, &start_ns) ||
+	    param_u64(r, "points", 2, 5000, 500, &points))
+		return 400;
+	p[0] = DB_U64(pid);
+	p[1] = DB_STR(host);
+	p[2] = DB_STR(host);
+	p[3] = DB_U64(start_ns);
+	p[4] = DB_U64(start_ns);
+	if (db_select(r->db, one_sql, p, 5, keep_proc, found, err, sizeof(err)) < 0)
+		return http_db_error(r, err);
+	proc = found[1];
+	if (!proc)
+		return http_send_error(r->conn, 404, "no such process", "pid",
+				       "no process with this pid (and host/start_ns) was captured");
+	if (add_series(r, proc, found_host, points, err, sizeof(err)) < 0) {
+		cJSON_Delete(proc);
+		return http_db_error(r, err);
+	}
+	return http_send_json(r->conn, 200, proc);
+}
+
+#define TOP_WHERE                                                                  \
+	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                  \
+	" WHERE (? = '' OR h.name = ?) AND p.requested_bytes > 0"
+static const char top_sql[] = "SELECT h.name, p.pid, p.comm, p.requested_bytes, p.start_ns" TOP_WHERE
+			      " ORDER BY p.requested_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 10";
+static const char top_sum_sql[] = "SELECT COALESCE(SUM(p.requested_bytes), 0), COUNT(*)" TOP_WHERE;
+
+static int add_top_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)n;
+	json_add_bytes_str(o, "host", c[0], len[0]);
+	cJSON_AddNumberToObject(o, "pid", num(c[1]));
+	json_add_bytes_str(o, "name", c[2], len[2]);
+	cJSON_AddNumberToObject(o, "requested_bytes", num(c[3]));
+	cJSON_AddStringToObject(o, "start_ns", c[4]);
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+static int keep_sum(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	((double *)arg)[0] = num(c[0]);
+	((double *)arg)[1] = num(c[1]);
+	return 1;
+}
+
+int api_top(struct req *r)
+{
+	static const char *const allowed[] = { "host", NULL };
+	char host[65], err[256];
+	struct db_param p[2];
+	double sum[2] = { 0, 0 }, top_bytes = 0;
+	cJSON *rows = cJSON_CreateArray(), *o, *it;
+
+	if (http_check_params(r, allowed) || param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0) {
+		cJSON_Delete(rows);
+		return 400;
+	}
+	p[0] = DB_STR(host);
+	p[1] = DB_STR(host);
+	if (db_select(r->db, top_sql, p, 2, add_top_row, rows, err, sizeof(err)) < 0 ||
+	    db_select(r->db, top_sum_sql, p, 2, keep_sum, sum, err, sizeof(err)) < 0) {
+		cJSON_Delete(rows);
+		return http_db_error(r, err);
+	}
+	cJSON_ArrayForEach(it, rows) {
+		double b = cJSON_GetObjectItem(it, "requested_bytes")->valuedouble;
+
+		top_bytes += b;
+		cJSON_AddNumberToObject(it, "share", sum[0] > 0 ? b / sum[0] : 0);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "total_requested_bytes", sum[0]);
+	cJSON_AddNumberToObject(o, "processes", sum[1]);
+	cJSON_AddItemToObject(o, "top", rows);
+	it = cJSON_AddObjectToObject(o, "others");
+	cJSON_AddNumberToObject(it, "processes", sum[1] - cJSON_GetArraySize(rows));
+	cJSON_AddNumberToObject(it, "requested_bytes", sum[0] - top_bytes);
+	cJSON_AddNumberToObject(it, "share", sum[0] > 0 ? (sum[0] - top_bytes) / sum[0] : 0);
+	return http_send_json(r->conn, 200, o);
+}

@@ -1,0 +1,310 @@
+/*
+ * api_stats.c - capture health: /api/stats (JSON), /metrics (Prometheus
+ * text format 0.0.4) and /healthz.  Figures come from lector's
+ * capture_stats rows plus this server's own SSE counters.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static const char stats_sql[] =
+	"SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
+	" s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
+	" UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes"
+	" FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
+	" ORDER BY h.name, s.updated_at DESC LIMIT 100";
+static const char size_sql[] =
+	"SELECT COALESCE(SUM(data_length + index_length), 0),"
+	" COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
+	" FROM information_schema.tables WHERE table_schema = DATABASE()";
+
+static double num(const char *s)
+{
+	return strtod(s, NULL);
+}
+
+static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	cJSON *o = cJSON_CreateObject();
+	char hex[24];
+
+	(void)n;
+	json_add_bytes_str(o, "host", c[0], len[0]);
+	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[1], NULL, 10));
+	cJSON_AddStringToObject(o, "session", hex);
+	json_add_bytes_str(o, "source", c[2], len[2]);
+	cJSON_AddNumberToObject(o, "committed_seq", num(c[3]));
+	cJSON_AddNumberToObject(o, "events_committed", num(c[4]));
+	cJSON_AddNumberToObject(o, "events_seen", num(c[5]));
+	cJSON_AddNumberToObject(o, "drops", num(c[6]));
+	cJSON_AddNumberToObject(o, "queued", num(c[7]));
+	cJSON_AddNumberToObject(o, "spilled_total", num(c[8]));
+	cJSON_AddNumberToObject(o, "lag_ms", num(c[9]));
+	cJSON_AddNumberToObject(o, "events_per_second", num(c[10]));
+	cJSON_AddNumberToObject(o, "updated_at_s", num(c[11]));
+	cJSON_AddNumberToObject(o, "started_at_s", num(c[12]));
+	cJSON_AddNumberToObject(o, "mem_total_bytes", num(c[13]));
+	cJSON_AddNumberToObject(o, "swap_total_bytes", num(c[14]));
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+static int keep_two(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	((double *)arg)[0] = num(c[0]);
+	((double *)arg)[1] = num(c[1]);
+	return 1;
+}
+
+static void add_server(cJSON *o)
+{
+	cJSON *s = cJSON_AddObjectToObject(o, "server");
+
+	cJSON_AddNumberToObject(s, "sse_clients", sse_client_count());
+	cJSON_AddNumberToObject(s, "sse_clients_cut_total", (double)sse_cut_total());
+	cJSON_AddNumberToObject(s, "sse_messages_total", (double)sse_sent_total());
+	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
+}
+
+int api_stats(struct req *r)
+{
+	static const char *const allowed[] = { NULL };
+	double size[2] = { 0, 0 };
+	char err[256];
+	cJSON *o, *sessions = cJSON_CreateArray();
+
+	if (http_check_params(r, allowed)) {
+		cJSON_Delete(sessions);
+		return 400;
+	}
+	if (db_select(r->db, stats_sql, NULL, 0, add_session, sessions, err, sizeof(err)) < 0 ||
+	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0) {
+		cJSON_Delete(sessions);
+		return http_db_error(r, err);
+	}
+	o = cJSON_CreateObject();
+	/* The newest session per host comes first (ORDER BY updated_at). */
+	cJSON_AddItemToObject(o, "sessions", sessions);
+	cJSON_AddNumberToObject(o, "db_size_bytes", size[0]);
+	cJSON_AddNumberToObject(o, "calls_rows_estimate", size[1]);
+	add_server(o);
+	return http_send_json(r->conn, 200, o);
+}
+
+/* A growing text buffer for /metrics. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0 || b->oom)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += n;
+			return;
+		}
+		b->cap = (b->cap + n + 1) * 2;
+		char *np = realloc(b->p, b->cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+	}
+}
+
+/* Label values: valid UTF-8 with \\, \" and \n escaped (the only escapes
+ * the text format knows); a comm may hold any byte. */
+static void sb_label(struct sbuf *b, const char *v, size_t len)
+{
+	char clean[200];
+
+	json_clean_utf8(clean, sizeof(clean), v, len);
+	for (const char *s = clean; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sb_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			sb_printf(b, "\\n");
+		else
+			sb_printf(b, "%c", *s);
+	}
+}
+
+static void sb_head(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char metric_proc_sql[] =
+	"SELECT h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, p.vm_size_bytes"
+	" FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
+	" ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
+
+struct mrows {
+	struct sbuf lab;      /* label sets, one per row, NUL separated */
+	size_t n;
+	size_t *off;
+	double (*val)[3];
+};
+
+static int add_metric_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct mrows *m = arg;
+
+	(void)n;
+	if (!(m->n % 64)) {
+		size_t *o = realloc(m->off, (m->n + 64) * sizeof(*o));
+		double(*v)[3] = realloc(m->val, (m->n + 64) * sizeof(*v));
+
+		if (o)
+			m->off = o;
+		if (v)
+			m->val = v;
+		if (!o || !v)
+			return -ENOMEM;
+	}
+	m->off[m->n] = m->lab.len;
+	sb_printf(&m->lab, "host=\"");
+	sb_label(&m->lab, c[0], len[0]);
+	sb_printf(&m->lab, "\",pid=\"%s\",start_ns=\"%s\",name=\"", c[1], c[2]);
+	sb_label(&m->lab, c[3], len[3]);
+	sb_printf(&m->lab, "\"%c", 0);
+	for (int i = 0; i < 3; i++)
+		m->val[m->n][i] = num(c[4 + i]);
+	m->n++;
+	return m->lab.oom ? -ENOMEM : 0;
+}
+
+static void metrics_procs(struct sbuf *b, struct mrows *m)
+{
+	static const char *const fam[3][2] = {
+		{ "memprobe_process_memory_held_bytes", "net bytes mapped (mmap - munmap), clamped at 0" },
+		{ "memprobe_process_mapped_bytes", "bytes of watched mappings still mapped" },
+		{ "memprobe_process_vm_size_bytes", "kernel total_vm at the last event" },
+	};
+
+	for (int f = 0; f < 3; f++) {
+		sb_head(b, fam[f][0], "gauge", fam[f][1]);
+		for (size_t i = 0; i < m->n; i++)
+			sb_printf(b, "%s{%s} %.0f\n", fam[f][0], m->lab.p + m->off[i], m->val[i][f]);
+	}
+}
+
+static void metrics_sessions(struct sbuf *b, cJSON *sessions)
+{
+	static const char *const fam[][4] = {
+		{ "memprobe_events_committed_total", "counter", "events_committed", "calls committed to the database" },
+		{ "memprobe_events_seen_total", "counter", "events_seen", "records the reader took from the source" },
+		{ "memprobe_drops_total", "counter", "drops", "records the producer dropped (ring full)" },
+		{ "memprobe_queued_events", "gauge", "queued", "records read but not yet committed" },
+		{ "memprobe_capture_lag_seconds", "gauge", "lag_ms", "capture to commit lag" },
+		{ "memprobe_capture_rate_events_per_second", "gauge", "events_per_second", "recent commit rate" },
+	};
+	cJSON *s;
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		sb_head(b, fam[f][0], fam[f][1], fam[f][3]);
+		cJSON_ArrayForEach(s, sessions) {
+			const char *h = cJSON_GetObjectItem(s, "host")->valuestring;
+			double v = cJSON_GetObjectItem(s, fam[f][2])->valuedouble;
+
+			sb_printf(b, "%s{host=\"", fam[f][0]);
+			sb_label(b, h, strlen(h));
+			sb_printf(b, "\",session=\"%s\",source=\"",
+				  cJSON_GetObjectItem(s, "session")->valuestring);
+			h = cJSON_GetObjectItem(s, "source")->valuestring;
+			sb_label(b, h, strlen(h));
+			sb_printf(b, "\"} %.17g\n", f == 4 ? v / 1000.0 : v);
+		}
+	}
+}
+
+static void metrics_server(struct sbuf *b, double db_size_bytes)
+{
+	sb_head(b, "memprobe_db_size_bytes", "gauge", "data and index size of the memprobe schema");
+	sb_printf(b, "memprobe_db_size_bytes %.0f\n", db_size_bytes);
+	sb_head(b, "memprobe_server_sse_clients", "gauge", "server-sent event clients attached");
+	sb_printf(b, "memprobe_server_sse_clients %u\n", sse_client_count());
+	sb_head(b, "memprobe_server_sse_clients_cut_total", "counter",
+		"SSE clients disconnected because they fell behind");
+	sb_printf(b, "memprobe_server_sse_clients_cut_total %llu\n", (unsigned long long)sse_cut_total());
+	sb_head(b, "memprobe_server_sse_messages_total", "counter", "SSE messages written to clients");
+	sb_printf(b, "memprobe_server_sse_messages_total %llu\n", (unsigned long long)sse_sent_total());
+}
+
+int api_metrics(struct req *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct mrows m = { 0 };
+	struct sbuf b = { 0 };
+	double size[2] = { 0, 0 };
+	cJSON *sessions = cJSON_CreateArray();
+	char err[256];
+	int rc;
+
+	if (http_check_params(r, allowed)) {
+		cJSON_Delete(sessions);
+		return 400;
+	}
+	if (db_select(r->db, stats_sql, NULL, 0, add_session, sessions, err, sizeof(err)) < 0 ||
+	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0 ||
+	    db_select(r->db, metric_proc_sql, NULL, 0, add_metric_proc, &m, err, sizeof(err)) < 0) {
+		rc = http_db_error(r, err);
+		goto out;
+	}
+	metrics_sessions(&b, sessions);
+	metrics_procs(&b, &m);
+	metrics_server(&b, size[0]);
+	if (b.oom)
+		rc = http_send_error(r->conn, 500, "out of memory", NULL, NULL);
+	else
+		rc = http_send_text(r->conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+out:
+	cJSON_Delete(sessions);
+	free(m.lab.p);
+	free(m.off);
+	free(m.val);
+	free(b.p);
+	return rc;
+}
+
+static int ignore_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)arg;
+	(void)c;
+	(void)len;
+	(void)n;
+	return 1;
+}
+
+int api_healthz(struct req *r)
+{
+	static const char *const allowed[] = { NULL };
+	char err[256];
+	cJSON *o;
+
+	if (http_check_params(r, allowed))
+		return 400;
+	if (db_select(r->db, "SELECT 1", NULL, 0, ignore_row, NULL, err, sizeof(err)) < 0)
+		return http_send_error(r->conn, 503, "unhealthy", NULL, "database not reachable");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ok");
+	cJSON_AddNumberToObject(o, "sse_clients", sse_client_count());
+	return http_send_json(r->conn, 200, o);
+}

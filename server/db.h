@@ -1,0 +1,48 @@
+/*
+ * db.h - a small pool of read-only MariaDB connections and one query
+ * helper: prepared statement, bound parameters, every column fetched as
+ * text and handed row by row to a callback.
+ */
+#ifndef MEMPROBE_SERVER_DB_H
+#define MEMPROBE_SERVER_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mysql.h>
+
+struct db_pool;
+
+struct db_settings {
+	char host[256];
+	unsigned int port;
+	char socket[512];
+	char name[64];
+	char user[64];
+	char password[128];
+};
+
+enum db_param_type { DBP_U64, DBP_I64, DBP_STR };
+
+struct db_param {
+	enum db_param_type type;
+	uint64_t u64;
+	int64_t i64;
+	const char *str;
+	unsigned long len_bytes;
+};
+
+#define DB_U64(v) ((struct db_param){ .type = DBP_U64, .u64 = (v) })
+#define DB_STR(s) ((struct db_param){ .type = DBP_STR, .str = (s), .len_bytes = strlen(s) })
+
+/* Return 0 to go on, > 0 to stop early, < 0 to abort with that error. */
+typedef int (*db_row_fn)(void *arg, char **col, unsigned long *len, unsigned int ncols);
+
+int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
+		   char *err, size_t errlen);
+void db_pool_destroy(struct db_pool *p);
+/* sql must be a string that lives for the program (the statement cache
+ * keys on its text). */
+int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, unsigned int n,
+	      db_row_fn fn, void *arg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,29 @@
+# server/ - memprobe-server (CivetWeb + cJSON + libmariadb), its test
+# suite and its benchmark.
+#   make server        build build/memprobe-server
+#   make bench-server  req/s, latency, SSE figures (bench/server/run)
+
+SERVER_SRC  := $(wildcard server/*.c)
+SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o
+SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell pkg-config --cflags libmariadb 2>/dev/null)
+
+$(BUILD)/server:
+	@mkdir -p $@
+
+$(BUILD)/server/%.o: server/%.c server/*.h | $(BUILD)/server
+	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -c $< -o $@
+
+# lector's config loader, linked rather than copied.
+$(BUILD)/server/lector_config.o: lector/config.c lector/config.h | $(BUILD)/server
+	$(CC) $(MP_CFLAGS) -c $< -o $@
+
+$(BUILD)/memprobe-server: $(SERVER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
+
+.PHONY: server bench-server
+server: $(BUILD)/memprobe-server
+all: $(BUILD)/memprobe-server
+#TEST_SUITES += $(TOP)/tests/server/run-tests
+
+bench-server: $(BUILD)/memprobe-server
+	@$(TOP)/bench/server/run

@@ -1,0 +1,458 @@
+/*
+ * sse.c - /api/events, server-sent events.
+ *
+ * One poller thread reads newly committed calls by cid (migration 010)
+ * every sse_poll_ms and fans each batch out to per-client bounded queues;
+ * a client's own worker thread writes its queue.  The poller never blocks
+ * on a client: a client whose queue is full is cut loose (and counted),
+ * and its browser reconnects with Last-Event-ID and catches up from the
+ * database, so nothing is lost.  Per batch, "process" events (changed
+ * processes rows, no id) go first and "call" events (id = cid) after: a
+ * client that resumes from the last id it saw gets every later call and
+ * the process rows those calls changed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server.h"
+
+#define BATCH_ROWS 2000
+#define BATCH_PROCS 256
+
+struct msg {
+	atomic_int ref;
+	uint64_t cid;            /* clients skip messages they already had */
+	size_t len;
+	char data[];
+};
+
+struct client {
+	pthread_cond_t wake;
+	struct msg **q;
+	unsigned int head, count;
+	int cut;
+	struct client *prev, *next;
+};
+
+static struct {
+	pthread_mutex_t lock;    /* list, queues; taken before nothing else */
+	struct client *list;
+	unsigned int n;
+	uint64_t last_cid;       /* newest cid fanned out */
+	pthread_t poller;
+	int running;
+	struct db_pool *db;      /* the poller's own connection */
+	struct db_pool *catchup_db;
+	const struct server_opts *o;
+} hub = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static atomic_ullong cut_total, sent_total;
+
+unsigned int sse_client_count(void) { return __atomic_load_n(&hub.n, __ATOMIC_RELAXED); }
+uint64_t sse_cut_total(void) { return cut_total; }
+uint64_t sse_sent_total(void) { return sent_total; }
+uint64_t sse_last_cid(void) { return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED); }
+
+static void msg_put(struct msg *m)
+{
+	if (m && atomic_fetch_sub(&m->ref, 1) == 1)
+		free(m);
+}
+
+static struct msg *msg_new(const char *event, uint64_t id, uint64_t cid, cJSON *body)
+{
+	char *json = cJSON_PrintUnformatted(body);
+	size_t cap = (json ? strlen(json) : 0) + 96;
+	struct msg *m = json ? malloc(sizeof(*m) + cap) : NULL;
+
+	cJSON_Delete(body);
+	if (m) {
+		atomic_init(&m->ref, 1);
+		m->cid = cid;
+		if (id)
+			m->len = snprintf(m->data, cap, "id: %llu\nevent: %s\ndata: %s\n\n",
+					  (unsigned long long)id, event, json);
+		else
+			m->len = snprintf(m->data, cap, "event: %s\ndata: %s\n\n", event, json);
+	}
+	free(json);
+	return m;
+}
+
+/* A batch read from the database, formatted once for every client. */
+struct batch {
+	struct msg **calls, **procs;
+	size_t n_calls, n_procs;
+	uint64_t last_cid;
+	struct { char host[65]; uint64_t pid, start_ns; } key[BATCH_PROCS];
+};
+
+static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct batch *b = arg;
+	uint64_t cid = strtoull(c[0], NULL, 10), pid = strtoull(c[5], NULL, 10);
+	uint64_t start = strtoull(c[8], NULL, 10);
+	size_t k;
+
+	(void)n;
+	b->calls[b->n_calls] = msg_new("call", cid, cid, calls_row_json(c, len));
+	if (!b->calls[b->n_calls])
+		return -ENOMEM;
+	b->n_calls++;
+	b->last_cid = cid;
+	for (k = 0; k < b->n_procs; k++)
+		if (b->key[k].pid == pid && b->key[k].start_ns == start &&
+		    !strncmp(b->key[k].host, c[1], len[1]) && !b->key[k].host[len[1]])
+			break;
+	if (k == b->n_procs && k < BATCH_PROCS) {
+		snprintf(b->key[k].host, sizeof(b->key[k].host), "%.*s", (int)len[1], c[1]);
+		b->key[k].pid = pid;
+		b->key[k].start_ns = start;
+		b->n_procs++;
+	}
+	return 0;
+}
+
+static int batch_add_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)n;
+	*(cJSON **)arg = proc_row_json(c, len);
+	return 1;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n_calls; i++)
+		msg_put(b->calls[i]);
+	for (size_t i = 0; b->procs && i < b->n_procs; i++)
+		msg_put(b->procs[i]);
+	free(b->calls);
+	free(b->procs);
+	free(b);
+}
+
+static char batch_sql[1024];
+
+/* Calls with after < cid <= upto (at most BATCH_ROWS), and the rows of
+ * the processes they touched. */
+static int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, struct batch **out,
+		       char *err, size_t errlen)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	struct db_param p[3] = { DB_U64(after), DB_U64(upto) };
+	int rc;
+
+	if (!b || !(b->calls = calloc(BATCH_ROWS, sizeof(*b->calls)))) {
+		free(b);
+		return -ENOMEM;
+	}
+	rc = db_select(db, batch_sql, p, 2, batch_add_call, b, err, errlen);
+	if (rc == 0 && b->n_procs && !(b->procs = calloc(b->n_procs, sizeof(*b->procs))))
+		rc = -ENOMEM;
+	for (size_t k = 0; rc == 0 && k < b->n_procs; k++) {
+		cJSON *row = NULL;
+
+		p[0] = DB_STR(b->key[k].host);
+		p[1] = DB_U64(b->key[k].pid);
+		p[2] = DB_U64(b->key[k].start_ns);
+		rc = db_select(db, proc_by_key_sql, p, 3, batch_add_proc, &row, err, errlen);
+		if (row && !(b->procs[k] = msg_new("process", 0, b->last_cid, row)))
+			rc = -ENOMEM;
+	}
+	if (rc < 0) {
+		batch_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+static void client_push(struct client *c, struct msg *m)
+{
+	unsigned int cap = hub.o->sse_queue_len;
+
+	if (!m || c->cut)
+		return;
+	if (c->count == cap) {
+		c->cut = 1;
+		cut_total++;
+		return;
+	}
+	atomic_fetch_add(&m->ref, 1);
+	c->q[(c->head + c->count++) % cap] = m;
+}
+
+static void fan_out(struct batch *b)
+{
+	pthread_mutex_lock(&hub.lock);
+	for (struct client *c = hub.list; c; c = c->next) {
+		for (size_t i = 0; b->procs && i < b->n_procs; i++)
+			client_push(c, b->procs[i]);
+		for (size_t i = 0; i < b->n_calls; i++)
+			client_push(c, b->calls[i]);
+		pthread_cond_signal(&c->wake);
+	}
+	__atomic_store_n(&hub.last_cid, b->last_cid, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&hub.lock);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
+	return 1;
+}
+
+static void *poller(void *arg)
+{
+	char err[256];
+	int failing = 0;
+
+	(void)arg;
+	while (!server_stopping) {
+		struct batch *b = NULL;
+		int rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, &b, err, sizeof(err));
+
+		if (rc < 0) {
+			if (!failing++)
+				fprintf(stderr, "memprobe-server: SSE poller: %s (retrying)\n", err);
+			sleep_ms(500);
+			continue;
+		}
+		failing = 0;
+		if (b->n_calls)
+			fan_out(b);
+		rc = b->n_calls == BATCH_ROWS; /* behind: read on without sleeping */
+		batch_free(b);
+		if (!rc)
+			sleep_ms(hub.o->sse_poll_ms);
+	}
+	return NULL;
+}
+
+int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct server_opts *o)
+{
+	char err[256];
+	int rc;
+
+	snprintf(batch_sql, sizeof(batch_sql),
+		 "SELECT %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT %d",
+		 calls_columns, BATCH_ROWS);
+	hub.o = o;
+	hub.catchup_db = rest_db;
+	hub.db = poll_db;
+	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
+	rc = db_select(poll_db, "SELECT COALESCE(MAX(cid), 0) FROM calls", NULL, 0, first_u64,
+		       &hub.last_cid, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n", err);
+		return rc;
+	}
+	rc = -pthread_create(&hub.poller, NULL, poller, NULL);
+	hub.running = rc == 0;
+	return rc;
+}
+
+void sse_stop(void)
+{
+	pthread_mutex_lock(&hub.lock);
+	for (struct client *c = hub.list; c; c = c->next)
+		pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&hub.lock);
+	if (hub.running)
+		pthread_join(hub.poller, NULL);
+	hub.running = 0;
+}
+
+/* Registration and the capacity check are one step under the lock. */
+static struct client *client_register(uint64_t *hw)
+{
+	struct client *c;
+
+	pthread_mutex_lock(&hub.lock);
+	if (hub.n >= hub.o->sse_max) {
+		pthread_mutex_unlock(&hub.lock);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c && !(c->q = calloc(hub.o->sse_queue_len, sizeof(*c->q)))) {
+		free(c);
+		c = NULL;
+	}
+	if (c) {
+		pthread_cond_init(&c->wake, NULL);
+		c->next = hub.list;
+		if (hub.list)
+			hub.list->prev = c;
+		hub.list = c;
+		__atomic_add_fetch(&hub.n, 1, __ATOMIC_RELAXED);
+		*hw = hub.last_cid;
+	}
+	pthread_mutex_unlock(&hub.lock);
+	return c;
+}
+
+static void client_unregister(struct client *c)
+{
+	pthread_mutex_lock(&hub.lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		hub.list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	__atomic_sub_fetch(&hub.n, 1, __ATOMIC_RELAXED);
+	while (c->count) {
+		msg_put(c->q[c->head]);
+		c->head = (c->head + 1) % hub.o->sse_queue_len;
+		c->count--;
+	}
+	pthread_mutex_unlock(&hub.lock);
+	pthread_cond_destroy(&c->wake);
+	free(c->q);
+	free(c);
+}
+
+static int send_msg(struct mg_connection *conn, struct msg *m, uint64_t *sent_upto)
+{
+	if (m->cid && m->cid <= *sent_upto && m->data[0] == 'i')
+		return 0; /* a call the catch-up already sent */
+	if (mg_write(conn, m->data, m->len) <= 0)
+		return -EPIPE;
+	sent_total++;
+	if (m->data[0] == 'i')
+		*sent_upto = m->cid;
+	return 0;
+}
+
+/* Resume: every call in (last_id, hw] from the database, in pages. */
+static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw)
+{
+	char err[256];
+
+	while (*sent_upto < hw && !server_stopping) {
+		struct batch *b = NULL;
+		int rc = batch_fetch(hub.catchup_db, *sent_upto, hw, &b, err, sizeof(err));
+
+		if (rc < 0) {
+			mg_cry(conn, "SSE catch-up: %s", err);
+			return rc;
+		}
+		for (size_t i = 0; b->procs && i < b->n_procs && rc == 0; i++)
+			rc = b->procs[i] ? send_msg(conn, b->procs[i], sent_upto) : 0;
+		for (size_t i = 0; i < b->n_calls && rc == 0; i++)
+			rc = send_msg(conn, b->calls[i], sent_upto);
+		if (b->n_calls == 0)
+			*sent_upto = hw;
+		batch_free(b);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Wait for messages or the heartbeat; write them outside the lock. */
+static int client_loop(struct mg_connection *conn, struct client *c, uint64_t *sent_upto)
+{
+	struct msg *batch[256];
+	unsigned int cap = hub.o->sse_queue_len;
+	int rc = 0;
+
+	while (!server_stopping && rc == 0) {
+		struct timespec dl;
+		unsigned int n = 0;
+		int cut;
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += hub.o->sse_heartbeat_ms / 1000;
+		dl.tv_nsec += (long)(hub.o->sse_heartbeat_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&hub.lock);
+		if (!c->count && !c->cut && !server_stopping)
+			pthread_cond_timedwait(&c->wake, &hub.lock, &dl);
+		while (c->count && n < 256) {
+			batch[n++] = c->q[c->head];
+			c->head = (c->head + 1) % cap;
+			c->count--;
+		}
+		cut = c->cut && !c->count;
+		pthread_mutex_unlock(&hub.lock);
+		for (unsigned int i = 0; i < n; i++) {
+			if (rc == 0)
+				rc = send_msg(conn, batch[i], sent_upto);
+			msg_put(batch[i]);
+		}
+		if (cut)
+			return -ENOBUFS;
+		if (n == 0 && rc == 0 && mg_write(conn, ": heartbeat\n\n", 13) <= 0)
+			rc = -EPIPE;
+	}
+	return rc;
+}
+
+static int parse_last_id(struct req *r, uint64_t *id)
+{
+	const char *h = mg_get_header(r->conn, "Last-Event-ID");
+	char *end;
+
+	if (param_u64(r, "last_event_id", 0, INT64_MAX, 0, id))
+		return -EINVAL;
+	if (!h || !*h)
+		return 0;
+	errno = 0;
+	*id = strtoull(h, &end, 10);
+	if (*h < '0' || *h > '9' || *end || errno || *id > INT64_MAX) {
+		http_send_error(r->conn, 400, "bad header", "Last-Event-ID",
+				"must be the decimal id of an event this server sent");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int api_events(struct req *r)
+{
+	static const char *const allowed[] = { "last_event_id", NULL };
+	uint64_t last_id = 0, hw = 0, sent_upto;
+	struct client *c;
+	char msg[160];
+	int rc;
+
+	if (http_check_params(r, allowed) || parse_last_id(r, &last_id))
+		return 400;
+	c = client_register(&hw);
+	if (!c) {
+		snprintf(msg, sizeof(msg),
+			 "server-sent event capacity reached (%u clients); retry later or raise --sse-max",
+			 hub.o->sse_max);
+		return http_send_error(r->conn, 503, "too many event clients", NULL, msg);
+	}
+	mg_printf(r->conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			   "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+			   "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
+		  (unsigned long long)hw);
+	sent_upto = last_id && last_id < hw ? last_id : hw;
+	rc = last_id && last_id < hw ? catch_up(r->conn, &sent_upto, hw) : 0;
+	if (sent_upto < hw)
+		sent_upto = hw;
+	if (rc == 0)
+		rc = client_loop(r->conn, c, &sent_upto);
+	client_unregister(c);
+	return 200;
+}
