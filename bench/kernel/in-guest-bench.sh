@@ -31,7 +31,7 @@ reader_start() {
 	mkfifo "$T/fifo"
 	taskset -c 0 "$B/tests/ringcheck" count "$@" <"$T/fifo" >"$out" 2>&3 &
 	COUNT_PID=$!
-	taskset -c 0 "$MEMPROBE_CAT" --raw >"$T/fifo" 2>&3 &
+	taskset -c 0 "$MEMPROBE_CAT" $CAT_SOURCE --raw >"$T/fifo" 2>&3 &
 	CAT_PID=$!
 	sleep 0.5
 }

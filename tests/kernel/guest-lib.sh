@@ -8,8 +8,10 @@ PROC=/proc/memprobe
 MODULE=$B/memprobe.ko
 MODULE_NAME=memprobe
 MEMPROBE_CAT=$B/memprobe-cat
+# Always the module's ring: in the guest "auto" could fall back to eBPF.
+CAT_SOURCE=--source=ring
 # Module parameter that sets the ring size in slots (power of two).
-RING_PARAM=${RING_PARAM:-ring_slots}
+RING_PARAM=${RING_PARAM:-ring_records}
 SMALL_RING_SLOTS=256
 CAT_PID=""
 
@@ -39,7 +41,7 @@ mod_unload() {
 cat_start() {
 	local out=$1
 	shift
-	"$MEMPROBE_CAT" "$@" >"$out" 2>&3 &
+	"$MEMPROBE_CAT" $CAT_SOURCE "$@" >"$out" 2>&3 &
 	CAT_PID=$!
 	# Give it time to open and map the ring before the workload starts.
 	sleep 0.5
