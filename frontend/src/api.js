@@ -92,13 +92,15 @@ export function toTop(o) {
   return out
 }
 
-// Capture health for the header.
+// Capture health for the header.  The server lists capture sessions,
+// newest first: the header shows the newest one.
 export function toStats(o) {
+  const cur = Array.isArray(o.sessions) ? o.sessions[0] || {} : o
   return {
-    source: String(pick(o, 'source') ?? ''),
-    eventsPerS: num(pick(o, 'events_per_s', 'rate_eps', 'eps')),
-    drops: num(pick(o, 'drops')),
-    lagMs: num(pick(o, 'lag_ms'))
+    source: String(pick(cur, 'source') ?? ''),
+    eventsPerS: num(pick(cur, 'events_per_second', 'events_per_s', 'rate_eps')),
+    drops: num(pick(cur, 'drops')),
+    lagMs: num(pick(cur, 'lag_ms'))
   }
 }
 

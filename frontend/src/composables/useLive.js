@@ -1,6 +1,7 @@
 // useLive.js - the dashboard's live state, shared by every view: process
 // rows (seeded by GET /api/processes, then updated by SSE "process"
-// events), capture health (header), the pie (GET /api/top, refetched at
+// events), capture health (header, GET /api/stats refreshed while events
+// flow), the pie (GET /api/top, refetched at
 // most once a second while process events arrive: event driven, not a
 // polling loop), and a fan-out of new calls to whichever tables listen.
 import { ref, shallowRef, computed } from 'vue'
@@ -9,6 +10,7 @@ import { useSse } from './useSse.js'
 import { toProcess, toCall, toTop, toStats, listOf } from '../api.js'
 
 const TOP_REFRESH_MS = 1000
+const STATS_REFRESH_MS = 2000
 const PROCESS_SEED_LIMIT = 1000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
@@ -21,6 +23,7 @@ const processListeners = new Set()
 let sse = null
 let topTimer = null
 let topDirty = false
+let statsTimer = null
 
 const keyOf = (p) => `${p.pid}:${p.startNs}`
 
@@ -53,6 +56,16 @@ function scheduleTop() {
   }, TOP_REFRESH_MS)
 }
 
+// The stream carries calls, not capture health: refresh /api/stats at most
+// every STATS_REFRESH_MS while events arrive (and not at all when idle).
+function scheduleStats() {
+  if (statsTimer) return
+  statsTimer = setTimeout(() => {
+    statsTimer = null
+    loadStats().catch(() => {})
+  }, STATS_REFRESH_MS)
+}
+
 let rateWindow = { startMs: performance.now(), n: 0 }
 function countRate(n) {
   rateWindow.n += n
@@ -77,6 +90,7 @@ function applyBatch(batch) {
     else if (type === 'reset') reload()
   }
   countRate(calls.length)
+  if (calls.length) scheduleStats()
   if (procChanged) {
     processes.value = procChanged
     scheduleTop()

@@ -1,0 +1,193 @@
+// acceptance.mjs - the dashboard against the real stack in Debian's
+// Chromium, printing TAP.  A workload with a name unique to this run maps
+// a known amount of memory; each test pins down one thing the user sees.
+import { openBrowser } from './browser.mjs'
+import { startStack, startHold, waitFor, sleep } from './stack.mjs'
+
+const MIB = 1024 * 1024
+const RESERVE_GIB = 8192 // 8 TiB of PROT_NONE: top of the pie, no RAM used
+// Held = reservation + 64 MiB mapped + the brk heap the workload reports
+// (lector counts the heap as held memory).
+let HELD_BYTES = RESERVE_GIB * 1024 * MIB + 64 * MIB
+const REQUESTED_BYTES = RESERVE_GIB * 1024 * MIB + 72 * MIB
+const STEP_BYTES = 4 * MIB
+
+let n = 0
+let failed = 0
+function report(ok, name, diag) {
+  n++
+  if (!ok) failed++
+  console.log(`${ok ? 'ok' : 'not ok'} ${n} - ${name}`)
+  if (diag) for (const l of String(diag).split('\n')) console.log(`# ${l}`)
+}
+async function test(name, fn) {
+  try {
+    const note = await fn()
+    report(true, name, note)
+  } catch (e) {
+    report(false, name, e.stack || e.message)
+  }
+}
+const assert = (cond, msg) => {
+  if (!cond) throw new Error(msg)
+}
+const api = async (st, p) => {
+  const r = await fetch(st.url + 'api/' + p)
+  assert(r.ok, `GET /api/${p}: ${r.status}`)
+  return r.json()
+}
+
+let st
+try {
+  st = await startStack()
+  report(true, 'stack starts: private MariaDB, lector on eBPF, memprobe-server answering /healthz')
+} catch (e) {
+  report(false, 'stack starts: private MariaDB, lector on eBPF, memprobe-server answering /healthz', e.message)
+  process.exit(1)
+}
+
+const b = await openBrowser({ width: 1366, height: 860 })
+const { page } = b
+let hold
+const outage = { from: 0, to: 0 } // failed requests allowed only while the server is down
+b.problems.failedT = []
+b.ctx.on('requestfailed', (r) => b.problems.failedT.push({ t: Date.now(), what: `${r.url()} ${r.failure()?.errorText}` }))
+b.problems.consoleT = []
+b.ctx.on('console', (m) => m.type() === 'error' && b.problems.consoleT.push({ t: Date.now(), what: `${m.text()} (${m.location()?.url})` }))
+
+try {
+  await test('dashboard loads and the event stream goes live; header names the eBPF source', async () => {
+    await page.goto(st.url)
+    await waitFor('connection live', async () => (await page.textContent('[data-testid=connection]')).includes('live'), 10000)
+    const src = await page.textContent('[data-testid=source]')
+    assert(src.trim() === 'eBPF', `source shows '${src}'`)
+  })
+
+  hold = await startHold(st.dir, RESERVE_GIB)
+  HELD_BYTES += hold.heapBytes
+
+  await test('workload appears in the processes table with its exact memory (bytes on hover, human units shown)', async () => {
+    await page.fill('[data-testid=proc-search]', hold.name)
+    const row = `[data-testid=proc-table] tr[data-pid="${hold.pid}"]`
+    const t0 = Date.now()
+    await page.waitForSelector(row, { timeout: 5000 })
+    await waitFor('exact memory', async () => Number(await page.getAttribute(row, 'data-net-bytes')) === HELD_BYTES, 5000)
+    const cells = await page.$$eval(`${row} td`, (tds) => tds.map((td) => ({ text: td.textContent.trim(), title: td.title })))
+    assert(cells[1].text === hold.name, `name cell '${cells[1].text}'`)
+    assert(cells[2].text === '8.00 TiB', `memory cell '${cells[2].text}'`)
+    assert(cells[2].title === `${HELD_BYTES.toLocaleString('en')} bytes`, `hover '${cells[2].title}'`)
+    const srv = (await api(st, `processes?pid=${hold.pid}`)).processes[0]
+    assert(srv.memory_held_bytes === HELD_BYTES, `server says ${srv.memory_held_bytes}`)
+    const pct = ((100 * HELD_BYTES) / srv.pct_denominator_bytes).toFixed(3)
+    assert(cells[3].text === `${pct} %`, `% cell '${cells[3].text}', want ${pct} %`)
+    assert(cells[6].text === 'alive', `state '${cells[6].text}'`)
+    return `visible ${Date.now() - t0} ms after the workload was ready`
+  })
+
+  await test('pie has the workload (in /api/top\'s top 10) with its exact requested bytes; top 10 + Others', async () => {
+    await waitFor('pie has the workload', () => page.$(`[data-testid=pie-data] tr[data-pid="${hold.pid}"]`), 5000)
+    const top = await api(st, 'top')
+    const mine = top.top.find((r) => r.pid === hold.pid)
+    assert(mine, 'workload not in /api/top: something else reserves more than 8 TiB')
+    assert(mine.requested_bytes === REQUESTED_BYTES, `requested ${mine.requested_bytes}`)
+    const bytes = Number(await page.getAttribute(`[data-testid=pie-data] tr[data-pid="${hold.pid}"]`, 'data-bytes'))
+    assert(bytes === REQUESTED_BYTES, `pie slice ${bytes} bytes, want ${REQUESTED_BYTES}`)
+    const slices = await page.$$eval('[data-testid=pie-data] tr', (trs) => trs.map((t) => t.dataset.pid))
+    assert(slices.length <= 11 && slices.length >= Math.min(10, top.processes), `${slices.length} slices`)
+    if (top.others.requested_bytes > 0) assert(slices[slices.length - 1] === 'others', 'no Others slice last')
+  })
+
+  await test('a new call shows in the requests table within a second; the failed mmap is marked', async () => {
+    await page.goto(st.url + '#/requests')
+    await page.fill('[data-testid=req-pid]', String(hold.pid))
+    const failedRow = '[data-testid=req-table] tr.failed[data-call="mmap"]'
+    await page.waitForSelector(failedRow, { timeout: 5000 })
+    const res = await page.textContent(`${failedRow} td:last-child`)
+    assert(/failed \(-22\)/.test(res), `failed row result '${res}'`)
+    const sel = `[data-testid=req-table] tr[data-pid="${hold.pid}"][data-len="${STEP_BYTES}"]`
+    assert(!(await page.$(sel)), 'step row present before the step')
+    const t0 = Date.now()
+    await hold.step()
+    await page.waitForSelector(sel, { timeout: 1000 })
+    return `call to row: ${Date.now() - t0} ms`
+  })
+
+  await test('pause buffers new calls instead of dropping them; resume shows them', async () => {
+    const rows = `[data-testid=req-table] tr[data-len="${STEP_BYTES}"]`
+    const before = (await page.$$(rows)).length
+    await page.click('[data-testid=req-pause]')
+    await hold.step()
+    await waitFor('buffered count', async () => (await page.textContent('[data-testid=req-buffered]')).startsWith('1 '), 3000)
+    assert((await page.$$(rows)).length === before, 'row shown while paused')
+    await page.click('[data-testid=req-pause]')
+    await waitFor('row after resume', async () => (await page.$$(rows)).length === before + 1, 2000)
+  })
+
+  await test('process view chart has the workload points; totals match', async () => {
+    await page.goto(st.url + `#/process/${hold.pid}`)
+    await page.waitForSelector('[data-testid=pv-chart] [data-points]')
+    const one = await api(st, `processes/${hold.pid}`)
+    await waitFor('chart points', async () =>
+      Number(await page.getAttribute('[data-testid=pv-chart] [data-points]', 'data-points')) >= one.vm_size_series.length, 5000)
+    assert(one.vm_size_series.length >= 6, `server series has ${one.vm_size_series.length} points`)
+    const net = await page.getAttribute('[data-testid=pv-net]', 'title')
+    assert(net === `${(HELD_BYTES + 2 * STEP_BYTES).toLocaleString('en')} bytes`, `net '${net}'`)
+    const canvas = await page.$('[data-testid=pv-chart] canvas')
+    assert(canvas, 'no canvas drawn')
+    return `${one.vm_size_series.length} points from the server`
+  })
+
+  await test('server restart: the page reconnects by itself and resumes, calls made while down included', async () => {
+    outage.from = Date.now()
+    await st.stopServer()
+    await waitFor('reconnecting state', async () => !(await page.textContent('[data-testid=connection]')).includes('live'), 5000)
+    await hold.step() // made while the server is down
+    await sleep(500)
+    await st.startServer()
+    const t0 = Date.now()
+    await waitFor('live again', async () => (await page.textContent('[data-testid=connection]')).includes('live'), 10000)
+    outage.to = Date.now() + 3000
+    const rows = `[data-testid=req-table] tr[data-pid="${hold.pid}"][data-len="${STEP_BYTES}"]`
+    await waitFor('call made during the outage', async () => (await page.$$(rows)).length === 3, 3000)
+    await hold.step()
+    await waitFor('call made after the restart', async () => (await page.$$(rows)).length === 4, 2000)
+    return `live again ${Date.now() - t0} ms after the server came back`
+  })
+
+  await test('Spanish UI switch translates the page and keeps the data', async () => {
+    await page.goto(st.url + '#/processes')
+    await page.selectOption('[data-testid=lang]', 'es')
+    await waitFor('spanish', async () => (await page.textContent('#proc-title')) === 'Procesos', 2000)
+    await page.fill('[data-testid=proc-search]', hold.name)
+    await page.waitForSelector(`[data-testid=proc-table] tr[data-pid="${hold.pid}"]`)
+    await page.selectOption('[data-testid=lang]', 'en')
+  })
+
+  await test('workload exit shows as exited; the alive-only filter hides it', async () => {
+    await hold.exit()
+    const row = `[data-testid=proc-table] tr[data-pid="${hold.pid}"]`
+    await waitFor('exited', async () => (await page.textContent(`${row} td:last-child`)).includes('exited'), 5000)
+    await page.check('[data-testid=proc-alive]')
+    await waitFor('hidden', async () => !(await page.$(row)), 2000)
+    await page.uncheck('[data-testid=proc-alive]')
+  })
+
+  await test('no console errors and no failed requests (outside the deliberate server outage)', async () => {
+    const inOutage = (t) => t >= outage.from && t <= outage.to
+    const NET = /ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_SOCKET_NOT_CONNECTED/
+    const when = (t) => `at ${t - outage.from} ms from the server stop (back at ${outage.to - 3000 - outage.from})`
+    const bad = [
+      ...b.problems.consoleT.filter((p) => !(inOutage(p.t) && NET.test(p.what))).map((p) => `console: ${p.what} ${when(p.t)}`),
+      ...b.problems.failedT.filter((p) => !inOutage(p.t)).map((p) => `request: ${p.what} ${when(p.t)}`),
+      ...b.problems.http.map((h) => `http: ${h}`)
+    ]
+    assert(bad.length === 0, bad.join('\n'))
+    return `${b.problems.failedT.length} failed requests, all while the server was down`
+  })
+} finally {
+  if (hold) hold.kill()
+  await b.close()
+  await st.stop()
+}
+console.log(`1..${n}`)
+process.exit(failed ? 1 : 0)

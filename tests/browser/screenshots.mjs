@@ -1,0 +1,33 @@
+// screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes +
+// pie, requests, process view, Spanish UI) from a running server.
+import path from 'node:path'
+import { openBrowser } from './browser.mjs'
+
+const [url, outDir] = process.argv.slice(2)
+if (!url || !outDir || url === '--help') {
+  console.log('screenshots.mjs URL OUTDIR: PNG of each view of the dashboard served at URL')
+  process.exit(url === '--help' ? 0 : 2)
+}
+const b = await openBrowser({ width: 1366, height: 860 })
+const { page } = b
+const shot = (name) => page.screenshot({ path: path.join(outDir, name) })
+await page.goto(url + '#/processes')
+await page.waitForSelector('[data-testid=proc-table] tbody tr[data-pid]')
+await page.waitForTimeout(2500)
+await shot('dashboard-processes.png')
+const pid = process.env.SHOT_PID || (await page.getAttribute('[data-testid=proc-table] tbody tr[data-pid]', 'data-pid'))
+await page.goto(url + '#/requests')
+await page.waitForSelector('[data-testid=req-table] tbody tr[data-pid]')
+await page.waitForTimeout(1500)
+await shot('dashboard-requests.png')
+await page.goto(url + `#/process/${pid}`)
+await page.waitForSelector('[data-testid=pv-chart]')
+await page.waitForTimeout(2500)
+await shot('dashboard-process.png')
+await page.goto(url + '#/processes')
+await page.selectOption('[data-testid=lang]', 'es')
+await page.waitForTimeout(1500)
+await shot('dashboard-processes-es.png')
+await page.selectOption('[data-testid=lang]', 'en')
+console.log(JSON.stringify(b.problems))
+await b.close()
