@@ -39,7 +39,7 @@ cJSON *calls_row_json(char **c, unsigned long *len)
 	json_add_bytes_str(o, "host", c[1], len[1]);
 	add_hex(o, "session", c[2]);
 	cJSON_AddNumberToObject(o, "seq", strtod(c[3], NULL));
-	cJSON_AddNumberToObject(o, "ts_ns", strtod(c[4], NULL));
+	json_add_int_raw(o, "ts_ns", c[4]);
 	cJSON_AddNumberToObject(o, "pid", strtod(c[5], NULL));
 	cJSON_AddNumberToObject(o, "tid", strtod(c[6], NULL));
 	cJSON_AddNumberToObject(o, "uid", strtod(c[7], NULL));

@@ -66,8 +66,8 @@ cJSON *proc_row_json(char **c, unsigned long *len)
 	cJSON_AddStringToObject(o, "start_ns", c[2]);
 	cJSON_AddNumberToObject(o, "uid", num(c[3]));
 	json_add_bytes_str(o, "name", c[4], len[4]);
-	cJSON_AddNumberToObject(o, "first_seen_ns", num(c[5]));
-	cJSON_AddNumberToObject(o, "last_seen_ns", num(c[6]));
+	json_add_int_raw(o, "first_seen_ns", c[5]);
+	json_add_int_raw(o, "last_seen_ns", c[6]);
 	cJSON_AddStringToObject(o, "state", c[7][0] == '1' ? "exited" : "alive");
 	cJSON_AddNumberToObject(o, "memory_held_bytes", held);
 	cJSON_AddNumberToObject(o, "net_bytes_raw", num(c[9]));
@@ -183,7 +183,7 @@ static int add_point(void *arg, char **c, unsigned long *len, unsigned int n)
 
 	(void)len;
 	(void)n;
-	cJSON_AddItemToArray(pt, cJSON_CreateNumber(num(c[0])));
+	cJSON_AddItemToArray(pt, json_int_raw(c[0]));
 	cJSON_AddItemToArray(pt, cJSON_CreateNumber(num(c[1])));
 	cJSON_AddItemToArray(arg, pt);
 	return 0;

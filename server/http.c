@@ -208,3 +208,19 @@ cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t
 	json_clean_utf8(clean, sizeof(clean), bytes, len);
 	return cJSON_AddStringToObject(obj, key, clean);
 }
+
+/* Nanosecond timestamps (~1.8e18) do not fit a double: emit the decimal
+ * digits the database gave, as an exact JSON number. */
+cJSON *json_int_raw(const char *digits)
+{
+	const char *p = digits + (digits[0] == '-');
+
+	if (!*p || strspn(p, "0123456789") != strlen(p))
+		return cJSON_CreateNull();
+	return cJSON_CreateRaw(digits);
+}
+
+void json_add_int_raw(cJSON *obj, const char *key, const char *digits)
+{
+	cJSON_AddItemToObject(obj, key, json_int_raw(digits));
+}

@@ -72,9 +72,11 @@ static int check_auth(struct mg_connection *conn)
 		if (!diff)
 			return 0;
 	}
+	static const char body[] = "{\"error\":\"unauthorized\",\"reason\":\"send Authorization: Bearer TOKEN\"}";
+
 	mg_printf(conn, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
-			"Content-Type: application/json\r\nContent-Length: 71\r\n\r\n"
-			"{\"error\":\"unauthorized\",\"reason\":\"send Authorization: Bearer TOKEN\"}\n");
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		  sizeof(body) - 1, body);
 	return 401;
 }
 
@@ -161,9 +163,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 		{ "sse-poll-ms", 1, 0, 'P' }, { "sse-heartbeat-ms", 1, 0, 'H' },
 		{ "db-pool", 1, 0, 'D' }, { "help", 0, 0, 'h' },      { 0 } };
 	const char *token_file = NULL;
-	int ch, rc = 0;
+	int ch, idx = 0, rc = 0;
 
-	while (rc == 0 && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, "", lo, &idx)) != -1) {
 		switch (ch) {
 		case 'l': snprintf(o->listen_addr, sizeof(o->listen_addr), "%s", optarg); break;
 		case 'p': rc = parse_uint(optarg, 0, 65535, &o->port); break;
@@ -182,7 +184,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 		}
 		if (rc)
 			fprintf(stderr, "memprobe-server: bad value for --%s: '%s' (see --help)\n",
-				lo[optind > 0 ? 0 : 0].name, optarg);
+				lo[idx].name, optarg);
 	}
 	if (rc == 0 && optind < argc) {
 		fprintf(stderr, "memprobe-server: unexpected argument '%s' (see --help)\n", argv[optind]);

@@ -23,7 +23,7 @@ $(BUILD)/memprobe-server: $(SERVER_OBJ)
 .PHONY: server bench-server
 server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
-#TEST_SUITES += $(TOP)/tests/server/run-tests
+TEST_SUITES += $(TOP)/tests/server/run-tests
 
 bench-server: $(BUILD)/memprobe-server
 	@$(TOP)/bench/server/run

@@ -51,6 +51,8 @@ int param_str(struct req *r, const char *name, char *out, size_t cap, const char
 int param_enum(struct req *r, const char *name, const char *const *values, int def, int *out);
 int http_db_error(struct req *r, const char *what);
 cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t len);
+cJSON *json_int_raw(const char *digits);
+void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
 void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len);
 
 /* api_proc.c */

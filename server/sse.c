@@ -21,7 +21,7 @@
 
 #include "server.h"
 
-#define BATCH_ROWS 2000
+#define BATCH_ROWS_MAX 2000
 #define BATCH_PROCS 256
 
 struct msg {
@@ -46,6 +46,7 @@ static struct {
 	uint64_t last_cid;       /* newest cid fanned out */
 	pthread_t poller;
 	int running;
+	unsigned int batch_rows; /* calls + their processes fill at most half a client queue */
 	struct db_pool *db;      /* the poller's own connection */
 	struct db_pool *catchup_db;
 	const struct server_opts *o;
@@ -138,20 +139,20 @@ static void batch_free(struct batch *b)
 
 static char batch_sql[1024];
 
-/* Calls with after < cid <= upto (at most BATCH_ROWS), and the rows of
+/* Calls with after < cid <= upto (at most batch_rows), and the rows of
  * the processes they touched. */
 static int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, struct batch **out,
 		       char *err, size_t errlen)
 {
 	struct batch *b = calloc(1, sizeof(*b));
-	struct db_param p[3] = { DB_U64(after), DB_U64(upto) };
+	struct db_param p[3] = { DB_U64(after), DB_U64(upto), DB_U64(hub.batch_rows) };
 	int rc;
 
-	if (!b || !(b->calls = calloc(BATCH_ROWS, sizeof(*b->calls)))) {
+	if (!b || !(b->calls = calloc(hub.batch_rows, sizeof(*b->calls)))) {
 		free(b);
 		return -ENOMEM;
 	}
-	rc = db_select(db, batch_sql, p, 2, batch_add_call, b, err, errlen);
+	rc = db_select(db, batch_sql, p, 3, batch_add_call, b, err, errlen);
 	if (rc == 0 && b->n_procs && !(b->procs = calloc(b->n_procs, sizeof(*b->procs))))
 		rc = -ENOMEM;
 	for (size_t k = 0; rc == 0 && k < b->n_procs; k++) {
@@ -235,7 +236,7 @@ static void *poller(void *arg)
 		failing = 0;
 		if (b->n_calls)
 			fan_out(b);
-		rc = b->n_calls == BATCH_ROWS; /* behind: read on without sleeping */
+		rc = b->n_calls == hub.batch_rows; /* behind: read on without sleeping */
 		batch_free(b);
 		if (!rc)
 			sleep_ms(hub.o->sse_poll_ms);
@@ -250,9 +251,9 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 
 	snprintf(batch_sql, sizeof(batch_sql),
 		 "SELECT %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
-		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT %d",
-		 calls_columns, BATCH_ROWS);
+		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?", calls_columns);
 	hub.o = o;
+	hub.batch_rows = o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */

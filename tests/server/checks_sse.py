@@ -1,0 +1,168 @@
+"""tests/server/checks_sse.py - /api/events: commit-to-client latency, the
+calls lector commits, resume with Last-Event-ID without gaps, heartbeats,
+the capacity cap (503) and slow clients cut loose without slowing others."""
+import statistics, subprocess, time
+from lib import SSE, diag, get, ok
+from seed import SEED_HOST, hx, proc_name
+
+
+def calls_sql(session, seq_from, n):
+    rows = []
+    for s in range(seq_from, seq_from + n):
+        i = s % 20
+        rows.append("(@h,%d,%d,%d,%d,%d,0,%d,%s,%s,'mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
+            session, s, 2 * 10**18 + s, 100000 + i, 100000 + i, 10 + i, hx(proc_name(i)), hx(proc_name(i)),
+            0x7e0000000000 + s * 4096, 0x7e0000000000 + s * 4096, 1 << 30))
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); INSERT INTO calls (host_id, session, seq, "
+            "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
+            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s;" % (SEED_HOST, ",".join(rows)))
+
+
+def is_seed(ev, session, seq):
+    return ev["event"] == "call" and ev["data"]["session"] == hex(session) and ev["data"]["seq"] == seq
+
+
+def latency(srv, db):
+    c = SSE(srv.port)
+    ok(c.response() == 200 and "text/event-stream" in c.head, "/api/events answers 200 text/event-stream")
+    cli = subprocess.Popen(["mariadb", "--no-defaults", "-uroot", "--socket=" + db.sock, "memprobe"],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    lat, procs = [], 0
+    for seq in range(20):
+        t0 = time.time()
+        cli.stdin.write((calls_sql(43, seq, 1) + "\n").encode())
+        cli.stdin.flush()
+        evs = c.events(2, until=lambda e, s=seq: is_seed(e, 43, s))
+        procs += sum(1 for e in evs if e["event"] == "process" and e["data"]["pid"] == 100000 + seq % 20)
+        if evs and is_seed(evs[-1], 43, seq):
+            lat.append((evs[-1]["t"] - t0) * 1000)
+        time.sleep(0.02)
+    cli.stdin.close()
+    cli.wait()
+    ok(len(lat) == 20 and max(lat) <= 250,
+       "SSE delivers each of 20 committed calls within 250 ms (p50 %.1f ms, max %.1f ms, insert included)"
+       % (statistics.median(lat) if lat else -1, max(lat) if lat else -1))
+    ok(procs == 20, "SSE sends the changed process row with each call's batch (%d/20)" % procs)
+    return c
+
+
+def resume(srv, db, c):
+    evs = c.events(0.3)
+    ids = [int(e["id"]) for e in c.events(0.1) if e["id"]] or [int(e["id"]) for e in evs if e["id"]]
+    last = int(db.one("SELECT MAX(cid) FROM calls WHERE session=43"))
+    c.close()
+    db.sql(calls_sql(43, 20, 50))
+    c2 = SSE(srv.port, last_id=last)
+    c2.response()
+    evs = c2.events(5, until=lambda e: is_seed(e, 43, 69))
+    got = [int(e["id"]) for e in evs if e["event"] == "call"]
+    want = [int(r[0]) for r in db.sql("SELECT cid FROM calls WHERE cid > %d AND cid <= %d ORDER BY cid"
+                                      % (last, got[-1] if got else last))]
+    ok(got and got == want and evs[-1]["data"]["seq"] == 69,
+       "reconnect with Last-Event-ID: the %d calls committed while away, in order, no gap, no duplicate"
+       % len(want), (got[:5], want[:5], len(got), len(want)))
+    c2.close()
+    del ids
+
+
+def heartbeat(srv):
+    c = SSE(srv.port)
+    c.response()
+    c.events(1.2)
+    ok(any(b.startswith(b": heartbeat") for b in c.comments), "an idle stream gets heartbeats (period 300 ms)")
+    c.close()
+
+
+def capacity(srv):
+    time.sleep(0.7)  # earlier clients are gone once a heartbeat fails
+    cs = []
+    for _ in range(4):
+        x = SSE(srv.port)
+        x.response()
+        cs.append(x)
+    extra = SSE(srv.port)
+    st = extra.response()
+    body = extra.buf.decode("utf-8", "replace")
+    ok(all(x.status == 200 for x in cs) and st == 503 and "capacity" in body,
+       "past --sse-max 4 the next event client gets 503 saying so", (st, body[:200]))
+    extra.close()
+    t0 = time.time()
+    st, _, b = get(srv.base, "/api/processes?limit=5")
+    ok(st == 200 and time.time() - t0 < 1, "REST answers while the event cap is reached (%.0f ms)" %
+       ((time.time() - t0) * 1000))
+    cs.pop().close()
+    st = 0
+    for _ in range(30):
+        y = SSE(srv.port)
+        st = y.response()
+        y.close() if st != 200 else None
+        if st == 200:
+            cs.append(y)
+            break
+        time.sleep(0.1)
+    ok(st == 200, "a closed client frees its slot for a new one")
+    for x in cs:
+        x.close()
+    time.sleep(0.7)  # heartbeats notice the closed sockets
+
+
+def slow_client(srv, db):
+    fast = SSE(srv.port)
+    slow = SSE(srv.port, rcvbuf_bytes=2048)
+    fast.response()
+    slow.response()
+    before = get(srv.base, "/api/stats")[2]["server"]["sse_clients_cut_total"]
+    n = 20000
+    t0 = time.time()
+    db.sql(calls_sql(44, 0, n))
+    evs = fast.events(30, until=lambda e: is_seed(e, 44, n - 1))
+    t_fast = time.time() - t0
+    seqs = [e["data"]["seq"] for e in evs if e["event"] == "call" and e["data"]["session"] == hex(44)]
+    after = get(srv.base, "/api/stats")[2]["server"]["sse_clients_cut_total"]
+    ok(seqs == list(range(n)), "a fast client gets all %d calls of a burst in order (%.1f s)" % (n, t_fast),
+       (len(seqs), seqs[:3], seqs[-3:]))
+    ok(after > before, "a client that does not read is cut loose (cut counter %d -> %d)" % (before, after))
+    got = slow.events(5)
+    slow_ids = [int(e["id"]) for e in got if e["event"] == "call"]
+    last = slow_ids[-1] if slow_ids else int(db.one("SELECT MIN(cid) FROM calls WHERE session=44")) - 1
+    again = SSE(srv.port, last_id=last)
+    again.response()
+    rest = again.events(30, until=lambda e: is_seed(e, 44, n - 1))
+    ids = slow_ids + [int(e["id"]) for e in rest if e["event"] == "call"]
+    want = [int(r[0]) for r in db.sql("SELECT cid FROM calls WHERE session=44 ORDER BY cid")]
+    ok(slow.closed and [i for i in ids if i >= want[0]] == want,
+       "the cut client resumes with Last-Event-ID and gets the rest: %d + %d calls, none lost"
+       % (len(slow_ids), len(rest)))
+    for x in (fast, slow, again):
+        x.close()
+
+
+def live(srv, db, lector_pid):
+    proc, _ = lector_pid
+    c = SSE(srv.port)
+    c.response()
+    import os, tempfile
+    from lib import BUILD
+    exp = tempfile.mktemp()
+    w = subprocess.Popen([os.path.join(BUILD, "workload/known-calls"), exp])
+    evs = c.events(10, until=lambda e: e["event"] == "call" and e["data"]["pid"] == w.pid and e["data"]["call"] == "exit")
+    w.wait()
+    mine = [int(e["id"]) for e in evs if e["event"] == "call" and e["data"]["pid"] == w.pid]
+    want = [int(r[0]) for r in db.sql("SELECT cid FROM calls WHERE pid=%d ORDER BY cid" % w.pid)]
+    ok(len(mine) >= 24 and mine == want,
+       "SSE streams every call lector commits for a live workload (%d calls, its exit included)" % len(mine),
+       (len(mine), len(want)))
+    c.close()
+    os.unlink(exp)
+    proc.terminate()
+    proc.wait(20)
+
+
+def run(srv, db, live_info):
+    if live_info:
+        live(srv, db, live_info)
+    c = latency(srv, db)
+    resume(srv, db, c)
+    heartbeat(srv)
+    capacity(srv)
+    slow_client(srv, db)

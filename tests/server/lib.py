@@ -1,0 +1,191 @@
+"""tests/server/lib.py - helpers of the server suite: TAP output, a private
+MariaDB (scripts/db-start.sh), SQL through the mariadb client, the server
+process, HTTP and server-sent-event clients.  Standard library only."""
+import json, os, re, select, socket, subprocess, sys, time, urllib.request, urllib.error
+
+TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
+SERVER = os.path.join(BUILD, "memprobe-server")
+
+_n = 0
+failed = 0
+
+
+def ok(cond, what, diag=None):
+    global _n, failed
+    _n += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (_n, what), flush=True)
+    if not cond:
+        failed += 1
+        if diag is not None:
+            for line in str(diag)[:2000].splitlines():
+                print("#   " + line, flush=True)
+    return cond
+
+
+def diag(msg):
+    print("# " + msg, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class DB:
+    """The private MariaDB of db-start.sh in DIR; SQL as root over the socket."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.sock = os.path.join(d, "mysqld.sock")
+        env = dict(os.environ, MEMPROBE_DB_PORT=str(free_port()), MEMPROBE_DB_POOL="256M")
+        subprocess.run([os.path.join(TOP, "scripts/db-start.sh"), d], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        subprocess.run([os.path.join(TOP, "scripts/db-stop.sh"), self.dir], stdout=subprocess.DEVNULL)
+
+    def sql(self, q, db="memprobe"):
+        r = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + self.sock, "-N", "-B",
+                            db], input=q.encode(), capture_output=True)
+        if r.returncode:
+            raise RuntimeError("SQL failed: %s\n%s" % (r.stderr.decode(), q[:300]))
+        return [line.split("\t") for line in r.stdout.decode("utf-8", "replace").splitlines()]
+
+    def one(self, q):
+        rows = self.sql(q)
+        return rows[0][0] if rows else None
+
+
+class Server:
+    """build/memprobe-server on a free port; ARGS extra options."""
+
+    def __init__(self, conf, args=(), env_extra=None):
+        env = dict(os.environ)
+        env.update(env_extra or {})
+        self.log = open(os.path.join(os.path.dirname(conf), "server-%d.log" % free_port()), "w+")
+        self.p = subprocess.Popen([SERVER, "--config", conf, "--port", "0"] + list(args),
+                                  stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=TOP)
+        line = self.p.stdout.readline().decode()
+        m = re.search(r"http://[^:]+:(\d+)/", line)
+        if not m:
+            self.p.wait(5)
+            self.log.seek(0)
+            raise RuntimeError("server did not start: %s %s" % (line, self.log.read()))
+        self.port = int(m.group(1))
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def stop(self, timeout_s=10):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                return self.p.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                return None
+        return self.p.returncode
+
+
+def get(base, path, headers=None):
+    """(status, headers, parsed JSON or raw bytes)."""
+    req = urllib.request.Request(base + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body, status, hdrs = r.read(), r.status, r.headers
+    except urllib.error.HTTPError as e:
+        body, status, hdrs = e.read(), e.code, e.headers
+    try:
+        return status, hdrs, json.loads(body)
+    except ValueError:
+        return status, hdrs, body
+
+
+def raw_get(port, target, timeout_s=5):
+    """A request line sent as is (no client-side path normalisation)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target).encode())
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/") else 0
+    return status, head.decode("latin-1"), body
+
+
+class SSE:
+    """A server-sent-event client on a raw socket (rcvbuf_bytes small = slow)."""
+
+    def __init__(self, port, last_id=None, rcvbuf_bytes=None):
+        self.s = socket.socket()
+        if rcvbuf_bytes:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf_bytes)
+        self.s.connect(("127.0.0.1", port))
+        hdr = "Last-Event-ID: %d\r\n" % last_id if last_id is not None else ""
+        self.s.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n"
+                        % hdr).encode())
+        self.buf = b""
+        self.status = None
+        self.head = ""
+        self.closed = False
+        self.comments = []
+
+    def _fill(self, timeout_s):
+        r, _, _ = select.select([self.s], [], [], max(timeout_s, 0))
+        if not r:
+            return False
+        try:
+            chunk = self.s.recv(262144)
+        except (ConnectionResetError, OSError):
+            chunk = b""
+        if not chunk:
+            self.closed = True
+            return False
+        self.buf += chunk
+        return True
+
+    def response(self, timeout_s=5):
+        end = time.time() + timeout_s
+        while b"\r\n\r\n" not in self.buf and time.time() < end and not self.closed:
+            self._fill(end - time.time())
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        self.head = head.decode("latin-1")
+        self.status = int(self.head.split(" ")[1]) if self.head.startswith("HTTP/") else 0
+        return self.status
+
+    def events(self, timeout_s, until=None):
+        """Events (dicts: id, event, data, t) until timeout or until(ev) is true."""
+        out = []
+        end = time.time() + timeout_s
+        while True:
+            while b"\n\n" in self.buf:
+                block, _, self.buf = self.buf.partition(b"\n\n")
+                ev = {"t": time.time(), "id": None, "event": "message", "data": "", "comment": False}
+                for line in block.decode("utf-8").split("\n"):
+                    k, _, v = line.partition(": ")
+                    if line.startswith(":"):
+                        ev["comment"] = True
+                    elif k in ("id", "event", "data"):
+                        ev[k] = v
+                if ev["comment"] or ev["data"] == "":
+                    self.comments.append(block)
+                    continue
+                ev["data"] = json.loads(ev["data"])
+                out.append(ev)
+                if until and until(ev):
+                    return out
+            if time.time() >= end or self.closed:
+                return out
+            self._fill(min(0.05, end - time.time()))
+
+    def close(self):
+        self.s.close()
