@@ -137,6 +137,10 @@ function api(w, url, res, opts) {
 
 export function startFeed(opts) {
   const w = makeWorld(opts.procs)
+  // History before the page opens, so an idle stream still has a table,
+  // a pie and calls to show.
+  for (let i = 0; i < 3000; i++) step(w)
+  w.dirty.clear()
   const clients = new Set()
   let sseId = 0
   const tickMs = 10

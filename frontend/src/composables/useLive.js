@@ -11,6 +11,9 @@ import { toProcess, toCall, toTop, toStats, listOf } from '../api.js'
 
 const TOP_REFRESH_MS = 1000
 const STATS_REFRESH_MS = 2000
+// Process rows change with every call: the table (sorted, up to 200 rows)
+// is rebuilt at most this often rather than every frame.
+const PROCESS_COMMIT_MS = 250
 const PROCESS_SEED_LIMIT = 1000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
@@ -24,6 +27,20 @@ let sse = null
 let topTimer = null
 let topDirty = false
 let statsTimer = null
+let pendingProcs = new Map()
+let procTimer = null
+let lastProcCommitMs = 0
+
+function commitProcesses() {
+  procTimer = null
+  lastProcCommitMs = performance.now()
+  const next = new Map(processes.value)
+  for (const [k, p] of pendingProcs) next.set(k, p)
+  pendingProcs = new Map()
+  processes.value = next
+  scheduleTop()
+  for (const fn of processListeners) fn()
+}
 
 const keyOf = (p) => `${p.pid}:${p.startNs}`
 
@@ -35,6 +52,12 @@ async function loadProcesses() {
     m.set(keyOf(p), p)
   }
   denominatorBytes.value = Number(body.denominator_bytes ?? body.denominator?.bytes ?? 0)
+  // Rows the stream delivered while this request was in flight are newer
+  // than the snapshot: keep them.
+  for (const [k, p] of processes.value) {
+    const snap = m.get(k)
+    if (!snap || BigInt(p.lastSeenNs) > BigInt(snap.lastSeenNs)) m.set(k, p)
+  }
   processes.value = m
 }
 
@@ -79,22 +102,22 @@ function countRate(n) {
 // One batch per animation frame: apply all of it, then notify once.
 function applyBatch(batch) {
   const calls = []
-  let procChanged = null
+  let procChanged = false
   for (const { type, data } of batch) {
     if (type === 'call') calls.push(toCall(data))
     else if (type === 'process') {
-      if (!procChanged) procChanged = new Map(processes.value)
       const p = toProcess(data)
-      procChanged.set(keyOf(p), p)
+      pendingProcs.set(keyOf(p), p)
+      procChanged = true
     } else if (type === 'stats') stats.value = toStats(data)
     else if (type === 'reset') reload()
   }
   countRate(calls.length)
   if (calls.length) scheduleStats()
-  if (procChanged) {
-    processes.value = procChanged
-    scheduleTop()
-    for (const fn of processListeners) fn()
+  if (procChanged && !procTimer) {
+    const waitMs = Math.max(0, PROCESS_COMMIT_MS - (performance.now() - lastProcCommitMs))
+    if (waitMs === 0) commitProcesses()
+    else procTimer = setTimeout(commitProcesses, waitMs)
   }
   if (calls.length) {
     calls.reverse() // newest first, as the tables show them
@@ -109,6 +132,8 @@ function reload() {
 export function startLive() {
   if (sse) return sse
   sse = useSse('api/events', applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
+  // Events delivered to the page so far: read by bench/browser.
+  window.memprobeReceived = () => sse.received.value
   reload()
   return sse
 }
