@@ -1,5 +1,7 @@
 // screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes +
 // pie, requests, process view, Spanish UI) from a running server.
+// SHOT_PID picks the process view's process (default: the top row);
+// SHOT_PV_MS how long the process view streams before the shot.
 import path from 'node:path'
 import { openBrowser } from './browser.mjs'
 
@@ -21,8 +23,8 @@ await page.waitForSelector('[data-testid=req-table] tbody tr[data-pid]')
 await page.waitForTimeout(1500)
 await shot('dashboard-requests.png')
 await page.goto(url + `#/process/${pid}`)
-await page.waitForSelector('[data-testid=pv-chart]')
-await page.waitForTimeout(2500)
+await page.waitForSelector('[data-testid=pv-chart] canvas')
+await page.waitForTimeout(Number(process.env.SHOT_PV_MS || 2500))
 await shot('dashboard-process.png')
 await page.goto(url + '#/processes')
 await page.selectOption('[data-testid=lang]', 'es')
