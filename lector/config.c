@@ -60,6 +60,9 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 		strcpy((char *)c + keys[i].off, val);
 		return 0;
 	}
+	if (strcmp(key, "db_port") && strcmp(key, "mem_queue_max") && strcmp(key, "batch_max") &&
+	    strcmp(key, "ring_kib"))
+		return -ENOENT;
 	errno = 0;
 	v = strtoull(val, &end, 10);
 	if (errno || end == val || *end)
@@ -73,7 +76,7 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 	else if (!strcmp(key, "ring_kib"))
 		c->ring_kib = (unsigned int)v;
 	else
-		return -ENOENT;
+		return -EINVAL;
 	return 0;
 }
 

@@ -5,8 +5,11 @@
  * (calls + processes + resume point in one transaction) as many times as
  * it takes; it leaves the queue only after a commit succeeded.  Records a
  * previous run already committed (a replayed spill file, a re-delivered
- * ring) are recognised by seq <= the session's committed_seq and skipped
- * before accounting, so totals are never applied twice.
+ * ring) are recognised by seq <= the committed_seq the database held for
+ * their session when this run first met it, and skipped before accounting,
+ * so totals are never applied twice.  The bound is not advanced by this
+ * run's own commits: the eBPF ring delivers per-CPU records slightly out of
+ * seq order, and within one run nothing is delivered twice.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -60,13 +63,14 @@ static int take_batch(struct lector *l)
 
 	if (n <= 0)
 		return 0;
-	if (l->batch[0].session != l->cached_session || !l->cached_found) {
+	if (l->batch[0].session != l->cached_session || !l->cached_valid) {
 		uint64_t seq = 0;
 		int found = l->sink->ops->committed_seq(l->sink, l->batch[0].session, &seq);
 
 		if (found < 0)
 			return -1; /* sink down: try again later, nothing taken */
 		l->cached_session = l->batch[0].session;
+		l->cached_valid = true;
 		l->cached_found = found;
 		l->cached_seq = seq;
 	}
@@ -90,12 +94,8 @@ static void committed(struct lector *l)
 
 	queue_pop(l->q, l->pending_raw);
 	acct_clean(l->acct);
-	if (l->pending_n) {
-		l->cached_session = l->batch[0].session;
-		l->cached_found = 1;
-		l->cached_seq = l->batch[l->pending_n - 1].rec.seq;
+	if (l->pending_n)
 		l->last_commit_ts_ns = l->batch[l->pending_n - 1].rec.ts_ns;
-	}
 	l->committed_rows += l->pending_n;
 	window_rows += l->pending_n;
 	if (now - window_start >= 1000000000ULL) {

@@ -33,6 +33,7 @@ struct lector {
 	bool db_down;
 	uint64_t cached_session, cached_seq;
 	int cached_found;
+	bool cached_valid;
 	atomic_ullong committed_rows;
 	uint64_t last_commit_ts_ns;
 	double rate_eps;

@@ -1,0 +1,200 @@
+/*
+ * acct-test.c - unit tests of lector's accounting rules (lector/acct.c,
+ * lector/range.c) on synthetic records: the edge cases DESIGN.md "Memory
+ * semantics" names, each checked against numbers worked out by hand.
+ * Prints TAP.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "acct.h"
+
+#define P 4096ULL
+
+static int n_test, n_fail;
+
+static void check(int ok, const char *what, long long got, long long want)
+{
+	n_test++;
+	if (ok) {
+		printf("ok %d - %s\n", n_test, what);
+	} else {
+		n_fail++;
+		printf("not ok %d - %s (got %lld, want %lld)\n", n_test, what, got, want);
+	}
+}
+
+#define EQ(what, got, want) check((long long)(got) == (long long)(want), what, (long long)(got), (long long)(want))
+
+static struct memprobe_record rec(uint32_t pid, uint64_t start_ns, int call, uint64_t addr, uint64_t len,
+				  int64_t ret)
+{
+	struct memprobe_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.pid = r.tid = pid;
+	r.start_ns = start_ns;
+	r.call = (uint16_t)call;
+	r.addr = addr;
+	r.len = len;
+	r.ret = ret;
+	r.fd = -1;
+	r.total_vm_bytes = 1000 * P;
+	strcpy(r.comm, "t");
+	return r;
+}
+
+static struct acct_proc *apply(struct acct *a, struct memprobe_record r)
+{
+	return acct_apply(a, &r);
+}
+
+static struct acct_proc *mremap_rec(struct acct *a, uint64_t old, uint64_t old_len, uint64_t new_len,
+				    int64_t ret)
+{
+	struct memprobe_record r = rec(1, 7, MP_CALL_MREMAP, old, old_len, ret);
+
+	r.new_len = new_len;
+	return acct_apply(a, &r);
+}
+
+static void test_mmap_munmap(struct acct *a)
+{
+	struct acct_proc *p = apply(a, rec(1, 7, MP_CALL_MMAP, 0, 10000, 0x100000));
+
+	EQ("mmap adds its length to net_bytes", p->net_bytes, 10000);
+	EQ("mmap maps whole pages (mapped_bytes)", acct_mapped_bytes(p), 3 * P);
+	p = apply(a, rec(1, 7, MP_CALL_MMAP, 0, 4 * P, -12));
+	EQ("failed mmap changes no total", p->net_bytes, 10000);
+	EQ("failed mmap is counted as failed", p->count[ACCT_N_FAILED], 1);
+	EQ("failed mmap is counted as an mmap", p->count[ACCT_N_MMAP], 2);
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x100000 + P, P, 0));
+	EQ("partial munmap removes only the middle page", acct_mapped_bytes(p), 2 * P);
+	EQ("partial munmap subtracts its length from net_bytes", p->net_bytes, 10000 - (long long)P);
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x100000, 3 * P, -22));
+	EQ("failed munmap changes nothing", acct_mapped_bytes(p), 2 * P);
+}
+
+static void test_fixed_and_premapped(struct acct *a)
+{
+	struct acct_proc *p = apply(a, rec(1, 7, MP_CALL_MMAP, 0x200000, 4 * P, 0x200000));
+	uint64_t before = acct_mapped_bytes(p);
+
+	p = apply(a, rec(1, 7, MP_CALL_MMAP, 0x201000, 2 * P, 0x201000));
+	EQ("MAP_FIXED over a watched mapping does not double mapped_bytes", acct_mapped_bytes(p), before);
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x900000, 64 * P, 0));
+	EQ("munmap of memory mapped before capture leaves mapped_bytes", acct_mapped_bytes(p), before);
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x1f0000, 100 * P, 0));
+	EQ("munmap over watched + unwatched memory removes only the watched part",
+	   acct_mapped_bytes(p), before - 4 * P);
+}
+
+static void test_mremap(struct acct *a)
+{
+	struct acct_proc *p;
+	uint64_t base;
+
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0, 0x10000000, 0)); /* start from empty */
+	base = acct_mapped_bytes(p);
+	EQ("munmap of everything empties mapped_bytes", base, 0);
+	apply(a, rec(1, 7, MP_CALL_MMAP, 0, 4 * P, 0x300000));
+	p = mremap_rec(a, 0x300000, 4 * P, 8 * P, 0x300000);
+	EQ("mremap grow in place maps the new size", acct_mapped_bytes(p), 8 * P);
+	p = mremap_rec(a, 0x300000, 8 * P, 2 * P, 0x300000);
+	EQ("mremap shrink unmaps the tail", acct_mapped_bytes(p), 2 * P);
+	p = mremap_rec(a, 0x300000, 2 * P, 2 * P, 0x500000);
+	EQ("mremap move keeps the size", acct_mapped_bytes(p), 2 * P);
+	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x500000, 2 * P, 0));
+	EQ("the moved range lives at the new address", acct_mapped_bytes(p), 0);
+	p = mremap_rec(a, 0x700000, 2 * P, 6 * P, 0x800000);
+	EQ("mremap grow of a pre-capture mapping counts only the growth", acct_mapped_bytes(p), 4 * P);
+	p = mremap_rec(a, 0x800000, 6 * P, 9 * P, -12);
+	EQ("failed mremap changes nothing", acct_mapped_bytes(p), 4 * P);
+}
+
+static void test_brk(struct acct *a)
+{
+	struct memprobe_record r = rec(2, 9, MP_CALL_BRK, 0, 100 * P, 0x5000000);
+	struct acct_proc *p = acct_apply(a, &r);
+
+	EQ("first brk is a baseline: pre-capture heap not counted", acct_mapped_bytes(p), 0);
+	r = rec(2, 9, MP_CALL_BRK, 0x5000000 + 16 * P, 116 * P, 0x5000000 + 16 * P);
+	p = acct_apply(a, &r);
+	EQ("brk growth counts in mapped_bytes", acct_mapped_bytes(p), 16 * P);
+	EQ("brk growth counts in net_bytes", p->net_bytes, 16 * P);
+	r = rec(2, 9, MP_CALL_BRK, 1, 116 * P, 0x5000000 + 16 * P);
+	p = acct_apply(a, &r);
+	EQ("refused brk is counted as failed", p->count[ACCT_N_FAILED], 1);
+	EQ("refused brk changes no total", acct_mapped_bytes(p), 16 * P);
+	r = rec(2, 9, MP_CALL_BRK, 0x4000000, 50 * P, 0x4000000);
+	p = acct_apply(a, &r);
+	EQ("brk below the baseline never goes negative", acct_mapped_bytes(p), 0);
+}
+
+static void test_lifecycle(struct acct *a)
+{
+	struct acct_proc *p = apply(a, rec(3, 11, MP_CALL_MMAP, 0, 8 * P, 0x100000));
+	struct memprobe_record r;
+
+	p = apply(a, rec(3, 11, MP_CALL_EXEC, 0, 0, 0));
+	EQ("exec resets mapped_bytes", acct_mapped_bytes(p), 0);
+	EQ("exec resets net_bytes", p->net_bytes, 0);
+	apply(a, rec(3, 11, MP_CALL_MMAP, 0, 8 * P, 0x100000));
+	r = rec(3, 11, MP_CALL_EXIT, 0, 0, 0);
+	p = acct_apply(a, &r);
+	EQ("exit releases mapped_bytes", acct_mapped_bytes(p), 0);
+	EQ("exit marks the process exited", p->exited, 1);
+	EQ("exit sets vm_size_bytes to 0", p->vm_size_bytes, 0);
+	acct_clean(a);
+	EQ("an exited process is forgotten after its row is written", acct_find(a, 3) == NULL, 1);
+	apply(a, rec(4, 20, MP_CALL_MMAP, 0, 8 * P, 0x100000));
+	acct_clean(a);
+	p = apply(a, rec(4, 21, MP_CALL_MMAP, 0, P, 0x200000));
+	EQ("pid reuse (new start_ns) starts a new process", acct_mapped_bytes(p), P);
+	EQ("the new process is keyed by its own start time", p->start_ns, 21);
+	{
+		int old_exited = 0;
+
+		for (struct acct_proc *d = acct_dirty_list(a); d; d = d->next_dirty)
+			if (d->pid == 4 && d->start_ns == 20)
+				old_exited = d->exited && acct_mapped_bytes(d) == 0;
+		EQ("the reused pid's old process is closed out as exited", old_exited, 1);
+	}
+	acct_clean(a);
+}
+
+static void test_ranges(void)
+{
+	struct range_set s, t;
+	unsigned char blob[64];
+
+	range_set_init(&s);
+	range_add(&s, 0x1000, 0x2000);
+	range_add(&s, 0x2000, 0x3000);
+	EQ("adjacent ranges merge", s.n, 1);
+	range_remove(&s, 0x1800, 0x2800, NULL);
+	EQ("removing the middle splits a range", s.n, 2);
+	EQ("split keeps the bytes outside the hole", s.total_bytes, 0x1000);
+	range_set_to_blob(&s, blob);
+	range_set_init(&t);
+	range_set_from_blob(&t, blob, range_set_blob_len(&s));
+	EQ("ranges survive a round trip through the stored blob", t.total_bytes == s.total_bytes && t.n == s.n, 1);
+	range_set_free(&s);
+	range_set_free(&t);
+}
+
+int main(void)
+{
+	struct acct *a;
+
+	if (acct_new(&a) < 0)
+		return 1;
+	test_mmap_munmap(a);
+	test_fixed_and_premapped(a);
+	test_mremap(a);
+	test_brk(a);
+	test_lifecycle(a);
+	test_ranges();
+	acct_free(a);
+	return n_fail ? 1 : 0;
+}
