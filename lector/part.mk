@@ -38,7 +38,15 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c 
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c -o $@
 
-all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test
+# Benchmark helper: lector's sink without capture or accounting.
+LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c \
+		     lector/sink_mysql_read.c lector/migrate.c lector/config.c lector/acct.c lector/range.c) \
+		   $(BUILD)/lector/migrations_gen.o
+$(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
+
+all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 
