@@ -8,6 +8,7 @@
  *   overflow   on a ring that filled with no reader: prove the retained
  *              records are the oldest ones, contiguous, then consume them,
  *              make a few events and prove the seq gap equals the drop count
+ *   consume-all  release every record written so far (drop a backlog)
  *   count      read a raw record stream (memprobe-cat --raw) on stdin and
  *              count records, seq gaps and records matching filters
  */
@@ -39,6 +40,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: ringcheck hdr\n"
 		"       ringcheck overflow\n"
+		"       ringcheck consume-all\n"
 		"       ringcheck count [--comm NAME] [--thread-comm NAME] [--len BYTES] [--pid P] < RAW\n"
 		"hdr/overflow map %s (load the module first); count reads\n"
 		"'memprobe-cat --raw' output.  Prints key=value lines; exit 1 on a\n"
@@ -108,6 +110,22 @@ static int cmd_hdr(void)
 	       (unsigned long long)h->consumer_pos, (unsigned long long)h->drops,
 	       (unsigned long long)h->seq_next, h->running, (unsigned long long)h->session_id,
 	       h->wakeup_interval_us);
+	return 0;
+}
+
+static int cmd_consume_all(void)
+{
+	struct ring r;
+	__u64 prod;
+
+	if (ring_open(&r) < 0)
+		return 2;
+	prod = load_acquire(&r.hdr->producer_pos);
+	if (ioctl(r.fd, MEMPROBE_IOC_CONSUME, &prod) < 0) {
+		perror("ringcheck: MEMPROBE_IOC_CONSUME");
+		return 2;
+	}
+	printf("consumed_to=%llu\n", (unsigned long long)prod);
 	return 0;
 }
 
@@ -261,8 +279,10 @@ int main(int argc, char **argv)
 		return cmd_hdr();
 	if (strcmp(cmd, "overflow") == 0)
 		return cmd_overflow();
+	if (strcmp(cmd, "consume-all") == 0)
+		return cmd_consume_all();
 	if (strcmp(cmd, "count") == 0)
 		return cmd_count(&f);
-	fprintf(stderr, "ringcheck: unknown command '%s' (hdr, overflow, count)\n", cmd);
+	fprintf(stderr, "ringcheck: unknown command '%s' (hdr, overflow, consume-all, count)\n", cmd);
 	return 2;
 }
