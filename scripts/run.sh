@@ -31,3 +31,22 @@ fi
 tail -n 20 "$VAR/lector.log" | grep "capturing from" | tail -1
 echo "run: database: mariadb --no-defaults -uroot --socket=$VAR/mysqld.sock memprobe"
 echo "run: server credentials (read-only): $VAR/reader.conf; stop everything with: make stop"
+
+# The server (server/, added by its owner): read-only DB user, 127.0.0.1.
+SPORT=${MEMPROBE_SERVER_PORT:-8080}
+if [ -f "$VAR/server.pid" ] && kill -0 "$(cat "$VAR/server.pid")" 2>/dev/null; then
+	echo "run: server already running (pid $(cat "$VAR/server.pid")), log $VAR/server.log"
+else
+	[ -x "$BUILD/memprobe-server" ] || die "$BUILD/memprobe-server is not built: run make"
+	: >"$VAR/server.log"
+	(cd "$TOP" && exec nohup "$BUILD/memprobe-server" --config="$VAR/reader.conf" --port="$SPORT" \
+		</dev/null >>"$VAR/server.log" 2>&1) &
+	echo $! >"$VAR/server.pid"
+	for _ in $(seq 1 50); do
+		grep -q "listening on" "$VAR/server.log" && break
+		kill -0 "$(cat "$VAR/server.pid")" 2>/dev/null ||
+			{ tail -n 5 "$VAR/server.log" >&2; die "server exited at start (port $SPORT in use? set MEMPROBE_SERVER_PORT)"; }
+		sleep 0.1
+	done
+fi
+echo "run: dashboard: http://127.0.0.1:$SPORT/   (API: curl http://127.0.0.1:$SPORT/api/processes)"

@@ -16,4 +16,10 @@ else
 	echo "stop: lector not running"
 fi
 rm -f "$VAR/lector.pid"
+if [ -f "$VAR/server.pid" ] && pid=$(cat "$VAR/server.pid") && kill -0 "$pid" 2>/dev/null; then
+	kill -TERM "$pid"
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	echo "stop: server stopped"
+fi
+rm -f "$VAR/server.pid"
 "$TOP/scripts/db-stop.sh" "$VAR"

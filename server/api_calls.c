@@ -72,7 +72,7 @@ static const char *calls_sql(void)
 {
 	if (!list_sql[0])
 		snprintf(list_sql, sizeof(list_sql),
-			 "SELECT %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+			 "SELECT STRAIGHT_JOIN %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
 			 " WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR c.pid = ?)"
 			 " AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"
 			 " AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?",

@@ -36,7 +36,7 @@ static const char *const state_names[] = { "all", "alive", "exited", NULL };
 static char list_sql[7][2][1024];
 const char proc_by_key_sql[] = "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
 			       " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
-static const char count_sql[] = "SELECT COUNT(*)" PROC_WHERE;
+static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
 
 static void list_sql_init(void)
 {
@@ -45,7 +45,7 @@ static void list_sql_init(void)
 	for (int s = 0; s < 7; s++)
 		for (int o = 0; o < 2; o++)
 			snprintf(list_sql[s][o], sizeof(list_sql[s][o]),
-				 "SELECT " PROC_COLS PROC_WHERE
+				 "SELECT STRAIGHT_JOIN " PROC_COLS PROC_WHERE
 				 " ORDER BY %s %s, p.host_id, p.pid, p.start_ns LIMIT ? OFFSET ?",
 				 sort_cols[s], o ? "ASC" : "DESC");
 }
@@ -279,9 +279,9 @@ int api_process_one(struct req *r)
 #define TOP_WHERE                                                                  \
 	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                  \
 	" WHERE (? = '' OR h.name = ?) AND p.requested_bytes > 0"
-static const char top_sql[] = "SELECT h.name, p.pid, p.comm, p.requested_bytes, p.start_ns" TOP_WHERE
+static const char top_sql[] = "SELECT STRAIGHT_JOIN h.name, p.pid, p.comm, p.requested_bytes, p.start_ns" TOP_WHERE
 			      " ORDER BY p.requested_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 10";
-static const char top_sum_sql[] = "SELECT COALESCE(SUM(p.requested_bytes), 0), COUNT(*)" TOP_WHERE;
+static const char top_sum_sql[] = "SELECT STRAIGHT_JOIN COALESCE(SUM(p.requested_bytes), 0), COUNT(*)" TOP_WHERE;
 
 static int add_top_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {

@@ -152,7 +152,7 @@ static void sb_head(struct sbuf *b, const char *name, const char *type, const ch
 }
 
 static const char metric_proc_sql[] =
-	"SELECT h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, p.vm_size_bytes"
+	"SELECT STRAIGHT_JOIN h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, p.vm_size_bytes"
 	" FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
 	" ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
 

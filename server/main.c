@@ -21,15 +21,16 @@ static const struct route {
 	const char *path;
 	int prefix;              /* path is a prefix; the rest is path_arg */
 	route_fn fn;
+	int cached;              /* answers depend on committed calls only */
 } routes[] = {
-	{ "/api/processes", 0, api_processes },
-	{ "/api/processes/", 1, api_process_one },
-	{ "/api/top", 0, api_top },
-	{ "/api/calls", 0, api_calls },
-	{ "/api/stats", 0, api_stats },
-	{ "/api/events", 0, api_events },
-	{ "/metrics", 0, api_metrics },
-	{ "/healthz", 0, api_healthz },
+	{ "/api/processes", 0, api_processes, 1 },
+	{ "/api/processes/", 1, api_process_one, 1 },
+	{ "/api/top", 0, api_top, 1 },
+	{ "/api/calls", 0, api_calls, 1 },
+	{ "/api/stats", 0, api_stats, 0 },
+	{ "/api/events", 0, api_events, 0 },
+	{ "/metrics", 0, api_metrics, 0 },
+	{ "/healthz", 0, api_healthz, 0 },
 };
 
 static int dispatch(struct mg_connection *conn, void *db)
@@ -47,6 +48,14 @@ static int dispatch(struct mg_connection *conn, void *db)
 			return http_send_error(conn, 405, "method not allowed", NULL,
 					       "this API is read-only: use GET");
 		r.path_arg = uri + (routes[i].prefix ? n : 0);
+		cache_disarm();
+		if (routes[i].cached) {
+			char key[320];
+
+			snprintf(key, sizeof(key), "%s?%s", uri, ri->query_string ? ri->query_string : "");
+			if (cache_serve(conn, key))
+				return 200;
+		}
 		return routes[i].fn(&r) > 0 ? 200 : 400;
 	}
 	return http_send_error(conn, 404, "not found", NULL,
@@ -106,6 +115,8 @@ static void usage(FILE *f)
 		"  --sse-poll-ms N      database poll period for new calls (default 10)\n"
 		"  --sse-heartbeat-ms N heartbeat period (default 15000)\n"
 		"  --db-pool N          database connections for requests (default 16)\n"
+		"  --cache-ms N         REST answers may be up to N ms behind the database while\n"
+		"                       calls are being committed (default 100; 0 = no cache)\n"
 		"  --help               this text\n");
 }
 
@@ -161,7 +172,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 		{ "token-file", 1, 0, 't' }, { "config", 1, 0, 'c' }, { "static", 1, 0, 's' },
 		{ "threads", 1, 0, 'T' }, { "sse-max", 1, 0, 'M' },   { "sse-queue", 1, 0, 'Q' },
 		{ "sse-poll-ms", 1, 0, 'P' }, { "sse-heartbeat-ms", 1, 0, 'H' },
-		{ "db-pool", 1, 0, 'D' }, { "help", 0, 0, 'h' },      { 0 } };
+		{ "db-pool", 1, 0, 'D' }, { "cache-ms", 1, 0, 'C' },  { "help", 0, 0, 'h' },
+		{ 0 } };
 	const char *token_file = NULL;
 	int ch, idx = 0, rc = 0;
 
@@ -179,6 +191,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 		case 'P': rc = parse_uint(optarg, 1, 10000, &o->sse_poll_ms); break;
 		case 'H': rc = parse_uint(optarg, 100, 3600000, &o->sse_heartbeat_ms); break;
 		case 'D': rc = parse_uint(optarg, 1, 256, &o->db_pool_size); break;
+		case 'C': rc = parse_uint(optarg, 0, 10000, &o->cache_ms); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -253,7 +266,7 @@ static struct mg_context *start_http(struct server_opts *o, struct db_pool *db)
 		"listening_ports", ports, "num_threads", threads, "document_root", o->static_dir,
 		"enable_directory_listing", "no", "cgi_pattern", "", "ssi_pattern", "",
 		"access_control_allow_origin", "", "request_timeout_ms", "10000",
-		"keep_alive_timeout_ms", "2000", "enable_keep_alive", "yes",
+		"keep_alive_timeout_ms", "2000", "enable_keep_alive", "yes", "tcp_nodelay", "1",
 		"additional_header", "X-Content-Type-Options: nosniff", "hide_files_patterns", "**/.*",
 		NULL };
 	struct mg_context *ctx;
@@ -276,7 +289,7 @@ int main(int argc, char **argv)
 {
 	struct server_opts o = { .listen_addr = "127.0.0.1", .port = 8080, .num_threads = 200,
 				 .sse_max = 100, .sse_queue_len = 4096, .sse_poll_ms = 10,
-				 .sse_heartbeat_ms = 15000, .db_pool_size = 16 };
+				 .sse_heartbeat_ms = 15000, .db_pool_size = 16, .cache_ms = 100 };
 	struct db_pool *db = NULL, *poll_db = NULL;
 	struct mg_context *ctx = NULL;
 	struct mg_server_port sp[4];
@@ -298,6 +311,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	cache_init(o.cache_ms);
 	if (rc == 0)
 		rc = sse_start(db, poll_db, &o);
 	if (rc == 0) {

@@ -25,5 +25,10 @@ server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
 TEST_SUITES += $(TOP)/tests/server/run-tests
 
-bench-server: $(BUILD)/memprobe-server
+bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm
 	@$(TOP)/bench/server/run
+
+# Benchmark helper: many SSE clients in one epoll loop.
+$(BUILD)/bench/sse-swarm: bench/server/sse_swarm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(MP_CFLAGS) $< -o $@

@@ -25,6 +25,7 @@ struct server_opts {
 	unsigned int sse_poll_ms;
 	unsigned int sse_heartbeat_ms;
 	unsigned int db_pool_size;
+	unsigned int cache_ms;       /* REST answers at most this stale */
 };
 
 /* One request: the connection, its parsed query, and the pool. */
@@ -55,6 +56,11 @@ cJSON *json_int_raw(const char *digits);
 void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
 void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len);
 
+/* cache.c */
+void cache_init(unsigned int cache_ms);
+int cache_serve(struct mg_connection *conn, const char *key);
+void cache_disarm(void);
+void cache_store(int status, const char *body, size_t len_bytes);
 /* api_proc.c */
 int api_processes(struct req *r);
 int api_process_one(struct req *r);

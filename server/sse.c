@@ -23,12 +23,21 @@
 
 #define BATCH_ROWS_MAX 2000
 #define BATCH_PROCS 256
+#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 struct msg {
 	atomic_int ref;
 	uint64_t cid;            /* clients skip messages they already had */
+	uint64_t pid;            /* what a client's filter looks at */
+	char host[65], name[65];
 	size_t len;
 	char data[];
+};
+
+/* ?host= ?pid= ?name= of /api/events: empty/0 = any. */
+struct sse_filter {
+	char host[65], name[17];
+	uint64_t pid;
 };
 
 struct client {
@@ -37,6 +46,7 @@ struct client {
 	unsigned int head, count;
 	int cut;
 	struct client *prev, *next;
+	struct sse_filter f;
 };
 
 static struct {
@@ -71,16 +81,21 @@ static struct msg *msg_new(const char *event, uint64_t id, uint64_t cid, cJSON *
 	size_t cap = (json ? strlen(json) : 0) + 96;
 	struct msg *m = json ? malloc(sizeof(*m) + cap) : NULL;
 
-	cJSON_Delete(body);
 	if (m) {
+		cJSON *h = cJSON_GetObjectItem(body, "host"), *n = cJSON_GetObjectItem(body, "name");
+
 		atomic_init(&m->ref, 1);
 		m->cid = cid;
+		m->pid = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(body, "pid"));
+		snprintf(m->host, sizeof(m->host), "%s", cJSON_IsString(h) ? h->valuestring : "");
+		snprintf(m->name, sizeof(m->name), "%s", cJSON_IsString(n) ? n->valuestring : "");
 		if (id)
 			m->len = snprintf(m->data, cap, "id: %llu\nevent: %s\ndata: %s\n\n",
 					  (unsigned long long)id, event, json);
 		else
 			m->len = snprintf(m->data, cap, "event: %s\ndata: %s\n\n", event, json);
 	}
+	cJSON_Delete(body);
 	free(json);
 	return m;
 }
@@ -173,11 +188,17 @@ static int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, struct
 	return 0;
 }
 
+static int filter_match(const struct sse_filter *f, const struct msg *m)
+{
+	return (!f->pid || f->pid == m->pid) && (!f->host[0] || !strcmp(f->host, m->host)) &&
+	       (!f->name[0] || !strcmp(f->name, m->name));
+}
+
 static void client_push(struct client *c, struct msg *m)
 {
 	unsigned int cap = hub.o->sse_queue_len;
 
-	if (!m || c->cut)
+	if (!m || c->cut || !filter_match(&c->f, m))
 		return;
 	if (c->count == cap) {
 		c->cut = 1;
@@ -250,7 +271,7 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	int rc;
 
 	snprintf(batch_sql, sizeof(batch_sql),
-		 "SELECT %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+		 "SELECT STRAIGHT_JOIN %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
 		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?", calls_columns);
 	hub.o = o;
 	hub.batch_rows = o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
@@ -280,7 +301,7 @@ void sse_stop(void)
 }
 
 /* Registration and the capacity check are one step under the lock. */
-static struct client *client_register(uint64_t *hw)
+static struct client *client_register(uint64_t *hw, const struct sse_filter *f)
 {
 	struct client *c;
 
@@ -296,6 +317,7 @@ static struct client *client_register(uint64_t *hw)
 	}
 	if (c) {
 		pthread_cond_init(&c->wake, NULL);
+		c->f = *f;
 		c->next = hub.list;
 		if (hub.list)
 			hub.list->prev = c;
@@ -328,10 +350,13 @@ static void client_unregister(struct client *c)
 	free(c);
 }
 
-static int send_msg(struct mg_connection *conn, struct msg *m, uint64_t *sent_upto)
+static int send_msg(struct mg_connection *conn, struct msg *m, uint64_t *sent_upto,
+		    const struct sse_filter *f)
 {
 	if (m->cid && m->cid <= *sent_upto && m->data[0] == 'i')
 		return 0; /* a call the catch-up already sent */
+	if (!filter_match(f, m))
+		return 0;
 	if (mg_write(conn, m->data, m->len) <= 0)
 		return -EPIPE;
 	sent_total++;
@@ -341,7 +366,8 @@ static int send_msg(struct mg_connection *conn, struct msg *m, uint64_t *sent_up
 }
 
 /* Resume: every call in (last_id, hw] from the database, in pages. */
-static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw)
+static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw,
+		    const struct sse_filter *f)
 {
 	char err[256];
 
@@ -354,9 +380,9 @@ static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw
 			return rc;
 		}
 		for (size_t i = 0; b->procs && i < b->n_procs && rc == 0; i++)
-			rc = b->procs[i] ? send_msg(conn, b->procs[i], sent_upto) : 0;
+			rc = b->procs[i] ? send_msg(conn, b->procs[i], sent_upto, f) : 0;
 		for (size_t i = 0; i < b->n_calls && rc == 0; i++)
-			rc = send_msg(conn, b->calls[i], sent_upto);
+			rc = send_msg(conn, b->calls[i], sent_upto, f);
 		if (b->n_calls == 0)
 			*sent_upto = hw;
 		batch_free(b);
@@ -397,7 +423,7 @@ static int client_loop(struct mg_connection *conn, struct client *c, uint64_t *s
 		pthread_mutex_unlock(&hub.lock);
 		for (unsigned int i = 0; i < n; i++) {
 			if (rc == 0)
-				rc = send_msg(conn, batch[i], sent_upto);
+				rc = send_msg(conn, batch[i], sent_upto, &c->f);
 			msg_put(batch[i]);
 		}
 		if (cut)
@@ -429,15 +455,18 @@ static int parse_last_id(struct req *r, uint64_t *id)
 
 int api_events(struct req *r)
 {
-	static const char *const allowed[] = { "last_event_id", NULL };
+	static const char *const allowed[] = { "last_event_id", "host", "pid", "name", NULL };
 	uint64_t last_id = 0, hw = 0, sent_upto;
+	struct sse_filter f;
 	struct client *c;
 	char msg[160];
 	int rc;
 
-	if (http_check_params(r, allowed) || parse_last_id(r, &last_id))
+	if (http_check_params(r, allowed) || parse_last_id(r, &last_id) ||
+	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
+	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) || param_str(r, "name", f.name, sizeof(f.name), NULL) < 0)
 		return 400;
-	c = client_register(&hw);
+	c = client_register(&hw, &f);
 	if (!c) {
 		snprintf(msg, sizeof(msg),
 			 "server-sent event capacity reached (%u clients); retry later or raise --sse-max",
@@ -449,7 +478,7 @@ int api_events(struct req *r)
 			   "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
 		  (unsigned long long)hw);
 	sent_upto = last_id && last_id < hw ? last_id : hw;
-	rc = last_id && last_id < hw ? catch_up(r->conn, &sent_upto, hw) : 0;
+	rc = last_id && last_id < hw ? catch_up(r->conn, &sent_upto, hw, &f) : 0;
 	if (sent_upto < hw)
 		sent_upto = hw;
 	if (rc == 0)

@@ -125,14 +125,14 @@ def raw_get(port, target, timeout_s=5):
 class SSE:
     """A server-sent-event client on a raw socket (rcvbuf_bytes small = slow)."""
 
-    def __init__(self, port, last_id=None, rcvbuf_bytes=None):
+    def __init__(self, port, last_id=None, rcvbuf_bytes=None, query=""):
         self.s = socket.socket()
         if rcvbuf_bytes:
             self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf_bytes)
         self.s.connect(("127.0.0.1", port))
         hdr = "Last-Event-ID: %d\r\n" % last_id if last_id is not None else ""
-        self.s.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n"
-                        % hdr).encode())
+        self.s.sendall(("GET /api/events%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n"
+                        % (query, hdr)).encode())
         self.buf = b""
         self.status = None
         self.head = ""

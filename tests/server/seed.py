@@ -45,5 +45,5 @@ def seed_sql(n_procs=150, n_calls=3000, session=42, host=SEED_HOST, pid_base=100
     out.append("INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen, drops,"
                " queued, spilled_total, lag_ms, rate_eps) VALUES (@h, %d, 'seed', %d, %d, %d, 7, 0, 0, 12, 250.5)"
                " ON DUPLICATE KEY UPDATE rows_committed=VALUES(rows_committed);" % (
-                   session, n_calls - 1, n_calls, n_calls + 7))
+                   session, max(n_calls - 1, 0), n_calls, n_calls + 7))
     return "\n".join(out)

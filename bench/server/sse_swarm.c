@@ -1,0 +1,205 @@
+/*
+ * sse_swarm.c - many server-sent-event clients in one epoll loop, for
+ * bench/server/run: a Python client cannot parse 100k events/s, so the
+ * latency it measured would be its own backlog.
+ *
+ *   sse-swarm PORT N      connect N clients to /api/events, print "ready
+ *                         HELD", then read; a line "LAST_ID" on stdin says
+ *                         which call id every client must reach.  Prints
+ *                         held/closed/complete clients, calls per client
+ *                         (min/max) and send-to-receive latency p50/p99/max
+ *                         from each call's ts_ns (set by the inserter).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF_BYTES (256 * 1024)
+#define LAT_MAX (4 * 1024 * 1024)
+
+struct cl {
+	int fd, status, closed;
+	size_t len;
+	uint64_t calls, last_id;
+	char *buf;
+};
+
+static double *lat_ms;
+static size_t n_lat;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Consume complete events ("...\n\n") from the client's buffer. */
+static void parse(struct cl *c, uint64_t t)
+{
+	char *p = c->buf, *end;
+
+	if (!c->status) {
+		char *h = strstr(c->buf, "\r\n\r\n");
+
+		if (!h)
+			return;
+		c->status = atoi(c->buf + 9);
+		p = h + 4;
+	}
+	while ((end = strstr(p, "\n\n"))) {
+		*end = 0;
+		if (!strncmp(p, "id: ", 4) && strstr(p, "event: call")) {
+			char *ts = strstr(p, "\"ts_ns\":");
+
+			c->last_id = strtoull(p + 4, NULL, 10);
+			c->calls++;
+			if (ts && n_lat < LAT_MAX)
+				lat_ms[n_lat++] = ((double)t - strtod(ts + 8, NULL)) / 1e6;
+		}
+		p = end + 2;
+	}
+	c->len -= p - c->buf;
+	memmove(c->buf, p, c->len);
+	c->buf[c->len] = 0;
+}
+
+static int connect_one(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static const char req[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    write(fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void report(struct cl *cs, int n, uint64_t want)
+{
+	uint64_t mn = UINT64_MAX, mx = 0;
+	int held = 0, closed = 0, complete = 0;
+
+	for (int i = 0; i < n; i++) {
+		held += cs[i].status == 200;
+		closed += cs[i].closed;
+		complete += cs[i].status == 200 && !cs[i].closed && cs[i].last_id >= want;
+		mn = cs[i].calls < mn ? cs[i].calls : mn;
+		mx = cs[i].calls > mx ? cs[i].calls : mx;
+	}
+	qsort(lat_ms, n_lat, sizeof(*lat_ms), cmp_d);
+	printf("held %d closed %d complete %d calls_min %llu calls_max %llu lat_p50_ms %.2f lat_p99_ms %.2f "
+	       "lat_max_ms %.2f\n", held, closed, complete, (unsigned long long)mn, (unsigned long long)mx,
+	       n_lat ? lat_ms[n_lat / 2] : -1, n_lat ? lat_ms[(size_t)(n_lat * 0.99)] : -1,
+	       n_lat ? lat_ms[n_lat - 1] : -1);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	int port, n, ep = epoll_create1(0), held = 0;
+	uint64_t want = UINT64_MAX;
+	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
+	struct cl *cs;
+
+	if (argc != 3 || (port = atoi(argv[1])) <= 0 || (n = atoi(argv[2])) <= 0) {
+		fprintf(stderr, "usage: sse-swarm PORT N  (then write the last call id to stdin)\n");
+		return 2;
+	}
+	cs = calloc(n, sizeof(*cs));
+	lat_ms = malloc(LAT_MAX * sizeof(*lat_ms));
+	ev.data.u64 = (uint64_t)n; /* stdin */
+	epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);
+	for (int i = 0; i < n; i++) {
+		cs[i].buf = malloc(BUF_BYTES + 1);
+		cs[i].fd = connect_one(port);
+		if (cs[i].fd < 0) {
+			cs[i].closed = 1;
+			continue;
+		}
+		ev.data.u64 = (uint64_t)i;
+		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+	}
+	for (uint64_t t0 = now_ns(); held < n && now_ns() - t0 < 5000000000ull;) {
+		int k = epoll_wait(ep, evs, 256, 100);
+
+		for (int j = 0; j < k; j++) {
+			struct cl *c = &cs[evs[j].data.u64 == (uint64_t)n ? 0 : evs[j].data.u64];
+			ssize_t r;
+
+			if (evs[j].data.u64 == (uint64_t)n)
+				continue;
+			r = read(c->fd, c->buf + c->len, BUF_BYTES - c->len);
+			if (r <= 0) {
+				c->closed = 1;
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				continue;
+			}
+			c->len += r;
+			c->buf[c->len] = 0;
+			parse(c, now_ns());
+		}
+		held = 0;
+		for (int i = 0; i < n; i++)
+			held += cs[i].status != 0 || cs[i].closed;
+	}
+	held = 0;
+	for (int i = 0; i < n; i++)
+		held += cs[i].status == 200;
+	printf("ready %d\n", held);
+	fflush(stdout);
+	for (uint64_t deadline = UINT64_MAX;;) {
+		int k = epoll_wait(ep, evs, 256, 100), done = 1;
+
+		for (int j = 0; j < k; j++) {
+			if (evs[j].data.u64 == (uint64_t)n) {
+				char line[64];
+				ssize_t r = read(0, line, sizeof(line) - 1);
+
+				line[r > 0 ? r : 0] = 0;
+				want = strtoull(line, NULL, 10);
+				deadline = now_ns() + 30000000000ull;
+				epoll_ctl(ep, EPOLL_CTL_DEL, 0, NULL);
+				continue;
+			}
+			struct cl *c = &cs[evs[j].data.u64];
+			ssize_t r = read(c->fd, c->buf + c->len, BUF_BYTES - c->len);
+
+			if (r <= 0) {
+				c->closed = 1;
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				continue;
+			}
+			c->len += r;
+			c->buf[c->len] = 0;
+			parse(c, now_ns());
+		}
+		for (int i = 0; i < n; i++)
+			done &= cs[i].closed || cs[i].status != 200 || cs[i].last_id >= want;
+		if ((want != UINT64_MAX && done) || now_ns() > deadline)
+			break;
+	}
+	report(cs, n, want);
+	return 0;
+}
