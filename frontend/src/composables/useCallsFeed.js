@@ -15,6 +15,9 @@ const PAGE_ROWS = 100
 const KEEP_ROWS = 2000
 const COMMIT_MS = 200
 
+const newestFirst = (list) =>
+  list[0] && list[0].id !== undefined ? list.sort((a, b) => b.id - a.id) : list
+
 export function useCallsFeed(filter) {
   const rows = shallowRef([])
   const paused = ref(false)
@@ -56,7 +59,9 @@ export function useCallsFeed(filter) {
       const page = listOf(body, 'calls', 'rows', 'items').map(toCall)
       const older = page.filter((c) => !seen.has(c.key) && matches(c))
       for (const c of older) seen.add(c.key)
-      rows.value = before ? rows.value.concat(older) : older.concat(rows.value)
+      // The first page can land after live calls newer than it: merge in
+      // commit order (id) rather than stacking the page on top.
+      rows.value = before ? rows.value.concat(older) : newestFirst(older.concat(rows.value))
       cursor.value = nextCursor(body)
       atStart.value = page.length < PAGE_ROWS || cursor.value === null
     } finally {
