@@ -4,6 +4,7 @@
 #   make frontend       build frontend/dist
 #   make test-browser   the browser suite alone
 #   make bench-browser  first render and frame rate under a 5k events/s stream
+#                       (synthetic feed, then the real stack with mmap-flood)
 
 FRONTEND_SRC := $(wildcard frontend/src/*.js frontend/src/*.css frontend/src/*/*.vue \
 		  frontend/src/*/*.js frontend/src/*.vue) frontend/index.html frontend/vite.config.js
@@ -35,5 +36,6 @@ test-browser: deps all
 	@$(TOP)/tests/run $(TOP)/tests/browser/run-tests
 
 bench: bench-browser
-bench-browser: frontend/dist/index.html
-	@nice node $(TOP)/bench/browser/render-bench.mjs
+bench-browser: all
+	@node $(TOP)/bench/browser/render-bench.mjs
+	@node $(TOP)/bench/browser/render-bench.mjs --real
