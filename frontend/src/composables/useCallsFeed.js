@@ -14,6 +14,9 @@ import { toCall, nextCursor, listOf } from '../api.js'
 const PAGE_ROWS = 100
 const KEEP_ROWS = 2000
 const COMMIT_MS = 200
+// Paused for long under a flood, the buffer stops growing here; resume
+// then reloads the newest page from the database, which has every call.
+const BUFFER_MAX = 20000
 
 const newestFirst = (list) =>
   list[0] && list[0].id !== undefined ? list.sort((a, b) => b.id - a.id) : list
@@ -27,6 +30,7 @@ export function useCallsFeed(filter) {
   const loading = ref(false)
   let seen = new Set()
   let generation = 0
+  let overflowed = 0 // calls not buffered past BUFFER_MAX
 
   const matches = (c) => {
     const f = filter.value
@@ -90,6 +94,11 @@ export function useCallsFeed(filter) {
       commit()
     }
     paused.value = p
+    if (!p && overflowed) {
+      overflowed = 0
+      reset()
+      return
+    }
     if (!p && buffered.value.length) {
       const b = buffered.value
       buffered.value = []
@@ -109,7 +118,9 @@ export function useCallsFeed(filter) {
   }
   const off = useLive().onCalls((calls) => {
     if (paused.value) {
-      buffered.value = calls.filter(matches).concat(buffered.value)
+      const fresh = calls.filter(matches)
+      if (buffered.value.length + fresh.length > BUFFER_MAX) overflowed += fresh.length
+      else buffered.value = fresh.concat(buffered.value)
       return
     }
     incoming = calls.concat(incoming)

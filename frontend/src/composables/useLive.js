@@ -14,6 +14,9 @@ const STATS_REFRESH_MS = 2000
 // Process rows change with every call: the table (sorted, up to 200 rows)
 // is rebuilt at most this often rather than every frame.
 const PROCESS_COMMIT_MS = 250
+// Exited processes beyond this many rows are forgotten, least recently
+// seen first (the database keeps them; search the API for old ones).
+const PROCESS_ROWS_MAX = 5000
 const PROCESS_SEED_LIMIT = 1000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
@@ -37,6 +40,11 @@ function commitProcesses() {
   const next = new Map(processes.value)
   for (const [k, p] of pendingProcs) next.set(k, p)
   pendingProcs = new Map()
+  if (next.size > PROCESS_ROWS_MAX) {
+    const exited = [...next.values()].filter((p) => !p.alive)
+    exited.sort((a, b) => (BigInt(a.lastSeenNs) < BigInt(b.lastSeenNs) ? -1 : 1))
+    for (const p of exited.slice(0, next.size - PROCESS_ROWS_MAX)) next.delete(keyOf(p))
+  }
   processes.value = next
   scheduleTop()
   for (const fn of processListeners) fn()
