@@ -15,6 +15,7 @@ top=$(cd "$here/.." && pwd)
 kver=$(uname -r)
 out="$top/build/memprobe.ko"
 cache=${CACHE_DIR:-/var/cache/memprobe}
+stap=${STAP:-stap}
 
 usage() {
 	cat <<USAGE
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$kver" ] || kver=$(uname -r)
 
-if ! command -v stap >/dev/null 2>&1; then
+if ! command -v "$stap" >/dev/null 2>&1; then
 	echo "memprobe: SystemTap is not installed: apt-get install systemtap systemtap-runtime" \
 	     "(or: make deps)" >&2
 	exit 2
@@ -62,7 +63,7 @@ trap 'rm -rf "$work"' EXIT
 
 # STP_NO_OVERLOAD: a capture that holds every event must not be killed by
 # stap's CPU-share watchdog under a syscall storm; drops are counted instead.
-if ! (cd "$work" && stap -g -p4 -m memprobe -r "$kver" "${rt_opt[@]}" \
+if ! (cd "$work" && "$stap" -g -p4 -m memprobe -r "$kver" "${rt_opt[@]}" \
 	-I "$top/tapset" -E "$prelude" -DSTP_NO_OVERLOAD \
 	"$top/memprobe.stp" > "$work/stap.out" 2> "$work/stap.err"); then
 	grep -v 'Kernel function symbol table missing' "$work/stap.err" >&2 || true

@@ -15,6 +15,10 @@ ko="$top/build/memprobe.ko"
 ring_records=""
 run_dir=${MEMPROBE_RUN_DIR:-/run/memprobe}
 pidfile="$run_dir/staprun.pid"
+# Overridable for tests (tests/stap/run-host fakes a locked-down kernel).
+proc_modules=${MEMPROBE_PROC_MODULES:-/proc/modules}
+lockdown=${MEMPROBE_LOCKDOWN_FILE:-/sys/kernel/security/lockdown}
+sig_enforce=${MEMPROBE_SIG_ENFORCE_FILE:-/sys/module/module/parameters/sig_enforce}
 ebpf_hint="use the eBPF source instead: memprobe-cat --source=bpf (lector --source=bpf)"
 
 usage() {
@@ -32,18 +36,17 @@ die() {
 }
 
 module_loaded() {
-	grep -q '^memprobe ' /proc/modules 2>/dev/null
+	grep -q '^memprobe ' "$proc_modules" 2>/dev/null
 }
 
 check() {
-	[ -e /proc/modules ] ||
+	[ -e "$proc_modules" ] ||
 		die "this kernel cannot load modules (built without CONFIG_MODULES: no /proc/modules); $ebpf_hint"
-	local lockdown=/sys/kernel/security/lockdown
 	if [ -r "$lockdown" ] && grep -qE '\[(integrity|confidentiality)\]' "$lockdown"; then
 		die "kernel lockdown ($(grep -oE '\[[a-z]+\]' "$lockdown")) refuses unsigned modules" \
 		    "(Secure Boot); $ebpf_hint, or sign the module with a key enrolled with mokutil"
 	fi
-	if [ "$(cat /sys/module/module/parameters/sig_enforce 2>/dev/null)" = Y ]; then
+	if [ "$(cat "$sig_enforce" 2>/dev/null)" = Y ]; then
 		die "module signatures are enforced (module.sig_enforce=1) and memprobe.ko is unsigned;" \
 		    "$ebpf_hint, or sign the module with a key the kernel trusts"
 	fi

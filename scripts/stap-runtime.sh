@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# stap-runtime.sh KVER - print the SystemTap runtime directory to build the
+# stap-runtime.sh KVER [HEADERS_DIR] - print the SystemTap runtime directory to build the
 # memprobe module against KVER's headers (the argument for stap -R), or
 # nothing when the stock runtime works.
 #
@@ -13,13 +13,13 @@
 # byte-identical between builds and stap's compile cache stays valid.
 set -euo pipefail
 
-kver=${1:?usage: stap-runtime.sh KVER}
+kver=${1:?usage: stap-runtime.sh KVER [HEADERS_DIR]}
 self=$(readlink -f "$0")
 cache=${CACHE_DIR:-/var/cache/memprobe}
 stock=${STAP_RUNTIME_STOCK:-/usr/share/systemtap/runtime}
 
 hdr=""
-for d in "/lib/modules/$kver/build" "/lib/modules/$kver/source" \
+for d in ${2:+"$2"} "/lib/modules/$kver/build" "/lib/modules/$kver/source" \
 	 "/usr/src/linux-headers-$kver" "/usr/src/linux-headers-${kver%-*}-common"; do
 	if [ -f "$d/include/linux/task_work.h" ]; then
 		hdr="$d/include/linux/task_work.h"

@@ -24,3 +24,13 @@ load:
 
 unload:
 	@$(TOP)/scripts/stap-load.sh unload
+
+# Host-side tests of this part (errors, runtime patch, module build,
+# memprobe-cat's format); the in-kernel behaviour is tests/kernel/.
+TEST_SUITES += $(TOP)/tests/stap/run-host
+
+$(BUILD)/tests/comm-helper: tests/stap/comm-helper.c
+	@mkdir -p $(dir $@)
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+test: $(BUILD)/tests/comm-helper $(BUILD)/memprobe-cat
