@@ -4,12 +4,14 @@
  * every sequence number, and measure lone-call latency.
  *
  *   mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N] [--ready-file F]
+ *                [--count-len BYTES]
  *       capture, write raw 144-byte records to stdout; after --hold-ms of not
  *       draining, drain until --duration-ms (or SIGINT/SIGTERM).  At the end
  *       prints to stderr one line:
- *         stats seen=S drops=D drops_after=D2 delivered=N missing=M dup=U
- *       where S and D are read before the final drain, D2 after it, and M is
- *       how many seq values below S never arrived (must equal the drops).
+ *         stats seen=S drops=D drops_after=D2 delivered=N missing=M dup=U counted=C
+ *       where S and D are read before the final drain, D2 after it, M is
+ *       how many seq values below S never arrived (must equal the drops), and
+ *       C the successful mmap/munmap records of length BYTES (bench/bpf).
  *   mp-bpf-probe --latency N
  *       fork a child making N lone mmap calls 150 ms apart; print
  *         latency max_ms=.. median_ms=.. count=..
@@ -35,6 +37,8 @@ struct probe {
 	size_t seen_map_bytes;
 	uint64_t dup;
 	pid_t child;
+	uint64_t count_len;      /* --count-len: count calls of this length */
+	uint64_t counted;
 	double lat_ms[64];
 	int lat_n;
 };
@@ -90,6 +94,9 @@ static int on_record(const struct memprobe_record *r, void *ctx)
 
 	if (p->out && fwrite(r, sizeof(*r), 1, p->out) != 1)
 		return -EIO;
+	if (p->count_len && r->len == p->count_len && r->ret >= 0 &&
+	    (r->call == MP_CALL_MMAP || r->call == MP_CALL_MUNMAP))
+		p->counted++;
 	if (p->child && r->pid == (uint32_t)p->child && r->call == MP_CALL_MMAP &&
 	    p->lat_n < 64)
 		p->lat_ms[p->lat_n++] = (double)(now_ns(CLOCK_REALTIME) - r->ts_ns) / 1e6;
@@ -138,10 +145,12 @@ static int run_raw(struct source *src, struct probe *p, int hold_ms, int duratio
 	source_get_stats(src, &after);
 	fflush(stdout);
 	fprintf(stderr,
-		"stats seen=%llu drops=%llu drops_after=%llu delivered=%llu missing=%llu dup=%llu\n",
+		"stats seen=%llu drops=%llu drops_after=%llu delivered=%llu missing=%llu dup=%llu "
+		"counted=%llu\n",
 		(unsigned long long)st.seen, (unsigned long long)st.drops,
 		(unsigned long long)after.drops, (unsigned long long)after.delivered,
-		(unsigned long long)count_missing(p, st.seen), (unsigned long long)p->dup);
+		(unsigned long long)count_missing(p, st.seen), (unsigned long long)p->dup,
+		(unsigned long long)p->counted);
 	return rc < 0 ? rc : 0;
 }
 
@@ -192,7 +201,7 @@ static int run_latency(struct source *src, struct probe *p, int count)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N]\n"
-		   "                    [--ready-file F]\n"
+		   "                    [--ready-file F] [--count-len BYTES]\n"
 		   "       mp-bpf-probe --latency N\n"
 		   "Test driver of the eBPF source; needs root.  See the top of\n"
 		   "tests/bpf/mp-bpf-probe.c for the output format.\n");
@@ -204,7 +213,7 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },	   { "ring-kib", required_argument, NULL, 'k' },
 		{ "hold-ms", required_argument, NULL, 'H' }, { "duration-ms", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'f' }, { "latency", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },	   { 0 } };
+		{ "count-len", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
 	struct source_opts opts = { .kind = SOURCE_BPF };
 	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0;
 	const char *ready = NULL;
@@ -220,6 +229,7 @@ int main(int argc, char **argv)
 		case 'd': duration_ms = atoi(optarg); break;
 		case 'f': ready = optarg; break;
 		case 'l': latency = atoi(optarg); break;
+		case 'c': p.count_len = strtoull(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
