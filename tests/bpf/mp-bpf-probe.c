@@ -4,7 +4,7 @@
  * every sequence number, and measure lone-call latency.
  *
  *   mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N] [--ready-file F]
- *                [--count-len BYTES]
+ *                [--count-len BYTES] [--prog-stats]
  *       capture, write raw 144-byte records to stdout; after --hold-ms of not
  *       draining, drain until --duration-ms (or SIGINT/SIGTERM).  At the end
  *       prints to stderr one line:
@@ -12,6 +12,8 @@
  *       where S and D are read before the final drain, D2 after it, M is
  *       how many seq values below S never arrived (must equal the drops), and
  *       C the successful mmap/munmap records of length BYTES (bench/bpf).
+ *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (needs
+ *       kernel.bpf_stats_enabled=1 while it runs).
  *   mp-bpf-probe --latency N
  *       fork a child making N lone mmap calls 150 ms apart; print
  *         latency max_ms=.. median_ms=.. count=..
@@ -26,8 +28,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
 
 #include "source_impl.h"
 
@@ -154,6 +158,28 @@ static int run_raw(struct source *src, struct probe *p, int hold_ms, int duratio
 	return rc < 0 ? rc : 0;
 }
 
+/* Program run time as the kernel counts it (kernel.bpf_stats_enabled=1):
+ * find our own program fds among /proc/self/fd. */
+static void print_prog_stats(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (e->d_name[0] == '.' ||
+		    bpf_obj_get_info_by_fd(atoi(e->d_name), &info, &len) != 0 ||
+		    strncmp(info.name, "mp_", 3) != 0 || !info.run_cnt)
+			continue;
+		fprintf(stderr, "prog %s runs=%llu run_time_ns=%llu\n", info.name,
+			(unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -201,7 +227,7 @@ static int run_latency(struct source *src, struct probe *p, int count)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N]\n"
-		   "                    [--ready-file F] [--count-len BYTES]\n"
+		   "                    [--ready-file F] [--count-len BYTES] [--prog-stats]\n"
 		   "       mp-bpf-probe --latency N\n"
 		   "Test driver of the eBPF source; needs root.  See the top of\n"
 		   "tests/bpf/mp-bpf-probe.c for the output format.\n");
@@ -213,9 +239,9 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },	   { "ring-kib", required_argument, NULL, 'k' },
 		{ "hold-ms", required_argument, NULL, 'H' }, { "duration-ms", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'f' }, { "latency", required_argument, NULL, 'l' },
-		{ "count-len", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
+		{ "count-len", required_argument, NULL, 'c' }, { "prog-stats", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
 	struct source_opts opts = { .kind = SOURCE_BPF };
-	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0;
+	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0, prog_stats = 0;
 	const char *ready = NULL;
 	struct probe p = { 0 };
 	struct source *src;
@@ -229,6 +255,7 @@ int main(int argc, char **argv)
 		case 'd': duration_ms = atoi(optarg); break;
 		case 'f': ready = optarg; break;
 		case 'l': latency = atoi(optarg); break;
+		case 'p': prog_stats = 1; break;
 		case 'c': p.count_len = strtoull(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -248,6 +275,8 @@ int main(int argc, char **argv)
 	if (ready)
 		close(open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	rc = raw ? run_raw(src, &p, hold_ms, duration_ms) : run_latency(src, &p, latency);
+	if (prog_stats)
+		print_prog_stats();
 	source_close(src);
 	free(p.seen_map);
 	if (rc < 0)
