@@ -287,3 +287,20 @@ int acct_restore(struct acct *a, const struct acct_proc *src)
 	a->live++;
 	return 0;
 }
+
+int acct_close_dead(struct acct *a, bool (*alive)(uint32_t pid, uint64_t start_ns))
+{
+	int n = 0;
+
+	for (size_t b = 0; b < ACCT_BUCKETS; b++)
+		for (struct acct_proc *p = a->bucket[b]; p; p = p->next_hash) {
+			if (p->exited || alive(p->pid, p->start_ns))
+				continue;
+			release_all(p);
+			p->exited = true;
+			p->vm_size_bytes = 0;
+			mark_dirty(a, p);
+			n++;
+		}
+	return n;
+}

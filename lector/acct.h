@@ -61,6 +61,10 @@ void acct_clean(struct acct *a);
  * copied; ranges are taken over. */
 int acct_restore(struct acct *a, const struct acct_proc *p);
 
+/* Close out restored processes that ended while lector was not running
+ * (their exit record was never seen); returns how many. */
+int acct_close_dead(struct acct *a, bool (*alive)(uint32_t pid, uint64_t start_ns));
+
 struct acct_proc *acct_find(struct acct *a, uint32_t pid);
 size_t acct_live_count(const struct acct *a);
 

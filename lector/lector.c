@@ -48,7 +48,8 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
 	cs->current = !l->pending_n || l->batch[0].session == l->session;
 	cs->queued = qs.mem_len + qs.spill_len;
 	cs->spilled_total = qs.spilled_total;
-	cs->lag_ms = l->last_commit_ts_ns && now > l->last_commit_ts_ns ?
+	/* lag: age of the newest committed record while records still wait */
+	cs->lag_ms = cs->queued && l->last_commit_ts_ns && now > l->last_commit_ts_ns ?
 			     (now - l->last_commit_ts_ns) / 1000000 : 0;
 	cs->rate_eps = l->rate_eps;
 }

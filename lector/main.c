@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lector.h"
 #include "sink_mysql_stmt.h"
@@ -175,6 +176,31 @@ static int capture_loop(struct lector *l, struct source *src)
 	return rc == -ESHUTDOWN ? 0 : rc;
 }
 
+/* Same process iff /proc/PID exists and started at start_ns (within the
+ * clock-tick resolution of /proc/PID/stat's starttime). */
+static bool proc_alive(uint32_t pid, uint64_t start_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL; /* comm may hold spaces and parens */
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
+		return true; /* cannot tell: keep it */
+	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) - (long long)start_ns) <=
+	       2 * 1000000000LL / hz;
+}
+
 static int open_sink(struct lector *l, const struct args *a)
 {
 	char err[512] = "";
@@ -192,8 +218,9 @@ static int open_sink(struct lector *l, const struct args *a)
 		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
 		return rc;
 	}
-	fprintf(stderr, "lector: storing in MariaDB %s as host '%s'; %d live processes resumed\n",
-		l->cfg.db_name, l->cfg.host_id, rc);
+	fprintf(stderr, "lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
+		"%d closed out (ended while lector was stopped)\n",
+		l->cfg.db_name, l->cfg.host_id, rc, acct_close_dead(l->acct, proc_alive));
 	return 0;
 }
 

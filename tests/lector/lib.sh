@@ -21,6 +21,7 @@ sql() { mariadb --no-defaults -uroot --socket="$SOCK" -N -B memprobe -e "$1"; }
 # captures.  Sets LECTOR_PID.
 tl_lector_start() {
 	local log=$1; shift
+	: >"$log"
 	"$LECTOR" --config="$CONF" --spill="$DB_DIR/lector.spill" "$@" 2>"$log" &
 	LECTOR_PID=$!
 	for _ in $(seq 1 100); do
@@ -46,14 +47,19 @@ tl_wait_seq() {
 	done
 	return 1
 }
-# tl_wait_quiet SESSION: until committed rows stop growing (1 s without new rows).
+# tl_wait_quiet SESSION: until everything the source had seen a moment ago
+# is committed (the queue is FIFO, so rows_committed >= that count means
+# it is all in), or 60 s passed.  Works under background load, where the
+# row count never stops growing.
 tl_wait_quiet() {
-	local last=-1 now
-	for _ in $(seq 1 100); do
-		now=$(sql "SELECT rows_committed FROM capture_stats WHERE session=$1")
-		[ -n "$now" ] && [ "$now" = "$last" ] && return 0
-		last=$now
-		sleep 1
+	local target c
+	sleep 1.2 # the writer refreshes capture_stats at least once a second
+	target=$(sql "SELECT seen FROM capture_stats WHERE session=$1")
+	[ -n "$target" ] || return 1
+	for _ in $(seq 1 600); do
+		c=$(sql "SELECT rows_committed FROM capture_stats WHERE session=$1")
+		[ "$c" -ge "$target" ] && return 0
+		sleep 0.1
 	done
 	return 1
 }
