@@ -16,7 +16,7 @@
  *       kernel.bpf_stats_enabled=1 while it runs).
  *   mp-bpf-probe --latency N
  *       fork a child making N lone mmap calls 150 ms apart; print
- *         latency max_ms=.. median_ms=.. count=..
+ *         latency max_ms=.. p90_ms=.. median_ms=.. count=..
  *       (delay from the call's return, record ts_ns, to its delivery here).
  */
 #include <errno.h>
@@ -219,8 +219,9 @@ static int run_latency(struct source *src, struct probe *p, int count)
 		return -ENODATA;
 	}
 	qsort(p->lat_ms, p->lat_n, sizeof(double), cmp_double);
-	printf("latency max_ms=%.3f median_ms=%.3f count=%d\n", p->lat_ms[p->lat_n - 1],
-	       p->lat_ms[p->lat_n / 2], p->lat_n);
+	printf("latency max_ms=%.3f p90_ms=%.3f median_ms=%.3f count=%d\n",
+	       p->lat_ms[p->lat_n - 1], p->lat_ms[(p->lat_n * 9 - 1) / 10], p->lat_ms[p->lat_n / 2],
+	       p->lat_n);
 	return rc < 0 ? rc : 0;
 }
 
