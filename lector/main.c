@@ -36,7 +36,10 @@ static void usage(FILE *f)
 	      "  --config=FILE           settings file (key = value), e.g. var/lector.conf\n"
 	      "  --host-id=NAME          name of this machine in the database (default hostname)\n"
 	      "  --spill=FILE            where records wait while the database is down\n"
-	      "  --mem-queue=N           records held in memory before spilling to disk\n"
+	      "  --mem-queue=N           records held in memory before spilling to disk; 0 =\n"
+	      "                          journal: every record is on disk before it is\n"
+	      "                          committed (default with the ring source, so a\n"
+	      "                          kill -9 loses nothing the ring already released)\n"
 	      "  --batch=N               records per transaction (default 2000)\n"
 	      "  --migrate               apply database migrations and exit\n"
 	      "  --help                  this text\n\n"
@@ -49,6 +52,7 @@ struct args {
 	const char *config, *sink, *ring_path;
 	enum source_kind source;
 	bool migrate;
+	bool mem_queue_set;
 };
 
 static int parse_num(const char *s, size_t *out)
@@ -119,10 +123,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
 	if (spill)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
-	if ((memq && parse_num(memq, &c->mem_queue_max)) || (batch && parse_num(batch, &c->batch_max))) {
-		fprintf(stderr, "lector: --mem-queue and --batch take a positive number\n");
+	if ((memq && strcmp(memq, "0") && parse_num(memq, &c->mem_queue_max)) ||
+	    (batch && parse_num(batch, &c->batch_max))) {
+		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
 		return -EINVAL;
 	}
+	if (memq && !strcmp(memq, "0"))
+		c->mem_queue_max = 0;
+	a->mem_queue_set = memq != NULL;
 	return 0;
 }
 
@@ -238,8 +246,9 @@ static int run(struct lector *l, const struct args *a)
 	}
 	snapshot_stats(l, src);
 	l->session = l->src_stats.session_id;
-	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), spill file %s\n",
-		l->src_stats.name, l->session, l->cfg.spill_path);
+	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n", l->src_stats.name,
+		l->session, l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
+		l->cfg.spill_path);
 	rc = lector_writer_start(l);
 	if (rc == 0) {
 		rc = capture_loop(l, src);
@@ -276,6 +285,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!a.mem_queue_set && (a.source == SOURCE_RING ||
+				 (a.source == SOURCE_AUTO && !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
+		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.acct);
 	if (rc == 0)
 		rc = queue_open(&l.q, l.cfg.mem_queue_max, l.cfg.spill_path);

@@ -18,6 +18,9 @@
 
 #include "queue.h"
 
+#define COMPACT_AFTER    (1u << 20) /* entries read from the file (~168 MiB) */
+#define COMPACT_MAX_TAIL (1u << 16) /* copy at most this many unread entries */
+
 struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
@@ -31,14 +34,17 @@ struct queue {
 	char *path;
 };
 
+static int rewrite_spill(struct queue *q, bool with_mem);
+
 int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
 {
 	struct queue *q = calloc(1, sizeof(*q));
 	struct stat st;
 
-	if (!q || mem_cap == 0)
+	if (!q)
 		goto enomem;
-	q->mem = calloc(mem_cap, sizeof(*q->mem));
+	/* mem_cap 0: journal mode, every entry goes through the file */
+	q->mem = calloc(mem_cap ? mem_cap : 1, sizeof(*q->mem));
 	if (!q->mem)
 		goto enomem;
 	q->mem_cap = mem_cap;
@@ -176,6 +182,9 @@ void queue_pop(struct queue *q, size_t n)
 			q->spill_rd = q->spill_wr = 0;
 			if (ftruncate(q->spill_fd, 0) < 0)
 				q->spill_rd = q->spill_wr = 0;
+		} else if (q->spill_rd >= COMPACT_AFTER && q->spill_wr - q->spill_rd <= COMPACT_MAX_TAIL) {
+			/* never drained (journal under steady load): drop the read part */
+			rewrite_spill(q, false);
 		}
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -217,41 +226,48 @@ static int copy_spill(struct queue *q, int fd, uint64_t rd, uint64_t n, off_t *o
 	return 0;
 }
 
-int queue_spill_all(struct queue *q)
+/* Rewrite the spill file as [memory entries if with_mem] + the unread part
+ * of the file, atomically (rename).  Caller holds the lock. */
+static int rewrite_spill(struct queue *q, bool with_mem)
 {
 	char tmp[4096];
 	off_t off = 0;
 	int fd, rc = 0;
 
-	pthread_mutex_lock(&q->lock);
-	if (q->len == 0)
-		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", q->path);
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	/* memory is older than the file: it goes first */
-	for (size_t i = 0; i < q->len && rc == 0; i++, off += sizeof(struct qent))
+	for (size_t i = 0; with_mem && i < q->len && rc == 0; i++, off += sizeof(struct qent))
 		if (pwrite(fd, &q->mem[(q->head + i) % q->mem_cap], sizeof(struct qent), off) !=
 		    (ssize_t)sizeof(struct qent))
 			rc = -EIO;
 	if (rc == 0)
 		rc = copy_spill(q, fd, q->spill_rd, q->spill_wr - q->spill_rd, &off);
-	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, q->path) < 0))
+	if (rc == 0 && rename(tmp, q->path) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		close(fd);
 		unlink(tmp);
-		goto out;
+		return rc;
 	}
 	close(q->spill_fd);
 	q->spill_fd = fd;
 	q->spill_wr = (uint64_t)off / sizeof(struct qent);
 	q->spill_rd = 0;
-	q->head = q->len = 0;
-out:
+	if (with_mem)
+		q->head = q->len = 0;
+	return 0;
+}
+
+int queue_spill_all(struct queue *q)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->len)
+		rc = rewrite_spill(q, true);
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }

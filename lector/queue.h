@@ -8,6 +8,8 @@
  * holds anything every new entry goes there too, so order is kept.  A
  * spill file left by a previous run is replayed first (the sink's unique
  * key makes the overlap with what was already committed harmless).
+ * mem_cap 0 is journal mode: every entry is written to the file first, so
+ * a kill -9 loses nothing a ring source has already released.
  */
 #ifndef MEMPROBE_QUEUE_H
 #define MEMPROBE_QUEUE_H
