@@ -24,10 +24,10 @@ struct cat_opts {
 	struct source_opts src;
 	bool raw;
 	bool stats;
-	bool stats_only;       /* --stats alone: print the counters, consume nothing */
-	long pid;              /* -1: every process */
-	uint64_t count;        /* 0: unlimited */
-	long duration_ms;      /* 0: unlimited */
+	bool stats_only;  /* --stats alone: print the counters, consume nothing */
+	long pid;	  /* -1: every process */
+	uint64_t count;	  /* 0: unlimited */
+	long duration_ms; /* 0: unlimited */
 };
 
 struct cat_state {
@@ -46,25 +46,25 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: memprobe-cat [--source=auto|ring|bpf] [--read] [--raw] [--pid=N]\n"
-		"                    [--count=N] [--duration-ms=N] [--stats] [--help]\n"
-		"Prints memprobe capture records, one line each:\n"
-		"  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
-		"  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
-		"(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal).\n"
-		"  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
-		"                 ring when loaded, else bpf)\n"
-		"  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
-		"  --raw          write the binary 144-byte records to stdout instead\n"
-		"  --pid=N        only records of process N\n"
-		"  --count=N      stop after N records\n"
-		"  --duration-ms=N  stop after N milliseconds\n"
-		"  --stats        print drops/seen/delivered on stderr at exit; alone (no\n"
-		"                 --raw/--pid/--count/--duration-ms), print them now and exit\n"
-		"                 without consuming anything\n"
-		"Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
-		"Needs root. Load the module with 'make load', or use --source=bpf.\n");
+	fputs("usage: memprobe-cat [--source=auto|ring|bpf] [--read] [--raw] [--pid=N]\n"
+	      "                    [--count=N] [--duration-ms=N] [--stats] [--help]\n"
+	      "Prints memprobe capture records, one line each:\n"
+	      "  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
+	      "  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
+	      "(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal).\n"
+	      "  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
+	      "                 ring when loaded, else bpf)\n"
+	      "  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
+	      "  --raw          write the binary 144-byte records to stdout instead\n"
+	      "  --pid=N        only records of process N\n"
+	      "  --count=N      stop after N records\n"
+	      "  --duration-ms=N  stop after N milliseconds\n"
+	      "  --stats        print drops/seen/delivered on stderr at exit; alone (no\n"
+	      "                 --raw/--pid/--count/--duration-ms), print them now and exit\n"
+	      "                 without consuming anything\n"
+	      "Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
+	      "Needs root. Load the module with 'make load', or use --source=bpf.\n",
+	      f);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -79,15 +79,15 @@ static int parse_u64(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct cat_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "read", no_argument, NULL, 'r' },
-		{ "raw", no_argument, NULL, 'R' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "duration-ms", required_argument, NULL, 'd' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"source", required_argument, NULL, 's'},
+	    {"read", no_argument, NULL, 'r'},
+	    {"raw", no_argument, NULL, 'R'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"duration-ms", required_argument, NULL, 'd'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool capture_opt = false;
 	uint64_t v;
@@ -100,22 +100,37 @@ static int parse_args(int argc, char **argv, struct cat_opts *o)
 		case 's':
 			o->src.kind = source_kind_parse(optarg);
 			if ((int)o->src.kind < 0) {
-				fprintf(stderr, "memprobe-cat: unknown --source '%s' "
-					"(auto, ring or bpf)\n", optarg);
+				fprintf(stderr,
+					"memprobe-cat: unknown --source '%s' "
+					"(auto, ring or bpf)\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
-		case 'r': o->src.use_read = true; break;
-		case 'R': o->raw = true; capture_opt = true; break;
-		case 'S': o->stats = true; break;
-		case 'h': usage(stdout); exit(0);
+		case 'r':
+			o->src.use_read = true;
+			break;
+		case 'R':
+			o->raw = true;
+			capture_opt = true;
+			break;
+		case 'S':
+			o->stats = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
 		case 'p':
 		case 'c':
 		case 'd':
 			if (parse_u64(optarg, &v) || v > INT32_MAX * 1000ULL) {
-				fprintf(stderr, "memprobe-cat: --%s needs a non-negative number, "
-					"got '%s'\n", c == 'p' ? "pid" : c == 'c' ? "count" :
-					"duration-ms", optarg);
+				fprintf(stderr,
+					"memprobe-cat: --%s needs a non-negative number, "
+					"got '%s'\n",
+					c == 'p'   ? "pid"
+					: c == 'c' ? "count"
+						   : "duration-ms",
+					optarg);
 				return -EINVAL;
 			}
 			if (c == 'p')
@@ -132,7 +147,8 @@ static int parse_args(int argc, char **argv, struct cat_opts *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "memprobe-cat: unexpected argument '%s' (try --help)\n", argv[optind]);
+		fprintf(stderr, "memprobe-cat: unexpected argument '%s' (try --help)\n",
+			argv[optind]);
 		return -EINVAL;
 	}
 	o->stats_only = o->stats && !capture_opt;
@@ -150,10 +166,18 @@ static void print_escaped(FILE *f, const char *s, size_t max_len)
 		unsigned char ch = (unsigned char)s[i];
 
 		switch (ch) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
 		default:
 			if (ch < 0x20 || ch >= 0x7f)
 				fprintf(f, "\\%03o", ch);
@@ -172,9 +196,8 @@ static void print_text(FILE *f, const struct memprobe_record *r)
 		" new_len=%" PRIu64 " ret=%" PRId64 " total_vm=%" PRIu64 " start=%" PRIu64 " comm=",
 		(uint64_t)r->seq, (uint64_t)r->ts_ns, r->pid, r->tid, r->uid,
 		memprobe_call_name(r->call), (uint64_t)r->addr, (uint64_t)r->len, r->prot,
-		r->mflags, r->fd, (uint64_t)r->offset, (uint64_t)r->new_addr,
-		(uint64_t)r->new_len, (int64_t)r->ret, (uint64_t)r->total_vm_bytes,
-		(uint64_t)r->start_ns);
+		r->mflags, r->fd, (uint64_t)r->offset, (uint64_t)r->new_addr, (uint64_t)r->new_len,
+		(int64_t)r->ret, (uint64_t)r->total_vm_bytes, (uint64_t)r->start_ns);
 	print_escaped(f, r->comm, sizeof(r->comm));
 	fputs(" thread=", f);
 	print_escaped(f, r->thread_comm, sizeof(r->thread_comm));
@@ -204,9 +227,10 @@ static void print_stats(struct source *s)
 	struct source_stats st;
 
 	source_get_stats(s, &st);
-	fprintf(stderr, "memprobe-cat: source=%s session=0x%016" PRIx64 " drops=%" PRIu64
-		" seen=%" PRIu64 " delivered=%" PRIu64 " running=%d\n", st.name,
-		st.session_id, st.drops, st.seen, st.delivered, st.running ? 1 : 0);
+	fprintf(stderr,
+		"memprobe-cat: source=%s session=0x%016" PRIx64 " drops=%" PRIu64 " seen=%" PRIu64
+		" delivered=%" PRIu64 " running=%d\n",
+		st.name, st.session_id, st.drops, st.seen, st.delivered, st.running ? 1 : 0);
 }
 
 static long elapsed_ms(const struct timespec *t0)
@@ -255,8 +279,8 @@ static int cat_loop(struct source *s, struct cat_state *st)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct cat_state st = { 0 };
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct cat_state st = {0};
 	struct source *s = NULL;
 	struct cat_opts o;
 	char err[512] = "";
@@ -266,7 +290,7 @@ int main(int argc, char **argv)
 		return 2;
 	st.o = &o;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);  /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: poll() returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -32,13 +32,13 @@ struct source_ring {
 	struct source base;
 	int fd;
 	bool use_read;
-	void *map;                    /* header (+ slots in mmap mode) */
+	void *map; /* header (+ slots in mmap mode) */
 	size_t map_bytes;
 	const struct memprobe_ring_hdr *hdr;
 	const struct memprobe_record *slots; /* mmap mode */
 	uint64_t mask;
-	uint64_t pos;                 /* mmap mode: next record to deliver */
-	struct memprobe_record *buf;  /* read mode: records read, not delivered */
+	uint64_t pos;		     /* mmap mode: next record to deliver */
+	struct memprobe_record *buf; /* read mode: records read, not delivered */
 	size_t buf_head, buf_tail;
 	uint64_t delivered;
 };
@@ -57,12 +57,16 @@ static int ring_open_error(int err, const char *path, char *msg, size_t msglen)
 {
 	switch (err) {
 	case ENOENT:
-		snprintf(msg, msglen, "%s does not exist: the memprobe module is not loaded "
-			 "(make load), or use --source=bpf", path);
+		snprintf(msg, msglen,
+			 "%s does not exist: the memprobe module is not loaded "
+			 "(make load), or use --source=bpf",
+			 path);
 		break;
 	case EBUSY:
-		snprintf(msg, msglen, "%s is already open by another reader (one at a time): "
-			 "stop it first (lector or memprobe-cat)", path);
+		snprintf(msg, msglen,
+			 "%s is already open by another reader (one at a time): "
+			 "stop it first (lector or memprobe-cat)",
+			 path);
 		break;
 	case EACCES:
 	case EPERM:
@@ -83,10 +87,12 @@ static int ring_check_hdr(const struct memprobe_ring_hdr *h, char *msg, size_t m
 		return -EPROTO;
 	}
 	if (h->abi_version != MEMPROBE_ABI_VERSION || h->record_size != MEMPROBE_RECORD_SIZE) {
-		snprintf(msg, msglen, "ring ABI version %u / record size %u, this reader knows "
+		snprintf(msg, msglen,
+			 "ring ABI version %u / record size %u, this reader knows "
 			 "version %u / %u bytes: rebuild memprobe-cat/lector and the module "
-			 "from the same tree", h->abi_version, h->record_size,
-			 MEMPROBE_ABI_VERSION, MEMPROBE_RECORD_SIZE);
+			 "from the same tree",
+			 h->abi_version, h->record_size, MEMPROBE_ABI_VERSION,
+			 MEMPROBE_RECORD_SIZE);
 		return -EPROTO;
 	}
 	if (h->capacity == 0 || (h->capacity & (h->capacity - 1)) ||
@@ -165,8 +171,8 @@ static int ring_deliver_read(struct source_ring *r, source_record_cb cb, void *c
 		ssize_t got = read(r->fd, r->buf, READ_BATCH_RECS * sizeof(*r->buf));
 
 		if (got < 0)
-			return (errno == EAGAIN || errno == EINTR) ? 0 :
-			       (ring_running(r) ? -errno : 0);
+			return (errno == EAGAIN || errno == EINTR) ? 0
+								   : (ring_running(r) ? -errno : 0);
 		if (got % MEMPROBE_RECORD_SIZE)
 			return -EPROTO; /* the kernel returns whole records only */
 		r->buf_head = 0;
@@ -198,7 +204,7 @@ static int ring_deliver(struct source_ring *r, source_record_cb cb, void *ctx)
 static int ring_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
 {
 	struct source_ring *r = (struct source_ring *)s;
-	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
 	int rc;
 
 	if (ring_has_data(r))
@@ -241,9 +247,9 @@ static void ring_close(struct source *s)
 }
 
 static const struct source_ops ring_ops = {
-	.poll = ring_poll,
-	.stats = ring_stats,
-	.close = ring_close,
+    .poll = ring_poll,
+    .stats = ring_stats,
+    .close = ring_close,
 };
 
 int source_ring_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen)
