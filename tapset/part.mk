@@ -33,4 +33,10 @@ $(BUILD)/tests/comm-helper: tests/stap/comm-helper.c
 	@mkdir -p $(dir $@)
 	$(CC) $(MP_CFLAGS) $< -o $@
 
-test: $(BUILD)/tests/comm-helper $(BUILD)/memprobe-cat
+# The ring reader against ring files (no kernel needed).
+$(BUILD)/tests/ring-file-test: tests/stap/ring-file-test.c $(BUILD)/lector/source.o \
+		$(BUILD)/lector/source_ring.o $(BUILD)/lector/source_bpf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(MP_CFLAGS) $(filter %.c %.o,$^) -o $@ $(LECTOR_LIBS)
+
+test: $(BUILD)/tests/comm-helper $(BUILD)/tests/ring-file-test $(BUILD)/memprobe-cat
