@@ -87,6 +87,11 @@ load() {
 unload() {
 	local pid="" i
 	[ -f "$pidfile" ] && pid=$(cat "$pidfile")
+	if ! module_loaded && { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; }; then
+		rm -f "$pidfile"
+		echo "memprobe: not loaded (nothing to do)"
+		return 0
+	fi
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid"
 		for i in $(seq 1 100); do
