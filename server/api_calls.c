@@ -66,18 +66,21 @@ cJSON *calls_row_json(char **c, unsigned long *len)
 	return o;
 }
 
-static char list_sql[1024];
+static char list_sql[2][1024];
 
-static const char *calls_sql(void)
+/* The index is forced: on a freshly bulk-loaded table the optimizer was
+ * seen to pick a plan that took seconds for "newest 100 rows". */
+static const char *calls_sql(int by_pid)
 {
-	if (!list_sql[0])
-		snprintf(list_sql, sizeof(list_sql),
-			 "SELECT STRAIGHT_JOIN %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+	if (!list_sql[by_pid][0])
+		snprintf(list_sql[by_pid], sizeof(list_sql[by_pid]),
+			 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (%s)"
+			 " JOIN hosts h ON h.host_id = c.host_id"
 			 " WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR c.pid = ?)"
 			 " AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"
 			 " AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?",
-			 calls_columns);
-	return list_sql;
+			 calls_columns, by_pid ? "by_pid_cid" : "by_cid");
+	return list_sql[by_pid];
 }
 
 struct page {
@@ -134,7 +137,7 @@ int api_calls(struct req *r)
 	p[11] = DB_U64(until_ns);
 	p[12] = DB_U64(limit);
 	pg.rows = cJSON_CreateArray();
-	if (db_select(r->db, calls_sql(), p, 13, add_call, &pg, err, sizeof(err)) < 0) {
+	if (db_select(r->db, calls_sql(pid != 0), p, 13, add_call, &pg, err, sizeof(err)) < 0) {
 		cJSON_Delete(pg.rows);
 		return http_db_error(r, err);
 	}

@@ -58,6 +58,10 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 	}
 	mysql_options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "binary");
+	/* No join buffer: with a one-row hosts table the optimizer chose a
+	 * block-nested-loop join, which cannot use the cid index order, and
+	 * "newest 100 calls" became a full scan + filesort of every call. */
+	mysql_options(c->my, MYSQL_INIT_COMMAND, "SET SESSION join_cache_level = 0");
 	if (!mysql_real_connect(c->my, s->host, s->user, s->password, s->name, s->port,
 				s->socket[0] ? s->socket : NULL, 0)) {
 		snprintf(err, errlen, "cannot connect to MariaDB as '%s' (%s): %s", s->user,

@@ -271,7 +271,7 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	int rc;
 
 	snprintf(batch_sql, sizeof(batch_sql),
-		 "SELECT STRAIGHT_JOIN %s FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+		 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON h.host_id = c.host_id"
 		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?", calls_columns);
 	hub.o = o;
 	hub.batch_rows = o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
