@@ -134,15 +134,29 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 	return 0;
 }
 
-static int on_record(const struct memprobe_record *rec, void *ctx)
+/* Records of one poll are staged and handed to the queue together: one
+ * lock and at most one spill write per batch instead of per record. */
+#define STAGE_MAX 4096
+static struct qent stage[STAGE_MAX];
+static size_t stage_n;
+
+static int stage_flush(struct lector *l)
 {
-	struct lector *l = ctx;
-	int rc = queue_push(l->q, l->session, rec);
+	int rc = queue_push_many(l->q, stage, stage_n);
 
 	if (rc < 0)
 		fprintf(stderr, "lector: cannot spill to %s: %s; stopping so nothing is lost silently\n",
 			l->cfg.spill_path, strerror(-rc));
+	stage_n = 0;
 	return rc;
+}
+
+static int on_record(const struct memprobe_record *rec, void *ctx)
+{
+	struct lector *l = ctx;
+
+	queue_entry_fill(&stage[stage_n++], l->session, rec);
+	return stage_n == STAGE_MAX ? stage_flush(l) : 0;
 }
 
 static void snapshot_stats(struct lector *l, struct source *src)
@@ -160,6 +174,8 @@ static int capture_loop(struct lector *l, struct source *src)
 
 	while (!stop_signal && !atomic_load(&l->writer_failed)) {
 		rc = source_poll(src, 100, on_record, l);
+		if (stage_flush(l) < 0)
+			break;
 		if (rc == -EINTR)
 			rc = 0;
 		if (rc < 0)

@@ -87,34 +87,54 @@ void queue_close(struct queue *q)
 	free(q);
 }
 
-static int spill_append(struct queue *q, const struct qent *e)
+
+void queue_entry_fill(struct qent *e, uint64_t session, const struct memprobe_record *rec)
+{
+	e->session = session;
+	e->rec = *rec;
+	e->comm_len = strnlen(rec->comm, MEMPROBE_COMM_LEN);
+	e->thread_comm_len = strnlen(rec->thread_comm, MEMPROBE_COMM_LEN);
+}
+
+/* Append n entries to the spill file with one write. */
+static int spill_append(struct queue *q, const struct qent *e, size_t n)
 {
 	off_t off = (off_t)(q->spill_wr * sizeof(*e));
+	size_t len = n * sizeof(*e);
 
-	if (pwrite(q->spill_fd, e, sizeof(*e), off) != (ssize_t)sizeof(*e))
+	if (pwrite(q->spill_fd, e, len, off) != (ssize_t)len)
 		return errno ? -errno : -EIO;
-	q->spill_wr++;
-	q->spilled_total++;
+	q->spill_wr += n;
+	q->spilled_total += n;
 	return 0;
+}
+
+int queue_push_many(struct queue *q, const struct qent *e, size_t n)
+{
+	size_t room, k = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	if (q->spill_wr == q->spill_rd) { /* memory first while the file is empty */
+		room = q->mem_cap - q->len;
+		for (; k < n && k < room; k++)
+			q->mem[(q->head + q->len++) % q->mem_cap] = e[k];
+	}
+	if (k < n)
+		rc = spill_append(q, e + k, n - k);
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
 }
 
 int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec)
 {
 	struct qent e;
-	int rc = 0;
 
-	e.session = session;
-	e.rec = *rec;
-	e.comm_len = strnlen(rec->comm, MEMPROBE_COMM_LEN);
-	e.thread_comm_len = strnlen(rec->thread_comm, MEMPROBE_COMM_LEN);
-	pthread_mutex_lock(&q->lock);
-	if (q->spill_wr > q->spill_rd || q->len == q->mem_cap)
-		rc = spill_append(q, &e);
-	else
-		q->mem[(q->head + q->len++) % q->mem_cap] = e;
-	pthread_cond_signal(&q->nonempty);
-	pthread_mutex_unlock(&q->lock);
-	return rc;
+	queue_entry_fill(&e, session, rec);
+	return queue_push_many(q, &e, 1);
 }
 
 static size_t same_session_prefix(const struct qent *out, size_t n)

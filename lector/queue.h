@@ -43,6 +43,9 @@ void queue_close(struct queue *q);
 /* Append one record (fills the lengths).  -errno when the spill file
  * cannot be written: the caller must stop, nothing may be lost silently. */
 int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec);
+/* The same for n prepared entries: one lock, at most one write. */
+int queue_push_many(struct queue *q, const struct qent *e, size_t n);
+void queue_entry_fill(struct qent *e, uint64_t session, const struct memprobe_record *rec);
 
 /* Copy up to max oldest entries, all of one session, into out; wait up to
  * timeout_ms while empty.  Returns the count (0 on timeout) or -errno. */
