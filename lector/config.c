@@ -22,7 +22,7 @@ void config_defaults(struct lector_config *c)
 	strcpy(c->spill_path, "lector.spill");
 	c->mem_queue_max = 262144;
 	c->batch_max = 2000;
-	c->ring_kib = 0;
+	c->ring_kib = 16384; /* 4 MiB dropped under a 650k ev/s burst + DB stall */
 }
 
 static char *trim(char *s)
