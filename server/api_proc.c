@@ -5,6 +5,7 @@
  * already clamps at 0 (net_bytes_raw keeps the signed value).
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,26 @@ struct proc_filter {
 	uint64_t pid, uid, state;
 };
 
+/* user=NAME is resolved on the server's host (the uid column is numeric);
+ * uid= takes precedence when both are given. */
+static int user_param(struct req *r, struct proc_filter *f)
+{
+	char name[33], buf[1024];
+	struct passwd pw, *res = NULL;
+	int rc = param_str(r, "user", name, sizeof(name),
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	if (rc <= 0 || f->uid != UINT64_MAX)
+		return rc < 0 ? rc : 0;
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) || !res) {
+		http_send_error(r->conn, 400, "bad parameter", "user",
+				"no such user on the server's host; use uid= for other hosts");
+		return -EINVAL;
+	}
+	f->uid = res->pw_uid;
+	return 0;
+}
+
 static void filter_params(struct db_param *p, struct proc_filter *f)
 {
 	p[0] = DB_STR(f->host);
@@ -124,7 +145,7 @@ static void filter_params(struct db_param *p, struct proc_filter *f)
 
 int api_processes(struct req *r)
 {
-	static const char *const allowed[] = { "host", "pid", "uid", "name", "state", "sort",
+	static const char *const allowed[] = { "host", "pid", "uid", "user", "name", "state", "sort",
 					       "order", "limit", "offset", NULL };
 	struct proc_filter f;
 	struct db_param p[12];
@@ -136,7 +157,7 @@ int api_processes(struct req *r)
 	list_sql_init();
 	if (http_check_params(r, allowed) || param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
-	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) ||
+	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) || user_param(r, &f) ||
 	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0 ||
 	    param_enum(r, "state", state_names, 0, &state) ||
 	    param_enum(r, "sort", sort_names, 0, &sort) || param_enum(r, "order", order_names, 0, &order) ||

@@ -64,7 +64,7 @@ def check_processes(srv, db):
         break
     else:
         ok(True, "/api/processes: all 7 sort keys x 2 orders, page 2 equals the SQL ORDER BY")
-    filters = [("pid=100003", "p.pid=100003"), ("uid=1000", "p.uid=1000"),
+    filters = [("pid=100003", "p.pid=100003"), ("uid=1000", "p.uid=1000"), ("user=root", "p.uid=0"),
                ("name=worker1", "LOCATE('worker1', p.comm) > 0"), ("state=alive", "p.exited=0"),
                ("state=exited", "p.exited=1"), ("uid=2000&state=alive&name=work", "p.uid=2000 AND p.exited=0 AND LOCATE('work', p.comm) > 0"),
                ("name=%27%3BDROP%20TABLE%20x--", "p.comm=X'%s'" % b"';DROP TABLE x--".hex()),
@@ -78,7 +78,7 @@ def check_processes(srv, db):
         got = sorted(p["pid"] for p in b["processes"]) if st == 200 else st
         if got != want or (st == 200 and b["total"] != len(want)):
             bad[q] = (got, want)
-    ok(not bad, "/api/processes filters (pid, uid, name, state, combined, injection strings) equal SQL", bad)
+    ok(not bad, "/api/processes filters (pid, uid, user, name, state, combined, injection strings) equal SQL", bad)
     seen, off = [], 0
     while off < 1000:
         st, _, b = get(srv.base, "/api/processes?host=%s&sort=pid&order=asc&limit=7&offset=%d" % (SEED_HOST, off))
@@ -217,7 +217,8 @@ BAD = [("/api/processes?limit=0", "limit"), ("/api/processes?limit=1001", "limit
        ("/api/processes?limit=99999999999999999999999999", "limit"), ("/api/processes?limit=", "limit"),
        ("/api/processes?offset=-5", "offset"), ("/api/processes?offset=1000001", "offset"),
        ("/api/processes?pid=0", "pid"), ("/api/processes?pid=1%20OR%201%3D1", "pid"),
-       ("/api/processes?uid=-1", "uid"), ("/api/processes?sort=bogus", "sort"),
+       ("/api/processes?uid=-1", "uid"), ("/api/processes?user=nosuchuser_x", "user"),
+       ("/api/processes?user=a%20b", "user"), ("/api/processes?sort=bogus", "sort"),
        ("/api/processes?sort=pid%3BDROP", "sort"), ("/api/processes?order=up", "order"),
        ("/api/processes?state=zombie", "state"), ("/api/processes?name=" + "a" * 40, "name"),
        ("/api/processes?name=a%0Ab", "name"), ("/api/processes?host=a%27b", "host"),

@@ -123,8 +123,12 @@ def slow_client(srv, db):
     before = get(srv.base, "/api/stats")[2]["server"]["sse_clients_cut_total"]
     n = 20000
     t0 = time.time()
-    db.sql(calls_sql(44, 0, n))
-    evs = fast.drain(30, b'"session":"0x2c","seq":%d,' % (n - 1))
+    ins = subprocess.Popen(["mariadb", "--no-defaults", "-uroot", "--socket=" + db.sock, "memprobe"],
+                           stdin=subprocess.PIPE)  # the fast client reads while it runs
+    ins.stdin.write(calls_sql(44, 0, n).encode())
+    ins.stdin.close()
+    evs = fast.drain(60, b'"session":"0x2c","seq":%d,' % (n - 1))
+    ins.wait()
     t_fast = time.time() - t0
     seqs = [e["data"]["seq"] for e in evs if e["event"] == "call" and e["data"]["session"] == hex(44)]
     after = get(srv.base, "/api/stats")[2]["server"]["sse_clients_cut_total"]
