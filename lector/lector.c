@@ -147,8 +147,11 @@ static void *writer_main(void *arg)
 			struct queue_stats qs;
 
 			queue_get_stats(l->q, &qs);
-			if (atomic_load(&l->stopping) && qs.mem_len + qs.spill_len == 0)
+			if (atomic_load(&l->stopping) && qs.mem_len + qs.spill_len == 0) {
+				l->pending = true; /* last word: final drops and counts */
+				commit_pending(l);
 				break;
+			}
 			if (now_ns(CLOCK_MONOTONIC) - last_stats_ns < STATS_EVERY_MS * 1000000ULL)
 				continue;
 			/* nothing to write: still record drops and lag */

@@ -193,6 +193,13 @@ static int capture_loop(struct lector *l, struct source *src)
 			last_log = time(NULL);
 		}
 	}
+	/* stopping: take what the producer already holds before detaching */
+	for (int i = 0; rc >= 0 && i < 100; i++) {
+		int n = source_poll(src, 0, on_record, l);
+
+		if (stage_flush(l) < 0 || n <= 0)
+			break;
+	}
 	if (rc == -ESHUTDOWN)
 		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");
 	else if (rc < 0)
@@ -273,8 +280,9 @@ static int run(struct lector *l, const struct args *a)
 		src = NULL;
 		fprintf(stderr, "lector: stopping; writing what is queued\n");
 		lector_writer_stop(l);
-		fprintf(stderr, "lector: stopped; %llu records committed this run\n",
-			(unsigned long long)l->committed_rows);
+		fprintf(stderr, "lector: stopped; %llu records committed this run, %" PRIu64
+			" delivered by the source\n", (unsigned long long)l->committed_rows,
+			l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
