@@ -79,6 +79,22 @@ struct {
 	__type(value, struct call_args);
 } pending SEC(".maps");
 
+/* Processes whose exit record was made: threads exiting together (exit_group)
+ * can all see signal->live == 0 at sched_process_exit; the first one to
+ * insert (pid, start_ns) here makes the record (the stap ring does the same). */
+struct exit_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} recent_exits SEC(".maps");
+
 static __always_inline void count_drop(void)
 {
 	__u32 zero = 0;
@@ -285,17 +301,24 @@ int BPF_PROG(mp_exec, struct task_struct *p)
 	return 0;
 }
 
-/* A thread exits; only the last one of the group makes a record. signal->live
+/* A thread exits; only the last one of the group makes a record.  signal->live
  * was decremented before this tracepoint (do_exit), and exit_mm() already ran,
  * so total_vm is 0 as the ABI says. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mp_exit, struct task_struct *p)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct exit_key key = {
+		.pid = bpf_get_current_pid_tgid() >> 32,
+		.start_ns = task->group_leader->start_boottime,
+	};
 	struct memprobe_record *r;
+	__u8 one = 1;
 
 	if (task->signal->live.counter != 0)
 		return 0;
+	if (bpf_map_update_elem(&recent_exits, &key, &one, BPF_NOEXIST) != 0)
+		return 0; /* another thread of the group made the record */
 	r = rec_begin(task, MP_CALL_EXIT);
 	if (!r)
 		return 0;

@@ -14,7 +14,7 @@
  * delay of a lone record (contract: < 50 ms).
  *
  * Environment (for tests and benchmarks):
- *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 4096)
+ *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
  *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
  */
@@ -36,7 +36,8 @@
 #include "memprobe.skel.h"
 
 #define POLL_SLICE_MS        10
-#define DEFAULT_RING_KIB     4096
+#define DEFAULT_RING_KIB     16384 /* ~110k records: ~1 s of a busy system's
+					 * calls while the reader is starved */
 #define RELEASE_EVERY_RECS   256
 
 struct source_bpf {

@@ -4,14 +4,15 @@
  * every sequence number, and measure lone-call latency.
  *
  *   mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N] [--ready-file F]
- *                [--count-len BYTES] [--prog-stats]
+ *                [--count-len BYTES [--count-comm NAME]] [--prog-stats]
  *       capture, write raw 144-byte records to stdout; after --hold-ms of not
  *       draining, drain until --duration-ms (or SIGINT/SIGTERM).  At the end
  *       prints to stderr one line:
  *         stats seen=S drops=D drops_after=D2 delivered=N missing=M dup=U counted=C
  *       where S and D are read before the final drain, D2 after it, M is
  *       how many seq values below S never arrived (must equal the drops), and
- *       C the successful mmap/munmap records of length BYTES (bench/bpf).
+ *       C the successful mmap/munmap records of length BYTES (bench/bpf),
+ *       of processes named NAME if given.
  *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (needs
  *       kernel.bpf_stats_enabled=1 while it runs).
  *   mp-bpf-probe --latency N
@@ -42,6 +43,7 @@ struct probe {
 	uint64_t dup;
 	pid_t child;
 	uint64_t count_len;      /* --count-len: count calls of this length */
+	const char *count_comm;  /* --count-comm: ...made by processes of this name */
 	uint64_t counted;
 	double lat_ms[64];
 	int lat_n;
@@ -99,7 +101,8 @@ static int on_record(const struct memprobe_record *r, void *ctx)
 	if (p->out && fwrite(r, sizeof(*r), 1, p->out) != 1)
 		return -EIO;
 	if (p->count_len && r->len == p->count_len && r->ret >= 0 &&
-	    (r->call == MP_CALL_MMAP || r->call == MP_CALL_MUNMAP))
+	    (r->call == MP_CALL_MMAP || r->call == MP_CALL_MUNMAP) &&
+	    (!p->count_comm || !strncmp(r->comm, p->count_comm, sizeof(r->comm))))
 		p->counted++;
 	if (p->child && r->pid == (uint32_t)p->child && r->call == MP_CALL_MMAP &&
 	    p->lat_n < 64)
@@ -228,7 +231,8 @@ static int run_latency(struct source *src, struct probe *p, int count)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N]\n"
-		   "                    [--ready-file F] [--count-len BYTES] [--prog-stats]\n"
+		   "                    [--ready-file F] [--count-len BYTES [--count-comm NAME]]\n"
+		   "                    [--prog-stats]\n"
 		   "       mp-bpf-probe --latency N\n"
 		   "Test driver of the eBPF source; needs root.  See the top of\n"
 		   "tests/bpf/mp-bpf-probe.c for the output format.\n");
@@ -240,7 +244,8 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },	   { "ring-kib", required_argument, NULL, 'k' },
 		{ "hold-ms", required_argument, NULL, 'H' }, { "duration-ms", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'f' }, { "latency", required_argument, NULL, 'l' },
-		{ "count-len", required_argument, NULL, 'c' }, { "prog-stats", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
+		{ "count-len", required_argument, NULL, 'c' }, { "prog-stats", no_argument, NULL, 'p' },
+		{ "count-comm", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
 	struct source_opts opts = { .kind = SOURCE_BPF };
 	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0, prog_stats = 0;
 	const char *ready = NULL;
@@ -258,6 +263,7 @@ int main(int argc, char **argv)
 		case 'l': latency = atoi(optarg); break;
 		case 'p': prog_stats = 1; break;
 		case 'c': p.count_len = strtoull(optarg, NULL, 0); break;
+		case 'C': p.count_comm = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

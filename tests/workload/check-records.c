@@ -3,6 +3,7 @@
  * workload wrote down (workload.h), exactly, field by field, in order.
  *
  *   check-records [--drops N] EXPECT RAW
+ *   check-records --count PID CALL RAW     (count=N: PID's CALL records)
  *
  * RAW is what `memprobe-cat --raw` (or any source) wrote: 144-byte records;
  * "-" reads stdin.  Capture must have run during the whole workload.
@@ -36,19 +37,21 @@ static const struct field fields[] = {
 	FS(comm), FS(thread_comm),
 };
 
-static int tap_n, tap_failed;
+static int tap_n, tap_failed, tap_quiet;
 
 static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tap(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
+	tap_failed |= !ok;
+	if (tap_quiet)
+		return;
 	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	tap_failed |= !ok;
 }
 
 static struct memprobe_record *load(const char *path, size_t *n_out)
@@ -227,9 +230,24 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
 		printf("usage: check-records [--drops N] EXPECT RAW\n"
+		       "       check-records --count PID CALL RAW\n"
 		       "Checks a raw capture (RAW, '-' = stdin) of a known-calls run against\n"
-		       "the expectation file it wrote (EXPECT); prints TAP.\n");
+		       "the expectation file it wrote (EXPECT); prints TAP.  --count prints\n"
+		       "how many CALL (mmap, exit, ...) records PID has in RAW.\n");
 		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "--count")) {
+		/* --count PID CALL RAW: how many CALL records PID has in RAW. */
+		unsigned long pid = strtoul(argv[2], NULL, 10), count = 0;
+		size_t i;
+
+		tap_quiet = 1;
+		v = load(argv[4], &n);
+		for (i = 0; i < n; i++)
+			count += v[i].pid == pid && !strcmp(memprobe_call_name(v[i].call), argv[3]);
+		printf("count=%lu\n", count);
+		free(v);
+		return tap_failed;
 	}
 	if (argc > 2 && !strcmp(argv[1], "--drops")) {
 		drops = strtoull(argv[2], NULL, 10);
