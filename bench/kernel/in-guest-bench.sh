@@ -11,6 +11,12 @@
 #      doubling rates, then flat out (threads, then processes), with one
 #      reader draining.
 set -uo pipefail
+case "${1:-}" in
+-h | --help)
+	echo "usage: in-guest-bench.sh [PAIRS] [RUNS]  (in a guest: use bench/kernel/run)"
+	exit 0 ;;
+esac
+[ -d "${MEMPROBE_RESULTS:-}" ] || { echo "in-guest-bench.sh: run me through bench/kernel/run" >&2; exit 2; }
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${BUILD:-$TOP/build}

@@ -6,6 +6,13 @@
 # load, exact records through the mmap+poll and the read() paths, a renamed
 # thread, ring overflow, load/unload under load, and a clean kernel log.
 set -uo pipefail
+case "${1:-}" in
+-h | --help)
+	echo "usage: in-guest.sh [FIRST]  (in a guest started by tests/kernel/guest-run;"
+	echo "needs \$MEMPROBE_RESULTS and the module + tools built under build/)"
+	exit 0 ;;
+esac
+[ -d "${MEMPROBE_RESULTS:-}" ] || { echo "in-guest.sh: run me through tests/kernel/guest-run" >&2; exit 2; }
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${BUILD:-$TOP/build}
