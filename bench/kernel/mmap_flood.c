@@ -21,10 +21,10 @@
 #define PACE_BATCH_PAIRS 32
 
 struct loop_cfg {
-	unsigned long long pairs;     /* per thread; 0 = until killed */
-	unsigned long long len_bytes; /* size of each mapping */
+	unsigned long long pairs;	     /* per thread; 0 = until killed */
+	unsigned long long len_bytes;	     /* size of each mapping */
 	unsigned long long rate_pairs_per_s; /* per thread; 0 = flat out */
-	int cpu;                      /* -1 = not pinned */
+	int cpu;			     /* -1 = not pinned */
 	int threads;
 };
 
@@ -48,7 +48,7 @@ static void pace(const struct loop_cfg *cfg, unsigned long long start_ns,
 		 unsigned long long done_pairs)
 {
 	unsigned long long due_ns = start_ns + done_pairs * 1000000000ULL / cfg->rate_pairs_per_s;
-	struct timespec ts = { .tv_sec = due_ns / 1000000000ULL, .tv_nsec = due_ns % 1000000000ULL };
+	struct timespec ts = {.tv_sec = due_ns / 1000000000ULL, .tv_nsec = due_ns % 1000000000ULL};
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -91,23 +91,40 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct loop_cfg *cfg)
 {
 	static const struct option opts[] = {
-		{ "pairs", required_argument, NULL, 'n' }, { "threads", required_argument, NULL, 't' },
-		{ "rate", required_argument, NULL, 'r' },  { "cpu", required_argument, NULL, 'c' },
-		{ "len", required_argument, NULL, 'l' },   { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"pairs", required_argument, NULL, 'n'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"len", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	*cfg = (struct loop_cfg){ .pairs = 100000, .len_bytes = 69632, .cpu = -1, .threads = 1 };
+	*cfg = (struct loop_cfg){.pairs = 100000, .len_bytes = 69632, .cpu = -1, .threads = 1};
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': cfg->pairs = strtoull(optarg, NULL, 0); break;
-		case 't': cfg->threads = atoi(optarg); break;
-		case 'r': cfg->rate_pairs_per_s = strtoull(optarg, NULL, 0); break;
-		case 'c': cfg->cpu = atoi(optarg); break;
-		case 'l': cfg->len_bytes = strtoull(optarg, NULL, 0); break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		case 'n':
+			cfg->pairs = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			cfg->threads = atoi(optarg);
+			break;
+		case 'r':
+			cfg->rate_pairs_per_s = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			cfg->cpu = atoi(optarg);
+			break;
+		case 'l':
+			cfg->len_bytes = strtoull(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (cfg->threads < 1 || cfg->threads > 256 || cfg->len_bytes == 0) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # tests/kernel/guest-lib.sh - helpers shared by the in-guest test and the
 # in-guest benchmark (source it; needs TOP, B, T and fd 3 for the log).
 # Owns how the module is loaded/unloaded in the guest, how memprobe-cat is

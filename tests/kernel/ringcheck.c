@@ -41,7 +41,8 @@ static void usage(FILE *out)
 		"usage: ringcheck hdr\n"
 		"       ringcheck overflow\n"
 		"       ringcheck consume-all\n"
-		"       ringcheck count [--comm NAME] [--thread-comm NAME] [--len BYTES] [--pid P] < RAW\n"
+		"       ringcheck count [--comm NAME] [--thread-comm NAME] [--len BYTES] [--pid P] "
+		"< RAW\n"
 		"hdr/overflow map %s (load the module first); count reads\n"
 		"'memprobe-cat --raw' output.  Prints key=value lines; exit 1 on a\n"
 		"failed check, 2 on a usage or system error.\n",
@@ -143,7 +144,7 @@ static void poke_events(int pairs)
 /* Wait (up to timeout_ms) until the producer has moved past pos. */
 static int wait_producer_past(const struct ring *r, __u64 pos, int timeout_ms)
 {
-	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	struct timespec nap = {0, 10 * 1000 * 1000};
 
 	for (int waited_ms = 0; waited_ms < timeout_ms; waited_ms += 10) {
 		if (load_acquire(&r->hdr->producer_pos) > pos)
@@ -249,25 +250,34 @@ static int cmd_count(const struct count_filter *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "comm", required_argument, NULL, 'c' },
-		{ "thread-comm", required_argument, NULL, 't' },
-		{ "len", required_argument, NULL, 'l' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"comm", required_argument, NULL, 'c'}, {"thread-comm", required_argument, NULL, 't'},
+	    {"len", required_argument, NULL, 'l'},  {"pid", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
-	struct count_filter f = { 0 };
+	struct count_filter f = {0};
 	const char *cmd;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': f.comm = optarg; break;
-		case 't': f.thread_comm = optarg; break;
-		case 'l': f.len_bytes = strtoull(optarg, NULL, 0); break;
-		case 'p': f.pid = strtoul(optarg, NULL, 0); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			f.comm = optarg;
+			break;
+		case 't':
+			f.thread_comm = optarg;
+			break;
+		case 'l':
+			f.len_bytes = strtoull(optarg, NULL, 0);
+			break;
+		case 'p':
+			f.pid = strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -283,6 +293,7 @@ int main(int argc, char **argv)
 		return cmd_consume_all();
 	if (strcmp(cmd, "count") == 0)
 		return cmd_count(&f);
-	fprintf(stderr, "ringcheck: unknown command '%s' (hdr, overflow, consume-all, count)\n", cmd);
+	fprintf(stderr, "ringcheck: unknown command '%s' (hdr, overflow, consume-all, count)\n",
+		cmd);
 	return 2;
 }
