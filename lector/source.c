@@ -37,7 +37,6 @@ const char *source_kind_name(enum source_kind k)
 int source_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen)
 {
 	const char *path = opts->ring_path ? opts->ring_path : MEMPROBE_PROC_PATH;
-	char ring_err[256] = "";
 	int rc;
 
 	switch (opts->kind) {
@@ -46,17 +45,16 @@ int source_open(struct source **out, const struct source_opts *opts, char *err, 
 	case SOURCE_BPF:
 		return source_bpf_open(out, opts, err, errlen);
 	case SOURCE_AUTO:
+		/* When the module is loaded the user wants the ring: a busy or
+		 * foreign ring is an error to report, not a reason to capture the
+		 * same calls a second way behind their back.  Only a ring that
+		 * vanished between the check and the open falls through. */
 		if (access(path, F_OK) == 0) {
-			rc = source_ring_open(out, opts, ring_err, sizeof(ring_err));
-			if (rc == 0)
-				return 0;
+			rc = source_ring_open(out, opts, err, errlen);
+			if (rc != -ENOENT)
+				return rc;
 		}
-		rc = source_bpf_open(out, opts, err, errlen);
-		if (rc < 0 && ring_err[0]) {
-			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, "; ring: %s", ring_err);
-		}
-		return rc;
+		return source_bpf_open(out, opts, err, errlen);
 	}
 	snprintf(err, errlen, "unknown source kind %d", (int)opts->kind);
 	return -EINVAL;
