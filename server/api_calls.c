@@ -15,11 +15,11 @@
 #define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 const char calls_columns[] =
-	"c.cid, h.name, c.session, c.seq, c.ts_ns, c.pid, c.tid, c.uid, c.start_ns, c.comm, "
-	"c.thread_comm, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, "
-	"c.offset_bytes, c.prot, c.flags, c.fd, c.result, c.total_vm_bytes";
+    "c.cid, h.name, c.session, c.seq, c.ts_ns, c.pid, c.tid, c.uid, c.start_ns, c.comm, "
+    "c.thread_comm, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, "
+    "c.offset_bytes, c.prot, c.flags, c.fd, c.result, c.total_vm_bytes";
 
-static const char *const call_names[] = { "mmap", "munmap", "mremap", "brk", "exec", "exit", NULL };
+static const char *const call_names[] = {"mmap", "munmap", "mremap", "brk", "exec", "exit", NULL};
 
 static void add_hex(cJSON *o, const char *key, const char *dec)
 {
@@ -76,7 +76,8 @@ static const char *calls_sql(int by_pid)
 		snprintf(list_sql[by_pid], sizeof(list_sql[by_pid]),
 			 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (%s)"
 			 " JOIN hosts h ON h.host_id = c.host_id"
-			 " WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR c.pid = ?)"
+			 " WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR "
+			 "c.pid = ?)"
 			 " AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"
 			 " AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?",
 			 calls_columns, by_pid ? "by_pid_cid" : "by_cid");
@@ -100,17 +101,18 @@ static int add_call(void *arg, char **c, unsigned long *len, unsigned int n)
 
 int api_calls(struct req *r)
 {
-	static const char *const allowed[] = { "host", "pid", "call", "since_ns", "until_ns",
-					       "before", "limit", NULL };
+	static const char *const allowed[] = {"host",	  "pid",    "call",  "since_ns",
+					      "until_ns", "before", "limit", NULL};
 	uint64_t pid, since_ns, until_ns, before, limit;
 	char host[65], err[256];
 	const char *call = "";
-	struct page pg = { 0 };
+	struct page pg = {0};
 	struct db_param p[13];
 	int ci;
 	cJSON *o;
 
-	if (http_check_params(r, allowed) || param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
+	if (http_check_params(r, allowed) ||
+	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &pid) ||
 	    param_enum(r, "call", call_names, -1, &ci) ||
 	    param_u64(r, "since_ns", 1, INT64_MAX, 0, &since_ns) ||

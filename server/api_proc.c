@@ -14,29 +14,30 @@
 
 #define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
-static const char *const sort_names[] = { "net", "mapped", "vm", "requested", "pid",
-					  "name", "last_seen", NULL };
-static const char *const sort_cols[] = { "p.net_bytes", "p.mapped_bytes", "p.vm_size_bytes",
-					 "p.requested_bytes", "p.pid", "p.comm",
-					 "p.last_seen_ns" };
-static const char *const order_names[] = { "desc", "asc", NULL };
-static const char *const state_names[] = { "all", "alive", "exited", NULL };
+static const char *const sort_names[] = {"net", "mapped", "vm",	       "requested",
+					 "pid", "name",	  "last_seen", NULL};
+static const char *const sort_cols[] = {"p.net_bytes",	     "p.mapped_bytes", "p.vm_size_bytes",
+					"p.requested_bytes", "p.pid",	       "p.comm",
+					"p.last_seen_ns"};
+static const char *const order_names[] = {"desc", "asc", NULL};
+static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
-#define PROC_COLS                                                                         \
-	"h.name, p.pid, p.start_ns, p.uid, p.comm, p.first_seen_ns, p.last_seen_ns, "      \
-	"p.exited, p.net_bytes, p.net_bytes_raw, p.mapped_bytes, p.vm_size_bytes, "        \
-	"p.requested_bytes, h.mem_total_bytes + h.swap_total_bytes, p.n_mmap, p.n_munmap, " \
+#define PROC_COLS                                                                                  \
+	"h.name, p.pid, p.start_ns, p.uid, p.comm, p.first_seen_ns, p.last_seen_ns, "              \
+	"p.exited, p.net_bytes, p.net_bytes_raw, p.mapped_bytes, p.vm_size_bytes, "                \
+	"p.requested_bytes, h.mem_total_bytes + h.swap_total_bytes, p.n_mmap, p.n_munmap, "        \
 	"p.n_mremap, p.n_brk, p.n_failed"
 /* host name ('' = all), pid (0 = all), uid (-1 = all), name substring,
  * state: the same seven parameters in every list query. */
-#define PROC_WHERE                                                                     \
-	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                      \
-	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)" \
+#define PROC_WHERE                                                                                 \
+	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                                  \
+	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)"          \
 	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
 
 static char list_sql[7][2][1024];
-const char proc_by_key_sql[] = "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
-			       " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
+const char proc_by_key_sql[] =
+    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+    " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
 static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
 
 static void list_sql_init(void)
@@ -135,7 +136,8 @@ static void filter_params(struct db_param *p, struct proc_filter *f)
 	p[1] = DB_STR(f->host);
 	p[2] = DB_U64(f->pid);
 	p[3] = DB_U64(f->pid);
-	p[4] = (struct db_param){ .type = DBP_I64, .i64 = f->uid == UINT64_MAX ? -1 : (int64_t)f->uid };
+	p[4] =
+	    (struct db_param){.type = DBP_I64, .i64 = f->uid == UINT64_MAX ? -1 : (int64_t)f->uid};
 	p[5] = DB_U64(f->uid == UINT64_MAX ? 0 : f->uid);
 	p[6] = DB_STR(f->name);
 	p[7] = DB_STR(f->name);
@@ -145,8 +147,8 @@ static void filter_params(struct db_param *p, struct proc_filter *f)
 
 int api_processes(struct req *r)
 {
-	static const char *const allowed[] = { "host", "pid", "uid", "user", "name", "state", "sort",
-					       "order", "limit", "offset", NULL };
+	static const char *const allowed[] = {"host", "pid",   "uid",	"user",	  "name", "state",
+					      "sort", "order", "limit", "offset", NULL};
 	struct proc_filter f;
 	struct db_param p[12];
 	uint64_t limit, offset, total = 0;
@@ -155,20 +157,24 @@ int api_processes(struct req *r)
 	cJSON *rows, *o;
 
 	list_sql_init();
-	if (http_check_params(r, allowed) || param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
+	if (http_check_params(r, allowed) ||
+	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
 	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) || user_param(r, &f) ||
 	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0 ||
 	    param_enum(r, "state", state_names, 0, &state) ||
-	    param_enum(r, "sort", sort_names, 0, &sort) || param_enum(r, "order", order_names, 0, &order) ||
-	    param_u64(r, "limit", 1, 1000, 100, &limit) || param_u64(r, "offset", 0, 1000000, 0, &offset))
+	    param_enum(r, "sort", sort_names, 0, &sort) ||
+	    param_enum(r, "order", order_names, 0, &order) ||
+	    param_u64(r, "limit", 1, 1000, 100, &limit) ||
+	    param_u64(r, "offset", 0, 1000000, 0, &offset))
 		return 400;
 	f.state = (uint64_t)state;
 	filter_params(p, &f);
 	p[10] = DB_U64(limit);
 	p[11] = DB_U64(offset);
 	rows = cJSON_CreateArray();
-	if (db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err)) < 0 ||
+	if (db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err)) <
+		0 ||
 	    db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err)) < 0) {
 		cJSON_Delete(rows);
 		return http_db_error(r, err);
@@ -184,19 +190,18 @@ int api_processes(struct req *r)
 }
 
 static const char one_sql[] =
-	"SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
-	" WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
-	" ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
-#define SERIES_WHERE                                                     \
-	" FROM calls c JOIN hosts h ON h.host_id = c.host_id"            \
+    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+    " WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
+    " ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
+#define SERIES_WHERE                                                                               \
+	" FROM calls c JOIN hosts h ON h.host_id = c.host_id"                                      \
 	" WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
 static const char span_sql[] =
-	"SELECT COUNT(*), COALESCE(MIN(c.ts_ns), 0), COALESCE(MAX(c.ts_ns), 0)" SERIES_WHERE;
+    "SELECT COUNT(*), COALESCE(MIN(c.ts_ns), 0), COALESCE(MAX(c.ts_ns), 0)" SERIES_WHERE;
 static const char series_sql[] =
-	"SELECT c.ts_ns, c.total_vm_bytes" SERIES_WHERE " ORDER BY c.ts_ns, c.seq";
-static const char series_bucket_sql[] =
-	"SELECT MAX(c.ts_ns), MAX(c.total_vm_bytes)" SERIES_WHERE
-	" GROUP BY (c.ts_ns - ?) DIV ? ORDER BY 1";
+    "SELECT c.ts_ns, c.total_vm_bytes" SERIES_WHERE " ORDER BY c.ts_ns, c.seq";
+static const char series_bucket_sql[] = "SELECT MAX(c.ts_ns), MAX(c.total_vm_bytes)" SERIES_WHERE
+					" GROUP BY (c.ts_ns - ?) DIV ? ORDER BY 1";
 
 static int add_point(void *arg, char **c, unsigned long *len, unsigned int n)
 {
@@ -227,7 +232,7 @@ static int add_series(struct req *r, cJSON *proc, const char *host, uint64_t poi
 		      size_t errlen)
 {
 	struct db_param p[5];
-	uint64_t span[3] = { 0 }, width;
+	uint64_t span[3] = {0}, width;
 	cJSON *pts = cJSON_AddArrayToObject(proc, "vm_size_series");
 	int rc;
 
@@ -238,8 +243,9 @@ static int add_series(struct req *r, cJSON *proc, const char *host, uint64_t poi
 	if (rc < 0)
 		return rc;
 	cJSON_AddNumberToObject(proc, "calls", (double)span[0]);
-	cJSON_AddStringToObject(proc, "series_kind",
-				"[ts_ns, total_vm_bytes] after each call; max per bucket when downsampled");
+	cJSON_AddStringToObject(
+	    proc, "series_kind",
+	    "[ts_ns, total_vm_bytes] after each call; max per bucket when downsampled");
 	if (span[0] <= points)
 		return db_select(r->db, series_sql, p, 3, add_point, pts, err, errlen);
 	width = (span[2] - span[1]) / points + 1;
@@ -261,9 +267,9 @@ static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 
 int api_process_one(struct req *r)
 {
-	static const char *const allowed[] = { "host", "start_ns", "points", NULL };
+	static const char *const allowed[] = {"host", "start_ns", "points", NULL};
 	char host[65], found_host[65], err[256], *pid_end;
-	void *found[2] = { found_host, NULL };
+	void *found[2] = {found_host, NULL};
 	unsigned long long pid;
 	uint64_t start_ns, points;
 	struct db_param p[5];
@@ -271,11 +277,13 @@ int api_process_one(struct req *r)
 
 	errno = 0;
 	pid = strtoull(r->path_arg, &pid_end, 10);
-	if (!r->path_arg[0] || *pid_end || errno || pid < 1 || pid > 4194304 || r->path_arg[0] == '+' ||
-	    r->path_arg[0] == '-' || r->path_arg[0] == ' ')
-		return http_send_error(r->conn, 400, "bad parameter", "pid",
-				       "the path must be /api/processes/PID, PID from 1 to 4194304");
-	if (http_check_params(r, allowed) || param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
+	if (!r->path_arg[0] || *pid_end || errno || pid < 1 || pid > 4194304 ||
+	    r->path_arg[0] == '+' || r->path_arg[0] == '-' || r->path_arg[0] == ' ')
+		return http_send_error(
+		    r->conn, 400, "bad parameter", "pid",
+		    "the path must be /api/processes/PID, PID from 1 to 4194304");
+	if (http_check_params(r, allowed) ||
+	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "start_ns", 1, UINT64_MAX, 0, &start_ns) ||
 	    param_u64(r, "points", 2, 5000, 500, &points))
 		return 400;
@@ -297,12 +305,14 @@ int api_process_one(struct req *r)
 	return http_send_json(r->conn, 200, proc);
 }
 
-#define TOP_WHERE                                                                  \
-	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                  \
+#define TOP_WHERE                                                                                  \
+	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                                  \
 	" WHERE (? = '' OR h.name = ?) AND p.requested_bytes > 0"
-static const char top_sql[] = "SELECT STRAIGHT_JOIN h.name, p.pid, p.comm, p.requested_bytes, p.start_ns" TOP_WHERE
-			      " ORDER BY p.requested_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 10";
-static const char top_sum_sql[] = "SELECT STRAIGHT_JOIN COALESCE(SUM(p.requested_bytes), 0), COUNT(*)" TOP_WHERE;
+static const char top_sql[] =
+    "SELECT STRAIGHT_JOIN h.name, p.pid, p.comm, p.requested_bytes, p.start_ns" TOP_WHERE
+    " ORDER BY p.requested_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 10";
+static const char top_sum_sql[] =
+    "SELECT STRAIGHT_JOIN COALESCE(SUM(p.requested_bytes), 0), COUNT(*)" TOP_WHERE;
 
 static int add_top_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
@@ -329,13 +339,14 @@ static int keep_sum(void *arg, char **c, unsigned long *len, unsigned int n)
 
 int api_top(struct req *r)
 {
-	static const char *const allowed[] = { "host", NULL };
+	static const char *const allowed[] = {"host", NULL};
 	char host[65], err[256];
 	struct db_param p[2];
-	double sum[2] = { 0, 0 }, top_bytes = 0;
+	double sum[2] = {0, 0}, top_bytes = 0;
 	cJSON *rows = cJSON_CreateArray(), *o, *it;
 
-	if (http_check_params(r, allowed) || param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0) {
+	if (http_check_params(r, allowed) ||
+	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0) {
 		cJSON_Delete(rows);
 		return 400;
 	}
@@ -346,7 +357,8 @@ int api_top(struct req *r)
 		cJSON_Delete(rows);
 		return http_db_error(r, err);
 	}
-	cJSON_ArrayForEach(it, rows) {
+	cJSON_ArrayForEach(it, rows)
+	{
 		double b = cJSON_GetObjectItem(it, "requested_bytes")->valuedouble;
 
 		top_bytes += b;

@@ -12,15 +12,14 @@
 #include "server.h"
 
 static const char stats_sql[] =
-	"SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
-	" s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
-	" UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes"
-	" FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
-	" ORDER BY h.name, s.updated_at DESC LIMIT 100";
-static const char size_sql[] =
-	"SELECT COALESCE(SUM(data_length + index_length), 0),"
-	" COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
-	" FROM information_schema.tables WHERE table_schema = DATABASE()";
+    "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
+    " s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
+    " UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes"
+    " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
+    " ORDER BY h.name, s.updated_at DESC LIMIT 100";
+static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
+			       " COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
+			       " FROM information_schema.tables WHERE table_schema = DATABASE()";
 
 static double num(const char *s)
 {
@@ -74,8 +73,8 @@ static void add_server(cJSON *o)
 
 int api_stats(struct req *r)
 {
-	static const char *const allowed[] = { NULL };
-	double size[2] = { 0, 0 };
+	static const char *const allowed[] = {NULL};
+	double size[2] = {0, 0};
 	char err[256];
 	cJSON *o, *sessions = cJSON_CreateArray();
 
@@ -152,12 +151,13 @@ static void sb_head(struct sbuf *b, const char *name, const char *type, const ch
 }
 
 static const char metric_proc_sql[] =
-	"SELECT STRAIGHT_JOIN h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, p.vm_size_bytes"
-	" FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
-	" ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
+    "SELECT STRAIGHT_JOIN h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, "
+    "p.vm_size_bytes"
+    " FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
+    " ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
 
 struct mrows {
-	struct sbuf lab;      /* label sets, one per row, NUL separated */
+	struct sbuf lab; /* label sets, one per row, NUL separated */
 	size_t n;
 	size_t *off;
 	double (*val)[3];
@@ -194,33 +194,40 @@ static int add_metric_proc(void *arg, char **c, unsigned long *len, unsigned int
 static void metrics_procs(struct sbuf *b, struct mrows *m)
 {
 	static const char *const fam[3][2] = {
-		{ "memprobe_process_memory_held_bytes", "net bytes mapped (mmap - munmap), clamped at 0" },
-		{ "memprobe_process_mapped_bytes", "bytes of watched mappings still mapped" },
-		{ "memprobe_process_vm_size_bytes", "kernel total_vm at the last event" },
+	    {"memprobe_process_memory_held_bytes",
+	     "net bytes mapped (mmap - munmap), clamped at 0"},
+	    {"memprobe_process_mapped_bytes", "bytes of watched mappings still mapped"},
+	    {"memprobe_process_vm_size_bytes", "kernel total_vm at the last event"},
 	};
 
 	for (int f = 0; f < 3; f++) {
 		sb_head(b, fam[f][0], "gauge", fam[f][1]);
 		for (size_t i = 0; i < m->n; i++)
-			sb_printf(b, "%s{%s} %.0f\n", fam[f][0], m->lab.p + m->off[i], m->val[i][f]);
+			sb_printf(b, "%s{%s} %.0f\n", fam[f][0], m->lab.p + m->off[i],
+				  m->val[i][f]);
 	}
 }
 
 static void metrics_sessions(struct sbuf *b, cJSON *sessions)
 {
 	static const char *const fam[][4] = {
-		{ "memprobe_events_committed_total", "counter", "events_committed", "calls committed to the database" },
-		{ "memprobe_events_seen_total", "counter", "events_seen", "records the reader took from the source" },
-		{ "memprobe_drops_total", "counter", "drops", "records the producer dropped (ring full)" },
-		{ "memprobe_queued_events", "gauge", "queued", "records read but not yet committed" },
-		{ "memprobe_capture_lag_seconds", "gauge", "lag_ms", "capture to commit lag" },
-		{ "memprobe_capture_rate_events_per_second", "gauge", "events_per_second", "recent commit rate" },
+	    {"memprobe_events_committed_total", "counter", "events_committed",
+	     "calls committed to the database"},
+	    {"memprobe_events_seen_total", "counter", "events_seen",
+	     "records the reader took from the source"},
+	    {"memprobe_drops_total", "counter", "drops",
+	     "records the producer dropped (ring full)"},
+	    {"memprobe_queued_events", "gauge", "queued", "records read but not yet committed"},
+	    {"memprobe_capture_lag_seconds", "gauge", "lag_ms", "capture to commit lag"},
+	    {"memprobe_capture_rate_events_per_second", "gauge", "events_per_second",
+	     "recent commit rate"},
 	};
 	cJSON *s;
 
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
 		sb_head(b, fam[f][0], fam[f][1], fam[f][3]);
-		cJSON_ArrayForEach(s, sessions) {
+		cJSON_ArrayForEach(s, sessions)
+		{
 			const char *h = cJSON_GetObjectItem(s, "host")->valuestring;
 			double v = cJSON_GetObjectItem(s, fam[f][2])->valuedouble;
 
@@ -243,17 +250,20 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 	sb_printf(b, "memprobe_server_sse_clients %u\n", sse_client_count());
 	sb_head(b, "memprobe_server_sse_clients_cut_total", "counter",
 		"SSE clients disconnected because they fell behind");
-	sb_printf(b, "memprobe_server_sse_clients_cut_total %llu\n", (unsigned long long)sse_cut_total());
-	sb_head(b, "memprobe_server_sse_messages_total", "counter", "SSE messages written to clients");
-	sb_printf(b, "memprobe_server_sse_messages_total %llu\n", (unsigned long long)sse_sent_total());
+	sb_printf(b, "memprobe_server_sse_clients_cut_total %llu\n",
+		  (unsigned long long)sse_cut_total());
+	sb_head(b, "memprobe_server_sse_messages_total", "counter",
+		"SSE messages written to clients");
+	sb_printf(b, "memprobe_server_sse_messages_total %llu\n",
+		  (unsigned long long)sse_sent_total());
 }
 
 int api_metrics(struct req *r)
 {
-	static const char *const allowed[] = { NULL };
-	struct mrows m = { 0 };
-	struct sbuf b = { 0 };
-	double size[2] = { 0, 0 };
+	static const char *const allowed[] = {NULL};
+	struct mrows m = {0};
+	struct sbuf b = {0};
+	double size[2] = {0, 0};
 	cJSON *sessions = cJSON_CreateArray();
 	char err[256];
 	int rc;
@@ -274,7 +284,8 @@ int api_metrics(struct req *r)
 	if (b.oom)
 		rc = http_send_error(r->conn, 500, "out of memory", NULL, NULL);
 	else
-		rc = http_send_text(r->conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+		rc = http_send_text(r->conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.p,
+				    b.len);
 out:
 	cJSON_Delete(sessions);
 	free(m.lab.p);
@@ -295,7 +306,7 @@ static int ignore_row(void *arg, char **c, unsigned long *len, unsigned int n)
 
 int api_healthz(struct req *r)
 {
-	static const char *const allowed[] = { NULL };
+	static const char *const allowed[] = {NULL};
 	char err[256];
 	cJSON *o;
 

@@ -19,11 +19,11 @@
 
 #include "server.h"
 
-#define CACHE_SLOTS 512
-#define CACHE_KEY_BYTES 320
+#define CACHE_SLOTS	     512
+#define CACHE_KEY_BYTES	     320
 #define CACHE_BODY_MAX_BYTES (256 * 1024)
-#define CACHE_SAME_MS 5000
-#define CACHE_STALE_MS 2000
+#define CACHE_SAME_MS	     5000
+#define CACHE_STALE_MS	     2000
 
 struct entry {
 	char key[CACHE_KEY_BYTES];
@@ -31,7 +31,7 @@ struct entry {
 	size_t len_bytes;
 	uint64_t cid;
 	uint64_t built_ms;
-	uint64_t refresh_ms;     /* a request is rebuilding it since then (0: none) */
+	uint64_t refresh_ms; /* a request is rebuilding it since then (0: none) */
 };
 
 static struct entry slots[CACHE_SLOTS];

@@ -13,13 +13,16 @@
 
 #include "db.h"
 
-#define STMT_CACHE 24
-#define COL_MAX 40
+#define STMT_CACHE    24
+#define COL_MAX	      40
 #define COL_BUF_BYTES 512
 
 struct db_conn {
 	MYSQL *my;
-	struct { const char *sql; MYSQL_STMT *st; } cache[STMT_CACHE];
+	struct {
+		const char *sql;
+		MYSQL_STMT *st;
+	} cache[STMT_CACHE];
 	unsigned int next_slot;
 	struct db_conn *next_free;
 };
@@ -72,8 +75,8 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 	return 0;
 }
 
-int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
-		   char *err, size_t errlen)
+int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size, char *err,
+		   size_t errlen)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
 	int rc = 0;

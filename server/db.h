@@ -31,14 +31,14 @@ struct db_param {
 	unsigned long len_bytes;
 };
 
-#define DB_U64(v) ((struct db_param){ .type = DBP_U64, .u64 = (v) })
-#define DB_STR(s) ((struct db_param){ .type = DBP_STR, .str = (s), .len_bytes = strlen(s) })
+#define DB_U64(v) ((struct db_param){.type = DBP_U64, .u64 = (v)})
+#define DB_STR(s) ((struct db_param){.type = DBP_STR, .str = (s), .len_bytes = strlen(s)})
 
 /* Return 0 to go on, > 0 to stop early, < 0 to abort with that error. */
 typedef int (*db_row_fn)(void *arg, char **col, unsigned long *len, unsigned int ncols);
 
-int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
-		   char *err, size_t errlen);
+int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size, char *err,
+		   size_t errlen);
 void db_pool_destroy(struct db_pool *p);
 /* sql must be a string that lives for the program (the statement cache
  * keys on its text). */

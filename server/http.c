@@ -24,9 +24,12 @@ int http_send_text(struct mg_connection *c, int status, const char *ctype, const
 	char *buf = malloc(8192);
 
 	cache_store(status, body, len_bytes);
-	int n = buf ? snprintf(buf, 8192, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-			       status, mg_get_response_code_text(c, status), ctype, len_bytes,
-			       common_headers) : -1;
+	int n =
+	    buf ? snprintf(buf, 8192,
+			   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+			   status, mg_get_response_code_text(c, status), ctype, len_bytes,
+			   common_headers)
+		: -1;
 
 	if (n > 0 && (size_t)n + len_bytes <= 8192) {
 		memcpy(buf + n, body, len_bytes);
@@ -46,7 +49,8 @@ int http_send_json(struct mg_connection *c, int status, cJSON *body)
 
 	cJSON_Delete(body);
 	if (!s)
-		return http_send_text(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+		return http_send_text(c, 500, "application/json", "{\"error\":\"out of memory\"}",
+				      25);
 	http_send_text(c, status, "application/json", s, strlen(s));
 	free(s);
 	return status;
@@ -151,8 +155,9 @@ int param_str(struct req *r, const char *name, char *out, size_t cap, const char
 	}
 	for (const char *p = out; *p; p++) {
 		if (charset ? !strchr(charset, *p) : (unsigned char)*p < 0x20)
-			return bad_param(r, name, charset ? "contains a character that is not allowed"
-							  : "contains a control character");
+			return bad_param(r, name,
+					 charset ? "contains a character that is not allowed"
+						 : "contains a control character");
 	}
 	return 1;
 }
@@ -181,8 +186,9 @@ int param_enum(struct req *r, const char *name, const char *const *values, int d
 int http_db_error(struct req *r, const char *what)
 {
 	mg_cry(r->conn, "database: %s", what);
-	http_send_error(r->conn, 503, "database unavailable", NULL,
-			"the server could not query MariaDB; check that it runs and see the server log");
+	http_send_error(
+	    r->conn, 503, "database unavailable", NULL,
+	    "the server could not query MariaDB; check that it runs and see the server log");
 	return -EIO;
 }
 
@@ -195,8 +201,11 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 
 	while (i < len && o + 4 < cap) {
 		unsigned char ch = s[i];
-		size_t need = ch < 0x80 ? 0 : (ch & 0xe0) == 0xc0 ? 1 : (ch & 0xf0) == 0xe0 ? 2
-			    : (ch & 0xf8) == 0xf0 ? 3 : 9;
+		size_t need = ch < 0x80		    ? 0
+			      : (ch & 0xe0) == 0xc0 ? 1
+			      : (ch & 0xf0) == 0xe0 ? 2
+			      : (ch & 0xf8) == 0xf0 ? 3
+						    : 9;
 		size_t k;
 
 		for (k = 1; need != 9 && k <= need && i + k < len; k++)

@@ -19,30 +19,31 @@ volatile int server_stopping;
 
 static const struct route {
 	const char *path;
-	int prefix;              /* path is a prefix; the rest is path_arg */
+	int prefix; /* path is a prefix; the rest is path_arg */
 	route_fn fn;
-	int cached;              /* answers depend on committed calls only */
+	int cached; /* answers depend on committed calls only */
 } routes[] = {
-	{ "/api/processes", 0, api_processes, 1 },
-	{ "/api/processes/", 1, api_process_one, 1 },
-	{ "/api/top", 0, api_top, 1 },
-	{ "/api/calls", 0, api_calls, 1 },
-	{ "/api/stats", 0, api_stats, 0 },
-	{ "/api/events", 0, api_events, 0 },
-	{ "/metrics", 0, api_metrics, 0 },
-	{ "/healthz", 0, api_healthz, 0 },
+    {"/api/processes", 0, api_processes, 1},
+    {"/api/processes/", 1, api_process_one, 1},
+    {"/api/top", 0, api_top, 1},
+    {"/api/calls", 0, api_calls, 1},
+    {"/api/stats", 0, api_stats, 0},
+    {"/api/events", 0, api_events, 0},
+    {"/metrics", 0, api_metrics, 0},
+    {"/healthz", 0, api_healthz, 0},
 };
 
 static int dispatch(struct mg_connection *conn, void *db)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *uri = ri->local_uri;
-	struct req r = { .conn = conn, .ri = ri, .db = db, .path_arg = "" };
+	struct req r = {.conn = conn, .ri = ri, .db = db, .path_arg = ""};
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		size_t n = strlen(routes[i].path);
 
-		if (routes[i].prefix ? strncmp(uri, routes[i].path, n) : strcmp(uri, routes[i].path))
+		if (routes[i].prefix ? strncmp(uri, routes[i].path, n)
+				     : strcmp(uri, routes[i].path))
 			continue;
 		if (strcmp(ri->request_method, "GET"))
 			return http_send_error(conn, 405, "method not allowed", NULL,
@@ -52,7 +53,8 @@ static int dispatch(struct mg_connection *conn, void *db)
 		if (routes[i].cached) {
 			char key[320];
 
-			snprintf(key, sizeof(key), "%s?%s", uri, ri->query_string ? ri->query_string : "");
+			snprintf(key, sizeof(key), "%s?%s", uri,
+				 ri->query_string ? ri->query_string : "");
 			if (cache_serve(conn, key))
 				return 200;
 		}
@@ -81,10 +83,12 @@ static int check_auth(struct mg_connection *conn)
 		if (!diff)
 			return 0;
 	}
-	static const char body[] = "{\"error\":\"unauthorized\",\"reason\":\"send Authorization: Bearer TOKEN\"}";
+	static const char body[] =
+	    "{\"error\":\"unauthorized\",\"reason\":\"send Authorization: Bearer TOKEN\"}";
 
-	mg_printf(conn, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
-			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	mg_printf(conn,
+		  "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n"
+		  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		  sizeof(body) - 1, body);
 	return 401;
 }
@@ -98,26 +102,30 @@ static int log_message(const struct mg_connection *conn, const char *message)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: memprobe-server [options]\n"
-		"Serves memprobe's database: REST /api/*, SSE /api/events, /metrics, the dashboard.\n"
-		"  --listen ADDR        address to listen on (default 127.0.0.1)\n"
-		"  --port N             TCP port (default 8080; 0 = any free port)\n"
-		"  --expose             allow a non-loopback --listen; needs a token\n"
-		"  --token-file FILE    bearer token (or MEMPROBE_SERVER_TOKEN); required with --expose\n"
-		"  --config FILE        database settings, lector's format (db_host, db_socket, db_port,\n"
-		"                       db_name, db_user, db_password); MEMPROBE_DB_* override it.\n"
-		"                       Use a read-only user (default user memprobe_reader).\n"
-		"  --static DIR         dashboard files (default frontend/dist, else a placeholder)\n"
-		"  --threads N          HTTP worker threads (default 200)\n"
-		"  --sse-max N          event-stream clients (default 100, below --threads)\n"
-		"  --sse-queue N        messages queued per client before it is cut loose (default 4096)\n"
-		"  --sse-poll-ms N      database poll period for new calls (default 10)\n"
-		"  --sse-heartbeat-ms N heartbeat period (default 15000)\n"
-		"  --db-pool N          database connections for requests (default 16)\n"
-		"  --cache-ms N         REST answers may be up to N ms behind the database while\n"
-		"                       calls are being committed (default 100; 0 = no cache)\n"
-		"  --help               this text\n");
+	fprintf(
+	    f,
+	    "usage: memprobe-server [options]\n"
+	    "Serves memprobe's database: REST /api/*, SSE /api/events, /metrics, the dashboard.\n"
+	    "  --listen ADDR        address to listen on (default 127.0.0.1)\n"
+	    "  --port N             TCP port (default 8080; 0 = any free port)\n"
+	    "  --expose             allow a non-loopback --listen; needs a token\n"
+	    "  --token-file FILE    bearer token (or MEMPROBE_SERVER_TOKEN); required with "
+	    "--expose\n"
+	    "  --config FILE        database settings, lector's format (db_host, db_socket, "
+	    "db_port,\n"
+	    "                       db_name, db_user, db_password); MEMPROBE_DB_* override it.\n"
+	    "                       Use a read-only user (default user memprobe_reader).\n"
+	    "  --static DIR         dashboard files (default frontend/dist, else a placeholder)\n"
+	    "  --threads N          HTTP worker threads (default 200)\n"
+	    "  --sse-max N          event-stream clients (default 100, below --threads)\n"
+	    "  --sse-queue N        messages queued per client before it is cut loose (default "
+	    "4096)\n"
+	    "  --sse-poll-ms N      database poll period for new calls (default 10)\n"
+	    "  --sse-heartbeat-ms N heartbeat period (default 15000)\n"
+	    "  --db-pool N          database connections for requests (default 16)\n"
+	    "  --cache-ms N         REST answers may be up to N ms behind the database while\n"
+	    "                       calls are being committed (default 100; 0 = no cache)\n"
+	    "  --help               this text\n");
 }
 
 static int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
@@ -167,46 +175,86 @@ static int is_loopback(const char *a)
 /* Options, then the checks that keep the defaults safe. */
 static int parse_opts(int argc, char **argv, struct server_opts *o, const char **config)
 {
-	static const struct option lo[] = {
-		{ "listen", 1, 0, 'l' },  { "port", 1, 0, 'p' },      { "expose", 0, 0, 'e' },
-		{ "token-file", 1, 0, 't' }, { "config", 1, 0, 'c' }, { "static", 1, 0, 's' },
-		{ "threads", 1, 0, 'T' }, { "sse-max", 1, 0, 'M' },   { "sse-queue", 1, 0, 'Q' },
-		{ "sse-poll-ms", 1, 0, 'P' }, { "sse-heartbeat-ms", 1, 0, 'H' },
-		{ "db-pool", 1, 0, 'D' }, { "cache-ms", 1, 0, 'C' },  { "help", 0, 0, 'h' },
-		{ 0 } };
+	static const struct option lo[] = {{"listen", 1, 0, 'l'},
+					   {"port", 1, 0, 'p'},
+					   {"expose", 0, 0, 'e'},
+					   {"token-file", 1, 0, 't'},
+					   {"config", 1, 0, 'c'},
+					   {"static", 1, 0, 's'},
+					   {"threads", 1, 0, 'T'},
+					   {"sse-max", 1, 0, 'M'},
+					   {"sse-queue", 1, 0, 'Q'},
+					   {"sse-poll-ms", 1, 0, 'P'},
+					   {"sse-heartbeat-ms", 1, 0, 'H'},
+					   {"db-pool", 1, 0, 'D'},
+					   {"cache-ms", 1, 0, 'C'},
+					   {"help", 0, 0, 'h'},
+					   {0}};
 	const char *token_file = NULL;
 	int ch, idx = 0, rc = 0;
 
 	while (rc == 0 && (ch = getopt_long(argc, argv, "", lo, &idx)) != -1) {
 		switch (ch) {
-		case 'l': snprintf(o->listen_addr, sizeof(o->listen_addr), "%s", optarg); break;
-		case 'p': rc = parse_uint(optarg, 0, 65535, &o->port); break;
-		case 'e': o->expose = 1; break;
-		case 't': token_file = optarg; break;
-		case 'c': *config = optarg; break;
-		case 's': snprintf(o->static_dir, sizeof(o->static_dir), "%s", optarg); break;
-		case 'T': rc = parse_uint(optarg, 4, 4000, &o->num_threads); break;
-		case 'M': rc = parse_uint(optarg, 0, 4000, &o->sse_max); break;
-		case 'Q': rc = parse_uint(optarg, 16, 1000000, &o->sse_queue_len); break;
-		case 'P': rc = parse_uint(optarg, 1, 10000, &o->sse_poll_ms); break;
-		case 'H': rc = parse_uint(optarg, 100, 3600000, &o->sse_heartbeat_ms); break;
-		case 'D': rc = parse_uint(optarg, 1, 256, &o->db_pool_size); break;
-		case 'C': rc = parse_uint(optarg, 0, 10000, &o->cache_ms); break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		case 'l':
+			snprintf(o->listen_addr, sizeof(o->listen_addr), "%s", optarg);
+			break;
+		case 'p':
+			rc = parse_uint(optarg, 0, 65535, &o->port);
+			break;
+		case 'e':
+			o->expose = 1;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'c':
+			*config = optarg;
+			break;
+		case 's':
+			snprintf(o->static_dir, sizeof(o->static_dir), "%s", optarg);
+			break;
+		case 'T':
+			rc = parse_uint(optarg, 4, 4000, &o->num_threads);
+			break;
+		case 'M':
+			rc = parse_uint(optarg, 0, 4000, &o->sse_max);
+			break;
+		case 'Q':
+			rc = parse_uint(optarg, 16, 1000000, &o->sse_queue_len);
+			break;
+		case 'P':
+			rc = parse_uint(optarg, 1, 10000, &o->sse_poll_ms);
+			break;
+		case 'H':
+			rc = parse_uint(optarg, 100, 3600000, &o->sse_heartbeat_ms);
+			break;
+		case 'D':
+			rc = parse_uint(optarg, 1, 256, &o->db_pool_size);
+			break;
+		case 'C':
+			rc = parse_uint(optarg, 0, 10000, &o->cache_ms);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 		if (rc)
 			fprintf(stderr, "memprobe-server: bad value for --%s: '%s' (see --help)\n",
 				lo[idx].name, optarg);
 	}
 	if (rc == 0 && optind < argc) {
-		fprintf(stderr, "memprobe-server: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "memprobe-server: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
 		rc = -EINVAL;
 	}
 	if (rc == 0)
 		rc = read_token(o, token_file);
 	if (rc == 0 && !is_loopback(o->listen_addr) && !o->expose) {
-		fprintf(stderr, "memprobe-server: --listen %s is not loopback: add --expose and a token\n",
+		fprintf(stderr,
+			"memprobe-server: --listen %s is not loopback: add --expose and a token\n",
 			o->listen_addr);
 		rc = -EINVAL;
 	}
@@ -216,8 +264,10 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 		rc = -EINVAL;
 	}
 	if (rc == 0 && o->sse_max + 8 > o->num_threads) {
-		fprintf(stderr, "memprobe-server: --sse-max %u must stay at least 8 below --threads %u, "
-				"or event streams would starve the REST API\n", o->sse_max, o->num_threads);
+		fprintf(stderr,
+			"memprobe-server: --sse-max %u must stay at least 8 below --threads %u, "
+			"or event streams would starve the REST API\n",
+			o->sse_max, o->num_threads);
 		rc = -EINVAL;
 	}
 	return rc;
@@ -261,14 +311,34 @@ static void pick_static(struct server_opts *o)
 static struct mg_context *start_http(struct server_opts *o, struct db_pool *db)
 {
 	char ports[96], threads[16];
-	struct mg_callbacks cb = { .begin_request = check_auth, .log_message = log_message };
-	const char *opts[] = {
-		"listening_ports", ports, "num_threads", threads, "document_root", o->static_dir,
-		"enable_directory_listing", "no", "cgi_pattern", "", "ssi_pattern", "",
-		"access_control_allow_origin", "", "request_timeout_ms", "10000",
-		"keep_alive_timeout_ms", "2000", "enable_keep_alive", "yes", "tcp_nodelay", "1",
-		"additional_header", "X-Content-Type-Options: nosniff", "hide_files_patterns", "**/.*",
-		NULL };
+	struct mg_callbacks cb = {.begin_request = check_auth, .log_message = log_message};
+	const char *opts[] = {"listening_ports",
+			      ports,
+			      "num_threads",
+			      threads,
+			      "document_root",
+			      o->static_dir,
+			      "enable_directory_listing",
+			      "no",
+			      "cgi_pattern",
+			      "",
+			      "ssi_pattern",
+			      "",
+			      "access_control_allow_origin",
+			      "",
+			      "request_timeout_ms",
+			      "10000",
+			      "keep_alive_timeout_ms",
+			      "2000",
+			      "enable_keep_alive",
+			      "yes",
+			      "tcp_nodelay",
+			      "1",
+			      "additional_header",
+			      "X-Content-Type-Options: nosniff",
+			      "hide_files_patterns",
+			      "**/.*",
+			      NULL};
 	struct mg_context *ctx;
 
 	snprintf(ports, sizeof(ports), "%s:%u", o->listen_addr, o->port);
@@ -276,7 +346,9 @@ static struct mg_context *start_http(struct server_opts *o, struct db_pool *db)
 	g_token = o->token;
 	ctx = mg_start(&cb, NULL, opts);
 	if (!ctx) {
-		fprintf(stderr, "memprobe-server: cannot listen on %s (port in use? see the log above)\n", ports);
+		fprintf(stderr,
+			"memprobe-server: cannot listen on %s (port in use? see the log above)\n",
+			ports);
 		return NULL;
 	}
 	mg_set_request_handler(ctx, "/api", dispatch, db);
@@ -287,9 +359,15 @@ static struct mg_context *start_http(struct server_opts *o, struct db_pool *db)
 
 int main(int argc, char **argv)
 {
-	struct server_opts o = { .listen_addr = "127.0.0.1", .port = 8080, .num_threads = 200,
-				 .sse_max = 100, .sse_queue_len = 4096, .sse_poll_ms = 10,
-				 .sse_heartbeat_ms = 15000, .db_pool_size = 16, .cache_ms = 100 };
+	struct server_opts o = {.listen_addr = "127.0.0.1",
+				.port = 8080,
+				.num_threads = 200,
+				.sse_max = 100,
+				.sse_queue_len = 4096,
+				.sse_poll_ms = 10,
+				.sse_heartbeat_ms = 15000,
+				.db_pool_size = 16,
+				.cache_ms = 100};
 	struct db_pool *db = NULL, *poll_db = NULL;
 	struct mg_context *ctx = NULL;
 	struct mg_server_port sp[4];
@@ -304,7 +382,10 @@ int main(int argc, char **argv)
 		rc = load_db(config, &dbs);
 	if (rc == 0 && ((rc = db_pool_create(&db, &dbs, o.db_pool_size, err, sizeof(err))) < 0 ||
 			(rc = db_pool_create(&poll_db, &dbs, 1, err, sizeof(err))) < 0))
-		fprintf(stderr, "memprobe-server: %s\n(set MEMPROBE_DB_* or --config; is MariaDB running?)\n", err);
+		fprintf(
+		    stderr,
+		    "memprobe-server: %s\n(set MEMPROBE_DB_* or --config; is MariaDB running?)\n",
+		    err);
 	memset(&dbs, 0, sizeof(dbs));
 	/* Signals go to sigwait below, never to a worker thread. */
 	sigemptyset(&sigs);
@@ -323,7 +404,8 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		int n = mg_get_server_ports(ctx, 4, sp);
 
-		printf("memprobe-server: listening on http://%s:%d/\n", o.listen_addr, n > 0 ? sp[0].port : 0);
+		printf("memprobe-server: listening on http://%s:%d/\n", o.listen_addr,
+		       n > 0 ? sp[0].port : 0);
 		fflush(stdout);
 		sigwait(&sigs, &sig);
 		fprintf(stderr, "memprobe-server: signal %d, shutting down\n", sig);

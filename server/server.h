@@ -16,23 +16,23 @@
 struct server_opts {
 	char listen_addr[64];
 	unsigned int port;
-	int expose;                  /* non-loopback listen allowed */
-	char token[128];             /* bearer token; required with expose */
+	int expose;	 /* non-loopback listen allowed */
+	char token[128]; /* bearer token; required with expose */
 	char static_dir[512];
 	unsigned int num_threads;
-	unsigned int sse_max;        /* must stay below num_threads */
-	unsigned int sse_queue_len;  /* messages per client before cut loose */
+	unsigned int sse_max;	    /* must stay below num_threads */
+	unsigned int sse_queue_len; /* messages per client before cut loose */
 	unsigned int sse_poll_ms;
 	unsigned int sse_heartbeat_ms;
 	unsigned int db_pool_size;
-	unsigned int cache_ms;       /* REST answers at most this stale */
+	unsigned int cache_ms; /* REST answers at most this stale */
 };
 
 /* One request: the connection, its parsed query, and the pool. */
 struct req {
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;
-	const char *path_arg;        /* rest of the path after a prefix route */
+	const char *path_arg; /* rest of the path after a prefix route */
 	struct db_pool *db;
 };
 

@@ -19,20 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "server.h"
+#include "sse_batch.h"
 
 #define BATCH_ROWS_MAX 2000
-#define BATCH_PROCS 256
-#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
-
-struct msg {
-	atomic_int ref;
-	uint64_t cid;            /* clients skip messages they already had */
-	uint64_t pid;            /* what a client's filter looks at */
-	char host[65], name[65];
-	size_t len;
-	char data[];
-};
+#define HOST_CHARSET   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 /* ?host= ?pid= ?name= of /api/events: empty/0 = any. */
 struct sse_filter {
@@ -50,142 +40,35 @@ struct client {
 };
 
 static struct {
-	pthread_mutex_t lock;    /* list, queues; taken before nothing else */
+	pthread_mutex_t lock; /* list, queues; taken before nothing else */
 	struct client *list;
 	unsigned int n;
-	uint64_t last_cid;       /* newest cid fanned out */
+	uint64_t last_cid; /* newest cid fanned out */
 	pthread_t poller;
 	int running;
 	unsigned int batch_rows; /* calls + their processes fill at most half a client queue */
-	struct db_pool *db;      /* the poller's own connection */
+	struct db_pool *db;	 /* the poller's own connection */
 	struct db_pool *catchup_db;
 	const struct server_opts *o;
-} hub = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} hub = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static atomic_ullong cut_total, sent_total;
 
-unsigned int sse_client_count(void) { return __atomic_load_n(&hub.n, __ATOMIC_RELAXED); }
-uint64_t sse_cut_total(void) { return cut_total; }
-uint64_t sse_sent_total(void) { return sent_total; }
-uint64_t sse_last_cid(void) { return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED); }
-
-static void msg_put(struct msg *m)
+unsigned int sse_client_count(void)
 {
-	if (m && atomic_fetch_sub(&m->ref, 1) == 1)
-		free(m);
+	return __atomic_load_n(&hub.n, __ATOMIC_RELAXED);
 }
-
-static struct msg *msg_new(const char *event, uint64_t id, uint64_t cid, cJSON *body)
+uint64_t sse_cut_total(void)
 {
-	char *json = cJSON_PrintUnformatted(body);
-	size_t cap = (json ? strlen(json) : 0) + 96;
-	struct msg *m = json ? malloc(sizeof(*m) + cap) : NULL;
-
-	if (m) {
-		cJSON *h = cJSON_GetObjectItem(body, "host"), *n = cJSON_GetObjectItem(body, "name");
-
-		atomic_init(&m->ref, 1);
-		m->cid = cid;
-		m->pid = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(body, "pid"));
-		snprintf(m->host, sizeof(m->host), "%s", cJSON_IsString(h) ? h->valuestring : "");
-		snprintf(m->name, sizeof(m->name), "%s", cJSON_IsString(n) ? n->valuestring : "");
-		if (id)
-			m->len = snprintf(m->data, cap, "id: %llu\nevent: %s\ndata: %s\n\n",
-					  (unsigned long long)id, event, json);
-		else
-			m->len = snprintf(m->data, cap, "event: %s\ndata: %s\n\n", event, json);
-	}
-	cJSON_Delete(body);
-	free(json);
-	return m;
+	return cut_total;
 }
-
-/* A batch read from the database, formatted once for every client. */
-struct batch {
-	struct msg **calls, **procs;
-	size_t n_calls, n_procs;
-	uint64_t last_cid;
-	struct { char host[65]; uint64_t pid, start_ns; } key[BATCH_PROCS];
-};
-
-static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int n)
+uint64_t sse_sent_total(void)
 {
-	struct batch *b = arg;
-	uint64_t cid = strtoull(c[0], NULL, 10), pid = strtoull(c[5], NULL, 10);
-	uint64_t start = strtoull(c[8], NULL, 10);
-	size_t k;
-
-	(void)n;
-	b->calls[b->n_calls] = msg_new("call", cid, cid, calls_row_json(c, len));
-	if (!b->calls[b->n_calls])
-		return -ENOMEM;
-	b->n_calls++;
-	b->last_cid = cid;
-	for (k = 0; k < b->n_procs; k++)
-		if (b->key[k].pid == pid && b->key[k].start_ns == start &&
-		    !strncmp(b->key[k].host, c[1], len[1]) && !b->key[k].host[len[1]])
-			break;
-	if (k == b->n_procs && k < BATCH_PROCS) {
-		snprintf(b->key[k].host, sizeof(b->key[k].host), "%.*s", (int)len[1], c[1]);
-		b->key[k].pid = pid;
-		b->key[k].start_ns = start;
-		b->n_procs++;
-	}
-	return 0;
+	return sent_total;
 }
-
-static int batch_add_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+uint64_t sse_last_cid(void)
 {
-	(void)n;
-	*(cJSON **)arg = proc_row_json(c, len);
-	return 1;
-}
-
-static void batch_free(struct batch *b)
-{
-	for (size_t i = 0; i < b->n_calls; i++)
-		msg_put(b->calls[i]);
-	for (size_t i = 0; b->procs && i < b->n_procs; i++)
-		msg_put(b->procs[i]);
-	free(b->calls);
-	free(b->procs);
-	free(b);
-}
-
-static char batch_sql[1024];
-
-/* Calls with after < cid <= upto (at most batch_rows), and the rows of
- * the processes they touched. */
-static int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, struct batch **out,
-		       char *err, size_t errlen)
-{
-	struct batch *b = calloc(1, sizeof(*b));
-	struct db_param p[3] = { DB_U64(after), DB_U64(upto), DB_U64(hub.batch_rows) };
-	int rc;
-
-	if (!b || !(b->calls = calloc(hub.batch_rows, sizeof(*b->calls)))) {
-		free(b);
-		return -ENOMEM;
-	}
-	rc = db_select(db, batch_sql, p, 3, batch_add_call, b, err, errlen);
-	if (rc == 0 && b->n_procs && !(b->procs = calloc(b->n_procs, sizeof(*b->procs))))
-		rc = -ENOMEM;
-	for (size_t k = 0; rc == 0 && k < b->n_procs; k++) {
-		cJSON *row = NULL;
-
-		p[0] = DB_STR(b->key[k].host);
-		p[1] = DB_U64(b->key[k].pid);
-		p[2] = DB_U64(b->key[k].start_ns);
-		rc = db_select(db, proc_by_key_sql, p, 3, batch_add_proc, &row, err, errlen);
-		if (row && !(b->procs[k] = msg_new("process", 0, b->last_cid, row)))
-			rc = -ENOMEM;
-	}
-	if (rc < 0) {
-		batch_free(b);
-		return rc;
-	}
-	*out = b;
-	return 0;
+	return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED);
 }
 
 static int filter_match(const struct sse_filter *f, const struct msg *m)
@@ -225,7 +108,7 @@ static void fan_out(struct batch *b)
 
 static void sleep_ms(unsigned int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -246,11 +129,13 @@ static void *poller(void *arg)
 	(void)arg;
 	while (!server_stopping) {
 		struct batch *b = NULL;
-		int rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, &b, err, sizeof(err));
+		int rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err,
+				     sizeof(err));
 
 		if (rc < 0) {
 			if (!failing++)
-				fprintf(stderr, "memprobe-server: SSE poller: %s (retrying)\n", err);
+				fprintf(stderr, "memprobe-server: SSE poller: %s (retrying)\n",
+					err);
 			sleep_ms(500);
 			continue;
 		}
@@ -270,18 +155,18 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	char err[256];
 	int rc;
 
-	snprintf(batch_sql, sizeof(batch_sql),
-		 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON h.host_id = c.host_id"
-		 " WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?", calls_columns);
+	batch_init();
 	hub.o = o;
-	hub.batch_rows = o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
+	hub.batch_rows =
+	    o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
 	rc = db_select(poll_db, "SELECT COALESCE(MAX(cid), 0) FROM calls", NULL, 0, first_u64,
 		       &hub.last_cid, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n", err);
+		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",
+			err);
 		return rc;
 	}
 	rc = -pthread_create(&hub.poller, NULL, poller, NULL);
@@ -373,7 +258,8 @@ static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw
 
 	while (*sent_upto < hw && !server_stopping) {
 		struct batch *b = NULL;
-		int rc = batch_fetch(hub.catchup_db, *sent_upto, hw, &b, err, sizeof(err));
+		int rc = batch_fetch(hub.catchup_db, *sent_upto, hw, hub.batch_rows, &b, err,
+				     sizeof(err));
 
 		if (rc < 0) {
 			mg_cry(conn, "SSE catch-up: %s", err);
@@ -455,7 +341,7 @@ static int parse_last_id(struct req *r, uint64_t *id)
 
 int api_events(struct req *r)
 {
-	static const char *const allowed[] = { "last_event_id", "host", "pid", "name", NULL };
+	static const char *const allowed[] = {"last_event_id", "host", "pid", "name", NULL};
 	uint64_t last_id = 0, hw = 0, sent_upto;
 	struct sse_filter f;
 	struct client *c;
@@ -464,18 +350,21 @@ int api_events(struct req *r)
 
 	if (http_check_params(r, allowed) || parse_last_id(r, &last_id) ||
 	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
-	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) || param_str(r, "name", f.name, sizeof(f.name), NULL) < 0)
+	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
+	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0)
 		return 400;
 	c = client_register(&hw, &f);
 	if (!c) {
 		snprintf(msg, sizeof(msg),
-			 "server-sent event capacity reached (%u clients); retry later or raise --sse-max",
+			 "server-sent event capacity reached (%u clients); retry later or raise "
+			 "--sse-max",
 			 hub.o->sse_max);
 		return http_send_error(r->conn, 503, "too many event clients", NULL, msg);
 	}
-	mg_printf(r->conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-			   "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
-			   "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
+	mg_printf(r->conn,
+		  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+		  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+		  "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
 		  (unsigned long long)hw);
 	sent_upto = last_id && last_id < hw ? last_id : hw;
 	rc = last_id && last_id < hw ? catch_up(r->conn, &sent_upto, hw, &f) : 0;

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define BUF_BYTES (256 * 1024)
-#define LAT_MAX (4 * 1024 * 1024)
+#define LAT_MAX	  (4 * 1024 * 1024)
 
 struct cl {
 	int fd, status, closed;
@@ -82,7 +82,7 @@ static void parse(struct cl *c, uint64_t t)
 
 static int connect_one(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	static const char req[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -109,8 +109,10 @@ static void report(struct cl *cs, int n, uint64_t want)
 		mx = cs[i].calls > mx ? cs[i].calls : mx;
 	}
 	qsort(lat_ms, n_lat, sizeof(*lat_ms), cmp_d);
-	printf("held %d closed %d complete %d calls_min %llu calls_max %llu lat_p50_ms %.2f lat_p99_ms %.2f "
-	       "lat_max_ms %.2f\n", held, closed, complete, (unsigned long long)mn, (unsigned long long)mx,
+	printf("held %d closed %d complete %d calls_min %llu calls_max %llu lat_p50_ms %.2f "
+	       "lat_p99_ms %.2f "
+	       "lat_max_ms %.2f\n",
+	       held, closed, complete, (unsigned long long)mn, (unsigned long long)mx,
 	       n_lat ? lat_ms[n_lat / 2] : -1, n_lat ? lat_ms[(size_t)(n_lat * 0.99)] : -1,
 	       n_lat ? lat_ms[n_lat - 1] : -1);
 	fflush(stdout);
@@ -120,11 +122,12 @@ int main(int argc, char **argv)
 {
 	int port, n, ep = epoll_create1(0), held = 0;
 	uint64_t want = UINT64_MAX;
-	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
+	struct epoll_event ev = {.events = EPOLLIN}, evs[256];
 	struct cl *cs;
 
 	if (argc != 3 || (port = atoi(argv[1])) <= 0 || (n = atoi(argv[2])) <= 0) {
-		fprintf(stderr, "usage: sse-swarm PORT N  (then write the last call id to stdin)\n");
+		fprintf(stderr,
+			"usage: sse-swarm PORT N  (then write the last call id to stdin)\n");
 		return 2;
 	}
 	cs = calloc(n, sizeof(*cs));

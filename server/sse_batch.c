@@ -1,0 +1,131 @@
+/*
+ * sse_batch.c - reads newly committed calls (by cid) and the processes
+ * rows they changed, and formats each as one server-sent event, once for
+ * all clients.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sse_batch.h"
+
+static char batch_sql[1024];
+
+void batch_init(void)
+{
+	snprintf(batch_sql, sizeof(batch_sql),
+		 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON "
+		 "h.host_id = c.host_id WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?",
+		 calls_columns);
+}
+
+void msg_put(struct msg *m)
+{
+	if (m && atomic_fetch_sub(&m->ref, 1) == 1)
+		free(m);
+}
+
+static struct msg *msg_new(const char *event, uint64_t id, uint64_t cid, cJSON *body)
+{
+	char *json = cJSON_PrintUnformatted(body);
+	size_t cap = (json ? strlen(json) : 0) + 96;
+	struct msg *m = json ? malloc(sizeof(*m) + cap) : NULL;
+
+	if (m) {
+		cJSON *h = cJSON_GetObjectItem(body, "host"),
+		      *n = cJSON_GetObjectItem(body, "name");
+
+		atomic_init(&m->ref, 1);
+		m->cid = cid;
+		m->pid = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(body, "pid"));
+		snprintf(m->host, sizeof(m->host), "%s", cJSON_IsString(h) ? h->valuestring : "");
+		snprintf(m->name, sizeof(m->name), "%s", cJSON_IsString(n) ? n->valuestring : "");
+		if (id)
+			m->len = snprintf(m->data, cap, "id: %llu\nevent: %s\ndata: %s\n\n",
+					  (unsigned long long)id, event, json);
+		else
+			m->len = snprintf(m->data, cap, "event: %s\ndata: %s\n\n", event, json);
+	}
+	cJSON_Delete(body);
+	free(json);
+	return m;
+}
+
+static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct batch *b = arg;
+	uint64_t cid = strtoull(c[0], NULL, 10), pid = strtoull(c[5], NULL, 10);
+	uint64_t start = strtoull(c[8], NULL, 10);
+	size_t k;
+
+	(void)n;
+	b->calls[b->n_calls] = msg_new("call", cid, cid, calls_row_json(c, len));
+	if (!b->calls[b->n_calls])
+		return -ENOMEM;
+	b->n_calls++;
+	b->last_cid = cid;
+	for (k = 0; k < b->n_procs; k++)
+		if (b->key[k].pid == pid && b->key[k].start_ns == start &&
+		    !strncmp(b->key[k].host, c[1], len[1]) && !b->key[k].host[len[1]])
+			break;
+	if (k == b->n_procs && k < BATCH_PROCS) {
+		snprintf(b->key[k].host, sizeof(b->key[k].host), "%.*s", (int)len[1], c[1]);
+		b->key[k].pid = pid;
+		b->key[k].start_ns = start;
+		b->n_procs++;
+	}
+	return 0;
+}
+
+static int batch_add_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)n;
+	*(cJSON **)arg = proc_row_json(c, len);
+	return 1;
+}
+
+void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n_calls; i++)
+		msg_put(b->calls[i]);
+	for (size_t i = 0; b->procs && i < b->n_procs; i++)
+		msg_put(b->procs[i]);
+	free(b->calls);
+	free(b->procs);
+	free(b);
+}
+
+/* Calls with after < cid <= upto (at most max_rows), and the rows of
+ * the processes they touched. */
+int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, unsigned int max_rows,
+		struct batch **out, char *err, size_t errlen)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	struct db_param p[3] = {DB_U64(after), DB_U64(upto), DB_U64(max_rows)};
+	int rc;
+
+	if (!b || !(b->calls = calloc(max_rows, sizeof(*b->calls)))) {
+		free(b);
+		return -ENOMEM;
+	}
+	rc = db_select(db, batch_sql, p, 3, batch_add_call, b, err, errlen);
+	if (rc == 0 && b->n_procs && !(b->procs = calloc(b->n_procs, sizeof(*b->procs))))
+		rc = -ENOMEM;
+	for (size_t k = 0; rc == 0 && k < b->n_procs; k++) {
+		cJSON *row = NULL;
+
+		p[0] = DB_STR(b->key[k].host);
+		p[1] = DB_U64(b->key[k].pid);
+		p[2] = DB_U64(b->key[k].start_ns);
+		rc = db_select(db, proc_by_key_sql, p, 3, batch_add_proc, &row, err, errlen);
+		if (row && !(b->procs[k] = msg_new("process", 0, b->last_cid, row)))
+			rc = -ENOMEM;
+	}
+	if (rc < 0) {
+		batch_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
