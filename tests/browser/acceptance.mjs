@@ -70,6 +70,22 @@ try {
     assert(src.trim() === 'eBPF', `source shows '${src}'`)
   })
 
+  await test('capture keeps up before the workload starts: lector commit lag under 1 s', async () => {
+    // Everything below is timed from the workload's calls: if the machine
+    // is flooded by something else, say so here rather than only through
+    // timeouts further down.
+    let cur = {}
+    try {
+      await waitFor('lector lag < 1 s', async () => {
+        cur = (await api(st, 'stats')).sessions[0] || {}
+        return cur.lag_ms !== undefined && cur.lag_ms < 1000
+      }, SETTLE_MS, 500)
+    } catch {
+      throw new Error(`lector lag ${cur.lag_ms} ms at ${Math.round(cur.events_per_second)} events/s: the machine makes calls faster than the capture stores them`)
+    }
+    return `lag ${cur.lag_ms} ms at ${Math.round(cur.events_per_second)} events/s`
+  })
+
   hold = await startHold(st.dir, RESERVE_GIB)
   HELD_BYTES += hold.heapBytes
 
@@ -141,14 +157,17 @@ try {
     await page.fill('[data-testid=req-pid]', '')
     await page.click('[data-testid=req-pause]') // hold the top still while paging
     const ids = () => page.$$eval('[data-testid=req-table] tbody tr[data-id]', (trs) => trs.map((t) => Number(t.dataset.id)))
-    await waitFor('first page', async () => (await ids()).length === 100, SETTLE_MS)
+    // The first page: up to 100 calls (exec/exit records are not listed).
+    await waitFor('first page', async () => (await ids()).length >= 50, SETTLE_MS)
+    await sleep(300)
+    assert((await ids()).length <= 100, `${(await ids()).length} rows in the DOM, cap is 100`)
     for (let i = 0; i < 2; i++) {
       const n = (await ids()).length
       await page.click('[data-testid=req-older]')
       await waitFor('older page', async () => (await ids()).length > n, SETTLE_MS)
     }
     const got = await ids()
-    assert(got.length >= 201 && got.length <= 300, `${got.length} rows after two pages back`)
+    assert(got.length >= 150 && got.length <= 300, `${got.length} rows after two pages back`)
     for (let i = 1; i < got.length; i++) assert(got[i] < got[i - 1], `row ${i}: id ${got[i]} after ${got[i - 1]}`)
     // Nothing skipped: the same range straight from the API, minus the
     // exec/exit records the table does not list.
@@ -190,7 +209,13 @@ try {
     const rows = `[data-testid=req-table] tr[data-pid="${hold.pid}"][data-len="${STEP_BYTES}"]`
     await waitFor('call made during the outage', async () => (await page.$$(rows)).length === 3, SETTLE_MS)
     await hold.step()
-    await waitFor('call made after the restart', async () => (await page.$$(rows)).length === 4, SETTLE_MS)
+    try {
+      await waitFor('call made after the restart', async () => (await page.$$(rows)).length === 4, SETTLE_MS)
+    } catch (e) {
+      const srv = (await api(st, `calls?pid=${hold.pid}&call=mmap`)).calls.filter((c) => c.len_bytes === STEP_BYTES)
+      const conn = await page.textContent('[data-testid=connection]')
+      throw new Error(`${e.message}\nserver has ${srv.length} step calls, page shows ${(await page.$$(rows)).length}; connection '${conn}'`)
+    }
     return `live again ${Date.now() - t0} ms after the server came back`
   })
 
@@ -206,7 +231,13 @@ try {
   await test('workload exit shows as exited; the alive-only filter hides it', async () => {
     await hold.exit()
     const row = `[data-testid=proc-table] tr[data-pid="${hold.pid}"]`
-    await waitFor('exited', async () => (await page.textContent(`${row} td:last-child`)).includes('exited'), SETTLE_MS)
+    try {
+      await waitFor('exited', async () => (await page.textContent(`${row} td:last-child`)).includes('exited'), SETTLE_MS)
+    } catch (e) {
+      const srv = (await api(st, `processes?pid=${hold.pid}`)).processes[0]
+      const cur = (await api(st, 'stats')).sessions[0] || {}
+      throw new Error(`${e.message}\nserver says state ${srv?.state}; lector lag ${cur.lag_ms} ms at ${Math.round(cur.events_per_second)} events/s`)
+    }
     await page.check('[data-testid=proc-alive]')
     await waitFor('hidden', async () => !(await page.$(row)), SETTLE_MS)
     await page.uncheck('[data-testid=proc-alive]')

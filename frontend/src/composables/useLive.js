@@ -107,21 +107,49 @@ function countRate(n) {
   }
 }
 
-// One batch per animation frame: apply all of it, then notify once.
-function applyBatch(batch) {
-  const calls = []
-  let procChanged = false
-  for (const { type, data } of batch) {
-    if (type === 'call') calls.push(toCall(data))
-    else if (type === 'process') {
-      const p = toProcess(data)
-      pendingProcs.set(keyOf(p), p)
-      procChanged = true
-    } else if (type === 'stats') stats.value = toStats(data)
-    else if (type === 'reset') reload()
+function parse(raw) {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    console.warn('memprobe: ignored an event that is not JSON:', String(raw).slice(0, 80))
+    return null
   }
-  countRate(calls.length)
-  if (calls.length) scheduleStats()
+}
+
+function addProcess(o) {
+  const p = toProcess(o)
+  pendingProcs.set(keyOf(p), p)
+}
+
+// One batch per animation frame: apply all of it, then notify once.  Call
+// bodies are parsed only when a table listens for them.
+function applyBatch(batch) {
+  const wantCalls = callListeners.size > 0
+  const calls = []
+  let nCalls = 0
+  let procChanged = false
+  for (const { type, raw } of batch) {
+    if (type === 'call') {
+      nCalls++
+      const d = wantCalls && parse(raw)
+      if (d) calls.push(toCall(d))
+    } else if (type === 'calls') {
+      const d = parse(raw) || []
+      nCalls += d.length
+      if (wantCalls) for (const o of d) calls.push(toCall(o))
+    } else if (type === 'process' || type === 'processes') {
+      const d = parse(raw)
+      if (!d) continue
+      if (Array.isArray(d)) d.forEach(addProcess)
+      else addProcess(d)
+      procChanged = true
+    } else if (type === 'stats') {
+      const d = parse(raw)
+      if (d) stats.value = toStats(d)
+    } else if (type === 'reset') reload()
+  }
+  countRate(nCalls)
+  if (nCalls) scheduleStats()
   if (procChanged && !procTimer) {
     const waitMs = Math.max(0, PROCESS_COMMIT_MS - (performance.now() - lastProcCommitMs))
     if (waitMs === 0) commitProcesses()

@@ -1,4 +1,5 @@
-// useSse.js - one EventSource on /api/events, delivered in batches: events
+// useSse.js - one EventSource on /api/events, delivered in batches: named
+// events (call, process, stats, reset, and the array forms) as raw text,
 // are queued as they arrive and handed over once per animation frame, so a
 // flood of thousands of events/s costs one Vue update per frame, not one
 // per event.  The browser reconnects by itself after a network error and
@@ -7,7 +8,9 @@
 // pass the last id as ?last_event_id= (a new EventSource cannot set headers).
 import { ref } from 'vue'
 
-const EVENT_TYPES = ['call', 'process', 'stats', 'reset']
+// "calls" and "processes" carry a JSON array each: one message per batch
+// costs the browser far less than one per row.
+const EVENT_TYPES = ['call', 'calls', 'process', 'processes', 'stats', 'reset']
 const BACKOFF_MAX_MS = 10000
 
 export function useSse(url, onBatch, { onReconnect } = {}) {
@@ -32,16 +35,11 @@ export function useSse(url, onBatch, { onReconnect } = {}) {
     }
   }
 
+  // Events stay raw text here: the consumer parses what it needs (under
+  // a flood, the processes view needs no call bodies at all).
   function queue(type, ev) {
     if (ev.lastEventId) lastId = ev.lastEventId
-    let data
-    try {
-      data = JSON.parse(ev.data)
-    } catch {
-      console.warn('memprobe: ignored an SSE event that is not JSON:', ev.data.slice(0, 80))
-      return
-    }
-    pending.push({ type, data })
+    pending.push({ type, raw: ev.data })
     if (frameQueued) return
     frameQueued = true
     // Hidden tabs get no animation frames: fall back to a timer.
@@ -70,22 +68,6 @@ export function useSse(url, onBatch, { onReconnect } = {}) {
       }
     }
     for (const type of EVENT_TYPES) es.addEventListener(type, (ev) => queue(type, ev))
-    // Unnamed events carry their type in the payload.
-    es.onmessage = (ev) => {
-      try {
-        const d = JSON.parse(ev.data)
-        if (d && EVENT_TYPES.includes(d.type)) {
-          if (ev.lastEventId) lastId = ev.lastEventId
-          pending.push({ type: d.type, data: d.data ?? d })
-          if (!frameQueued) {
-            frameQueued = true
-            requestAnimationFrame(flush)
-          }
-        }
-      } catch {
-        /* heartbeats and comments are not JSON */
-      }
-    }
   }
 
   function close() {
