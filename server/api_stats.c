@@ -195,9 +195,11 @@ static void metrics_procs(struct sbuf *b, struct mrows *m)
 {
 	static const char *const fam[3][2] = {
 	    {"memprobe_process_memory_held_bytes",
-	     "net bytes mapped (mmap - munmap), clamped at 0"},
-	    {"memprobe_process_mapped_bytes", "bytes of watched mappings still mapped"},
-	    {"memprobe_process_vm_size_bytes", "kernel total_vm at the last event"},
+	     "net bytes mapped (mmap - munmap), clamped at 0; alive processes, top 500"},
+	    {"memprobe_process_mapped_bytes",
+	     "bytes of watched mappings still mapped; alive processes, top 500"},
+	    {"memprobe_process_vm_size_bytes",
+	     "kernel total_vm at the last event; alive processes, top 500"},
 	};
 
 	for (int f = 0; f < 3; f++) {

@@ -48,6 +48,11 @@ class DB:
     def stop(self):
         subprocess.run([os.path.join(TOP, "scripts/db-stop.sh"), self.dir], stdout=subprocess.DEVNULL)
 
+    def start(self):
+        env = dict(os.environ, MEMPROBE_DB_PORT=str(free_port()), MEMPROBE_DB_POOL="256M")
+        subprocess.run([os.path.join(TOP, "scripts/db-start.sh"), self.dir], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+
     def sql(self, q, db="memprobe"):
         r = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + self.sock, "-N", "-B",
                             db], input=q.encode(), capture_output=True)
