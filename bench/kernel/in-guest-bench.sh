@@ -20,8 +20,8 @@ esac
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${BUILD:-$TOP/build}
-PAIRS=${1:-200000}
-RUNS=${2:-5}
+PAIRS=${1:-100000}
+RUNS=${2:-9}
 export RUNS
 LEN_BYTES=69632
 T=$(mktemp -d /tmp/kb.XXXXXX)
@@ -29,7 +29,7 @@ exec 3>>"$MEMPROBE_RESULTS/in-guest-bench.log"
 . "$TOP/tests/kernel/guest-lib.sh"
 
 kv() { sed -n "s/^$1=//p" "$2" | head -n1; }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # reader_start OUT FILTER...: memprobe-cat --raw on CPU 0 into a counting
 # ringcheck (seq gaps there are exactly the drops the reader saw).
@@ -108,6 +108,13 @@ bench_overhead() {
 	awk -v t="$bt" -v b="$bb" -v u="$bu" 'BEGIN {
 		printf "best-of-%d (least disturbed) ns/pair: untraced %d, no reader %d, +reader %d; +reader/untraced %.2fx, no-reader/untraced %.2fx\n",
 			ENVIRON["RUNS"], u, b, t, t / u, b / u }'
+	# Each round's traced/untraced ratio: neighbours in time share the
+	# host's load, so their median is the steadiest figure here.
+	local ratios=() j
+	for j in "${!untraced[@]}"; do
+		ratios+=("$(awk -v t="${traced[$j]}" -v u="${untraced[$j]}" 'BEGIN { printf "%.3f", t / u }')")
+	done
+	echo "per-round ratios traced+reader/untraced: ${ratios[*]} (median $(median "${ratios[@]}")x)"
 	echo "every call recorded (2 records per pair, zero drops, all rounds): $recorded" \
 		"(header drops of the last round: $(kv drops "$T/hdr"))"
 }
