@@ -70,7 +70,8 @@ const MESSAGES = {
     'ago.s': '{n} s ago',
     'ago.m': '{n} min ago',
     'ago.h': '{n} h ago',
-    'err.api': 'Server request failed: {msg}'
+    'err.api': 'Server request failed: {msg}',
+    'live.skipped': 'The live view fell behind the calls this machine makes and jumped ahead {n} events. Nothing is lost: the skipped calls are in the database (Requests → Older).'
   },
   es: {
     'app.title': 'memprobe: quién pide memoria al núcleo',
@@ -138,7 +139,8 @@ const MESSAGES = {
     'ago.s': 'hace {n} s',
     'ago.m': 'hace {n} min',
     'ago.h': 'hace {n} h',
-    'err.api': 'Falló una petición al servidor: {msg}'
+    'err.api': 'Falló una petición al servidor: {msg}',
+    'live.skipped': 'La vista en vivo se quedó atrás de las llamadas de esta máquina y saltó {n} eventos. No se pierde nada: las llamadas saltadas están en la base de datos (Peticiones → Anteriores).'
   }
 }
 

@@ -129,7 +129,16 @@ export function useCallsFeed(filter) {
     if (waitMs === 0) commit()
     else commitTimer = setTimeout(commit, waitMs)
   })
+  const offReset = useLive().onReset(() => {
+    incoming = []
+    if (paused.value) {
+      // Stay paused; resume reloads from the database.
+      buffered.value = []
+      overflowed = 1
+    } else reset()
+  })
   onBeforeUnmount(() => {
+    offReset()
     off()
     clearTimeout(commitTimer)
   })

@@ -17,6 +17,7 @@ const PROCESS_COMMIT_MS = 250
 // Exited processes beyond this many rows are forgotten, least recently
 // seen first (the database keeps them; search the API for old ones).
 const PROCESS_ROWS_MAX = 5000
+const BEHIND_MAX_EVENTS = 20000
 const PROCESS_SEED_LIMIT = 1000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
@@ -25,6 +26,8 @@ const top = shallowRef([])
 const denominatorBytes = ref(0)
 const clientEps = ref(0) // events/s seen by this page, when the server sends none
 const callListeners = new Set()
+const resetListeners = new Set()
+const skippedEvents = ref(0)
 const processListeners = new Set()
 let sse = null
 let topTimer = null
@@ -75,7 +78,23 @@ async function loadTop() {
 }
 
 async function loadStats() {
-  stats.value = toStats(await getJson('stats'))
+  const body = await getJson('stats')
+  stats.value = toStats(body)
+  checkBehind(Number(body.server?.sse_last_id ?? 0))
+}
+
+// A browser that parses events slower than the machine makes them falls
+// further behind the stream for ever (on resume, too).  Past
+// BEHIND_MAX_EVENTS it jumps to the live edge and every view reloads from
+// the REST API: the skipped calls stay in the database (Requests, Older),
+// and the header says how many were skipped.
+function checkBehind(serverLastId) {
+  const mine = Number(sse?.lastEventId() || 0)
+  if (!serverLastId || !mine || serverLastId - mine <= BEHIND_MAX_EVENTS) return
+  skippedEvents.value += serverLastId - mine
+  sse.jumpToLive()
+  reload()
+  for (const fn of resetListeners) fn()
 }
 
 function scheduleTop() {
@@ -187,6 +206,12 @@ export function useLive() {
     onCalls(fn) {
       callListeners.add(fn)
       return () => callListeners.delete(fn)
+    },
+    skippedEvents,
+    // Called when the stream jumped ahead: tables reload their first page.
+    onReset(fn) {
+      resetListeners.add(fn)
+      return () => resetListeners.delete(fn)
     },
     onProcesses(fn) {
       processListeners.add(fn)

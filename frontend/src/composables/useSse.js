@@ -77,6 +77,16 @@ export function useSse(url, onBatch, { onReconnect } = {}) {
     state.value = 'closed'
   }
 
+  // Drop the backlog: reconnect live from now (the caller reloads what it
+  // shows from the REST API, so nothing the database has is lost).
+  function jumpToLive() {
+    lastId = ''
+    pending = []
+    if (es) es.close()
+    clearTimeout(retryTimer)
+    open()
+  }
+
   open()
-  return { state, received, close, lastEventId: () => lastId }
+  return { state, received, close, jumpToLive, lastEventId: () => lastId }
 }
