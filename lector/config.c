@@ -19,7 +19,6 @@ void config_defaults(struct lector_config *c)
 	c->db_port = 3306;
 	strcpy(c->db_name, "memprobe");
 	strcpy(c->db_user, "memprobe_writer");
-	strcpy(c->spill_path, "lector.spill");
 	c->mem_queue_max = 262144;
 	c->batch_max = 2000;
 	c->ring_kib = 16384; /* 4 MiB dropped under a 650k ev/s burst + DB stall */

@@ -24,6 +24,7 @@
 #define IDLE_WAIT_MS   200
 #define RETRY_WAIT_MS  250
 #define STATS_EVERY_MS 1000
+#define STOP_DRAIN_MS  10000 /* on SIGTERM, commit for at most this long */
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -135,7 +136,13 @@ static void *writer_main(void *arg)
 	uint64_t last_stats_ns = 0;
 
 	for (;;) {
-		int taken = l->pending ? 1 : take_batch(l);
+		int taken;
+
+		if (atomic_load(&l->stopping) && !l->stop_deadline_ns)
+			l->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + STOP_DRAIN_MS * 1000000ULL;
+		if (l->stop_deadline_ns && !l->pending && now_ns(CLOCK_MONOTONIC) > l->stop_deadline_ns)
+			break; /* a long backlog stays in the spill file for the next start */
+		taken = l->pending ? 1 : take_batch(l);
 
 		if (taken < 0) {
 			if (atomic_load(&l->stopping))

@@ -37,6 +37,7 @@ struct lector {
 	atomic_ullong committed_rows;
 	uint64_t last_commit_ts_ns;
 	double rate_eps;
+	uint64_t stop_deadline_ns;
 };
 
 int lector_writer_start(struct lector *l);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	      "  --sink=mysql|jsonl      store in MariaDB (default) or print JSON lines on stdout\n"
 	      "  --config=FILE           settings file (key = value), e.g. var/lector.conf\n"
 	      "  --host-id=NAME          name of this machine in the database (default hostname)\n"
-	      "  --spill=FILE            where records wait while the database is down\n"
+	      "  --spill=FILE            where records wait while the database is down (default:\n"
+	      "                          next to --config, else /var/cache/memprobe/lector.spill)\n"
 	      "  --mem-queue=N           records held in memory before spilling to disk; 0 =\n"
 	      "                          journal: every record is on disk before it is\n"
 	      "                          committed (default with the ring source, so a\n"
@@ -64,6 +66,22 @@ static int parse_num(const char *s, size_t *out)
 		return -EINVAL;
 	*out = (size_t)v;
 	return 0;
+}
+
+/* Next to the config file (var/lector.spill for make run), else in the
+ * cache directory: never the current directory. */
+static void default_spill_path(struct lector_config *c, const char *config)
+{
+	const char *slash = config ? strrchr(config, '/') : NULL;
+
+	if (config && slash)
+		snprintf(c->spill_path, sizeof(c->spill_path), "%.*s/lector.spill", (int)(slash - config), config);
+	else if (config)
+		snprintf(c->spill_path, sizeof(c->spill_path), "lector.spill");
+	else {
+		mkdir("/var/cache/memprobe", 0700);
+		snprintf(c->spill_path, sizeof(c->spill_path), "/var/cache/memprobe/lector.spill");
+	}
 }
 
 static int parse_args(int argc, char **argv, struct args *a, struct lector_config *c)
@@ -123,6 +141,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
 	if (spill)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
+	else if (!c->spill_path[0])
+		default_spill_path(c, a->config);
 	if ((memq && strcmp(memq, "0") && parse_num(memq, &c->mem_queue_max)) ||
 	    (batch && parse_num(batch, &c->batch_max))) {
 		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
@@ -315,8 +335,12 @@ int main(int argc, char **argv)
 	rc = acct_new(&l.acct);
 	if (rc == 0)
 		rc = queue_open(&l.q, l.cfg.mem_queue_max, l.cfg.spill_path);
-	if (rc < 0)
-		fprintf(stderr, "lector: cannot open spill file %s: %s\n", l.cfg.spill_path, strerror(-rc));
+	if (rc == -EBUSY)
+		fprintf(stderr, "lector: spill file %s is in use by another lector; stop it or pass --spill=FILE\n",
+			l.cfg.spill_path);
+	else if (rc < 0)
+		fprintf(stderr, "lector: cannot open spill file %s: %s (pass --spill=FILE)\n", l.cfg.spill_path,
+			strerror(-rc));
 	if (rc == 0)
 		rc = open_sink(&l, &a);
 	if (rc == 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,9 +33,28 @@ struct queue {
 	bool last_from_spill;
 	bool woken;
 	char *path;
+	int lock_fd; /* flock on PATH.lock: one lector per spill file */
 };
 
 static int rewrite_spill(struct queue *q, bool with_mem);
+
+/* Two lectors sharing a spill file would replay each other's records:
+ * refuse with -EBUSY. */
+static int lock_spill(const char *spill_path)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", spill_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	return fd;
+}
 
 int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
 {
@@ -51,12 +71,23 @@ int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
 	q->path = strdup(spill_path);
 	if (!q->path)
 		goto enomem;
+	q->lock_fd = lock_spill(spill_path);
+	if (q->lock_fd < 0) {
+		int e = q->lock_fd;
+
+		free(q->path);
+		free(q->mem);
+		free(q);
+		return e;
+	}
 	q->spill_fd = open(spill_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (q->spill_fd < 0 || fstat(q->spill_fd, &st) < 0) {
 		int e = errno;
 
 		if (q->spill_fd >= 0)
 			close(q->spill_fd);
+		close(q->lock_fd);
+		free(q->path);
 		free(q->mem);
 		free(q);
 		return -e;
@@ -80,6 +111,7 @@ void queue_close(struct queue *q)
 	if (!q)
 		return;
 	close(q->spill_fd);
+	close(q->lock_fd);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->nonempty);
 	free(q->path);
