@@ -9,8 +9,14 @@ WL=$BUILD/workload
 tl_db_start() {
 	DB_DIR=$1
 	SOCK=$DB_DIR/mysqld.sock CONF=$DB_DIR/lector.conf
-	MEMPROBE_DB_PORT=${TL_PORT:-$((3400 + $$ % 500))} MEMPROBE_DB_POOL=256M \
-		"$TOP/scripts/db-start.sh" "$DB_DIR" >/dev/null
+	local port=${TL_PORT:-$((3400 + $$ % 500))} try
+	for try in 1 2 3 4 5; do # another suite may hold the port: try the next ones
+		MEMPROBE_DB_PORT=$port MEMPROBE_DB_POOL=${MEMPROBE_DB_POOL:-256M} \
+			"$TOP/scripts/db-start.sh" "$DB_DIR" >/dev/null 2>"$DB_DIR.err" && return 0
+		port=$((port + 500 + try))
+	done
+	cat "$DB_DIR.err" >&2
+	return 1
 }
 tl_db_stop() { "$TOP/scripts/db-stop.sh" "$DB_DIR" >/dev/null; }
 
