@@ -223,17 +223,28 @@ struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec)
 	p->comm[MEMPROBE_COMM_LEN] = 0;
 	p->vm_size_bytes = rec->total_vm_bytes;
 	switch (rec->call) {
-	case MP_CALL_MMAP:   apply_mmap(p, rec); break;
-	case MP_CALL_MUNMAP: apply_munmap(p, rec); break;
-	case MP_CALL_MREMAP: apply_mremap(p, rec); break;
-	case MP_CALL_BRK:    apply_brk(p, rec); break;
-	case MP_CALL_EXEC:   release_all(p); break;
+	case MP_CALL_MMAP:
+		apply_mmap(p, rec);
+		break;
+	case MP_CALL_MUNMAP:
+		apply_munmap(p, rec);
+		break;
+	case MP_CALL_MREMAP:
+		apply_mremap(p, rec);
+		break;
+	case MP_CALL_BRK:
+		apply_brk(p, rec);
+		break;
+	case MP_CALL_EXEC:
+		release_all(p);
+		break;
 	case MP_CALL_EXIT:
 		release_all(p);
 		p->exited = true;
 		p->vm_size_bytes = 0;
 		break;
-	default: break;
+	default:
+		break;
 	}
 	mark_dirty(a, p);
 	return p;

@@ -15,7 +15,14 @@
 #include "../include/memprobe_abi.h"
 #include "range.h"
 
-enum acct_count { ACCT_N_MMAP, ACCT_N_MUNMAP, ACCT_N_MREMAP, ACCT_N_BRK, ACCT_N_FAILED, ACCT_N_MAX };
+enum acct_count {
+	ACCT_N_MMAP,
+	ACCT_N_MUNMAP,
+	ACCT_N_MREMAP,
+	ACCT_N_BRK,
+	ACCT_N_FAILED,
+	ACCT_N_MAX
+};
 
 struct acct_proc {
 	uint32_t pid;
@@ -25,13 +32,13 @@ struct acct_proc {
 	uint64_t first_seen_ns;
 	uint64_t last_seen_ns;
 	bool exited;
-	int64_t net_bytes;            /* course formula, may go below 0 */
-	struct range_set mapped;      /* ranges mapped while watched */
-	uint64_t heap_bytes;          /* brk: heap size after the last call */
-	uint64_t heap_base_bytes;     /* heap already there when first seen */
+	int64_t net_bytes;	  /* course formula, may go below 0 */
+	struct range_set mapped;  /* ranges mapped while watched */
+	uint64_t heap_bytes;	  /* brk: heap size after the last call */
+	uint64_t heap_base_bytes; /* heap already there when first seen */
 	bool heap_known;
-	uint64_t vm_size_bytes;       /* kernel total_vm at the last event */
-	uint64_t requested_bytes;     /* sum of successful mmap lengths */
+	uint64_t vm_size_bytes;	  /* kernel total_vm at the last event */
+	uint64_t requested_bytes; /* sum of successful mmap lengths */
 	uint64_t count[ACCT_N_MAX];
 	bool dirty;
 	struct acct_proc *next_hash;

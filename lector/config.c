@@ -36,17 +36,21 @@ static char *trim(char *s)
 	return s;
 }
 
-
 static int set_key(struct lector_config *c, const char *key, const char *val)
 {
-	struct { const char *key; size_t off; size_t cap; int numeric; } keys[] = {
-		{ "host_id", offsetof(struct lector_config, host_id), sizeof(c->host_id), 0 },
-		{ "db_host", offsetof(struct lector_config, db_host), sizeof(c->db_host), 0 },
-		{ "db_socket", offsetof(struct lector_config, db_socket), sizeof(c->db_socket), 0 },
-		{ "db_name", offsetof(struct lector_config, db_name), sizeof(c->db_name), 0 },
-		{ "db_user", offsetof(struct lector_config, db_user), sizeof(c->db_user), 0 },
-		{ "db_password", offsetof(struct lector_config, db_password), sizeof(c->db_password), 0 },
-		{ "spill_path", offsetof(struct lector_config, spill_path), sizeof(c->spill_path), 0 },
+	struct {
+		const char *key;
+		size_t off;
+		size_t cap;
+		int numeric;
+	} keys[] = {
+	    {"host_id", offsetof(struct lector_config, host_id), sizeof(c->host_id), 0},
+	    {"db_host", offsetof(struct lector_config, db_host), sizeof(c->db_host), 0},
+	    {"db_socket", offsetof(struct lector_config, db_socket), sizeof(c->db_socket), 0},
+	    {"db_name", offsetof(struct lector_config, db_name), sizeof(c->db_name), 0},
+	    {"db_user", offsetof(struct lector_config, db_user), sizeof(c->db_user), 0},
+	    {"db_password", offsetof(struct lector_config, db_password), sizeof(c->db_password), 0},
+	    {"spill_path", offsetof(struct lector_config, spill_path), sizeof(c->spill_path), 0},
 	};
 	char *end;
 	unsigned long long v;
@@ -87,7 +91,9 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 
 	if (!f) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot open config %s: %s (pass --config=FILE; make run writes var/lector.conf)",
+		snprintf(err, errlen,
+			 "cannot open config %s: %s (pass --config=FILE; make run writes "
+			 "var/lector.conf)",
 			 path, strerror(-rc));
 		return rc;
 	}
@@ -118,9 +124,9 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 void config_load_env(struct lector_config *c)
 {
 	const char *names[][2] = {
-		{ "MEMPROBE_DB_HOST", "db_host" },   { "MEMPROBE_DB_PORT", "db_port" },
-		{ "MEMPROBE_DB_SOCKET", "db_socket" }, { "MEMPROBE_DB_NAME", "db_name" },
-		{ "MEMPROBE_DB_USER", "db_user" },   { "MEMPROBE_DB_PASSWORD", "db_password" },
+	    {"MEMPROBE_DB_HOST", "db_host"},	 {"MEMPROBE_DB_PORT", "db_port"},
+	    {"MEMPROBE_DB_SOCKET", "db_socket"}, {"MEMPROBE_DB_NAME", "db_name"},
+	    {"MEMPROBE_DB_USER", "db_user"},	 {"MEMPROBE_DB_PASSWORD", "db_password"},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -9,17 +9,17 @@
 #include <stddef.h>
 
 struct lector_config {
-	char host_id[64];        /* name of this machine in the database */
-	char db_host[256];       /* "localhost" = unix socket */
+	char host_id[64];  /* name of this machine in the database */
+	char db_host[256]; /* "localhost" = unix socket */
 	unsigned int db_port;
 	char db_socket[512];
 	char db_name[64];
 	char db_user[64];
 	char db_password[128];
 	char spill_path[512];
-	size_t mem_queue_max;    /* entries held in memory before spilling */
-	size_t batch_max;        /* records per transaction */
-	unsigned int ring_kib;   /* bpf ring size */
+	size_t mem_queue_max;  /* entries held in memory before spilling */
+	size_t batch_max;      /* records per transaction */
+	unsigned int ring_kib; /* bpf ring size */
 };
 
 void config_defaults(struct lector_config *c);

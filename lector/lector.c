@@ -50,8 +50,9 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
 	cs->queued = qs.mem_len + qs.spill_len;
 	cs->spilled_total = qs.spilled_total;
 	/* lag: age of the newest committed record while records still wait */
-	cs->lag_ms = cs->queued && l->last_commit_ts_ns && now > l->last_commit_ts_ns ?
-			     (now - l->last_commit_ts_ns) / 1000000 : 0;
+	cs->lag_ms = cs->queued && l->last_commit_ts_ns && now > l->last_commit_ts_ns
+			 ? (now - l->last_commit_ts_ns) / 1000000
+			 : 0;
 	cs->rate_eps = l->rate_eps;
 }
 
@@ -123,7 +124,8 @@ static int commit_pending(struct lector *l)
 	if (rc == 0) {
 		committed(l);
 	} else if (!l->db_down) {
-		fprintf(stderr, "lector: sink unavailable (%s); records wait in memory (%zu), then in %s\n",
+		fprintf(stderr,
+			"lector: sink unavailable (%s); records wait in memory (%zu), then in %s\n",
 			l->sink->err, l->cfg.mem_queue_max, l->cfg.spill_path);
 		l->db_down = true;
 	}
@@ -140,7 +142,8 @@ static void *writer_main(void *arg)
 
 		if (atomic_load(&l->stopping) && !l->stop_deadline_ns)
 			l->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + STOP_DRAIN_MS * 1000000ULL;
-		if (l->stop_deadline_ns && !l->pending && now_ns(CLOCK_MONOTONIC) > l->stop_deadline_ns)
+		if (l->stop_deadline_ns && !l->pending &&
+		    now_ns(CLOCK_MONOTONIC) > l->stop_deadline_ns)
 			break; /* a long backlog stays in the spill file for the next start */
 		taken = l->pending ? 1 : take_batch(l);
 
@@ -194,8 +197,11 @@ int lector_writer_stop(struct lector *l)
 	queue_get_stats(l->q, &qs);
 	rc = queue_spill_all(l->q);
 	if (qs.mem_len + qs.spill_len)
-		fprintf(stderr, "lector: %" PRIu64 " records not committed, kept in %s for the next start (%s)\n",
-			qs.mem_len + qs.spill_len, l->cfg.spill_path, rc < 0 ? strerror(-rc) : "ok");
+		fprintf(stderr,
+			"lector: %" PRIu64
+			" records not committed, kept in %s for the next start (%s)\n",
+			qs.mem_len + qs.spill_len, l->cfg.spill_path,
+			rc < 0 ? strerror(-rc) : "ok");
 	free(l->batch);
 	return rc;
 }

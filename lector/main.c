@@ -31,7 +31,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: lector [OPTIONS]\n"
 	      "Capture every mmap/munmap/mremap/brk on this machine and store it.\n\n"
-	      "  --source=auto|ring|bpf  capture source (auto: /proc/memprobe if present, else eBPF)\n"
+	      "  --source=auto|ring|bpf  capture source (auto: /proc/memprobe if present, else "
+	      "eBPF)\n"
 	      "  --ring-path=FILE        ring file for --source=ring (default /proc/memprobe)\n"
 	      "  --sink=mysql|jsonl      store in MariaDB (default) or print JSON lines on stdout\n"
 	      "  --config=FILE           settings file (key = value), e.g. var/lector.conf\n"
@@ -47,7 +48,8 @@ static void usage(FILE *f)
 	      "  --help                  this text\n\n"
 	      "Credentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
 	      "MEMPROBE_DB_PASSWORD, MEMPROBE_DB_HOST, MEMPROBE_DB_PORT, MEMPROBE_DB_SOCKET,\n"
-	      "MEMPROBE_DB_NAME), never from the command line.\n", f);
+	      "MEMPROBE_DB_NAME), never from the command line.\n",
+	      f);
 }
 
 struct args {
@@ -75,7 +77,8 @@ static void default_spill_path(struct lector_config *c, const char *config)
 	const char *slash = config ? strrchr(config, '/') : NULL;
 
 	if (config && slash)
-		snprintf(c->spill_path, sizeof(c->spill_path), "%.*s/lector.spill", (int)(slash - config), config);
+		snprintf(c->spill_path, sizeof(c->spill_path), "%.*s/lector.spill",
+			 (int)(slash - config), config);
 	else if (config)
 		snprintf(c->spill_path, sizeof(c->spill_path), "lector.spill");
 	else {
@@ -87,10 +90,17 @@ static void default_spill_path(struct lector_config *c, const char *config)
 static int parse_args(int argc, char **argv, struct args *a, struct lector_config *c)
 {
 	static const struct option opts[] = {
-		{ "source", 1, 0, 's' }, { "ring-path", 1, 0, 'r' }, { "sink", 1, 0, 'k' },
-		{ "config", 1, 0, 'c' }, { "host-id", 1, 0, 'H' },   { "spill", 1, 0, 'S' },
-		{ "mem-queue", 1, 0, 'm' }, { "batch", 1, 0, 'b' },  { "migrate", 0, 0, 'M' },
-		{ "help", 0, 0, 'h' },   { 0, 0, 0, 0 },
+	    {"source", 1, 0, 's'},
+	    {"ring-path", 1, 0, 'r'},
+	    {"sink", 1, 0, 'k'},
+	    {"config", 1, 0, 'c'},
+	    {"host-id", 1, 0, 'H'},
+	    {"spill", 1, 0, 'S'},
+	    {"mem-queue", 1, 0, 'm'},
+	    {"batch", 1, 0, 'b'},
+	    {"migrate", 0, 0, 'M'},
+	    {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *host = NULL, *spill = NULL, *memq = NULL, *batch = NULL;
 	int o;
@@ -102,24 +112,47 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 		case 's':
 			a->source = source_kind_parse(optarg);
 			if ((int)a->source < 0) {
-				fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n", optarg);
+				fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
-		case 'r': a->ring_path = optarg; break;
-		case 'k': a->sink = optarg; break;
-		case 'c': a->config = optarg; break;
-		case 'H': host = optarg; break;
-		case 'S': spill = optarg; break;
-		case 'm': memq = optarg; break;
-		case 'b': batch = optarg; break;
-		case 'M': a->migrate = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		case 'r':
+			a->ring_path = optarg;
+			break;
+		case 'k':
+			a->sink = optarg;
+			break;
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'S':
+			spill = optarg;
+			break;
+		case 'm':
+			memq = optarg;
+			break;
+		case 'b':
+			batch = optarg;
+			break;
+		case 'M':
+			a->migrate = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "lector: unexpected argument '%s' (credentials go in --config or MEMPROBE_DB_*)\n",
+		fprintf(stderr,
+			"lector: unexpected argument '%s' (credentials go in --config or "
+			"MEMPROBE_DB_*)\n",
 			argv[optind]);
 		return -EINVAL;
 	}
@@ -165,7 +198,8 @@ static int stage_flush(struct lector *l)
 	int rc = queue_push_many(l->q, stage, stage_n);
 
 	if (rc < 0)
-		fprintf(stderr, "lector: cannot spill to %s: %s; stopping so nothing is lost silently\n",
+		fprintf(stderr,
+			"lector: cannot spill to %s: %s; stopping so nothing is lost silently\n",
 			l->cfg.spill_path, strerror(-rc));
 	stage_n = 0;
 	return rc;
@@ -205,10 +239,12 @@ static int capture_loop(struct lector *l, struct source *src)
 			struct queue_stats qs;
 
 			queue_get_stats(l->q, &qs);
-			fprintf(stderr, "lector: seen %" PRIu64 ", dropped by the producer %" PRIu64
+			fprintf(stderr,
+				"lector: seen %" PRIu64 ", dropped by the producer %" PRIu64
 				", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
-				l->src_stats.seen, l->src_stats.drops, (unsigned long long)l->committed_rows,
-				qs.mem_len + qs.spill_len, qs.spill_len);
+				l->src_stats.seen, l->src_stats.drops,
+				(unsigned long long)l->committed_rows, qs.mem_len + qs.spill_len,
+				qs.spill_len);
 			last_drops = l->src_stats.drops;
 			last_log = time(NULL);
 		}
@@ -248,8 +284,8 @@ static bool proc_alive(uint32_t pid, uint64_t start_ns)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
 		return true; /* cannot tell: keep it */
-	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) - (long long)start_ns) <=
-	       2 * 1000000000LL / hz;
+	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) -
+		     (long long)start_ns) <= 2 * 1000000000LL / hz;
 }
 
 static int open_sink(struct lector *l, const struct args *a)
@@ -269,7 +305,8 @@ static int open_sink(struct lector *l, const struct args *a)
 		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
 		return rc;
 	}
-	fprintf(stderr, "lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
+	fprintf(stderr,
+		"lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
 		"%d closed out (ended while lector was stopped)\n",
 		l->cfg.db_name, l->cfg.host_id, rc, acct_close_dead(l->acct, proc_alive));
 	return 0;
@@ -277,7 +314,8 @@ static int open_sink(struct lector *l, const struct args *a)
 
 static int run(struct lector *l, const struct args *a)
 {
-	struct source_opts so = { .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib };
+	struct source_opts so = {
+	    .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib};
 	struct source *src = NULL;
 	char err[512] = "";
 	int rc;
@@ -289,8 +327,9 @@ static int run(struct lector *l, const struct args *a)
 	}
 	snapshot_stats(l, src);
 	l->session = l->src_stats.session_id;
-	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n", l->src_stats.name,
-		l->session, l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
+	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n",
+		l->src_stats.name, l->session,
+		l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
 		l->cfg.spill_path);
 	rc = lector_writer_start(l);
 	if (rc == 0) {
@@ -300,9 +339,10 @@ static int run(struct lector *l, const struct args *a)
 		src = NULL;
 		fprintf(stderr, "lector: stopping; writing what is queued\n");
 		lector_writer_stop(l);
-		fprintf(stderr, "lector: stopped; %llu records committed this run, %" PRIu64
-			" delivered by the source\n", (unsigned long long)l->committed_rows,
-			l->src_stats.delivered);
+		fprintf(stderr,
+			"lector: stopped; %llu records committed this run, %" PRIu64
+			" delivered by the source\n",
+			(unsigned long long)l->committed_rows, l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
@@ -311,8 +351,8 @@ static int run(struct lector *l, const struct args *a)
 int main(int argc, char **argv)
 {
 	struct lector l;
-	struct args a = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct args a = {0};
+	struct sigaction sa = {.sa_handler = on_signal};
 	char err[512] = "";
 	int rc;
 
@@ -330,17 +370,20 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.mem_queue_set && (a.source == SOURCE_RING ||
-				 (a.source == SOURCE_AUTO && !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
+				 (a.source == SOURCE_AUTO &&
+				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.acct);
 	if (rc == 0)
 		rc = queue_open(&l.q, l.cfg.mem_queue_max, l.cfg.spill_path);
 	if (rc == -EBUSY)
-		fprintf(stderr, "lector: spill file %s is in use by another lector; stop it or pass --spill=FILE\n",
+		fprintf(stderr,
+			"lector: spill file %s is in use by another lector; stop it or pass "
+			"--spill=FILE\n",
 			l.cfg.spill_path);
 	else if (rc < 0)
-		fprintf(stderr, "lector: cannot open spill file %s: %s (pass --spill=FILE)\n", l.cfg.spill_path,
-			strerror(-rc));
+		fprintf(stderr, "lector: cannot open spill file %s: %s (pass --spill=FILE)\n",
+			l.cfg.spill_path, strerror(-rc));
 	if (rc == 0)
 		rc = open_sink(&l, &a);
 	if (rc == 0)

@@ -51,9 +51,10 @@ static long applied_version(MYSQL *db, char *err, size_t errlen)
 	MYSQL_ROW row;
 	long v = 0;
 
-	if (run_sql(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			"version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, "
-			"applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
+	if (run_sql(db,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    "version INT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(128) NOT NULL, "
+		    "applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
 		    err, errlen) < 0)
 		return -EIO;
 	if (mysql_query(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ||
@@ -88,7 +89,8 @@ static int apply_one(MYSQL *db, const struct migration *m, char *err, size_t err
 	if (rc < 0)
 		return rc;
 	/* m->name comes from our own file names ([0-9a-z_]), not from input */
-	snprintf(ins, sizeof(ins), "INSERT IGNORE INTO schema_migrations (version, name) VALUES (%u, '%s')",
+	snprintf(ins, sizeof(ins),
+		 "INSERT IGNORE INTO schema_migrations (version, name) VALUES (%u, '%s')",
 		 m->version, m->name);
 	return run_sql(db, ins, err, errlen);
 }
@@ -129,8 +131,10 @@ int migrate_check(MYSQL *db, char *err, size_t errlen)
 	if (have > (long)migrate_known_version())
 		return newer_error(have, err, errlen);
 	if (have < (long)migrate_known_version()) {
-		snprintf(err, errlen, "database schema is version %ld, lector needs %u: run 'lector --migrate' first",
-			 have, migrate_known_version());
+		snprintf(
+		    err, errlen,
+		    "database schema is version %ld, lector needs %u: run 'lector --migrate' first",
+		    have, migrate_known_version());
 		return -ENOENT;
 	}
 	return 0;

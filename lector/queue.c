@@ -19,7 +19,7 @@
 
 #include "queue.h"
 
-#define COMPACT_AFTER    (1u << 20) /* entries read from the file (~168 MiB) */
+#define COMPACT_AFTER	 (1u << 20) /* entries read from the file (~168 MiB) */
 #define COMPACT_MAX_TAIL (1u << 16) /* copy at most this many unread entries */
 
 struct queue {
@@ -119,7 +119,6 @@ void queue_close(struct queue *q)
 	free(q);
 }
 
-
 void queue_entry_fill(struct qent *e, uint64_t session, const struct memprobe_record *rec)
 {
 	e->session = session;
@@ -182,7 +181,8 @@ static int peek_spill(struct queue *q, struct qent *out, size_t max)
 {
 	uint64_t avail = q->spill_wr - q->spill_rd;
 	size_t n = avail < max ? (size_t)avail : max;
-	ssize_t got = pread(q->spill_fd, out, n * sizeof(*out), (off_t)(q->spill_rd * sizeof(*out)));
+	ssize_t got =
+	    pread(q->spill_fd, out, n * sizeof(*out), (off_t)(q->spill_rd * sizeof(*out)));
 
 	if (got < 0)
 		return -errno;
@@ -234,7 +234,8 @@ void queue_pop(struct queue *q, size_t n)
 			q->spill_rd = q->spill_wr = 0;
 			if (ftruncate(q->spill_fd, 0) < 0)
 				q->spill_rd = q->spill_wr = 0;
-		} else if (q->spill_rd >= COMPACT_AFTER && q->spill_wr - q->spill_rd <= COMPACT_MAX_TAIL) {
+		} else if (q->spill_rd >= COMPACT_AFTER &&
+			   q->spill_wr - q->spill_rd <= COMPACT_MAX_TAIL) {
 			/* never drained (journal under steady load): drop the read part */
 			rewrite_spill(q, false);
 		}
@@ -268,8 +269,7 @@ static int copy_spill(struct queue *q, int fd, uint64_t rd, uint64_t n, off_t *o
 		size_t k = n < 256 ? (size_t)n : 256;
 		ssize_t got = pread(q->spill_fd, buf, k * sizeof(*buf), (off_t)(rd * sizeof(*buf)));
 
-		if (got != (ssize_t)(k * sizeof(*buf)) ||
-		    pwrite(fd, buf, (size_t)got, *off) != got)
+		if (got != (ssize_t)(k * sizeof(*buf)) || pwrite(fd, buf, (size_t)got, *off) != got)
 			return -EIO;
 		*off += got;
 		rd += k;

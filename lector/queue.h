@@ -25,7 +25,7 @@
 struct qent {
 	uint64_t session;
 	struct memprobe_record rec;
-	unsigned long comm_len;        /* strnlen(rec.comm), bytes */
+	unsigned long comm_len; /* strnlen(rec.comm), bytes */
 	unsigned long thread_comm_len;
 };
 

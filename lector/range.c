@@ -81,7 +81,7 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
 		s->r[i].end = end;
 	} else {
 		memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
-		s->r[i] = (struct range){ start, end };
+		s->r[i] = (struct range){start, end};
 		s->n++;
 	}
 	/* merge with the right neighbour that starts exactly at end */
@@ -98,7 +98,7 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
 static void append_piece(struct range_set *out, uint64_t a, uint64_t b)
 {
 	if (out && reserve(out, out->n + 1) == 0) {
-		out->r[out->n++] = (struct range){ a, b };
+		out->r[out->n++] = (struct range){a, b};
 		out->total_bytes += b - a;
 	}
 }

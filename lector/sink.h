@@ -19,14 +19,14 @@
 
 struct capture_stats {
 	uint64_t session;
-	const char *source;     /* "bpf", "stap" */
+	const char *source; /* "bpf", "stap" */
 	uint64_t drops;
 	uint64_t seen;
-	uint64_t queued;        /* waiting in memory + spill */
+	uint64_t queued; /* waiting in memory + spill */
 	uint64_t spilled_total;
-	uint64_t lag_ms;        /* now - timestamp of the newest committed record */
-	double rate_eps;        /* committed records per second, recent */
-	bool current;           /* drops/seen describe this session */
+	uint64_t lag_ms; /* now - timestamp of the newest committed record */
+	double rate_eps; /* committed records per second, recent */
+	bool current;	 /* drops/seen describe this session */
 };
 
 struct sink;

@@ -41,18 +41,23 @@ static void put_record(struct sink_jsonl *j, const struct qent *e)
 
 	fputs("{\"host\":", f);
 	put_json_str(f, j->host, strlen(j->host));
-	fprintf(f, ",\"session\":%" PRIu64 ",\"seq\":%llu,\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"uid\":%u,"
-		"\"start_ns\":%llu,\"comm\":", e->session, (unsigned long long)r->seq,
-		(unsigned long long)r->ts_ns, r->pid, r->tid, r->uid, (unsigned long long)r->start_ns);
+	fprintf(f,
+		",\"session\":%" PRIu64
+		",\"seq\":%llu,\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"uid\":%u,"
+		"\"start_ns\":%llu,\"comm\":",
+		e->session, (unsigned long long)r->seq, (unsigned long long)r->ts_ns, r->pid,
+		r->tid, r->uid, (unsigned long long)r->start_ns);
 	put_json_str(f, r->comm, e->comm_len);
 	fputs(",\"thread_comm\":", f);
 	put_json_str(f, r->thread_comm, e->thread_comm_len);
-	fprintf(f, ",\"call\":\"%s\",\"addr\":%llu,\"len\":%llu,\"new_addr\":%llu,\"new_len\":%llu,"
-		"\"offset\":%llu,\"prot\":%u,\"flags\":%u,\"fd\":%d,\"ret\":%lld,\"total_vm_bytes\":%llu}\n",
-		memprobe_call_name(r->call), (unsigned long long)r->addr, (unsigned long long)r->len,
-		(unsigned long long)r->new_addr, (unsigned long long)r->new_len,
-		(unsigned long long)r->offset, r->prot, r->mflags, r->fd, (long long)r->ret,
-		(unsigned long long)r->total_vm_bytes);
+	fprintf(f,
+		",\"call\":\"%s\",\"addr\":%llu,\"len\":%llu,\"new_addr\":%llu,\"new_len\":%llu,"
+		"\"offset\":%llu,\"prot\":%u,\"flags\":%u,\"fd\":%d,\"ret\":%lld,\"total_vm_"
+		"bytes\":%llu}\n",
+		memprobe_call_name(r->call), (unsigned long long)r->addr,
+		(unsigned long long)r->len, (unsigned long long)r->new_addr,
+		(unsigned long long)r->new_len, (unsigned long long)r->offset, r->prot, r->mflags,
+		r->fd, (long long)r->ret, (unsigned long long)r->total_vm_bytes);
 }
 
 static int jsonl_commit(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
@@ -90,10 +95,10 @@ static void jsonl_close(struct sink *s)
 }
 
 static const struct sink_ops jsonl_ops = {
-	.commit = jsonl_commit,
-	.committed_seq = jsonl_committed_seq,
-	.restore = jsonl_restore,
-	.close = jsonl_close,
+    .commit = jsonl_commit,
+    .committed_seq = jsonl_committed_seq,
+    .restore = jsonl_restore,
+    .close = jsonl_close,
 };
 
 int sink_jsonl_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen)

@@ -86,12 +86,13 @@ static int sink_connect(struct sink_mysql *m)
 	mysql_optionsv(m->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_optionsv(m->db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout_s);
 	mysql_optionsv(m->db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout_s);
-	if (!mysql_real_connect(m->db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
-				c->db_socket[0] ? c->db_socket : NULL, 0)) {
-		snprintf(m->base.err, sizeof(m->base.err),
-			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
-			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
-			 mysql_error(m->db));
+	if (!mysql_real_connect(m->db, c->db_host, c->db_user, c->db_password, c->db_name,
+				c->db_port, c->db_socket[0] ? c->db_socket : NULL, 0)) {
+		snprintf(
+		    m->base.err, sizeof(m->base.err),
+		    "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
+		    c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
+		    mysql_error(m->db));
 		disconnect(m);
 		return -ECONNREFUSED;
 	}
@@ -99,7 +100,8 @@ static int sink_connect(struct sink_mysql *m)
 	if (rc == 0)
 		rc = check_bulk(m);
 	if (rc == 0)
-		rc = stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
+		rc =
+		    stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
 	if (rc == 0)
 		rc = stmts_prepare(&m->st, m->db, m->host_id, m->base.err, sizeof(m->base.err));
 	if (rc == 0 && mysql_autocommit(m->db, 0))
@@ -121,8 +123,8 @@ static int ensure_connected(struct sink_mysql *m)
 	return sink_connect(m);
 }
 
-static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
-			      const struct capture_stats *cs)
+static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
+			      struct acct_proc *dirty, const struct capture_stats *cs)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
 	int rc = ensure_connected(m);
@@ -177,10 +179,10 @@ static void mysql_sink_close(struct sink *s)
 }
 
 static const struct sink_ops mysql_ops = {
-	.commit = mysql_commit_batch,
-	.committed_seq = mysql_committed_seq,
-	.restore = mysql_restore,
-	.close = mysql_sink_close,
+    .commit = mysql_commit_batch,
+    .committed_seq = mysql_committed_seq,
+    .restore = mysql_restore,
+    .close = mysql_sink_close,
 };
 
 int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen)
@@ -212,8 +214,11 @@ int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen)
 		return -ENOMEM;
 	if (!mysql_real_connect(db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
 				c->db_socket[0] ? c->db_socket : NULL, 0)) {
-		snprintf(err, errlen, "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
-			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name, mysql_error(db));
+		snprintf(
+		    err, errlen,
+		    "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
+		    c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
+		    mysql_error(db));
 		mysql_close(db);
 		return -ECONNREFUSED;
 	}

@@ -31,9 +31,10 @@ static void meminfo(uint64_t *mem_total_bytes, uint64_t *swap_total_bytes)
 
 int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen)
 {
-	const char *ins = "INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES (?,?,?) "
-			  "ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes), "
-			  "swap_total_bytes=VALUES(swap_total_bytes), last_seen=NOW(6)";
+	const char *ins =
+	    "INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES (?,?,?) "
+	    "ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes), "
+	    "swap_total_bytes=VALUES(swap_total_bytes), last_seen=NOW(6)";
 	const char *sel = "SELECT host_id FROM hosts WHERE name=?";
 	MYSQL_STMT *s = mysql_stmt_init(db);
 	MYSQL_BIND b[3], out;
@@ -61,8 +62,8 @@ int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err,
 	out.buffer = &id;
 	out.is_unsigned = true;
 	if (!s || mysql_stmt_prepare(s, sel, strlen(sel)) || mysql_stmt_bind_param(s, b) ||
-	    mysql_stmt_execute(s) || mysql_stmt_store_result(s) || mysql_stmt_bind_result(s, &out) ||
-	    mysql_stmt_fetch(s))
+	    mysql_stmt_execute(s) || mysql_stmt_store_result(s) ||
+	    mysql_stmt_bind_result(s, &out) || mysql_stmt_fetch(s))
 		goto out;
 	mysql_stmt_free_result(s);
 	mysql_stmt_close(s);
@@ -87,7 +88,8 @@ int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint6
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT committed_seq FROM capture_stats WHERE host_id=%u AND session=%" PRIu64
-		 " AND rows_committed > 0", host_id, session);
+		 " AND rows_committed > 0",
+		 host_id, session);
 	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
 		return -EIO;
 	row = mysql_fetch_row(res);
@@ -146,7 +148,8 @@ int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a)
 		 "SELECT pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, net_bytes_raw, "
 		 "vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, n_mmap, "
 		 "n_munmap, n_mremap, n_brk, n_failed, mapped_ranges FROM processes "
-		 "WHERE host_id=%u AND exited=0", host_id);
+		 "WHERE host_id=%u AND exited=0",
+		 host_id);
 	if (mysql_query(db, sql) || !(res = mysql_use_result(db)))
 		return -EIO;
 	while ((row = mysql_fetch_row(res))) {

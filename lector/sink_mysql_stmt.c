@@ -26,9 +26,9 @@ static MYSQL_STMT *prepare(MYSQL *db, const char *sql, char *err, size_t errlen)
 }
 
 static const char *PROC_COLS =
-	"pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes, net_bytes_raw, "
-	"mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, "
-	"n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges";
+    "pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes, net_bytes_raw, "
+    "mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, "
+    "n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges";
 #define PROC_NCOLS 21
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen)
@@ -36,29 +36,38 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	char sql[2048];
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT IGNORE INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, "
-		 "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, "
-		 "fd, result, total_vm_bytes) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", host_id);
+		 "INSERT IGNORE INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, "
+		 "comm, "
+		 "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, "
+		 "prot, flags, "
+		 "fd, result, total_vm_bytes) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		 host_id);
 	st->calls = prepare(db, sql, err, errlen);
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO processes (host_id, %s) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+		 "INSERT INTO processes (host_id, %s) VALUES "
+		 "(%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
 		 "ON DUPLICATE KEY UPDATE uid=VALUES(uid), comm=VALUES(comm), "
-		 "last_seen_ns=VALUES(last_seen_ns), exited=VALUES(exited), net_bytes=VALUES(net_bytes), "
+		 "last_seen_ns=VALUES(last_seen_ns), exited=VALUES(exited), "
+		 "net_bytes=VALUES(net_bytes), "
 		 "net_bytes_raw=VALUES(net_bytes_raw), mapped_bytes=VALUES(mapped_bytes), "
 		 "vm_size_bytes=VALUES(vm_size_bytes), requested_bytes=VALUES(requested_bytes), "
 		 "heap_bytes=VALUES(heap_bytes), heap_base_bytes=VALUES(heap_base_bytes), "
 		 "heap_known=VALUES(heap_known), n_mmap=VALUES(n_mmap), n_munmap=VALUES(n_munmap), "
 		 "n_mremap=VALUES(n_mremap), n_brk=VALUES(n_brk), n_failed=VALUES(n_failed), "
-		 "mapped_ranges=VALUES(mapped_ranges)", PROC_COLS, host_id);
+		 "mapped_ranges=VALUES(mapped_ranges)",
+		 PROC_COLS, host_id);
 	st->proc = st->calls ? prepare(db, sql, err, errlen) : NULL;
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen, "
-		 "drops, queued, spilled_total, lag_ms, rate_eps) VALUES (%u,?,?,?,?,?,?,?,?,?,?) "
-		 "ON DUPLICATE KEY UPDATE committed_seq=GREATEST(committed_seq, VALUES(committed_seq)), "
-		 "rows_committed=rows_committed+VALUES(rows_committed), "
-		 "seen=GREATEST(seen, VALUES(seen)), drops=GREATEST(drops, VALUES(drops)), "
-		 "queued=VALUES(queued), spilled_total=VALUES(spilled_total), lag_ms=VALUES(lag_ms), "
-		 "rate_eps=VALUES(rate_eps), updated_at=NOW(6)", host_id);
+	snprintf(
+	    sql, sizeof(sql),
+	    "INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, "
+	    "seen, "
+	    "drops, queued, spilled_total, lag_ms, rate_eps) VALUES (%u,?,?,?,?,?,?,?,?,?,?) "
+	    "ON DUPLICATE KEY UPDATE committed_seq=GREATEST(committed_seq, VALUES(committed_seq)), "
+	    "rows_committed=rows_committed+VALUES(rows_committed), "
+	    "seen=GREATEST(seen, VALUES(seen)), drops=GREATEST(drops, VALUES(drops)), "
+	    "queued=VALUES(queued), spilled_total=VALUES(spilled_total), lag_ms=VALUES(lag_ms), "
+	    "rate_eps=VALUES(rate_eps), updated_at=NOW(6)",
+	    host_id);
 	st->stats = st->proc ? prepare(db, sql, err, errlen) : NULL;
 	return st->stats ? 0 : -EIO;
 }
@@ -165,7 +174,8 @@ int stmts_upsert_proc(struct mysql_stmts *st, const struct acct_proc *p)
 	return rc;
 }
 
-int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e, size_t n)
+int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
+		       size_t n)
 {
 	MYSQL_BIND b[10];
 	uint64_t session = n ? e[0].session : cs->session;

@@ -26,10 +26,13 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "config", 1, 0, 'c' }, { "records", 1, 0, 'n' },
-					      { "batch", 1, 0, 'b' },  { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	static const struct option opts[] = {{"config", 1, 0, 'c'},
+					     {"records", 1, 0, 'n'},
+					     {"batch", 1, 0, 'b'},
+					     {"help", 0, 0, 'h'},
+					     {0, 0, 0, 0}};
 	struct lector_config cfg;
-	struct capture_stats cs = { .session = 424242, .source = "ceiling", .current = true };
+	struct capture_stats cs = {.session = 424242, .source = "ceiling", .current = true};
 	unsigned long long n = 1000000, done = 0;
 	struct sink *s = NULL;
 	struct qent *b;

@@ -24,10 +24,11 @@ static void check(int ok, const char *what, long long got, long long want)
 	}
 }
 
-#define EQ(what, got, want) check((long long)(got) == (long long)(want), what, (long long)(got), (long long)(want))
+#define EQ(what, got, want)                                                                        \
+	check((long long)(got) == (long long)(want), what, (long long)(got), (long long)(want))
 
-static struct memprobe_record rec(uint32_t pid, uint64_t start_ns, int call, uint64_t addr, uint64_t len,
-				  int64_t ret)
+static struct memprobe_record rec(uint32_t pid, uint64_t start_ns, int call, uint64_t addr,
+				  uint64_t len, int64_t ret)
 {
 	struct memprobe_record r;
 
@@ -49,8 +50,8 @@ static struct acct_proc *apply(struct acct *a, struct memprobe_record r)
 	return acct_apply(a, &r);
 }
 
-static struct acct_proc *mremap_rec(struct acct *a, uint64_t old, uint64_t old_len, uint64_t new_len,
-				    int64_t ret)
+static struct acct_proc *mremap_rec(struct acct *a, uint64_t old, uint64_t old_len,
+				    uint64_t new_len, int64_t ret)
 {
 	struct memprobe_record r = rec(1, 7, MP_CALL_MREMAP, old, old_len, ret);
 
@@ -70,7 +71,8 @@ static void test_mmap_munmap(struct acct *a)
 	EQ("failed mmap is counted as an mmap", p->count[ACCT_N_MMAP], 2);
 	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x100000 + P, P, 0));
 	EQ("partial munmap removes only the middle page", acct_mapped_bytes(p), 2 * P);
-	EQ("partial munmap subtracts its length from net_bytes", p->net_bytes, 10000 - (long long)P);
+	EQ("partial munmap subtracts its length from net_bytes", p->net_bytes,
+	   10000 - (long long)P);
 	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x100000, 3 * P, -22));
 	EQ("failed munmap changes nothing", acct_mapped_bytes(p), 2 * P);
 }
@@ -81,9 +83,11 @@ static void test_fixed_and_premapped(struct acct *a)
 	uint64_t before = acct_mapped_bytes(p);
 
 	p = apply(a, rec(1, 7, MP_CALL_MMAP, 0x201000, 2 * P, 0x201000));
-	EQ("MAP_FIXED over a watched mapping does not double mapped_bytes", acct_mapped_bytes(p), before);
+	EQ("MAP_FIXED over a watched mapping does not double mapped_bytes", acct_mapped_bytes(p),
+	   before);
 	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x900000, 64 * P, 0));
-	EQ("munmap of memory mapped before capture leaves mapped_bytes", acct_mapped_bytes(p), before);
+	EQ("munmap of memory mapped before capture leaves mapped_bytes", acct_mapped_bytes(p),
+	   before);
 	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x1f0000, 100 * P, 0));
 	EQ("munmap over watched + unwatched memory removes only the watched part",
 	   acct_mapped_bytes(p), before - 4 * P);
@@ -107,7 +111,8 @@ static void test_mremap(struct acct *a)
 	p = apply(a, rec(1, 7, MP_CALL_MUNMAP, 0x500000, 2 * P, 0));
 	EQ("the moved range lives at the new address", acct_mapped_bytes(p), 0);
 	p = mremap_rec(a, 0x700000, 2 * P, 6 * P, 0x800000);
-	EQ("mremap grow of a pre-capture mapping counts only the growth", acct_mapped_bytes(p), 4 * P);
+	EQ("mremap grow of a pre-capture mapping counts only the growth", acct_mapped_bytes(p),
+	   4 * P);
 	p = mremap_rec(a, 0x800000, 6 * P, 9 * P, -12);
 	EQ("failed mremap changes nothing", acct_mapped_bytes(p), 4 * P);
 }
@@ -178,7 +183,8 @@ static void test_ranges(void)
 	range_set_to_blob(&s, blob);
 	range_set_init(&t);
 	range_set_from_blob(&t, blob, range_set_blob_len(&s));
-	EQ("ranges survive a round trip through the stored blob", t.total_bytes == s.total_bytes && t.n == s.n, 1);
+	EQ("ranges survive a round trip through the stored blob",
+	   t.total_bytes == s.total_bytes && t.n == s.n, 1);
 	range_set_free(&s);
 	range_set_free(&t);
 }
