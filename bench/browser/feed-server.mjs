@@ -41,7 +41,7 @@ function makeWorld(nProcs) {
       n_mmap: 0, n_munmap: 0, n_mremap: 0, n_brk: 0, n_failed: 0, live: []
     })
   }
-  return { procs, calls: [], nextId: 1, dirty: new Set() }
+  return { procs, calls: [], nextId: 1, dirty: new Set(), sseId: 0 }
 }
 
 // One synthetic call: mostly mmap/munmap pairs, some brk, a few failures.
@@ -113,7 +113,10 @@ function api(w, url, res, opts) {
   if (url.pathname === '/api/processes') return send(200, { total: w.procs.length, processes: w.procs.map(procJson) })
   if (url.pathname === '/api/top') return send(200, top(w))
   if (url.pathname === '/api/stats')
-    return send(200, { sessions: [{ host: 'bench', source: 'bpf', events_per_second: opts.eps, drops: 0, lag_ms: 3 }] })
+    return send(200, {
+      sessions: [{ host: 'bench', source: 'bpf', events_per_second: opts.eps, drops: 0, lag_ms: 3 }],
+      server: { sse_last_id: w.sseId }
+    })
   if (url.pathname === '/api/calls') {
     const before = Number(q.get('before') || Infinity)
     const pid = Number(q.get('pid') || 0)
@@ -142,7 +145,6 @@ export function startFeed(opts) {
   for (let i = 0; i < 3000; i++) step(w)
   w.dirty.clear()
   const clients = new Set()
-  let sseId = 0
   const tickMs = 10
   let carry = 0
   const timer = setInterval(() => {
@@ -150,8 +152,8 @@ export function startFeed(opts) {
     const n = Math.floor(carry)
     carry -= n
     let out = ''
-    for (let i = 0; i < n; i++) out += `id: ${++sseId}\nevent: call\ndata: ${JSON.stringify(step(w))}\n\n`
-    for (const p of w.dirty) out += `id: ${++sseId}\nevent: process\ndata: ${JSON.stringify(procJson(p))}\n\n`
+    for (let i = 0; i < n; i++) out += `id: ${++w.sseId}\nevent: call\ndata: ${JSON.stringify(step(w))}\n\n`
+    for (const p of w.dirty) out += `id: ${++w.sseId}\nevent: process\ndata: ${JSON.stringify(procJson(p))}\n\n`
     w.dirty.clear()
     if (out) for (const c of clients) c.write(out)
   }, tickMs)
