@@ -12,7 +12,9 @@
  *  - exec resets the image's memory, exit releases everything;
  *  - a record whose start_ns differs from the known one is a new process
  *    (pid reuse); the old one is closed out as exited.
- * net_bytes also follows mremap and brk deltas: they are memory requests too.
+ * net_bytes is exactly the course formula: successful mmap lengths minus
+ * successful munmap lengths (it can go below 0; it is shown clamped).
+ * mremap and brk move mapped_bytes, which tracks what is really mapped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -176,7 +178,6 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 		p->count[ACCT_N_FAILED]++;
 		return;
 	}
-	p->net_bytes += (int64_t)r->new_len - (int64_t)r->len;
 	range_set_init(&moved);
 	range_remove(&p->mapped, old_start, old_start + old_len, &moved);
 	if (r->mflags & MP_MREMAP_DONTUNMAP) /* the old range stays mapped */
@@ -205,7 +206,6 @@ static void apply_brk(struct acct_proc *p, const struct memprobe_record *r)
 		p->heap_base_bytes = p->heap_bytes = r->len;
 		return;
 	}
-	p->net_bytes += (int64_t)r->len - (int64_t)p->heap_bytes;
 	p->heap_bytes = r->len;
 	if (p->heap_bytes < p->heap_base_bytes) /* pre-capture heap released */
 		p->heap_base_bytes = p->heap_bytes;

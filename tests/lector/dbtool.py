@@ -87,7 +87,6 @@ def cmd_oracle(sock, session, pid):
         elif name == "mremap":
             if ret < 0:
                 failed += 1; continue
-            net += new_len - ln
             old = pages.remove(addr, ln)
             if flags & 4:
                 pages.p |= old
@@ -101,7 +100,7 @@ def cmd_oracle(sock, session, pid):
                 failed += 1
             if not heap_known:
                 heap_known = True; heap = base = ln; continue
-            net += ln - heap; heap = ln; base = min(base, heap)
+            heap = ln; base = min(base, heap)
         elif name in ("exec", "exit"):
             pages.p.clear(); net = 0; heap = base = 0; heap_known = False
             if name == "exit":
