@@ -2,7 +2,9 @@
 # fragment (*/part.mk); this file holds the shared settings and the
 # commands the README documents.
 #
-#   make            build the user-space tools and the eBPF source
+#   make            build the tools, the eBPF source and the dashboard
+#   make run        install, build, start MariaDB (./var), lector, server
+#   make stop       stop what make run started
 #   make test       install what is missing, build, run every test
 #   make module     compile the SystemTap module (KVER= for other headers)
 #   make load       compile + insert the module; make unload removes it
@@ -22,7 +24,7 @@ export TOP BUILD CACHE_DIR
 all:
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # Install the Debian packages a step needs, only those missing.
 deps:
