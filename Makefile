@@ -24,7 +24,7 @@ export TOP BUILD CACHE_DIR
 all:
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '5,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # Install the Debian packages a step needs, only those missing.
 deps:
