@@ -39,6 +39,7 @@
 #define DEFAULT_RING_KIB     16384 /* ~110k records: ~1 s of a busy system's
 					 * calls while the reader is starved */
 #define RELEASE_EVERY_RECS   256
+#define MAX_BATCH_RECS       16384 /* return to the caller now and then in a flood */
 
 struct source_bpf {
 	struct source base;
@@ -205,7 +206,7 @@ static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
 		cons += (rec_bytes + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
 		if (n % RELEASE_EVERY_RECS == 0)
 			__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
-		if (cons == prod)
+		if (cons == prod && n < MAX_BATCH_RECS)
 			prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
 	}
 	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
