@@ -101,7 +101,7 @@ const MESSAGES = {
     'proc.pct': '% de memoria virtual',
     'proc.pct.help': 'Memoria retenida / (MemTotal + SwapTotal) de esta máquina.',
     'proc.calls': 'Llamadas',
-    'proc.lastSeen': 'Visto por última vez',
+    'proc.lastSeen': 'Última actividad',
     'proc.state': 'Estado',
     'proc.alive': 'vivo',
     'proc.exited': 'terminado',
