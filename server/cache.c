@@ -20,7 +20,6 @@
 #include "server.h"
 
 #define CACHE_SLOTS	     512
-#define CACHE_KEY_BYTES	     320
 #define CACHE_BODY_MAX_BYTES (256 * 1024)
 #define CACHE_SAME_MS	     5000
 #define CACHE_STALE_MS	     2000

@@ -51,11 +51,13 @@ static int dispatch(struct mg_connection *conn, void *db)
 		r.path_arg = uri + (routes[i].prefix ? n : 0);
 		cache_disarm();
 		if (routes[i].cached) {
-			char key[320];
+			char key[CACHE_KEY_BYTES];
+			int n = snprintf(key, sizeof(key), "%s?%s", uri,
+					 ri->query_string ? ri->query_string : "");
 
-			snprintf(key, sizeof(key), "%s?%s", uri,
-				 ri->query_string ? ri->query_string : "");
-			if (cache_serve(conn, key))
+			/* A key that does not fit is served uncached: a
+			 * truncated one would share an entry with others. */
+			if (n >= 0 && (size_t)n < sizeof(key) && cache_serve(conn, key))
 				return 200;
 		}
 		return routes[i].fn(&r) > 0 ? 200 : 400;

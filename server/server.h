@@ -56,7 +56,8 @@ cJSON *json_int_raw(const char *digits);
 void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
 void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len);
 
-/* cache.c */
+/* cache.c: keys are "path?query"; longer ones are not cached. */
+#define CACHE_KEY_BYTES 320
 void cache_init(unsigned int cache_ms);
 int cache_serve(struct mg_connection *conn, const char *key);
 void cache_disarm(void);

@@ -257,6 +257,21 @@ def bad_input(srv):
     ok(st == 200 and b["total"] == 1, "an injection string in name= is a literal: finds the one process so named")
 
 
+def long_cache_keys(srv):
+    """Two query strings equal in their first 400 bytes are two answers: the
+    cache never hands one the other's (it keyed on 319 bytes once)."""
+    pad = "host=%s&" % SEED_HOST * 30  # repeated: the first one counts
+    seen, n = {}, 0
+    for _ in range(5):  # back to back: within --cache-ms of each other
+        for pid in (100001, 100002):
+            st, _, b = get(srv.base, "/api/calls?%slimit=3&pid=%d" % (pad, pid))
+            seen.setdefault(pid, set()).update(c["pid"] for c in b["calls"]) if st == 200 else None
+            n += st == 200
+    ok(n == 10 and seen == {100001: {100001}, 100002: {100002}},
+       "/api/calls with %d-byte query strings differing at the end: each gets its own answer (cache key not"
+       " truncated)" % len(pad + "limit=3&pid=100001"), (n, seen))
+
+
 def run(srv, db, live_pid):
     check_processes(srv, db)
     check_one(srv, db)
@@ -266,6 +281,7 @@ def run(srv, db, live_pid):
     if live_pid:
         check_live(srv, db, live_pid)
     bad_input(srv)
+    long_cache_keys(srv)
 
 
 def traversal(srv):
