@@ -52,12 +52,35 @@ static struct msg *msg_new(const char *event, uint64_t id, uint64_t cid, cJSON *
 	return m;
 }
 
+/* Remember the process (host, pid, start_ns) of a call, once per batch;
+ * open addressing in a table at most half full. */
+static void batch_note_proc(struct batch *b, const char *host, size_t host_len, uint64_t pid,
+			    uint64_t start_ns)
+{
+	uint64_t h = (pid * 0x9e3779b97f4a7c15ull) ^ start_ns;
+	size_t mask = b->n_slots - 1, i;
+	struct batch_key *k;
+
+	for (size_t j = 0; j < host_len; j++)
+		h = (h ^ (unsigned char)host[j]) * 0x100000001b3ull;
+	for (i = h & mask; b->slot[i]; i = (i + 1) & mask) {
+		k = &b->key[b->slot[i] - 1];
+		if (k->pid == pid && k->start_ns == start_ns && !strncmp(k->host, host, host_len) &&
+		    !k->host[host_len])
+			return;
+	}
+	k = &b->key[b->n_procs++];
+	snprintf(k->host, sizeof(k->host), "%.*s", (int)host_len, host);
+	k->pid = pid;
+	k->start_ns = start_ns;
+	b->slot[i] = b->n_procs;
+}
+
 static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	struct batch *b = arg;
 	uint64_t cid = strtoull(c[0], NULL, 10), pid = strtoull(c[5], NULL, 10);
 	uint64_t start = strtoull(c[8], NULL, 10);
-	size_t k;
 
 	(void)n;
 	b->calls[b->n_calls] = msg_new("call", cid, cid, calls_row_json(c, len));
@@ -65,16 +88,7 @@ static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int 
 		return -ENOMEM;
 	b->n_calls++;
 	b->last_cid = cid;
-	for (k = 0; k < b->n_procs; k++)
-		if (b->key[k].pid == pid && b->key[k].start_ns == start &&
-		    !strncmp(b->key[k].host, c[1], len[1]) && !b->key[k].host[len[1]])
-			break;
-	if (k == b->n_procs && k < BATCH_PROCS) {
-		snprintf(b->key[k].host, sizeof(b->key[k].host), "%.*s", (int)len[1], c[1]);
-		b->key[k].pid = pid;
-		b->key[k].start_ns = start;
-		b->n_procs++;
-	}
+	batch_note_proc(b, c[1], len[1] < 64 ? len[1] : 64, pid, start);
 	return 0;
 }
 
@@ -93,22 +107,40 @@ void batch_free(struct batch *b)
 		msg_put(b->procs[i]);
 	free(b->calls);
 	free(b->procs);
+	free(b->key);
+	free(b->slot);
 	free(b);
 }
 
+static struct batch *batch_new(unsigned int max_rows)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	for (b->n_slots = 16; b->n_slots < 2 * (size_t)max_rows;)
+		b->n_slots *= 2;
+	b->calls = calloc(max_rows, sizeof(*b->calls));
+	b->key = malloc((size_t)max_rows * sizeof(*b->key));
+	b->slot = calloc(b->n_slots, sizeof(*b->slot));
+	if (!b->calls || !b->key || !b->slot) {
+		batch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
 /* Calls with after < cid <= upto (at most max_rows), and the rows of
- * the processes they touched. */
+ * all the processes they touched. */
 int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, unsigned int max_rows,
 		struct batch **out, char *err, size_t errlen)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = batch_new(max_rows);
 	struct db_param p[3] = {DB_U64(after), DB_U64(upto), DB_U64(max_rows)};
 	int rc;
 
-	if (!b || !(b->calls = calloc(max_rows, sizeof(*b->calls)))) {
-		free(b);
+	if (!b)
 		return -ENOMEM;
-	}
 	rc = db_select(db, batch_sql, p, 3, batch_add_call, b, err, errlen);
 	if (rc == 0 && b->n_procs && !(b->procs = calloc(b->n_procs, sizeof(*b->procs))))
 		rc = -ENOMEM;

@@ -12,8 +12,6 @@
 
 #include "server.h"
 
-#define BATCH_PROCS 256
-
 struct msg {
 	atomic_int ref;
 	uint64_t cid; /* clients skip messages they already had */
@@ -23,15 +21,22 @@ struct msg {
 	char data[];
 };
 
-/* A batch read from the database, formatted once for every client. */
+/* A process a batch touched: at most one per call, so a batch of
+ * max_rows calls has room for max_rows of them (no cap below that). */
+struct batch_key {
+	char host[65];
+	uint64_t pid, start_ns;
+};
+
+/* A batch read from the database, formatted once for every client:
+ * procs[k] is the row of key[k] (NULL if the row is missing). */
 struct batch {
 	struct msg **calls, **procs;
 	size_t n_calls, n_procs;
 	uint64_t last_cid;
-	struct {
-		char host[65];
-		uint64_t pid, start_ns;
-	} key[BATCH_PROCS];
+	struct batch_key *key;
+	unsigned int *slot; /* hash of key: index + 1, 0 = empty */
+	size_t n_slots;	    /* a power of two, >= 2 * max_rows */
 };
 
 void msg_put(struct msg *m);
