@@ -71,39 +71,62 @@ uint64_t sse_last_cid(void)
 	return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED);
 }
 
+/* One event-stream connection, as its worker thread writes it. */
+struct stream {
+	struct mg_connection *conn;
+	const struct sse_filter *f;
+	uint64_t sent_upto;	/* calls up to this id were sent or filtered out */
+	uint64_t last_write_ms; /* CLOCK_MONOTONIC; a heartbeat is due a period later */
+};
+
 static int filter_match(const struct sse_filter *f, const struct msg *m)
 {
 	return (!f->pid || f->pid == m->pid) && (!f->host[0] || !strcmp(f->host, m->host)) &&
 	       (!f->name[0] || !strcmp(f->name, m->name));
 }
 
-static void client_push(struct client *c, struct msg *m)
+/* 1 when M was queued for C or C was just cut loose: C must wake. */
+static int client_push(struct client *c, struct msg *m)
 {
 	unsigned int cap = hub.o->sse_queue_len;
 
 	if (!m || c->cut || !filter_match(&c->f, m))
-		return;
+		return 0;
 	if (c->count == cap) {
 		c->cut = 1;
 		cut_total++;
-		return;
+		return 1;
 	}
 	atomic_fetch_add(&m->ref, 1);
 	c->q[(c->head + c->count++) % cap] = m;
+	return 1;
 }
 
+/* Only clients that got something are woken: a wake-up with nothing to
+ * send must not be taken for a heartbeat period. */
 static void fan_out(struct batch *b)
 {
 	pthread_mutex_lock(&hub.lock);
 	for (struct client *c = hub.list; c; c = c->next) {
+		int wake = 0;
+
 		for (size_t i = 0; b->procs && i < b->n_procs; i++)
-			client_push(c, b->procs[i]);
+			wake |= client_push(c, b->procs[i]);
 		for (size_t i = 0; i < b->n_calls; i++)
-			client_push(c, b->calls[i]);
-		pthread_cond_signal(&c->wake);
+			wake |= client_push(c, b->calls[i]);
+		if (wake)
+			pthread_cond_signal(&c->wake);
 	}
 	__atomic_store_n(&hub.last_cid, b->last_cid, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&hub.lock);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(unsigned int ms)
@@ -201,7 +224,12 @@ static struct client *client_register(uint64_t *hw, const struct sse_filter *f)
 		c = NULL;
 	}
 	if (c) {
-		pthread_cond_init(&c->wake, NULL);
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* deadlines from mono_ms() */
+		pthread_cond_init(&c->wake, &a);
+		pthread_condattr_destroy(&a);
 		c->f = *f;
 		c->next = hub.list;
 		if (hub.list)
@@ -235,68 +263,86 @@ static void client_unregister(struct client *c)
 	free(c);
 }
 
-static int send_msg(struct mg_connection *conn, struct msg *m, uint64_t *sent_upto,
-		    const struct sse_filter *f)
+static int stream_write(struct stream *s, const char *data, size_t len)
 {
-	if (m->cid && m->cid <= *sent_upto && m->data[0] == 'i')
-		return 0; /* a call the catch-up already sent */
-	if (!filter_match(f, m))
-		return 0;
-	if (mg_write(conn, m->data, m->len) <= 0)
+	if (mg_write(s->conn, data, len) <= 0)
 		return -EPIPE;
-	sent_total++;
-	if (m->data[0] == 'i')
-		*sent_upto = m->cid;
+	s->last_write_ms = mono_ms();
 	return 0;
 }
 
-/* Resume: every call in (last_id, hw] from the database, in pages. */
-static int catch_up(struct mg_connection *conn, uint64_t *sent_upto, uint64_t hw,
-		    const struct sse_filter *f)
+/* A heartbeat only when nothing was written for a whole period. */
+static int heartbeat_if_due(struct stream *s)
 {
+	if (mono_ms() - s->last_write_ms < hub.o->sse_heartbeat_ms)
+		return 0;
+	return stream_write(s, ": heartbeat\n\n", 13);
+}
+
+static int send_msg(struct stream *s, struct msg *m)
+{
+	int rc;
+
+	if (m->cid && m->cid <= s->sent_upto && m->data[0] == 'i')
+		return 0; /* a call the catch-up already sent */
+	if (!filter_match(s->f, m))
+		return 0;
+	rc = stream_write(s, m->data, m->len);
+	if (rc < 0)
+		return rc;
+	sent_total++;
+	if (m->data[0] == 'i')
+		s->sent_upto = m->cid;
+	return 0;
+}
+
+/* Resume: every call in (sent_upto, hw] from the database, in pages.  The
+ * cursor moves past every row read, whether the filter keeps it or not:
+ * moving it only past the calls sent re-read the same rows forever when
+ * the newest one did not match. */
+static int catch_up(struct stream *s, uint64_t hw)
+{
+	uint64_t cursor = s->sent_upto;
 	char err[256];
 
-	while (*sent_upto < hw && !server_stopping) {
+	while (cursor < hw && !server_stopping) {
 		struct batch *b = NULL;
-		int rc = batch_fetch(hub.catchup_db, *sent_upto, hw, hub.batch_rows, &b, err,
-				     sizeof(err));
+		int rc =
+		    batch_fetch(hub.catchup_db, cursor, hw, hub.batch_rows, &b, err, sizeof(err));
 
 		if (rc < 0) {
-			mg_cry(conn, "SSE catch-up: %s", err);
+			mg_cry(s->conn, "SSE catch-up: %s", err);
 			return rc;
 		}
 		for (size_t i = 0; b->procs && i < b->n_procs && rc == 0; i++)
-			rc = b->procs[i] ? send_msg(conn, b->procs[i], sent_upto, f) : 0;
+			rc = b->procs[i] ? send_msg(s, b->procs[i]) : 0;
 		for (size_t i = 0; i < b->n_calls && rc == 0; i++)
-			rc = send_msg(conn, b->calls[i], sent_upto, f);
-		if (b->n_calls == 0)
-			*sent_upto = hw;
+			rc = send_msg(s, b->calls[i]);
+		cursor = b->n_calls ? b->last_cid : hw;
 		batch_free(b);
+		if (rc == 0)
+			rc = heartbeat_if_due(s); /* a long catch-up the filter mostly drops */
 		if (rc < 0)
 			return rc;
 	}
+	if (s->sent_upto < cursor)
+		s->sent_upto = cursor;
 	return 0;
 }
 
-/* Wait for messages or the heartbeat; write them outside the lock. */
-static int client_loop(struct mg_connection *conn, struct client *c, uint64_t *sent_upto)
+/* Wait for messages or the heartbeat deadline; write outside the lock. */
+static int client_loop(struct stream *s, struct client *c)
 {
 	struct msg *batch[256];
 	unsigned int cap = hub.o->sse_queue_len;
 	int rc = 0;
 
 	while (!server_stopping && rc == 0) {
-		struct timespec dl;
+		uint64_t due_ms = s->last_write_ms + hub.o->sse_heartbeat_ms;
+		struct timespec dl = {(time_t)(due_ms / 1000), (long)(due_ms % 1000) * 1000000L};
 		unsigned int n = 0;
 		int cut;
 
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += hub.o->sse_heartbeat_ms / 1000;
-		dl.tv_nsec += (long)(hub.o->sse_heartbeat_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&hub.lock);
 		if (!c->count && !c->cut && !server_stopping)
 			pthread_cond_timedwait(&c->wake, &hub.lock, &dl);
@@ -309,13 +355,13 @@ static int client_loop(struct mg_connection *conn, struct client *c, uint64_t *s
 		pthread_mutex_unlock(&hub.lock);
 		for (unsigned int i = 0; i < n; i++) {
 			if (rc == 0)
-				rc = send_msg(conn, batch[i], sent_upto, &c->f);
+				rc = send_msg(s, batch[i]);
 			msg_put(batch[i]);
 		}
 		if (cut)
 			return -ENOBUFS;
-		if (n == 0 && rc == 0 && mg_write(conn, ": heartbeat\n\n", 13) <= 0)
-			rc = -EPIPE;
+		if (rc == 0)
+			rc = heartbeat_if_due(s);
 	}
 	return rc;
 }
@@ -342,8 +388,9 @@ static int parse_last_id(struct req *r, uint64_t *id)
 int api_events(struct req *r)
 {
 	static const char *const allowed[] = {"last_event_id", "host", "pid", "name", NULL};
-	uint64_t last_id = 0, hw = 0, sent_upto;
+	uint64_t last_id = 0, hw = 0;
 	struct sse_filter f;
+	struct stream s = {.conn = r->conn, .f = &f};
 	struct client *c;
 	char msg[160];
 	int rc;
@@ -366,12 +413,11 @@ int api_events(struct req *r)
 		  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
 		  "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
 		  (unsigned long long)hw);
-	sent_upto = last_id && last_id < hw ? last_id : hw;
-	rc = last_id && last_id < hw ? catch_up(r->conn, &sent_upto, hw, &f) : 0;
-	if (sent_upto < hw)
-		sent_upto = hw;
+	s.last_write_ms = mono_ms();
+	s.sent_upto = last_id && last_id < hw ? last_id : hw;
+	rc = s.sent_upto < hw ? catch_up(&s, hw) : 0;
 	if (rc == 0)
-		rc = client_loop(r->conn, c, &sent_upto);
+		rc = client_loop(&s, c);
 	client_unregister(c);
 	return 200;
 }
