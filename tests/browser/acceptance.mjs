@@ -9,9 +9,10 @@ const MIB = 1024 * 1024
 // reserves (a private MariaDB reserves 8 TiB for its buffer pool, Chromium
 // 1.4 TiB), so the workload is in the pie's top 10.
 const RESERVE_GIB = 32768
-// Held = reservation + 64 MiB mapped + the brk heap the workload reports
-// (lector counts the heap as held memory).
-let HELD_BYTES = RESERVE_GIB * 1024 * MIB + 64 * MIB
+// Held (net_bytes, the design's formula) = mmap - munmap lengths: the
+// reservation + 64 MiB.  mapped_bytes also covers the brk heap, which the
+// workload reports.
+const HELD_BYTES = RESERVE_GIB * 1024 * MIB + 64 * MIB
 const REQUESTED_BYTES = RESERVE_GIB * 1024 * MIB + 72 * MIB
 const STEP_BYTES = 4 * MIB
 // How long the stack may take to show something when the spec sets no
@@ -87,7 +88,6 @@ try {
   })
 
   hold = await startHold(st.dir, RESERVE_GIB)
-  HELD_BYTES += hold.heapBytes
 
   await test('workload appears in the processes table with its exact memory (bytes on hover, human units shown)', async () => {
     await page.fill('[data-testid=proc-search]', hold.name)
@@ -191,6 +191,9 @@ try {
     assert(one.vm_size_series.length >= 6, `server series has ${one.vm_size_series.length} points`)
     const net = await page.getAttribute('[data-testid=pv-net]', 'title')
     assert(net === `${(HELD_BYTES + 2 * STEP_BYTES).toLocaleString('en')} bytes`, `net '${net}'`)
+    const mapped = await page.getAttribute('[data-testid=pv-mapped]', 'title')
+    const wantMapped = HELD_BYTES + 2 * STEP_BYTES + hold.heapBytes
+    assert(mapped === `${wantMapped.toLocaleString('en')} bytes`, `mapped '${mapped}', want ${wantMapped} (heap ${hold.heapBytes})`)
     const canvas = await page.$('[data-testid=pv-chart] canvas')
     assert(canvas, 'no canvas drawn')
     return `${one.vm_size_series.length} points from the server`

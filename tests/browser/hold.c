@@ -7,9 +7,10 @@
  * RESERVE_GIB GiB (address space only, no RAM: it puts the process in the
  * pie's top 10 next to browsers that reserve TiBs), 48 + 16 MiB mapped,
  * 8 MiB mapped and unmapped, one failed mmap.  Each stdin line adds
- * STEP_BYTES.  lector counts the brk heap as held memory too, so the
- * workload reports its heap (brk - start_brk, whole pages) on the ready
- * line: "ready PID HEAP_BYTES", then "mapped N"; exits at end of input.
+ * STEP_BYTES.  lector counts the brk heap in mapped_bytes (not in
+ * net_bytes), so the workload reports its heap (brk - start_brk, whole
+ * pages) on the ready line: "ready PID HEAP_BYTES", then "mapped N"; exits
+ * at end of input.
  * stdout uses a static buffer: no malloc, the heap stays what libc's
  * start-up made it.
  */
