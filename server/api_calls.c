@@ -59,8 +59,13 @@ cJSON *calls_row_json(char **c, unsigned long *len)
 		cJSON_AddNumberToObject(o, "error", -strtod(c[20], NULL));
 		cJSON_AddBoolToObject(o, "ok", 0);
 	} else {
+		/* brk never returns -errno: a refused brk returns the old break,
+		 * which differs from the requested one (addr 0 is a query). */
+		int refused_brk = !strcmp(c[11], "brk") && strtoull(c[12], NULL, 10) != 0 &&
+				  strcmp(c[12], c[20]) != 0;
+
 		add_hex(o, "result", c[20]);
-		cJSON_AddBoolToObject(o, "ok", 1);
+		cJSON_AddBoolToObject(o, "ok", !refused_brk);
 	}
 	cJSON_AddNumberToObject(o, "vm_size_bytes", strtod(c[21], NULL));
 	return o;

@@ -54,7 +54,8 @@ function pctField(o) {
 // one's result as a hex string.
 export function toCall(o) {
   const failed = o.ok === false || (o.ok === undefined && Number(pick(o, 'result', 'ret')) < 0)
-  const result = o.ok === false ? -num(o.error) : pick(o, 'result', 'ret')
+  // A refused brk is ok: false with a result (the old break), not an errno.
+  const result = o.ok === false && o.error !== undefined ? -num(o.error) : pick(o, 'result', 'ret')
   const session = String(pick(o, 'session') ?? '0')
   const seq = String(pick(o, 'seq') ?? '0')
   return {
