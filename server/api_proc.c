@@ -1,6 +1,6 @@
 /*
- * api_proc.c - /api/processes (list), /api/processes/{pid} (one process
- * and its memory over time) and /api/top (the pie).  Numbers come from
+ * api_proc.c - /api/processes (list), /api/processes/{pid} (one process;
+ * its memory over time is proc_series.c's replay) and /api/top (the pie).  Numbers come from
  * lector's processes rows; "memory held" is net_bytes, which lector
  * already clamps at 0 (net_bytes_raw keeps the signed value).
  */
@@ -193,68 +193,6 @@ static const char one_sql[] =
     "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
     " WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
     " ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
-#define SERIES_WHERE                                                                               \
-	" FROM calls c JOIN hosts h ON h.host_id = c.host_id"                                      \
-	" WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
-static const char span_sql[] =
-    "SELECT COUNT(*), COALESCE(MIN(c.ts_ns), 0), COALESCE(MAX(c.ts_ns), 0)" SERIES_WHERE;
-static const char series_sql[] =
-    "SELECT c.ts_ns, c.total_vm_bytes" SERIES_WHERE " ORDER BY c.ts_ns, c.seq";
-static const char series_bucket_sql[] = "SELECT MAX(c.ts_ns), MAX(c.total_vm_bytes)" SERIES_WHERE
-					" GROUP BY (c.ts_ns - ?) DIV ? ORDER BY 1";
-
-static int add_point(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	cJSON *pt = cJSON_CreateArray();
-
-	(void)len;
-	(void)n;
-	cJSON_AddItemToArray(pt, json_int_raw(c[0]));
-	cJSON_AddItemToArray(pt, cJSON_CreateNumber(num(c[1])));
-	cJSON_AddItemToArray(arg, pt);
-	return 0;
-}
-
-static int keep_span(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	uint64_t *span = arg;
-
-	(void)len;
-	(void)n;
-	for (int i = 0; i < 3; i++)
-		span[i] = strtoull(c[i], NULL, 10);
-	return 1;
-}
-
-/* Memory over time: total_vm after each call, or the maximum per time
- * bucket when the process made more calls than the client asked points. */
-static int add_series(struct req *r, cJSON *proc, const char *host, uint64_t points, char *err,
-		      size_t errlen)
-{
-	struct db_param p[5];
-	uint64_t span[3] = {0}, width;
-	cJSON *pts = cJSON_AddArrayToObject(proc, "vm_size_series");
-	int rc;
-
-	p[0] = DB_STR(host);
-	p[1] = DB_U64((uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble);
-	p[2] = DB_U64(strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10));
-	rc = db_select(r->db, span_sql, p, 3, keep_span, span, err, errlen);
-	if (rc < 0)
-		return rc;
-	cJSON_AddNumberToObject(proc, "calls", (double)span[0]);
-	cJSON_AddStringToObject(
-	    proc, "series_kind",
-	    "[ts_ns, total_vm_bytes] after each call; max per bucket when downsampled");
-	if (span[0] <= points)
-		return db_select(r->db, series_sql, p, 3, add_point, pts, err, errlen);
-	width = (span[2] - span[1]) / points + 1;
-	p[3] = DB_U64(span[1]);
-	p[4] = DB_U64(width);
-	cJSON_AddNumberToObject(proc, "bucket_ns", (double)width);
-	return db_select(r->db, series_bucket_sql, p, 5, add_point, pts, err, errlen);
-}
-
 static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	char **host = arg;
@@ -298,7 +236,7 @@ int api_process_one(struct req *r)
 	if (!proc)
 		return http_send_error(r->conn, 404, "no such process", "pid",
 				       "no process with this pid (and host/start_ns) was captured");
-	if (add_series(r, proc, found_host, points, err, sizeof(err)) < 0) {
+	if (proc_series_add(r->db, proc, found_host, points, err, sizeof(err)) < 0) {
 		cJSON_Delete(proc);
 		return http_db_error(r, err);
 	}

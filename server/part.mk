@@ -4,7 +4,8 @@
 #   make bench-server  req/s, latency, SSE figures (bench/server/run)
 
 SERVER_SRC  := $(wildcard server/*.c)
-SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o
+SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o \
+               $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o
 SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell pkg-config --cflags libmariadb 2>/dev/null)
 
 $(BUILD)/server:
@@ -15,6 +16,12 @@ $(BUILD)/server/%.o: server/%.c server/*.h | $(BUILD)/server
 
 # lector's config loader, linked rather than copied.
 $(BUILD)/server/lector_config.o: lector/config.c lector/config.h | $(BUILD)/server
+	$(CC) $(MP_CFLAGS) -c $< -o $@
+
+# lector's accounting rules, linked so the process series replays them.
+$(BUILD)/server/lector_acct.o: lector/acct.c lector/acct.h lector/range.h | $(BUILD)/server
+	$(CC) $(MP_CFLAGS) -c $< -o $@
+$(BUILD)/server/lector_range.o: lector/range.c lector/range.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)

@@ -68,6 +68,9 @@ int api_process_one(struct req *r);
 int api_top(struct req *r);
 cJSON *proc_row_json(char **col, unsigned long *len);
 extern const char proc_by_key_sql[];
+/* proc_series.c */
+int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
+		    size_t errlen);
 /* api_calls.c */
 int api_calls(struct req *r);
 cJSON *calls_row_json(char **col, unsigned long *len);

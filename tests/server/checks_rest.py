@@ -94,17 +94,18 @@ def check_processes(srv, db):
 def check_one(srv, db):
     row = db.sql((PROC_SQL % SEED_HOST) + " AND p.pid=100005")[0]
     series = db.sql("SELECT c.ts_ns, c.total_vm_bytes FROM calls c JOIN hosts h ON h.host_id=c.host_id "
-                    "WHERE h.name='%s' AND c.pid=100005 AND c.start_ns=15 ORDER BY c.ts_ns, c.seq" % SEED_HOST)
+                    "WHERE h.name='%s' AND c.pid=100005 AND c.start_ns=15 ORDER BY c.session, c.seq" % SEED_HOST)
     st, _, b = get(srv.base, "/api/processes/100005?host=%s&points=5000" % SEED_HOST)
-    pts = [[str(a), str(v)] for a, v in b.get("vm_size_series", [])] if st == 200 else None
+    pts = [[str(p[0]), str(p[3])] for p in b.get("series", [])] if st == 200 else None
     ok(st == 200 and not proc_matches(b, row) and b["calls"] == len(series) and pts == series,
-       "/api/processes/{pid}: totals equal the row, memory over time equals its %d calls' total_vm" % len(series),
-       (st, proc_matches(b, row) if st == 200 else b, len(series)))
+       "/api/processes/{pid}: totals equal the row, one series point per call (ts, VmSize as stored), %d calls"
+       % len(series), (st, proc_matches(b, row) if st == 200 else b, len(series)))
+    full = b.get("series", []) if st == 200 else []
     st, _, b = get(srv.base, "/api/processes/100005?host=%s&points=10" % SEED_HOST)
-    mx = max(int(v) for _, v in series)
-    got = b.get("vm_size_series", []) if st == 200 else []
-    ok(st == 200 and 1 <= len(got) <= 10 and max(v for _, v in got) == mx and b.get("bucket_ns", 0) > 0,
-       "/api/processes/{pid}?points=10: downsampled to <= 10 buckets keeping the peak", (st, len(got)))
+    got = b.get("series", []) if st == 200 else []
+    ok(st == 200 and len(got) == 10 and full and got[0] == full[0] and got[-1] == full[-1] and
+       all(p in full for p in got) and b.get("series_downsampled") is True,
+       "/api/processes/{pid}?points=10: 10 of the exact points, first and last kept", (st, len(got)))
     st, _, b = get(srv.base, "/api/processes/4000000")
     ok(st == 404 and b.get("parameter") == "pid", "/api/processes/{pid} of an unknown pid is a JSON 404")
 
@@ -207,9 +208,12 @@ def check_live(srv, db, pid):
        "live known-calls via lector: /api/processes row equals lector's row, exited, host denominator set",
        proc_matches(p, row) if p else b)
     st, _, b = get(srv.base, "/api/processes/%d" % pid)
-    ok(st == 200 and b.get("calls") == len(want) and len(b.get("vm_size_series", [])) == len(want) and
-       b["vm_size_series"][-1][1] == 0,
-       "live known-calls via lector: /api/processes/{pid}: %d points of memory over time, 0 after exit" % len(want))
+    ser = b.get("series", []) if st == 200 else []
+    last = ser[-1][1:] if ser else None
+    ok(st == 200 and b.get("calls") == len(want) and len(ser) == len(want) and
+       last == [int(row[5]), int(row[6]), int(row[7])] and b.get("series_truncated") is False,
+       "live known-calls via lector: /api/processes/{pid}: %d replayed points, the last equals lector's row %s"
+       % (len(want), last), (st, last, row[5:8]))
 
 
 BAD = [("/api/processes?limit=0", "limit"), ("/api/processes?limit=1001", "limit"),

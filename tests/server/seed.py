@@ -47,3 +47,52 @@ def seed_sql(n_procs=150, n_calls=3000, session=42, host=SEED_HOST, pid_base=100
                " ON DUPLICATE KEY UPDATE rows_committed=VALUES(rows_committed);" % (
                    session, max(n_calls - 1, 0), n_calls, n_calls + 7))
     return "\n".join(out)
+
+
+# A process on its own host whose replayed series is known call by call
+# (lector/acct.c rules): two capture sessions, the one with the smaller id
+# captured later, so replay order must be by session start, then seq.
+SERIES_HOST, SERIES_PID, SERIES_START = "serieshost", 4242, 777
+PG, A, B, C = 4096, 0x10000000, 0x20000000, 0x30000000
+# (session, syscall, addr, len, new_len, flags, result) and the state after:
+# (net shown, mapped); vm is (100 + i) pages.
+SERIES_CALLS = [
+    (900, "mmap", 0, 3 * PG, 0, 34, A, 3 * PG, 3 * PG),
+    (900, "munmap", A + PG, PG, 0, 0, 0, 2 * PG, 2 * PG),              # partial
+    (900, "mremap", A, PG, 3 * PG, 1, B, 2 * PG, 4 * PG),              # move + grow
+    (900, "brk", 0, 0x21000, 0, 0, 0x555000, 2 * PG, 4 * PG),          # heap baseline
+    (900, "brk", 0x557000, 0x23000, 0, 0, 0x557000, 2 * PG, 6 * PG),   # heap +2 pages
+    (5, "mmap", 0, PG, 0, 34, -12, 2 * PG, 6 * PG),                    # failed
+    (5, "brk", 0x600000, 0x23000, 0, 0, 0x557000, 2 * PG, 6 * PG),     # refused
+    (5, "munmap", B, 2 * PG, 0, 0, 0, 0, 4 * PG),
+    (5, "munmap", A + 2 * PG, 2 * PG, 0, 0, 0, 0, 3 * PG),             # net -2 pages: shown 0
+    (5, "mmap", 0, 5 * PG, 0, 34, C, 3 * PG, 8 * PG),
+]
+SERIES_T0 = 2 * 10**18
+
+
+def series_points():
+    """[ts_ns, net_bytes, mapped_bytes, vm_size_bytes] after each call."""
+    return [[SERIES_T0 + i * 1000, c[7], c[8], (100 + i) * PG] for i, c in enumerate(SERIES_CALLS)]
+
+
+def series_seed_sql():
+    last = series_points()[-1]
+    out = ["INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES ('%s', %d, 0)"
+           " ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes);" % (SERIES_HOST, MEM_BYTES),
+           "SET @h = (SELECT host_id FROM hosts WHERE name='%s');" % SERIES_HOST]
+    out.append("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, "
+               "exited, net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, "
+               "heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges) "
+               "VALUES (@h,%d,%d,1000,'series',%d,%d,0,%d,%d,%d,%d,%d,%d,%d,1,3,3,1,3,2,'');" % (
+                   SERIES_PID, SERIES_START, SERIES_T0, last[0], last[1], last[1], last[2], last[3],
+                   8 * PG, 0x23000, 0x21000))
+    rows = []
+    for i, (sess, call, addr, ln, new_len, flags, res, _, _) in enumerate(SERIES_CALLS):
+        rows.append("(@h,%d,%d,%d,%d,%d,1000,%d,'series','series','%s',%d,%d,%d,%d,0,3,%d,-1,%d,%d)" % (
+            sess, i, SERIES_T0 + i * 1000, SERIES_PID, SERIES_PID, SERIES_START, call, addr, ln,
+            res if call == "mremap" else 0, new_len, flags, res, (100 + i) * PG))
+    out.append("INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, "
+               "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, "
+               "fd, result, total_vm_bytes) VALUES %s;" % ",".join(rows))
+    return "\n".join(out)

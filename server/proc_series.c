@@ -1,0 +1,178 @@
+/*
+ * proc_series.c - one process's memory over time for /api/processes/{pid}:
+ * its stored calls replayed, in capture order, through lector's own
+ * accounting (lector/acct.c + lector/range.c, linked in, not copied), so
+ * every point is exactly what lector's processes row held after that call.
+ *
+ * Capture order: sessions by their first call's ts_ns for this process,
+ * then seq within a session.  The replay always starts at the process's
+ * first call (a later start would lose ranges and the heap baseline), and
+ * stops after SERIES_MAX_CALLS calls: the response then says
+ * series_truncated and the last point is not the row's totals.
+ *
+ * Downsampling: when more points were made than asked for, `points`
+ * evenly spaced calls (by call index, first and last included) are kept;
+ * every kept point is an exact state, peaks between them may be skipped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct.h"
+#include "server.h"
+
+#define SERIES_MAX_CALLS 200000
+
+#define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
+static const char replay_sql[] =
+    "SELECT c.ts_ns, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, c.flags,"
+    " c.result, c.total_vm_bytes, c.uid"
+    " FROM calls c JOIN hosts h ON h.host_id = c.host_id"
+    " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM calls c"
+    " JOIN hosts h ON h.host_id = c.host_id" SERIES_WHERE " GROUP BY c.session) s"
+    " ON s.session = c.session" SERIES_WHERE " ORDER BY s.t0, c.session, c.seq LIMIT ?";
+static const char count_sql[] =
+    "SELECT COUNT(*) FROM calls c JOIN hosts h ON h.host_id = c.host_id" SERIES_WHERE;
+
+struct point {
+	uint64_t ts_ns, net_bytes, mapped_bytes, vm_size_bytes;
+};
+
+struct replay {
+	struct acct *acct;
+	struct point *pt;
+	size_t n, cap;
+};
+
+static const char *const call_names[] = {"", "mmap", "munmap", "mremap", "brk", "exec", "exit"};
+
+static uint16_t call_of(const char *name)
+{
+	for (uint16_t i = 1; i <= MP_CALL_MAX; i++)
+		if (!strcmp(name, call_names[i]))
+			return i;
+	return 0;
+}
+
+/* One stored call back into the record lector folded. */
+static void record_of(char **c, struct memprobe_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->ts_ns = strtoull(c[0], NULL, 10);
+	rec->call = call_of(c[1]);
+	rec->addr = strtoull(c[2], NULL, 10);
+	rec->len = strtoull(c[3], NULL, 10);
+	rec->new_addr = strtoull(c[4], NULL, 10);
+	rec->new_len = strtoull(c[5], NULL, 10);
+	rec->mflags = (uint32_t)strtoul(c[6], NULL, 10);
+	rec->ret = strtoll(c[7], NULL, 10);
+	rec->total_vm_bytes = strtoull(c[8], NULL, 10);
+	rec->uid = (uint32_t)strtoul(c[9], NULL, 10);
+}
+
+static int replay_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct replay *rp = arg;
+	struct memprobe_record rec;
+	struct acct_proc *p;
+
+	(void)len;
+	(void)n;
+	record_of(c, &rec);
+	rec.pid = 1; /* one process per replay: the key only has to be stable */
+	p = acct_apply(rp->acct, &rec);
+	if (!p)
+		return -ENOMEM;
+	if (rp->n == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 1024;
+		struct point *np = realloc(rp->pt, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		rp->pt = np;
+		rp->cap = cap;
+	}
+	rp->pt[rp->n++] = (struct point){rec.ts_ns, acct_net_bytes_shown(p), acct_mapped_bytes(p),
+					 p->vm_size_bytes};
+	return 0;
+}
+
+static int keep_count(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
+	return 1;
+}
+
+static void add_point_json(cJSON *arr, const struct point *p)
+{
+	cJSON *o = cJSON_CreateArray();
+	char ts[24];
+
+	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)p->ts_ns);
+	cJSON_AddItemToArray(o, json_int_raw(ts));
+	cJSON_AddItemToArray(o, cJSON_CreateNumber((double)p->net_bytes));
+	cJSON_AddItemToArray(o, cJSON_CreateNumber((double)p->mapped_bytes));
+	cJSON_AddItemToArray(o, cJSON_CreateNumber((double)p->vm_size_bytes));
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* Points k = 0 .. want-1 at call index round(k * (n - 1) / (want - 1)). */
+static void add_points(cJSON *arr, const struct replay *rp, uint64_t want)
+{
+	if (rp->n <= want) {
+		for (size_t i = 0; i < rp->n; i++)
+			add_point_json(arr, &rp->pt[i]);
+		return;
+	}
+	for (uint64_t k = 0; k < want; k++)
+		add_point_json(arr, &rp->pt[(k * (rp->n - 1) + (want - 1) / 2) / (want - 1)]);
+}
+
+static void add_meta(cJSON *proc, uint64_t calls, size_t replayed, uint64_t points)
+{
+	cJSON_AddNumberToObject(proc, "calls", (double)calls);
+	cJSON_AddNumberToObject(proc, "replayed_calls", (double)replayed);
+	cJSON_AddNumberToObject(proc, "max_replayed_calls", SERIES_MAX_CALLS);
+	cJSON_AddBoolToObject(proc, "series_truncated", calls > replayed);
+	cJSON_AddBoolToObject(proc, "series_downsampled", replayed > points);
+	cJSON_AddStringToObject(proc, "series_kind",
+				"[ts_ns, net_bytes, mapped_bytes, vm_size_bytes] after each replayed "
+				"call (lector's accounting); evenly spaced calls when downsampled");
+}
+
+int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
+		    size_t errlen)
+{
+	struct replay rp = {0};
+	struct db_param p[7];
+	uint64_t calls = 0;
+	int rc;
+
+	p[0] = DB_STR(host);
+	p[1] = DB_U64((uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble);
+	p[2] = DB_U64(strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10));
+	p[3] = p[0];
+	p[4] = p[1];
+	p[5] = p[2];
+	p[6] = DB_U64(SERIES_MAX_CALLS);
+	rc = db_select(db, count_sql, p, 3, keep_count, &calls, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = acct_new(&rp.acct);
+	if (rc < 0)
+		goto out;
+	rc = db_select(db, replay_sql, p, 7, replay_row, &rp, err, errlen);
+	if (rc < 0)
+		goto out;
+	add_meta(proc, calls, rp.n, points);
+	add_points(cJSON_AddArrayToObject(proc, "series"), &rp, points);
+	rc = 0;
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory replaying the process's calls");
+	acct_free(rp.acct);
+	free(rp.pt);
+	return rc;
+}

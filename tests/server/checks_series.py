@@ -1,0 +1,34 @@
+"""tests/server/checks_series.py - /api/processes/{pid} memory over time:
+the seeded process's calls (seed.SERIES_CALLS: mmap, partial munmap,
+mremap move+grow, brk baseline and growth, a failed mmap, a refused brk, net
+below 0) replayed through lector's accounting give exactly the hand-computed
+states; downsampling keeps evenly spaced exact points, first and last."""
+from lib import get, ok
+from seed import SERIES_HOST, SERIES_PID, SERIES_START, series_points
+
+ROW_SQL = ("SELECT p.net_bytes, p.mapped_bytes, p.vm_size_bytes FROM processes p JOIN hosts h "
+           "ON h.host_id = p.host_id WHERE h.name='%s' AND p.pid=%d AND p.start_ns=%d")
+
+
+def run(srv, db):
+    want = series_points()
+    url = "/api/processes/%d?host=%s&start_ns=%d" % (SERIES_PID, SERIES_HOST, SERIES_START)
+    st, _, b = get(srv.base, url)
+    got = b.get("series") if st == 200 else b
+    ok(st == 200 and got == want and b.get("calls") == len(want) and b.get("replayed_calls") == len(want)
+       and b.get("series_truncated") is False and b.get("series_downsampled") is False,
+       "/api/processes/{pid}: series replayed through lector's acct equals the 10 hand-computed states "
+       "(partial munmap, mremap grow, brk, failed/refused calls, net clamped at 0), session order by start",
+       {"got": got, "want": want})
+    row = [int(v) for v in db.sql(ROW_SQL % (SERIES_HOST, SERIES_PID, SERIES_START))[0]]
+    ok(st == 200 and got and got[-1][1:] == row and
+       [b["memory_held_bytes"], b["mapped_bytes"], b["vm_size_bytes"]] == row,
+       "/api/processes/{pid}: the series' last point equals the processes row (net, mapped, vm) %s" % row,
+       got[-1] if st == 200 and got else b)
+    st, _, b = get(srv.base, url + "&points=4")
+    got = b.get("series") if st == 200 else b
+    ok(st == 200 and got == [want[0], want[3], want[6], want[9]] and b.get("series_downsampled") is True
+       and b.get("calls") == 10,
+       "/api/processes/{pid}?points=4: calls 0, 3, 6, 9 of 10 (evenly spaced, first and last kept, exact)", got)
+    st, _, b = get(srv.base, "/api/processes/%d?host=%s&start_ns=1" % (SERIES_PID, SERIES_HOST))
+    ok(st == 404, "/api/processes/{pid} with another start_ns is not this process (404)", st)
