@@ -105,18 +105,17 @@ export function toStats(o) {
   }
 }
 
-// One process's memory over time: [{tsNs, net, mapped, vmSize}].
-// The server's vm_size_series is [[ts_ns, total_vm_bytes], ...]: only
-// VmSize over history; net and mapped come from live process events.
+// One process's memory over time: [{tsMs, net, mapped, vmSize}].
+// The server's series is [[ts_ns, net_bytes, mapped_bytes, vm_size_bytes],
+// ...]: the process's calls replayed through lector's accounting, so all
+// three measures cover its whole life (net already clamped at 0).
 export function toSeries(o) {
-  const vm = pick(o, 'vm_size_series')
-  if (vm) return vm.map(([ts, v]) => ({ tsMs: num(ts) / 1e6, net: null, mapped: null, vmSize: num(v) }))
-  const rows = pick(o, 'series', 'history', 'points') || []
-  return rows.map((r) => ({
-    tsMs: num(pick(r, 'ts_ms')) || Number(BigInt(pick(r, 'ts_ns') ?? 0) / 1000000n),
-    net: Math.max(0, num(pick(r, 'net_bytes'))),
-    mapped: num(pick(r, 'mapped_bytes')),
-    vmSize: num(pick(r, 'vm_size_bytes', 'total_vm_bytes'))
+  const rows = pick(o, 'series') || []
+  return rows.map(([ts, net, mapped, vm]) => ({
+    tsMs: num(ts) / 1e6,
+    net: Math.max(0, num(net)),
+    mapped: num(mapped),
+    vmSize: num(vm)
   }))
 }
 

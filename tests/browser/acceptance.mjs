@@ -186,9 +186,16 @@ try {
     assert((await page.textContent('#pv-title')) === `Process ${hold.pid}: ${hold.name}`, 'process view title')
     await page.waitForSelector('[data-testid=pv-chart] [data-points]')
     const one = await api(st, `processes/${hold.pid}`)
+    const n = one.series.length
+    // Net, mapped and VmSize lines each get every server point (its whole life).
     await waitFor('chart points', async () =>
-      Number(await page.getAttribute('[data-testid=pv-chart] [data-points]', 'data-points')) >= one.vm_size_series.length, SETTLE_MS)
-    assert(one.vm_size_series.length >= 6, `server series has ${one.vm_size_series.length} points`)
+      Number(await page.getAttribute('[data-testid=pv-chart] [data-points]', 'data-points')) >= 3 * n, SETTLE_MS)
+    assert(n >= 6, `server series has ${n} points`)
+    const last = one.series[n - 1]
+    assert(last[1] === one.memory_held_bytes && last[2] === one.mapped_bytes && last[3] === one.vm_size_bytes,
+      `series ends at ${last.slice(1)}, the row holds ${[one.memory_held_bytes, one.mapped_bytes, one.vm_size_bytes]}`)
+    assert(last[1] === HELD_BYTES + 2 * STEP_BYTES, `series net ends at ${last[1]}`)
+    assert(BigInt(one.series[0][0]) <= BigInt(one.first_seen_ns), 'series starts at the first call')
     const net = await page.getAttribute('[data-testid=pv-net]', 'title')
     assert(net === `${(HELD_BYTES + 2 * STEP_BYTES).toLocaleString('en')} bytes`, `net '${net}'`)
     const mapped = await page.getAttribute('[data-testid=pv-mapped]', 'title')
@@ -196,7 +203,7 @@ try {
     assert(mapped === `${wantMapped.toLocaleString('en')} bytes`, `mapped '${mapped}', want ${wantMapped} (heap ${hold.heapBytes})`)
     const canvas = await page.$('[data-testid=pv-chart] canvas')
     assert(canvas, 'no canvas drawn')
-    return `${one.vm_size_series.length} points from the server`
+    return `${one.series.length} server points x 3 lines, last = row (net ${last[1]}, mapped ${last[2]})`
   })
 
   await test('server restart: the page reconnects by itself and resumes, calls made while down included', async () => {

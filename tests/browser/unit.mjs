@@ -45,8 +45,9 @@ check('toTop: no Others slice when the top holds everything',
   toTop({ total_requested_bytes: 5, top: [{ pid: 1, requested_bytes: 5, share: 1 }], others: { requested_bytes: 0 } }).length, 1)
 check('toStats reads the newest capture session', toStats({ sessions: [{ source: 'bpf', events_per_second: 12.5,
   drops: 3, lag_ms: 9 }, { source: 'ring', drops: 100 }] }), { source: 'bpf', eventsPerS: 12.5, drops: 3, lagMs: 9 })
-check('toSeries turns [ts_ns, total_vm] pairs into VmSize points', toSeries({ vm_size_series: [[2e6, 4096]] }),
-  [{ tsMs: 2, net: null, mapped: null, vmSize: 4096 }])
+check('toSeries turns [ts_ns, net, mapped, vm] rows into net, mapped and VmSize points',
+  toSeries({ series: [[2e6, 4096, 8192, 12288], [3e6, 0, 4096, 8192]] }),
+  [{ tsMs: 2, net: 4096, mapped: 8192, vmSize: 12288 }, { tsMs: 3, net: 0, mapped: 4096, vmSize: 8192 }])
 check('nextCursor: the keyset cursor, null at the start of history',
   [nextCursor({ next_before: 42 }), nextCursor({ next_before: null })], [42, null])
 process.exit(failed ? 1 : 0)
