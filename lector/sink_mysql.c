@@ -133,9 +133,8 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 		return rc;
 	if (n && stmts_insert_calls(&m->st, e, n) < 0)
 		return fail(m, "inserting calls");
-	for (struct acct_proc *p = dirty; p; p = p->next_dirty)
-		if (stmts_upsert_proc(&m->st, p) < 0)
-			return fail(m, "updating processes");
+	if (stmts_upsert_procs(&m->st, dirty) < 0)
+		return fail(m, "updating processes");
 	if (stmts_upsert_stats(&m->st, cs, e, n) < 0)
 		return fail(m, "updating capture_stats");
 	if (mysql_commit(m->db))

@@ -135,42 +135,126 @@ int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n)
 	return 0;
 }
 
-int stmts_upsert_proc(struct mysql_stmts *st, const struct acct_proc *p)
+/* Processes go in bulk, column-wise: numbers as one u64 array per column
+ * (the server converts to each column's type), the two byte columns as
+ * pointer + length arrays.  A chunk is bounded so one packet stays far
+ * below max_allowed_packet even with big range sets. */
+#define PROC_CHUNK_MAX	      256
+#define PROC_CHUNK_BLOB_BYTES (4u << 20)
+#define PROC_NNUM	      (PROC_NCOLS - 2) /* all but comm and mapped_ranges */
+
+struct proc_cols {
+	uint64_t *num;	       /* [PROC_NNUM][cap] */
+	const char **comm;     /* [cap] */
+	unsigned long *comm_len;
+	unsigned char **blob; /* [cap], each malloc'd */
+	unsigned long *blob_len;
+	size_t cap;
+};
+
+static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p, unsigned char *blob,
+		     unsigned long blob_len)
+{
+	const uint64_t v[PROC_NNUM] = {p->pid,
+				       p->start_ns,
+				       p->uid,
+				       p->first_seen_ns,
+				       p->last_seen_ns,
+				       p->exited,
+				       acct_net_bytes_shown(p),
+				       (uint64_t)p->net_bytes,
+				       acct_mapped_bytes(p),
+				       p->vm_size_bytes,
+				       p->requested_bytes,
+				       p->heap_bytes,
+				       p->heap_base_bytes,
+				       p->heap_known,
+				       p->count[0],
+				       p->count[1],
+				       p->count[2],
+				       p->count[3],
+				       p->count[4]};
+
+	for (int j = 0; j < PROC_NNUM; j++)
+		c->num[j * c->cap + i] = v[j];
+	c->comm[i] = p->comm;
+	c->comm_len[i] = strnlen(p->comm, MEMPROBE_COMM_LEN);
+	c->blob[i] = blob;
+	c->blob_len[i] = blob_len;
+}
+
+static int proc_execute(MYSQL_STMT *s, struct proc_cols *c, unsigned int rows)
 {
 	MYSQL_BIND b[PROC_NCOLS];
-	unsigned long comm_len = strnlen(p->comm, MEMPROBE_COMM_LEN);
-	unsigned long ranges_len = range_set_blob_len(&p->mapped);
-	uint64_t net = acct_net_bytes_shown(p), mapped = acct_mapped_bytes(p);
-	signed char exited = p->exited, heap_known = p->heap_known;
-	unsigned char stack_blob[256], *blob = stack_blob;
+	int j = 0;
+
+	memset(b, 0, sizeof(b));
+	for (int col = 0; col < PROC_NCOLS; col++) {
+		if (col == 3 || col == 20) {
+			b[col].buffer_type = MYSQL_TYPE_BLOB;
+			b[col].buffer = col == 3 ? (void *)c->comm : (void *)c->blob;
+			b[col].length = col == 3 ? c->comm_len : c->blob_len;
+			continue;
+		}
+		b[col].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[col].buffer = &c->num[j * c->cap];
+		b[col].is_unsigned = col != 8; /* net_bytes_raw is signed */
+		j++;
+	}
+	if (mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &rows) || mysql_stmt_bind_param(s, b) ||
+	    mysql_stmt_execute(s))
+		return -EIO;
+	return 0;
+}
+
+static void proc_cols_free(struct proc_cols *c)
+{
+	for (size_t i = 0; c->blob && i < c->cap; i++)
+		free(c->blob[i]);
+	free(c->num);
+	free(c->comm);
+	free(c->comm_len);
+	free(c->blob);
+	free(c->blob_len);
+}
+
+/* Upsert every process of the dirty list: one round trip per chunk. */
+int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty)
+{
+	struct proc_cols c = {.cap = PROC_CHUNK_MAX};
+	struct acct_proc *p = dirty;
 	int rc = 0;
 
-	if (ranges_len > sizeof(stack_blob) && !(blob = malloc(ranges_len)))
-		return -ENOMEM;
-	range_set_to_blob(&p->mapped, blob);
-	memset(b, 0, sizeof(b));
-	bind_num(&b[0], MYSQL_TYPE_LONG, &p->pid, true);
-	bind_num(&b[1], MYSQL_TYPE_LONGLONG, &p->start_ns, true);
-	bind_num(&b[2], MYSQL_TYPE_LONG, &p->uid, true);
-	bind_bytes(&b[3], MYSQL_TYPE_BLOB, p->comm, &comm_len);
-	bind_num(&b[4], MYSQL_TYPE_LONGLONG, &p->first_seen_ns, true);
-	bind_num(&b[5], MYSQL_TYPE_LONGLONG, &p->last_seen_ns, true);
-	bind_num(&b[6], MYSQL_TYPE_TINY, &exited, false);
-	bind_num(&b[7], MYSQL_TYPE_LONGLONG, &net, true);
-	bind_num(&b[8], MYSQL_TYPE_LONGLONG, &p->net_bytes, false);
-	bind_num(&b[9], MYSQL_TYPE_LONGLONG, &mapped, true);
-	bind_num(&b[10], MYSQL_TYPE_LONGLONG, &p->vm_size_bytes, true);
-	bind_num(&b[11], MYSQL_TYPE_LONGLONG, &p->requested_bytes, true);
-	bind_num(&b[12], MYSQL_TYPE_LONGLONG, &p->heap_bytes, true);
-	bind_num(&b[13], MYSQL_TYPE_LONGLONG, &p->heap_base_bytes, true);
-	bind_num(&b[14], MYSQL_TYPE_TINY, &heap_known, false);
-	for (int i = 0; i < 5; i++)
-		bind_num(&b[15 + i], MYSQL_TYPE_LONGLONG, &p->count[i], true);
-	bind_bytes(&b[20], MYSQL_TYPE_BLOB, blob, &ranges_len);
-	if (mysql_stmt_bind_param(st->proc, b) || mysql_stmt_execute(st->proc))
-		rc = -EIO;
-	if (blob != stack_blob)
-		free(blob);
+	if (!p)
+		return 0;
+	c.num = malloc(sizeof(*c.num) * PROC_NNUM * c.cap);
+	c.comm = malloc(sizeof(*c.comm) * c.cap);
+	c.comm_len = malloc(sizeof(*c.comm_len) * c.cap);
+	c.blob = calloc(c.cap, sizeof(*c.blob));
+	c.blob_len = malloc(sizeof(*c.blob_len) * c.cap);
+	if (!c.num || !c.comm || !c.comm_len || !c.blob || !c.blob_len)
+		rc = -ENOMEM;
+	while (rc == 0 && p) {
+		size_t n = 0, blob_bytes = 0;
+
+		for (; p && n < c.cap && (n == 0 || blob_bytes < PROC_CHUNK_BLOB_BYTES);
+		     p = p->next_dirty, n++) {
+			unsigned long len = range_set_blob_len(&p->mapped);
+
+			free(c.blob[n]);
+			c.blob[n] = malloc(len ? len : 1);
+			if (!c.blob[n]) {
+				rc = -ENOMEM;
+				break;
+			}
+			range_set_to_blob(&p->mapped, c.blob[n]);
+			proc_row(&c, n, p, c.blob[n], len);
+			blob_bytes += len;
+		}
+		if (rc == 0)
+			rc = proc_execute(st->proc, &c, (unsigned int)n);
+	}
+	proc_cols_free(&c);
 	return rc;
 }
 

@@ -22,7 +22,7 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 void stmts_close(struct mysql_stmts *st);
 int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen);
 int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n);
-int stmts_upsert_proc(struct mysql_stmts *st, const struct acct_proc *p);
+int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n);
 int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *seq);
