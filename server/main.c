@@ -125,6 +125,8 @@ static void usage(FILE *f)
 	    "  --sse-poll-ms N      database poll period for new calls (default 10)\n"
 	    "  --sse-heartbeat-ms N heartbeat period (default 15000)\n"
 	    "  --db-pool N          database connections for requests (default 16)\n"
+	    "  --series-max-calls N calls replayed for one process's memory over time\n"
+	    "                       (default 200000; more: the series is marked truncated)\n"
 	    "  --cache-ms N         REST answers may be up to N ms behind the database while\n"
 	    "                       calls are being committed (default 100; 0 = no cache)\n"
 	    "  --help               this text\n");
@@ -190,6 +192,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 					   {"sse-heartbeat-ms", 1, 0, 'H'},
 					   {"db-pool", 1, 0, 'D'},
 					   {"cache-ms", 1, 0, 'C'},
+					   {"series-max-calls", 1, 0, 'S'},
 					   {"help", 0, 0, 'h'},
 					   {0}};
 	const char *token_file = NULL;
@@ -235,6 +238,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 			break;
 		case 'C':
 			rc = parse_uint(optarg, 0, 10000, &o->cache_ms);
+			break;
+		case 'S':
+			rc = parse_uint(optarg, 10, 10000000, &o->series_max_calls);
 			break;
 		case 'h':
 			usage(stdout);
@@ -369,7 +375,8 @@ int main(int argc, char **argv)
 				.sse_poll_ms = 10,
 				.sse_heartbeat_ms = 15000,
 				.db_pool_size = 16,
-				.cache_ms = 100};
+				.cache_ms = 100,
+				.series_max_calls = 200000};
 	struct db_pool *db = NULL, *poll_db = NULL;
 	struct mg_context *ctx = NULL;
 	struct mg_server_port sp[4];
@@ -395,6 +402,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	cache_init(o.cache_ms);
+	proc_series_set_max_calls(o.series_max_calls);
 	if (rc == 0)
 		rc = sse_start(db, poll_db, &o);
 	if (rc == 0) {

@@ -26,6 +26,7 @@ struct server_opts {
 	unsigned int sse_heartbeat_ms;
 	unsigned int db_pool_size;
 	unsigned int cache_ms; /* REST answers at most this stale */
+	unsigned int series_max_calls;
 };
 
 /* One request: the connection, its parsed query, and the pool. */
@@ -69,6 +70,7 @@ int api_top(struct req *r);
 cJSON *proc_row_json(char **col, unsigned long *len);
 extern const char proc_by_key_sql[];
 /* proc_series.c */
+void proc_series_set_max_calls(unsigned int max_calls);
 int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
 		    size_t errlen);
 /* api_calls.c */

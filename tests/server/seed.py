@@ -96,3 +96,27 @@ def series_seed_sql():
                "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, "
                "fd, result, total_vm_bytes) VALUES %s;" % ",".join(rows))
     return "\n".join(out)
+
+
+# A process with more calls than the server replays (run-tests starts it
+# with --series-max-calls BIG_CAP): mmap i maps page i, so after call i
+# net = mapped = (i + 1) pages and VmSize = (1000 + i) pages.
+BIG_HOST, BIG_PID, BIG_START, BIG_CAP, BIG_CALLS = "bighost", 777, 5, 1000, 1010
+
+
+def big_seed_sql():
+    return "\n".join([
+        "INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES ('%s', %d, 0)"
+        " ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes);" % (BIG_HOST, MEM_BYTES),
+        "SET @h = (SELECT host_id FROM hosts WHERE name='%s');" % BIG_HOST,
+        "INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes,"
+        " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known,"
+        " n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges) VALUES (@h,%d,%d,0,'big',%d,%d,0,%d,%d,%d,%d,"
+        "%d,0,0,0,%d,0,0,0,0,'');" % (BIG_PID, BIG_START, SERIES_T0, SERIES_T0 + BIG_CALLS - 1, BIG_CALLS * PG,
+                                     BIG_CALLS * PG, BIG_CALLS * PG, (1000 + BIG_CALLS - 1) * PG, BIG_CALLS * PG,
+                                     BIG_CALLS),
+        "INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr,"
+        " len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, total_vm_bytes)"
+        " SELECT @h, 1, seq, %d + seq, %d, %d, 0, %d, 'big', 'big', 'mmap', 0, %d, 0, 0, 0, 3, 34, -1,"
+        " %d + seq * %d, (1000 + seq) * %d FROM seq_0_to_%d;" % (SERIES_T0, BIG_PID, BIG_PID, BIG_START, PG, A, PG,
+                                                                 PG, BIG_CALLS - 1)])
