@@ -132,8 +132,11 @@ function api(w, url, res, opts) {
   if (m) {
     const p = w.procs.find((x) => x.pid === Number(m[1]))
     if (!p) return send(404, { error: 'no such process', parameter: 'pid' })
-    const series = w.calls.filter((c) => c.pid === p.pid).map((c) => [c.ts_ns, c.vm_size_bytes])
-    return send(200, { ...procJson(p), vm_size_series: series, calls: series.length })
+    // Same shape as the server's series: [ts_ns, net, mapped, vm_size];
+    // the synthetic feed keeps no history of net/mapped, so those are flat.
+    const series = w.calls.filter((c) => c.pid === p.pid)
+      .map((c) => [c.ts_ns, p.net_bytes, p.mapped_bytes, c.vm_size_bytes])
+    return send(200, { ...procJson(p), series, calls: series.length })
   }
   send(404, { error: 'not found' })
 }
