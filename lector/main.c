@@ -43,7 +43,7 @@ static void usage(FILE *f)
 	      "                          journal: every record is on disk before it is\n"
 	      "                          committed (default with the ring source, so a\n"
 	      "                          kill -9 loses nothing the ring already released)\n"
-	      "  --batch=N               records per transaction (default 2000)\n"
+	      "  --batch=N               records per transaction (default 10000)\n"
 	      "  --migrate               apply database migrations and exit\n"
 	      "  --help                  this text\n\n"
 	      "Credentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
