@@ -11,6 +11,9 @@
  *   consume-all  release every record written so far (drop a backlog)
  *   count      read a raw record stream (memprobe-cat --raw) on stdin and
  *              count records, seq gaps and records matching filters
+ *   wrap       write a raw record stream (stdin) into a ring file with the
+ *              real header layout and running = 0: a producer that is gone,
+ *              for lector --source=ring --ring-path (host-side test)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,9 +46,11 @@ static void usage(FILE *out)
 		"       ringcheck consume-all\n"
 		"       ringcheck count [--comm NAME] [--thread-comm NAME] [--len BYTES] [--pid P] "
 		"< RAW\n"
+		"       ringcheck wrap [--session ID] OUT < RAW\n"
 		"hdr/overflow map %s (load the module first); count reads\n"
-		"'memprobe-cat --raw' output.  Prints key=value lines; exit 1 on a\n"
-		"failed check, 2 on a usage or system error.\n",
+		"'memprobe-cat --raw' output; wrap writes it to the ring file OUT\n"
+		"(running=0: what a module leaves behind).  Prints key=value lines;\n"
+		"exit 1 on a failed check, 2 on a usage or system error.\n",
 		MEMPROBE_PROC_PATH);
 }
 
@@ -247,14 +252,95 @@ static int cmd_count(const struct count_filter *f)
 	return n == 0 && backwards == 0 ? 0 : 1;
 }
 
+/* Read a whole raw stream into *recs (malloc'd); count in *n. */
+static int read_raw(struct memprobe_record **recs, size_t *n)
+{
+	size_t cap = 256, got = 0;
+
+	*n = 0;
+	*recs = malloc(cap * sizeof(**recs));
+	while (*recs && (got = fread(*recs + *n, 1, sizeof(**recs), stdin)) == sizeof(**recs)) {
+		if (++*n == cap) {
+			struct memprobe_record *more = realloc(*recs, 2 * cap * sizeof(**recs));
+
+			if (!more) {
+				fprintf(stderr, "ringcheck wrap: out of memory\n");
+				return -ENOMEM; /* caller frees *recs */
+			}
+			*recs = more;
+			cap *= 2;
+		}
+	}
+	if (!*recs || got != 0 || ferror(stdin)) {
+		fprintf(stderr, "ringcheck wrap: %s\n",
+			*recs && got ? "trailing partial record on stdin" : "cannot read stdin");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The ring a module leaves behind: header, then the records in slots
+ * 0..n-1 of a power-of-two ring, producer_pos = n, nothing consumed, and
+ * seq_next/drops as the records' seq numbers say. */
+static int cmd_wrap(const char *out, __u64 session_id)
+{
+	struct memprobe_ring_hdr h = {0};
+	struct memprobe_record *recs = NULL;
+	char page[MEMPROBE_HDR_SIZE] = {0};
+	size_t n, cap = 1;
+	FILE *f = NULL;
+	int ret;
+
+	ret = read_raw(&recs, &n);
+	if (ret)
+		goto out;
+	while (cap < n)
+		cap *= 2;
+	h.magic = MEMPROBE_MAGIC;
+	h.abi_version = MEMPROBE_ABI_VERSION;
+	h.record_size = sizeof(struct memprobe_record);
+	h.capacity = cap;
+	h.data_offset = MEMPROBE_HDR_SIZE;
+	h.session_id = session_id;
+	h.load_ts_ns = n ? recs[0].ts_ns : 0;
+	h.running = 0;
+	h.producer_pos = n;
+	h.seq_next = n ? recs[n - 1].seq + 1 : 0;
+	h.drops = h.seq_next - n;
+	memcpy(page, &h, sizeof(h));
+	f = fopen(out, "wb");
+	if (!f || fwrite(page, 1, sizeof(page), f) != sizeof(page) ||
+	    fwrite(recs, sizeof(*recs), n, f) != n || fflush(f) ||
+	    ftruncate(fileno(f), sizeof(page) + cap * sizeof(*recs))) {
+		ret = -errno;
+		fprintf(stderr, "ringcheck wrap: cannot write %s: %s\n", out, strerror(errno));
+		goto out;
+	}
+out:
+	if (f && fclose(f) && !ret) {
+		ret = -errno;
+		fprintf(stderr, "ringcheck wrap: cannot write %s: %s\n", out, strerror(errno));
+	}
+	if (!ret)
+		printf("records=%zu\ncapacity=%zu\nseq_next=%llu\ndrops=%llu\n", n, cap,
+		       (unsigned long long)h.seq_next, (unsigned long long)h.drops);
+	free(recs);
+	return ret ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"comm", required_argument, NULL, 'c'}, {"thread-comm", required_argument, NULL, 't'},
-	    {"len", required_argument, NULL, 'l'},  {"pid", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"comm", required_argument, NULL, 'c'},
+	    {"thread-comm", required_argument, NULL, 't'},
+	    {"len", required_argument, NULL, 'l'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"session", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct count_filter f = {0};
+	__u64 session_id = 0x6b65726e656cULL; /* "kernel" */
 	const char *cmd;
 	int c;
 
@@ -271,6 +357,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			f.pid = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			session_id = strtoull(optarg, NULL, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -293,7 +382,10 @@ int main(int argc, char **argv)
 		return cmd_consume_all();
 	if (strcmp(cmd, "count") == 0)
 		return cmd_count(&f);
-	fprintf(stderr, "ringcheck: unknown command '%s' (hdr, overflow, consume-all, count)\n",
+	if (strcmp(cmd, "wrap") == 0 && optind + 1 < argc)
+		return cmd_wrap(argv[optind + 1], session_id);
+	fprintf(stderr,
+		"ringcheck: unknown command '%s' (hdr, overflow, consume-all, count, wrap OUT)\n",
 		cmd);
 	return 2;
 }
