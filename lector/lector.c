@@ -10,6 +10,9 @@
  * so totals are never applied twice.  The bound is not advanced by this
  * run's own commits: the eBPF ring delivers per-CPU records slightly out of
  * seq order, and within one run nothing is delivered twice.
+ * Started with the database down, the writer first connects (with backoff)
+ * and does what a normal start does (schema check, host row, processes
+ * reloaded) before it takes any record: until then records only wait.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +28,10 @@
 #define RETRY_WAIT_MS  250
 #define STATS_EVERY_MS 1000
 #define STOP_DRAIN_MS  10000 /* on SIGTERM, commit for at most this long */
+
+/* started with the database down: connect backoff, log interval */
+#define RESTORE_WAIT_MAX_MS  4000
+#define RESTORE_LOG_EVERY_MS 5000
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -132,6 +139,86 @@ static int commit_pending(struct lector *l)
 	return rc;
 }
 
+/* Same process iff /proc/PID exists and started at start_ns (within the
+ * clock-tick resolution of /proc/PID/stat's starttime). */
+static bool proc_alive(uint32_t pid, uint64_t start_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL; /* comm may hold spaces and parens */
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
+		return true; /* cannot tell: keep it */
+	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) -
+		     (long long)start_ns) <= 2 * 1000000000LL / hz;
+}
+
+static void report_restored(struct lector *l, int resumed)
+{
+	fprintf(stderr,
+		"lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
+		"%d closed out (ended while lector was stopped)\n",
+		l->cfg.db_name, l->cfg.host_id, resumed, acct_close_dead(l->acct, proc_alive));
+}
+
+int lector_restore(struct lector *l)
+{
+	int rc = l->sink->ops->restore(l->sink, l->acct);
+
+	if (rc < 0) {
+		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
+		return rc;
+	}
+	report_restored(l, rc);
+	return 0;
+}
+
+/* Started with the database down: connect (schema check, host row),
+ * reload processes, before any record is taken for accounting.  Backoff
+ * up to RESTORE_WAIT_MAX_MS; a refusal (newer schema) is final. */
+static int restore_late(struct lector *l)
+{
+	static uint64_t last_log_ns;
+	static int wait_ms = RETRY_WAIT_MS;
+	struct queue_stats qs;
+	int rc = l->sink->ops->restore(l->sink, l->acct);
+
+	if (rc >= 0) {
+		fprintf(stderr, "lector: the database is reachable now; resuming\n");
+		l->restore_pending = false;
+		report_restored(l, rc);
+		return 0;
+	}
+	if (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -EIO) {
+		fprintf(stderr, "lector: %s\n", l->sink->err);
+		atomic_store(&l->writer_failed, true);
+		return rc;
+	}
+	if (now_ns(CLOCK_MONOTONIC) - last_log_ns >= RESTORE_LOG_EVERY_MS * 1000000ULL &&
+	    rc != -EAGAIN) {
+		queue_get_stats(l->q, &qs);
+		fprintf(stderr,
+			"lector: database still not reachable (%s); %" PRIu64
+			" records waiting (%" PRIu64 " in %s)\n",
+			l->sink->err, qs.mem_len + qs.spill_len, qs.spill_len, l->cfg.spill_path);
+		last_log_ns = now_ns(CLOCK_MONOTONIC);
+	}
+	usleep((useconds_t)wait_ms * 1000);
+	wait_ms = wait_ms * 2 > RESTORE_WAIT_MAX_MS ? RESTORE_WAIT_MAX_MS : wait_ms * 2;
+	return rc;
+}
+
 static void *writer_main(void *arg)
 {
 	struct lector *l = arg;
@@ -140,6 +227,13 @@ static void *writer_main(void *arg)
 	for (;;) {
 		int taken;
 
+		if (l->restore_pending) {
+			if (atomic_load(&l->stopping))
+				break; /* what waits stays in the spill file */
+			if (restore_late(l) < 0 && atomic_load(&l->writer_failed))
+				break;
+			continue;
+		}
 		if (atomic_load(&l->stopping) && !l->stop_deadline_ns)
 			l->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + STOP_DRAIN_MS * 1000000ULL;
 		if (l->stop_deadline_ns && !l->pending &&

@@ -31,6 +31,7 @@ struct lector {
 	size_t pending_n, pending_raw;
 	bool pending;
 	bool db_down;
+	bool restore_pending; /* started with the database down */
 	uint64_t cached_session, cached_seq;
 	int cached_found;
 	bool cached_valid;
@@ -40,6 +41,8 @@ struct lector {
 	uint64_t stop_deadline_ns;
 };
 
+/* Reload live processes from the sink, close out the dead ones, log. */
+int lector_restore(struct lector *l);
 int lector_writer_start(struct lector *l);
 /* Drain what is queued (or spill it when the sink is down), then join. */
 int lector_writer_stop(struct lector *l);

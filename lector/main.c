@@ -2,7 +2,8 @@
  * main.c - lector: read every captured mmap/munmap/mremap/brk and store it.
  *
  * Table of contents: parse flags and config, open the sink (MariaDB or
- * JSON lines), reload live processes, open the capture source, then the
+ * JSON lines), reload live processes (or, the database being down, leave
+ * that to the writer once it connects), open the capture source, then the
  * capture loop (this thread) feeds the writer thread (lector.c) until
  * SIGTERM/SIGINT; shutdown drains what is queued.
  */
@@ -263,31 +264,6 @@ static int capture_loop(struct lector *l, struct source *src)
 	return rc == -ESHUTDOWN ? 0 : rc;
 }
 
-/* Same process iff /proc/PID exists and started at start_ns (within the
- * clock-tick resolution of /proc/PID/stat's starttime). */
-static bool proc_alive(uint32_t pid, uint64_t start_ns)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ticks;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL; /* comm may hold spaces and parens */
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
-		return true; /* cannot tell: keep it */
-	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) -
-		     (long long)start_ns) <= 2 * 1000000000LL / hz;
-}
-
 static int open_sink(struct lector *l, const struct args *a)
 {
 	char err[512] = "";
@@ -296,20 +272,21 @@ static int open_sink(struct lector *l, const struct args *a)
 	if (!strcmp(a->sink, "jsonl"))
 		return sink_jsonl_open(&l->sink, &l->cfg, err, sizeof(err));
 	rc = sink_mysql_open(&l->sink, &l->cfg, err, sizeof(err));
+	if (rc == -ECONNREFUSED) {
+		/* like an outage: capture now, the writer connects and resumes
+		 * (schema check, committed seq, processes) before any accounting */
+		fprintf(stderr,
+			"lector: %s\nlector: the database is not reachable; capturing anyway: "
+			"records wait in memory (%zu), then in %s, until it is; retrying\n",
+			err, l->cfg.mem_queue_max, l->cfg.spill_path);
+		l->restore_pending = true;
+		return sink_mysql_open_lazy(&l->sink, &l->cfg);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "lector: %s\n", err);
 		return rc;
 	}
-	rc = l->sink->ops->restore(l->sink, l->acct);
-	if (rc < 0) {
-		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
-		return rc;
-	}
-	fprintf(stderr,
-		"lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
-		"%d closed out (ended while lector was stopped)\n",
-		l->cfg.db_name, l->cfg.host_id, rc, acct_close_dead(l->acct, proc_alive));
-	return 0;
+	return lector_restore(l);
 }
 
 static int run(struct lector *l, const struct args *a)
@@ -339,6 +316,8 @@ static int run(struct lector *l, const struct args *a)
 		src = NULL;
 		fprintf(stderr, "lector: stopping; writing what is queued\n");
 		lector_writer_stop(l);
+		if (rc == 0 && atomic_load(&l->writer_failed))
+			rc = -EIO; /* e.g. a newer schema met after a late connect */
 		fprintf(stderr,
 			"lector: stopped; %llu records committed this run, %" PRIu64
 			" delivered by the source\n",

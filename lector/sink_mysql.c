@@ -203,6 +203,20 @@ int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *er
 	return 0;
 }
 
+/* The database is down at start: a sink that connects on first use (the
+ * writer's restore), exactly as sink_connect() does after an outage. */
+int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg)
+{
+	struct sink_mysql *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->base.ops = &mysql_ops;
+	m->cfg = *cfg;
+	*out = &m->base;
+	return 0;
+}
+
 /* For --migrate: connect with the same settings and apply migrations. */
 int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen)
 {
