@@ -80,6 +80,21 @@ static void parse(struct cl *c, uint64_t t)
 	c->buf[c->len] = 0;
 }
 
+/* Take what one client sent; a closed or failed connection leaves the loop. */
+static void client_read(int ep, struct cl *c)
+{
+	ssize_t r = read(c->fd, c->buf + c->len, BUF_BYTES - c->len);
+
+	if (r <= 0) {
+		c->closed = 1;
+		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+		return;
+	}
+	c->len += r;
+	c->buf[c->len] = 0;
+	parse(c, now_ns());
+}
+
 static int connect_one(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -147,22 +162,9 @@ int main(int argc, char **argv)
 	for (uint64_t t0 = now_ns(); held < n && now_ns() - t0 < 5000000000ull;) {
 		int k = epoll_wait(ep, evs, 256, 100);
 
-		for (int j = 0; j < k; j++) {
-			struct cl *c = &cs[evs[j].data.u64 == (uint64_t)n ? 0 : evs[j].data.u64];
-			ssize_t r;
-
-			if (evs[j].data.u64 == (uint64_t)n)
-				continue;
-			r = read(c->fd, c->buf + c->len, BUF_BYTES - c->len);
-			if (r <= 0) {
-				c->closed = 1;
-				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-				continue;
-			}
-			c->len += r;
-			c->buf[c->len] = 0;
-			parse(c, now_ns());
-		}
+		for (int j = 0; j < k; j++)
+			if (evs[j].data.u64 != (uint64_t)n) /* n: stdin, read later */
+				client_read(ep, &cs[evs[j].data.u64]);
 		held = 0;
 		for (int i = 0; i < n; i++)
 			held += cs[i].status != 0 || cs[i].closed;
@@ -186,17 +188,7 @@ int main(int argc, char **argv)
 				epoll_ctl(ep, EPOLL_CTL_DEL, 0, NULL);
 				continue;
 			}
-			struct cl *c = &cs[evs[j].data.u64];
-			ssize_t r = read(c->fd, c->buf + c->len, BUF_BYTES - c->len);
-
-			if (r <= 0) {
-				c->closed = 1;
-				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-				continue;
-			}
-			c->len += r;
-			c->buf[c->len] = 0;
-			parse(c, now_ns());
+			client_read(ep, &cs[evs[j].data.u64]);
 		}
 		for (int i = 0; i < n; i++)
 			done &= cs[i].closed || cs[i].status != 200 || cs[i].last_id >= want;
