@@ -93,6 +93,9 @@ int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
 		return -e;
 	}
 	q->spill_wr = (uint64_t)st.st_size / sizeof(struct qent); /* replay a previous run's */
+	if (st.st_size % sizeof(struct qent))
+		fprintf(stderr, "lector: spill file %s ends with a torn entry (%zu bytes): ignored\n",
+			spill_path, (size_t)st.st_size % sizeof(struct qent));
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->nonempty, NULL);
 	*out = q;
@@ -186,6 +189,12 @@ static int peek_spill(struct queue *q, struct qent *out, size_t max)
 
 	if (got < 0)
 		return -errno;
+	/* The lengths are derived: a corrupt file must not choose how many
+	 * bytes of comm the sinks read (fuzz/spill_fuzz.c found it). */
+	for (size_t i = 0; i < (size_t)got / sizeof(*out); i++) {
+		out[i].comm_len = strnlen(out[i].rec.comm, MEMPROBE_COMM_LEN);
+		out[i].thread_comm_len = strnlen(out[i].rec.thread_comm, MEMPROBE_COMM_LEN);
+	}
 	q->last_from_spill = true;
 	return (int)same_session_prefix(out, (size_t)got / sizeof(*out));
 }
