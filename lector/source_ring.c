@@ -21,12 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "source_impl.h"
 
 #define READ_BATCH_RECS 512
+#define RING_SLOTS_MAX	(1ULL << 32) /* more is a corrupt header, not a ring */
 
 struct source_ring {
 	struct source base;
@@ -95,13 +99,32 @@ static int ring_check_hdr(const struct memprobe_ring_hdr *h, char *msg, size_t m
 			 MEMPROBE_RECORD_SIZE);
 		return -EPROTO;
 	}
-	if (h->capacity == 0 || (h->capacity & (h->capacity - 1)) ||
+	if (h->capacity == 0 || (h->capacity & (h->capacity - 1)) || h->capacity > RING_SLOTS_MAX ||
 	    h->data_offset != MEMPROBE_HDR_SIZE) {
 		snprintf(msg, msglen, "corrupt ring header (capacity %llu, data offset %llu)",
 			 (unsigned long long)h->capacity, (unsigned long long)h->data_offset);
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* A ring file (a capture kept on disk, not /proc/memprobe) must hold what
+ * its header says: reading a mapped page past the end of a file is SIGBUS.
+ * procfs reports size 0, so only files on other filesystems are checked. */
+static int ring_check_size(int fd, uint64_t need_bytes, char *msg, size_t msglen)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC)
+		return 0;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size >= need_bytes)
+		return 0;
+	snprintf(msg, msglen,
+		 "ring file is truncated (%lld bytes, a ring of this header needs %llu): "
+		 "not a complete memprobe ring",
+		 (long long)st.st_size, (unsigned long long)need_bytes);
+	return -EPROTO;
 }
 
 /* Map the header page, validate it, then (mmap mode) map the whole ring. */
@@ -112,6 +135,9 @@ static int ring_map(struct source_ring *r, char *msg, size_t msglen)
 	void *m;
 	int rc;
 
+	rc = ring_check_size(r->fd, MEMPROBE_HDR_SIZE, msg, msglen);
+	if (rc)
+		return rc;
 	m = mmap(NULL, MEMPROBE_HDR_SIZE, PROT_READ, MAP_SHARED, r->fd, 0);
 	if (m == MAP_FAILED)
 		goto map_failed;
@@ -122,6 +148,9 @@ static int ring_map(struct source_ring *r, char *msg, size_t msglen)
 	if (rc || r->use_read)
 		return rc;
 	len_bytes = MEMPROBE_HDR_SIZE + r->hdr->capacity * MEMPROBE_RECORD_SIZE;
+	rc = ring_check_size(r->fd, len_bytes, msg, msglen);
+	if (rc)
+		return rc;
 	len_bytes = (len_bytes + page_bytes - 1) & ~(size_t)(page_bytes - 1);
 	m = mmap(NULL, len_bytes, PROT_READ, MAP_SHARED, r->fd, 0);
 	if (m == MAP_FAILED)
@@ -147,6 +176,10 @@ static int ring_deliver_mapped(struct source_ring *r, source_record_cb cb, void 
 	uint64_t start = r->pos;
 	__u64 release;
 
+	/* The producer is never behind us nor more than a ring ahead: anything
+	 * else is a corrupt header, and reading on would loop over the slots. */
+	if (prod < r->pos || prod - r->pos > r->mask + 1)
+		return -EPROTO;
 	while (r->pos < prod) {
 		if (cb(&r->slots[r->pos & r->mask], ctx))
 			break;
