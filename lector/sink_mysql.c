@@ -9,6 +9,16 @@
  * back, drops the connection and returns -EIO; the caller keeps the batch
  * and retries, reconnecting here at most once per second.
  * SQL is always parameterized; names are bound as bytes.
+ *
+ * Many lectors (hosts) may write one database.  The server reads calls by
+ * cid (AUTO_INCREMENT, migration 010) and trusts that a cid, once seen,
+ * has no smaller cid committed after it (SSE, /api/calls keyset pages).
+ * Two transactions inserting at once interleave their cids and commit in
+ * either order, so every lector takes the named lock COMMIT_LOCK before
+ * its first INSERT and releases it after COMMIT: cids are then handed out
+ * and made visible one transaction at a time, across all writers.  The
+ * writer session's wait_timeout is short, so a lector that vanishes while
+ * holding the lock (host down, network cut) frees it within that time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,7 +32,12 @@
 #include "sink.h"
 #include "sink_mysql_stmt.h"
 
+#define STR_(x)		      #x
+#define STR(x)		      STR_(x)
 #define RECONNECT_INTERVAL_MS 1000
+#define COMMIT_LOCK	      "memprobe.commit"
+#define COMMIT_LOCK_WAIT_S    20 /* another writer's transaction; below the read timeout */
+#define WRITER_IDLE_TIMEOUT_S 60 /* lector commits at least once a second */
 
 struct sink_mysql {
 	struct sink base;
@@ -73,6 +88,42 @@ static int check_bulk(struct sink_mysql *m)
 	return 0;
 }
 
+/* 1 when the query's single value is 1 (GET_LOCK granted), 0 otherwise. */
+static int query_is_one(MYSQL *db, const char *sql)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int one = 0;
+
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return 0;
+	row = mysql_fetch_row(res);
+	one = row && row[0] && !strcmp(row[0], "1");
+	mysql_free_result(res);
+	return one;
+}
+
+static int commit_lock(struct sink_mysql *m)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', %d)", COMMIT_LOCK, COMMIT_LOCK_WAIT_S);
+	if (query_is_one(m->db, sql))
+		return 0;
+	if (!mysql_errno(m->db))
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "commit lock '%s' held by another writer for over %d s: is another "
+			 "lector stuck on this database?",
+			 COMMIT_LOCK, COMMIT_LOCK_WAIT_S);
+	return -EIO;
+}
+
+static void commit_unlock(struct sink_mysql *m)
+{
+	if (m->db)
+		mysql_query(m->db, "DO RELEASE_LOCK('" COMMIT_LOCK "')");
+}
+
 static int sink_connect(struct sink_mysql *m)
 {
 	const struct lector_config *c = &m->cfg;
@@ -104,6 +155,8 @@ static int sink_connect(struct sink_mysql *m)
 		    stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
 	if (rc == 0)
 		rc = stmts_prepare(&m->st, m->db, m->host_id, m->base.err, sizeof(m->base.err));
+	if (rc == 0 && mysql_query(m->db, "SET SESSION wait_timeout = " STR(WRITER_IDLE_TIMEOUT_S)))
+		rc = fail(m, "setting wait_timeout");
 	if (rc == 0 && mysql_autocommit(m->db, 0))
 		rc = fail(m, "autocommit off");
 	if (rc < 0) {
@@ -131,6 +184,8 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 
 	if (rc < 0)
 		return rc;
+	if (commit_lock(m) < 0)
+		return mysql_errno(m->db) ? fail(m, "taking the commit lock") : -EAGAIN;
 	if (n && stmts_insert_calls(&m->st, e, n) < 0)
 		return fail(m, "inserting calls");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)
@@ -139,6 +194,7 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 		return fail(m, "updating capture_stats");
 	if (mysql_commit(m->db))
 		return fail(m, "commit");
+	commit_unlock(m);
 	return 0;
 }
 

@@ -29,54 +29,93 @@ static void meminfo(uint64_t *mem_total_bytes, uint64_t *swap_total_bytes)
 		fclose(f);
 }
 
-int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen)
+/* Run SQL with (name[, mem, swap]) bound; with out, fetch one u32 column. */
+static int host_stmt(MYSQL *db, const char *sql, const char *name, uint64_t *mem_swap,
+		     unsigned int *out, char *err, size_t errlen)
 {
-	const char *ins =
-	    "INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES (?,?,?) "
-	    "ON DUPLICATE KEY UPDATE mem_total_bytes=VALUES(mem_total_bytes), "
-	    "swap_total_bytes=VALUES(swap_total_bytes), last_seen=NOW(6)";
-	const char *sel = "SELECT host_id FROM hosts WHERE name=?";
 	MYSQL_STMT *s = mysql_stmt_init(db);
-	MYSQL_BIND b[3], out;
+	MYSQL_BIND b[3], res;
 	unsigned long name_len = strlen(name);
-	uint64_t mem, swap;
-	unsigned int id = 0;
 	int rc = -EIO;
 
-	meminfo(&mem, &swap);
 	memset(b, 0, sizeof(b));
 	b[0].buffer_type = MYSQL_TYPE_STRING;
 	b[0].buffer = (void *)name;
 	b[0].length = &name_len;
-	b[1].buffer_type = b[2].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[1].buffer = &mem;
-	b[2].buffer = &swap;
-	b[1].is_unsigned = b[2].is_unsigned = true;
-	if (!s || mysql_stmt_prepare(s, ins, strlen(ins)) || mysql_stmt_bind_param(s, b) ||
+	for (int i = 1; i < 3; i++) {
+		b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[i].buffer = mem_swap ? &mem_swap[i - 1] : NULL;
+		b[i].is_unsigned = true;
+	}
+	memset(&res, 0, sizeof(res));
+	res.buffer_type = MYSQL_TYPE_LONG;
+	res.buffer = out;
+	res.is_unsigned = true;
+	if (!s || mysql_stmt_prepare(s, sql, strlen(sql)) || mysql_stmt_bind_param(s, b) ||
 	    mysql_stmt_execute(s))
 		goto out;
-	mysql_stmt_close(s);
-	s = mysql_stmt_init(db);
-	memset(&out, 0, sizeof(out));
-	out.buffer_type = MYSQL_TYPE_LONG;
-	out.buffer = &id;
-	out.is_unsigned = true;
-	if (!s || mysql_stmt_prepare(s, sel, strlen(sel)) || mysql_stmt_bind_param(s, b) ||
-	    mysql_stmt_execute(s) || mysql_stmt_store_result(s) ||
-	    mysql_stmt_bind_result(s, &out) || mysql_stmt_fetch(s))
-		goto out;
-	mysql_stmt_free_result(s);
-	mysql_stmt_close(s);
-	s = NULL;
-	*host_id = id;
-	rc = mysql_commit(db) ? -EIO : 0;
+	rc = 0;
+	if (out) {
+		if (mysql_stmt_store_result(s) || mysql_stmt_bind_result(s, &res))
+			rc = -EIO;
+		else
+			rc = mysql_stmt_fetch(s) == 0 ? 1 : 0;
+	}
 out:
-	if (rc < 0)
+	if (rc < 0) {
+		unsigned int code = s ? mysql_stmt_errno(s) : mysql_errno(db);
+
 		snprintf(err, errlen, "registering host '%s': %s", name,
 			 s ? mysql_stmt_error(s) : mysql_error(db));
+		if (code == 1213 || code == 1205) /* deadlock, lock wait timeout */
+			rc = -EAGAIN;
+	}
 	if (s)
 		mysql_stmt_close(s);
 	return rc;
+}
+
+/* Find or create this host's row.  Looked up first: an INSERT ... ON
+ * DUPLICATE KEY UPDATE would burn a SMALLINT AUTO_INCREMENT value at every
+ * reconnect.  Two lectors registering at once may both insert: INSERT
+ * IGNORE lets one win and both read the same id.  A deadlock between
+ * concurrent first registrations is retried. */
+int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen)
+{
+	static const char sel[] = "SELECT host_id FROM hosts WHERE name=?";
+	static const char ins[] =
+	    "INSERT IGNORE INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES (?,?,?)";
+	uint64_t ms[2];
+	unsigned int id = 0;
+	char sql[192];
+	int rc = -EAGAIN;
+
+	meminfo(&ms[0], &ms[1]);
+	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
+		rc = host_stmt(db, sel, name, NULL, &id, err, errlen);
+		if (rc == 0 && (rc = host_stmt(db, ins, name, ms, NULL, err, errlen)) == 0)
+			rc = host_stmt(db, sel, name, NULL, &id, err, errlen);
+		if (rc == 0) {
+			snprintf(err, errlen, "registering host '%s': no row after insert", name);
+			rc = -EIO;
+		}
+		if (rc == 1) {
+			/* numbers we computed ourselves: plain text is safe */
+			snprintf(sql, sizeof(sql),
+				 "UPDATE hosts SET mem_total_bytes=%" PRIu64 ", swap_total_bytes=%" PRIu64
+				 ", last_seen=NOW(6) WHERE host_id=%u",
+				 ms[0], ms[1], id);
+			rc = mysql_query(db, sql) || mysql_commit(db) ? -EIO : 0;
+			if (rc < 0)
+				snprintf(err, errlen, "registering host '%s': %s", name,
+					 mysql_error(db));
+		}
+		if (rc < 0)
+			mysql_rollback(db);
+	}
+	if (rc == 0)
+		*host_id = id;
+	return rc == -EAGAIN ? -EIO : rc;
 }
 
 int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *seq)

@@ -11,12 +11,14 @@
 
 #include "server.h"
 
+#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
 static const char stats_sql[] =
     "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
     " s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
     " UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes"
     " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
-    " ORDER BY h.name, s.updated_at DESC LIMIT 100";
+    " WHERE (? = '' OR h.name = ?) ORDER BY h.name, s.updated_at DESC LIMIT 100";
 static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
 			       " COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
 			       " FROM information_schema.tables WHERE table_schema = DATABASE()";
@@ -71,18 +73,30 @@ static void add_server(cJSON *o)
 	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
 }
 
+/* ?host=NAME (empty: every host) as the two parameters of a host filter. */
+static int host_filter(struct req *r, char *host, size_t cap, struct db_param *p)
+{
+	static const char *const allowed[] = {"host", NULL};
+
+	if (http_check_params(r, allowed) || param_str(r, "host", host, cap, HOST_CHARSET) < 0)
+		return -EINVAL;
+	p[0] = DB_STR(host);
+	p[1] = DB_STR(host);
+	return 0;
+}
+
 int api_stats(struct req *r)
 {
-	static const char *const allowed[] = {NULL};
 	double size[2] = {0, 0};
-	char err[256];
+	char err[256], host[65];
+	struct db_param hp[2];
 	cJSON *o, *sessions = cJSON_CreateArray();
 
-	if (http_check_params(r, allowed)) {
+	if (host_filter(r, host, sizeof(host), hp)) {
 		cJSON_Delete(sessions);
 		return 400;
 	}
-	if (db_select(r->db, stats_sql, NULL, 0, add_session, sessions, err, sizeof(err)) < 0 ||
+	if (db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err)) < 0 ||
 	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0) {
 		cJSON_Delete(sessions);
 		return http_db_error(r, err);
@@ -154,7 +168,7 @@ static const char metric_proc_sql[] =
     "SELECT STRAIGHT_JOIN h.name, p.pid, p.start_ns, p.comm, p.net_bytes, p.mapped_bytes, "
     "p.vm_size_bytes"
     " FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
-    " ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
+    " AND (? = '' OR h.name = ?) ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
 
 struct mrows {
 	struct sbuf lab; /* label sets, one per row, NUL separated */
@@ -262,21 +276,21 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 
 int api_metrics(struct req *r)
 {
-	static const char *const allowed[] = {NULL};
 	struct mrows m = {0};
 	struct sbuf b = {0};
 	double size[2] = {0, 0};
 	cJSON *sessions = cJSON_CreateArray();
-	char err[256];
+	char err[256], host[65];
+	struct db_param hp[2];
 	int rc;
 
-	if (http_check_params(r, allowed)) {
+	if (host_filter(r, host, sizeof(host), hp)) {
 		cJSON_Delete(sessions);
 		return 400;
 	}
-	if (db_select(r->db, stats_sql, NULL, 0, add_session, sessions, err, sizeof(err)) < 0 ||
+	if (db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err)) < 0 ||
 	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0 ||
-	    db_select(r->db, metric_proc_sql, NULL, 0, add_metric_proc, &m, err, sizeof(err)) < 0) {
+	    db_select(r->db, metric_proc_sql, hp, 2, add_metric_proc, &m, err, sizeof(err)) < 0) {
 		rc = http_db_error(r, err);
 		goto out;
 	}

@@ -27,6 +27,7 @@ static const struct route {
     {"/api/processes/", 1, api_process_one, 1},
     {"/api/top", 0, api_top, 1},
     {"/api/calls", 0, api_calls, 1},
+    {"/api/hosts", 0, api_hosts, 0},
     {"/api/stats", 0, api_stats, 0},
     {"/api/events", 0, api_events, 0},
     {"/metrics", 0, api_metrics, 0},
@@ -63,7 +64,7 @@ static int dispatch(struct mg_connection *conn, void *db)
 		return routes[i].fn(&r) > 0 ? 200 : 400;
 	}
 	return http_send_error(conn, 404, "not found", NULL,
-			       "no such endpoint; see /api/processes, /api/top, /api/calls, "
+			       "no such endpoint; see /api/hosts, /api/processes, /api/top, /api/calls, "
 			       "/api/stats, /api/events, /metrics, /healthz");
 }
 

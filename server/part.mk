@@ -39,3 +39,6 @@ bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm
 $(BUILD)/bench/sse-swarm: bench/server/sse_swarm.c
 	@mkdir -p $(dir $@)
 	$(CC) $(MP_CFLAGS) $< -o $@
+
+# The many-hosts suite (server API per host, lector's commit lock, retention).
+include $(TOP)/tests/hosts/part.mk

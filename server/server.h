@@ -77,6 +77,8 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 int api_calls(struct req *r);
 cJSON *calls_row_json(char **col, unsigned long *len);
 extern const char calls_columns[];
+/* api_hosts.c */
+int api_hosts(struct req *r);
 /* api_stats.c */
 int api_stats(struct req *r);
 int api_metrics(struct req *r);
