@@ -42,6 +42,8 @@ int acct_new(struct acct **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+static struct acct_proc **slot_of(struct acct *a, uint32_t pid);
+
 static void proc_free(struct acct_proc *p)
 {
 	range_set_free(&p->mapped);
@@ -50,8 +52,16 @@ static void proc_free(struct acct_proc *p)
 
 void acct_free(struct acct *a)
 {
+	struct acct_proc *d, *next;
+
 	if (!a)
 		return;
+	/* A process replaced by a reused pid waits, unhashed, on the dirty list. */
+	for (d = a->dirty; d; d = next) {
+		next = d->next_dirty;
+		if (*slot_of(a, d->pid) != d)
+			proc_free(d);
+	}
 	for (size_t b = 0; b < ACCT_BUCKETS; b++) {
 		struct acct_proc *p = a->bucket[b], *n;
 
