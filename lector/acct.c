@@ -159,7 +159,8 @@ static void apply_mmap(struct acct_proc *p, const struct memprobe_record *r)
 		p->count[ACCT_N_FAILED]++;
 		return;
 	}
-	p->net_bytes += (int64_t)r->len;
+	/* in u64: a corrupt length wraps instead of overflowing (UB) */
+	p->net_bytes = (int64_t)((uint64_t)p->net_bytes + r->len);
 	p->requested_bytes += r->len;
 	range_add(&p->mapped, start, start + page_up(r->len));
 }
@@ -171,7 +172,7 @@ static void apply_munmap(struct acct_proc *p, const struct memprobe_record *r)
 		p->count[ACCT_N_FAILED]++;
 		return;
 	}
-	p->net_bytes -= (int64_t)r->len;
+	p->net_bytes = (int64_t)((uint64_t)p->net_bytes - r->len);
 	range_remove(&p->mapped, r->addr, r->addr + page_up(r->len), NULL);
 }
 
