@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deps.sh GROUP... - install the Debian packages memprobe needs, only those
-# missing.  Groups: build kernel bpf db web browser all.  Needs root (or sudo) the
+# missing.  Groups: build kernel bpf db web browser install all.  Needs root (or sudo) the
 # first time; prints what it installs.
 set -euo pipefail
 
@@ -11,16 +11,17 @@ declare -A GROUP=(
 	[db]="mariadb-server mariadb-client libmariadb-dev strace python3"
 	[web]="libcivetweb-dev libcjson-dev prometheus curl python3 wrk"
 	[browser]="chromium nodejs"
+	[install]="systemd util-linux"
 )
 
 want=()
 for g in "$@"; do
 	if [ "$g" = all ]; then
-		for k in build kernel bpf db web browser; do want+=(${GROUP[$k]}); done
+		for k in build kernel bpf db web browser install; do want+=(${GROUP[$k]}); done
 	elif [ -n "${GROUP[$g]:-}" ]; then
 		want+=(${GROUP[$g]})
 	else
-		echo "deps.sh: unknown group '$g' (build kernel bpf db web browser all)" >&2
+		echo "deps.sh: unknown group '$g' (build kernel bpf db web browser install all)" >&2
 		exit 2
 	fi
 done

@@ -10,7 +10,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/.." && pwd)
+# MEMPROBE_DATADIR: the installed copy (make install) of memprobe.stp,
+# tapset/, include/ and these scripts; default: the tree they sit in.
+top=${MEMPROBE_DATADIR:-$(cd "$here/.." && pwd)}
 ko="$top/build/memprobe.ko"
 ring_records=""
 run_dir=${MEMPROBE_RUN_DIR:-/run/memprobe}

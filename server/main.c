@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h" /* lector's loader: same file format and MEMPROBE_DB_* */
 #include "server.h"
@@ -118,7 +120,8 @@ static void usage(FILE *f)
 	    "db_port,\n"
 	    "                       db_name, db_user, db_password); MEMPROBE_DB_* override it.\n"
 	    "                       Use a read-only user (default user memprobe_reader).\n"
-	    "  --static DIR         dashboard files (default frontend/dist, else a placeholder)\n"
+	    "  --static DIR         dashboard files (default: the installed copy, else\n"
+	    "                       frontend/dist, else a placeholder)\n"
 	    "  --threads N          HTTP worker threads (default 200)\n"
 	    "  --sse-max N          event-stream clients (default 100, below --threads)\n"
 	    "  --sse-queue N        messages queued per client before it is cut loose (default "
@@ -305,11 +308,36 @@ static int load_db(const char *config, struct db_settings *s)
 	return 0;
 }
 
+/* Installed (make install): BINDIR/../share/memprobe/www next to this
+ * binary, wherever PREFIX or DESTDIR put it.  In the tree: no such dir. */
+static int installed_www(char *dir, size_t len)
+{
+	char exe[400], www[PATH_MAX], idx[PATH_MAX + 16], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return 0;
+	/* Canonical: CivetWeb refuses a document root with "..". */
+	snprintf(slash, sizeof(exe) - (size_t)(slash - exe), "/../share/memprobe/www");
+	if (!realpath(exe, www) || strlen(www) >= len)
+		return 0;
+	snprintf(idx, sizeof(idx), "%s/index.html", www);
+	if (stat(idx, &st))
+		return 0;
+	snprintf(dir, len, "%s", www);
+	return 1;
+}
+
 static void pick_static(struct server_opts *o)
 {
 	struct stat st;
 
-	if (o->static_dir[0])
+	if (o->static_dir[0] || installed_www(o->static_dir, sizeof(o->static_dir)))
 		return;
 	if (stat("frontend/dist/index.html", &st) == 0)
 		snprintf(o->static_dir, sizeof(o->static_dir), "frontend/dist");
