@@ -64,7 +64,7 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 		return 0;
 	}
 	if (strcmp(key, "db_port") && strcmp(key, "mem_queue_max") && strcmp(key, "batch_max") &&
-	    strcmp(key, "ring_kib"))
+	    strcmp(key, "ring_kib") && strcmp(key, "retain_days"))
 		return -ENOENT;
 	errno = 0;
 	v = strtoull(val, &end, 10);
@@ -78,6 +78,8 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 		c->batch_max = (size_t)v;
 	else if (!strcmp(key, "ring_kib"))
 		c->ring_kib = (unsigned int)v;
+	else if (!strcmp(key, "retain_days") && v <= 36500)
+		c->retain_days = (unsigned int)v;
 	else
 		return -EINVAL;
 	return 0;

@@ -20,6 +20,7 @@ struct lector_config {
 	size_t mem_queue_max;  /* entries held in memory before spilling */
 	size_t batch_max;      /* records per transaction */
 	unsigned int ring_kib; /* bpf ring size */
+	unsigned int retain_days; /* purge this host's data older than this; 0 = keep */
 };
 
 void config_defaults(struct lector_config *c);

@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include "lector.h"
+#include "retain.h"
 #include "sink_mysql_stmt.h"
 
 static volatile sig_atomic_t stop_signal;
+static struct retain *retainer; /* --retain-days */
 
 static void on_signal(int sig)
 {
@@ -45,6 +47,8 @@ static void usage(FILE *f)
 	      "                          committed (default with the ring source, so a\n"
 	      "                          kill -9 loses nothing the ring already released)\n"
 	      "  --batch=N               records per transaction (default 10000)\n"
+	      "  --retain-days=N         purge this host's calls, exited processes and sessions\n"
+	      "                          older than N days, in the background (0 = keep, default)\n"
 	      "  --migrate               apply database migrations and exit\n"
 	      "  --help                  this text\n\n"
 	      "Credentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
@@ -99,11 +103,12 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 	    {"spill", 1, 0, 'S'},
 	    {"mem-queue", 1, 0, 'm'},
 	    {"batch", 1, 0, 'b'},
+	    {"retain-days", 1, 0, 'D'},
 	    {"migrate", 0, 0, 'M'},
 	    {"help", 0, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
-	const char *host = NULL, *spill = NULL, *memq = NULL, *batch = NULL;
+	const char *host = NULL, *spill = NULL, *memq = NULL, *batch = NULL, *retain = NULL;
 	int o;
 
 	a->source = SOURCE_AUTO;
@@ -142,6 +147,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 		case 'M':
 			a->migrate = true;
 			break;
+		case 'D':
+			retain = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -173,6 +181,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 	config_load_env(c);
 	if (host)
 		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
+	if (retain && retain_parse_days(retain, &c->retain_days) < 0)
+		return -EINVAL;
 	if (spill)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
 	else if (!c->spill_path[0])
@@ -365,8 +375,11 @@ int main(int argc, char **argv)
 			l.cfg.spill_path, strerror(-rc));
 	if (rc == 0)
 		rc = open_sink(&l, &a);
+	if (rc == 0 && !strcmp(a.sink, "mysql"))
+		rc = retain_start(&retainer, &l.cfg);
 	if (rc == 0)
 		rc = run(&l, &a);
+	retain_stop(retainer);
 	if (l.sink)
 		l.sink->ops->close(l.sink);
 	queue_close(l.q);
