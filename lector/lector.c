@@ -52,7 +52,11 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
 	cs->source = l->src_stats.name ? l->src_stats.name : "?";
 	cs->drops = l->src_stats.drops;
 	cs->seen = l->src_stats.seen;
+	cs->prev_session = l->prev_session;
+	cs->gap_before_ms = l->gap_before_ms;
+	cs->lost = qs.lost_total - l->lost_base;
 	pthread_mutex_unlock(&l->stats_lock);
+	cs->lost_before = l->lost_before;
 	cs->current = !l->pending_n || l->batch[0].session == l->session;
 	cs->queued = qs.mem_len + qs.spill_len;
 	cs->spilled_total = qs.spilled_total;
@@ -95,6 +99,36 @@ static int take_batch(struct lector *l)
 	l->pending_n = k;
 	l->pending_raw = (size_t)n;
 	return 1;
+}
+
+/* The previous run on this spill file (killed, or stopped) held records
+ * of its session that never reached the database: read into memory, or
+ * still in the producer's ring when it died.  Once every older entry of
+ * the spill file is committed, stored-by-the-producer minus committed is
+ * exactly that loss.  Counted once, in this session's lost_before. */
+static void count_prev_loss(struct lector *l)
+{
+	uint64_t rows = 0, stored = l->prev.seen - l->prev.drops;
+
+	if (!l->sink->ops->session_rows) {
+		l->prev_pending = false; /* JSON lines: the sink cannot tell */
+		return;
+	}
+	if (l->sink->ops->session_rows(l->sink, l->prev.session, &rows) < 0)
+		return; /* down: try again with the next batch */
+	l->prev_pending = false;
+	l->lost_before = l->prev.seen >= l->prev.drops && stored > rows ? stored - rows : 0;
+	if (l->lost_before)
+		fprintf(stderr,
+			"lector: the previous lector (session %" PRIu64 ") ended without "
+			"committing %" PRIu64 " records it had read or its ring held: lost, "
+			"counted in capture_stats.lost_before of session %" PRIu64 "\n",
+			l->prev.session, l->lost_before, l->session);
+	else
+		fprintf(stderr,
+			"lector: the previous lector (session %" PRIu64
+			") committed everything it read\n",
+			l->prev.session);
 }
 
 static void committed(struct lector *l)
@@ -240,6 +274,9 @@ static void *writer_main(void *arg)
 		    now_ns(CLOCK_MONOTONIC) > l->stop_deadline_ns)
 			break; /* a long backlog stays in the spill file for the next start */
 		taken = l->pending ? 1 : take_batch(l);
+		if (l->prev_pending && taken >= 0 &&
+		    (taken == 0 || l->batch[0].session == l->session))
+			count_prev_loss(l);
 
 		if (taken < 0) {
 			if (atomic_load(&l->stopping))
@@ -276,7 +313,6 @@ int lector_writer_start(struct lector *l)
 	l->batch = calloc(l->cfg.batch_max, sizeof(*l->batch));
 	if (!l->batch)
 		return -ENOMEM;
-	pthread_mutex_init(&l->stats_lock, NULL);
 	return -pthread_create(&l->writer, NULL, writer_main, l);
 }
 

@@ -12,6 +12,7 @@
 #include "acct.h"
 #include "config.h"
 #include "queue.h"
+#include "runstate.h"
 #include "sink.h"
 #include "source.h"
 
@@ -26,6 +27,18 @@ struct lector {
 	pthread_mutex_t stats_lock;
 	struct source_stats src_stats; /* snapshot from the capture thread */
 	uint64_t session;
+	/* set by the capture thread under stats_lock at each session start */
+	uint64_t prev_session;	/* the one before on this spill file, 0 none */
+	uint64_t gap_before_ms; /* nothing captured between it and this one */
+	uint64_t lost_base;	/* queue lost_total when this session began */
+	/* the capture thread's: records kept (queued) this session */
+	struct runstate *rs;
+	uint64_t read_kept;
+	/* what a previous run left in the state file; the writer counts its
+	 * uncommitted records once the spill file's older sessions are in */
+	struct runstate_rec prev;
+	bool prev_pending;
+	uint64_t lost_before;
 	/* writer-only state */
 	struct qent *batch;
 	size_t pending_n, pending_raw;

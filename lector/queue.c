@@ -30,6 +30,8 @@ struct queue {
 	int spill_fd;
 	uint64_t spill_rd, spill_wr; /* entry indexes in the file */
 	uint64_t spilled_total;
+	uint64_t lost_total;
+	bool spill_full;
 	bool last_from_spill;
 	bool woken;
 	char *path;
@@ -130,14 +132,26 @@ void queue_entry_fill(struct qent *e, uint64_t session, const struct memprobe_re
 	e->thread_comm_len = strnlen(rec->thread_comm, MEMPROBE_COMM_LEN);
 }
 
-/* Append n entries to the spill file with one write. */
+bool queue_err_is_full(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG;
+}
+
+/* Append n entries to the spill file with one write.  A short write is a
+ * full disk: the torn tail is cut off so a later replay never sees it. */
 static int spill_append(struct queue *q, const struct qent *e, size_t n)
 {
 	off_t off = (off_t)(q->spill_wr * sizeof(*e));
 	size_t len = n * sizeof(*e);
+	ssize_t w = pwrite(q->spill_fd, e, len, off);
 
-	if (pwrite(q->spill_fd, e, len, off) != (ssize_t)len)
-		return errno ? -errno : -EIO;
+	if (w != (ssize_t)len) {
+		int rc = w < 0 ? -errno : -ENOSPC;
+
+		if (w > 0 && ftruncate(q->spill_fd, off) < 0)
+			rc = -errno;
+		return rc;
+	}
 	q->spill_wr += n;
 	q->spilled_total += n;
 	return 0;
@@ -158,6 +172,9 @@ int queue_push_many(struct queue *q, const struct qent *e, size_t n)
 	}
 	if (k < n)
 		rc = spill_append(q, e + k, n - k);
+	if (queue_err_is_full(rc))
+		q->lost_total += n - k;
+	q->spill_full = k < n && queue_err_is_full(rc);
 	pthread_cond_signal(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
 	return rc;
@@ -258,6 +275,8 @@ void queue_get_stats(struct queue *q, struct queue_stats *st)
 	st->mem_len = q->len;
 	st->spill_len = q->spill_wr - q->spill_rd;
 	st->spilled_total = q->spilled_total;
+	st->lost_total = q->lost_total;
+	st->spill_full = q->spill_full;
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -33,6 +33,8 @@ struct queue_stats {
 	uint64_t mem_len;
 	uint64_t spill_len;
 	uint64_t spilled_total; /* entries ever written to the spill file */
+	uint64_t lost_total;	/* entries refused: the spill file's disk was full */
+	bool spill_full;	/* the last spill write failed for lack of space */
 };
 
 struct queue;
@@ -41,10 +43,15 @@ int queue_open(struct queue **out, size_t mem_cap, const char *spill_path);
 void queue_close(struct queue *q);
 
 /* Append one record (fills the lengths).  -errno when the spill file
- * cannot be written: the caller must stop, nothing may be lost silently. */
+ * cannot be written.  -ENOSPC (or -EDQUOT, -EFBIG): the disk is full; the
+ * entries that did not fit are dropped and counted in lost_total, and the
+ * caller may go on (what is queued drains once the sink is back).  Any
+ * other error: the caller must stop, nothing may be lost silently. */
 int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec);
 /* The same for n prepared entries: one lock, at most one write. */
 int queue_push_many(struct queue *q, const struct qent *e, size_t n);
+/* The spill failed for lack of space (ENOSPC, EDQUOT, EFBIG). */
+bool queue_err_is_full(int rc);
 void queue_entry_fill(struct qent *e, uint64_t session, const struct memprobe_record *rec);
 
 /* Copy up to max oldest entries, all of one session, into out; wait up to

@@ -27,6 +27,10 @@ struct capture_stats {
 	uint64_t lag_ms; /* now - timestamp of the newest committed record */
 	double rate_eps; /* committed records per second, recent */
 	bool current;	 /* drops/seen describe this session */
+	uint64_t lost;	 /* read but not kept: the spill disk was full */
+	uint64_t lost_before;	/* previous session's records never committed */
+	uint64_t gap_before_ms; /* no lector ran: previous last poll -> this start */
+	uint64_t prev_session;
 };
 
 struct sink;
@@ -36,6 +40,9 @@ struct sink_ops {
 		      const struct capture_stats *st);
 	/* Highest committed seq of a session: 1 found, 0 none, -errno. */
 	int (*committed_seq)(struct sink *s, uint64_t session, uint64_t *seq);
+	/* Rows committed for a session, ever (0 when none), or -errno.
+	 * Optional (NULL): a sink that cannot tell. */
+	int (*session_rows)(struct sink *s, uint64_t session, uint64_t *rows);
 	/* Reload live processes of this host into acct (resume). */
 	int (*restore)(struct sink *s, struct acct *a);
 	void (*close)(struct sink *s);

@@ -211,6 +211,18 @@ static int mysql_committed_seq(struct sink *s, uint64_t session, uint64_t *seq)
 	return rc;
 }
 
+static int mysql_session_rows(struct sink *s, uint64_t session, uint64_t *rows)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+	int rc = ensure_connected(m);
+
+	if (rc < 0)
+		return rc;
+	if (stmts_session_rows(m->db, m->host_id, session, rows) < 0)
+		return fail(m, "reading capture_stats");
+	return 0;
+}
+
 static int mysql_restore(struct sink *s, struct acct *a)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
@@ -236,6 +248,7 @@ static void mysql_sink_close(struct sink *s)
 static const struct sink_ops mysql_ops = {
     .commit = mysql_commit_batch,
     .committed_seq = mysql_committed_seq,
+    .session_rows = mysql_session_rows,
     .restore = mysql_restore,
     .close = mysql_sink_close,
 };

@@ -141,6 +141,25 @@ int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint6
 	return found;
 }
 
+/* rows_committed of a session (0 when it has no row). */
+int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *rows)
+{
+	char sql[256];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT rows_committed FROM capture_stats WHERE host_id=%u AND session=%" PRIu64,
+		 host_id, session);
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	row = mysql_fetch_row(res);
+	*rows = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+	mysql_free_result(res);
+	mysql_commit(db);
+	return 0;
+}
+
 static uint64_t u64(const char *s)
 {
 	return s ? strtoull(s, NULL, 10) : 0;

@@ -26,6 +26,7 @@ int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n);
 int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *seq);
+int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *rows);
 int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a);
 int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen);
 /* A MariaDB sink that connects on first use (the database is down at start). */

@@ -16,7 +16,8 @@
 static const char stats_sql[] =
     "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
     " s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
-    " UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes"
+    " UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes,"
+    " s.lost, s.lost_before, s.gap_before_ms, s.prev_session"
     " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
     " WHERE (? = '' OR h.name = ?) ORDER BY h.name, s.updated_at DESC LIMIT 100";
 static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
@@ -50,6 +51,15 @@ static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
 	cJSON_AddNumberToObject(o, "started_at_s", num(c[12]));
 	cJSON_AddNumberToObject(o, "mem_total_bytes", num(c[13]));
 	cJSON_AddNumberToObject(o, "swap_total_bytes", num(c[14]));
+	/* losses lector counts itself (docs/FAULTS.md) */
+	cJSON_AddNumberToObject(o, "lost", num(c[15]));
+	cJSON_AddNumberToObject(o, "lost_before", num(c[16]));
+	cJSON_AddNumberToObject(o, "gap_before_ms", num(c[17]));
+	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[18], NULL, 10));
+	if (strcmp(hex, "0x0"))
+		cJSON_AddStringToObject(o, "prev_session", hex);
+	else
+		cJSON_AddNullToObject(o, "prev_session");
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }
@@ -233,6 +243,12 @@ static void metrics_sessions(struct sbuf *b, cJSON *sessions)
 	     "records the reader took from the source"},
 	    {"memprobe_drops_total", "counter", "drops",
 	     "records the producer dropped (ring full)"},
+	    {"memprobe_lost_total", "counter", "lost",
+	     "records lector read but could not keep (spill disk full)"},
+	    {"memprobe_lost_before_total", "counter", "lost_before",
+	     "records of the previous session never committed (lector killed)"},
+	    {"memprobe_capture_gap_before_seconds", "gauge", "gap_before_ms",
+	     "no capture between the previous session and this one"},
 	    {"memprobe_queued_events", "gauge", "queued", "records read but not yet committed"},
 	    {"memprobe_capture_lag_seconds", "gauge", "lag_ms", "capture to commit lag"},
 	    {"memprobe_capture_rate_events_per_second", "gauge", "events_per_second",
@@ -253,7 +269,9 @@ static void metrics_sessions(struct sbuf *b, cJSON *sessions)
 				  cJSON_GetObjectItem(s, "session")->valuestring);
 			h = cJSON_GetObjectItem(s, "source")->valuestring;
 			sb_label(b, h, strlen(h));
-			sb_printf(b, "\"} %.17g\n", f == 4 ? v / 1000.0 : v);
+			if (strstr(fam[f][0], "_seconds"))
+				v /= 1000.0; /* from milliseconds */
+			sb_printf(b, "\"} %.17g\n", v);
 		}
 	}
 }
