@@ -1,6 +1,8 @@
 # tests/part.mk - test suites of the tests/ tree and the tools they need.
 #   make test-kernel   the guest kernel test alone (qemu TCG, Debian kernel)
 
+# fault tests (lector, MariaDB, spill disk), before the long guest suite
+include $(TOP)/tests/faults/part.mk
 TEST_SUITES += $(TOP)/tests/kernel/run-tests
 
 $(BUILD)/tests:
