@@ -78,8 +78,11 @@ static int bad_param(struct req *r, const char *name, const char *reason)
 	return -EINVAL;
 }
 
-/* Every name in the query string must be one the route knows: a typo
- * ("limt=5") must not silently fall back to a default. */
+/* Every name in the query string must be one the route knows, with a
+ * value: a typo ("limt=5") or a bare "limit" must not silently fall back
+ * to a default.  Names are compared undecoded, as mg_get_var() finds them:
+ * "%6cimit" is not "limit".  A name given twice: the first one counts
+ * (docs/API.md). */
 int http_check_params(struct req *r, const char *const *allowed)
 {
 	const char *q = r->ri->query_string;
@@ -91,11 +94,14 @@ int http_check_params(struct req *r, const char *const *allowed)
 
 		if (n == 0 || n >= sizeof(name))
 			return bad_param(r, n ? "(too long)" : "(empty)", "malformed query string");
-		mg_url_decode(q, (int)n, name, sizeof(name), 1);
+		memcpy(name, q, n);
+		name[n] = 0;
 		for (const char *const *a = allowed; *a; a++)
 			known |= !strcmp(*a, name);
 		if (!known)
 			return bad_param(r, name, "unknown parameter for this endpoint");
+		if (q[n] != '=')
+			return bad_param(r, name, "needs a value (name=value)");
 		q += n;
 		q += strcspn(q, "&");
 		if (*q == '&')
@@ -119,6 +125,8 @@ static int get_raw(struct req *r, const char *name, char *out, size_t cap)
 		return bad_param(r, name, "value too long");
 	if (n == 0)
 		return bad_param(r, name, "empty value");
+	if ((size_t)n != strlen(out)) /* %00: the rest would be cut off unseen */
+		return bad_param(r, name, "contains a NUL byte");
 	return 1;
 }
 
