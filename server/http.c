@@ -200,8 +200,8 @@ int http_db_error(struct req *r, const char *what)
 	return -EIO;
 }
 
-/* comm is any bytes but NUL: keep valid UTF-8, replace the rest with
- * U+FFFD so the JSON stays valid (cJSON escapes control characters). */
+/* comm is any bytes but NUL: keep valid UTF-8, replace each other byte
+ * with U+FFFD so the JSON stays valid (cJSON escapes control characters). */
 void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -209,17 +209,21 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 
 	while (i < len && o + 4 < cap) {
 		unsigned char ch = s[i];
-		size_t need = ch < 0x80		    ? 0
-			      : (ch & 0xe0) == 0xc0 ? 1
-			      : (ch & 0xf0) == 0xe0 ? 2
-			      : (ch & 0xf8) == 0xf0 ? 3
-						    : 9;
+		size_t need = ch < 0x80		       ? 0
+			      : ch >= 0xc2 && ch <= 0xdf ? 1
+			      : ch >= 0xe0 && ch <= 0xef ? 2
+			      : ch >= 0xf0 && ch <= 0xf4 ? 3
+							 : 9;
+		/* The second byte's range rules out overlong forms, surrogates
+		 * and code points above U+10FFFF (Unicode table 3-7). */
+		unsigned char lo = ch == 0xe0 ? 0xa0 : ch == 0xf0 ? 0x90 : 0x80;
+		unsigned char hi = ch == 0xed ? 0x9f : ch == 0xf4 ? 0x8f : 0xbf;
 		size_t k;
 
 		for (k = 1; need != 9 && k <= need && i + k < len; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
+			if ((s[i + k] & 0xc0) != 0x80 || (k == 1 && (s[i + 1] < lo || s[i + 1] > hi)))
 				break;
-		if (need == 9 || k <= need || (need == 1 && ch < 0xc2)) {
+		if (need == 9 || k <= need) {
 			memcpy(dst + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;
