@@ -4,6 +4,7 @@
  * lector's processes rows; "memory held" is net_bytes, which lector
  * already clamps at 0 (net_bytes_raw keeps the signed value).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -215,8 +216,9 @@ int api_process_one(struct req *r)
 
 	errno = 0;
 	pid = strtoull(r->path_arg, &pid_end, 10);
-	if (!r->path_arg[0] || *pid_end || errno || pid < 1 || pid > 4194304 ||
-	    r->path_arg[0] == '+' || r->path_arg[0] == '-' || r->path_arg[0] == ' ')
+	/* digits only: strtoull also takes leading blanks ("%0D5"), signs */
+	if (!isdigit((unsigned char)r->path_arg[0]) || *pid_end || errno || pid < 1 ||
+	    pid > 4194304)
 		return http_send_error(
 		    r->conn, 400, "bad parameter", "pid",
 		    "the path must be /api/processes/PID, PID from 1 to 4194304");
