@@ -15,7 +15,7 @@ $(BUILD)/tests/ringcheck: tests/kernel/ringcheck.c include/memprobe_abi.h | $(BU
 # Everything the guest test runs, built on the host (the guest's root is
 # read-only).  The workload and its checker come from tests/workload/
 # (rules in bpf/part.mk), the flood from bench/part.mk.
-KERNEL_TEST_TOOLS = $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/bench/mmap-flood \
+KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/bench/mmap-flood \
 		    $(BUILD)/workload/known-calls $(BUILD)/workload/check-records
 
 .PHONY: kernel-test-tools test-kernel

@@ -19,6 +19,7 @@ B=${BUILD:-$TOP/build}
 . "$TOP/tests/lib/tap.sh"
 _tap_n=${1:-0}
 . "$TOP/tests/kernel/guest-lib.sh"
+. "$TOP/tests/kernel/lector-unload.sh"
 
 T=$(mktemp -d /tmp/kt.XXXXXX)
 LOG=$MEMPROBE_RESULTS/in-guest.log
@@ -162,5 +163,6 @@ t_workload --read read
 t_thread_name
 t_overflow
 t_load_unload
+t_lector_unload
 t_dmesg
 rm -rf "$T"
