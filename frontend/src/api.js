@@ -16,6 +16,7 @@ export function toProcess(o) {
   const calls = pick(o, 'calls', 'n_calls')
   const exited = pick(o, 'exited')
   return {
+    host: String(pick(o, 'host') ?? ''),
     pid: num(pick(o, 'pid')),
     startNs: String(pick(o, 'start_ns') ?? '0'),
     comm: String(pick(o, 'comm', 'name') ?? ''),
@@ -127,4 +128,36 @@ export function nextCursor(o) {
 export function listOf(o, ...keys) {
   if (Array.isArray(o)) return o
   return pick(o, ...keys) || []
+}
+
+// GET /api/hosts: [{name, active, processesAlive, callsCommitted}] by name.
+export function toHosts(o) {
+  return listOf(o, 'hosts').map((h) => ({
+    name: String(pick(h, 'name') ?? ''),
+    active: Boolean(h.active),
+    processesAlive: num(pick(h, 'processes_alive')),
+    callsCommitted: num(pick(h, 'calls_committed'))
+  }))
+}
+
+// The host filter lives in the URL query (?host=NAME, '' = all hosts);
+// names the server would refuse (its charset) read as all.
+const HOST_RE = /^[A-Za-z0-9._-]{1,64}$/
+export function hostFromSearch(search) {
+  const h = new URLSearchParams(search).get('host') || ''
+  return HOST_RE.test(h) ? h : ''
+}
+export function searchWithHost(search, host) {
+  const q = new URLSearchParams(search)
+  if (host) q.set('host', host)
+  else q.delete('host')
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+// The selector is worth showing only when there is a choice (or the URL
+// names a host that is not in the list any more: the user must get out).
+export function hostChoices(hosts, selected) {
+  const names = hosts.map((h) => h.name)
+  if (selected && !names.includes(selected)) names.push(selected)
+  return names.length > 1 || (selected && names.length === 1 && hosts.length === 0) ? names.sort() : []
 }

@@ -3,6 +3,7 @@
 // a known amount of memory; each test pins down one thing the user sees.
 import { openBrowser } from './browser.mjs'
 import { startStack, startHold, waitFor, sleep } from './stack.mjs'
+import { execFileSync } from 'node:child_process'
 
 const MIB = 1024 * 1024
 // 32 TiB of PROT_NONE: no RAM used, and more than anything else here
@@ -253,6 +254,42 @@ try {
     await page.check('[data-testid=proc-alive]')
     await waitFor('hidden', async () => !(await page.$(row)), SETTLE_MS)
     await page.uncheck('[data-testid=proc-alive]')
+  })
+
+  await test('a second host in the database: the header offers All + each host; choosing one filters the table (URL keeps it)', async () => {
+    // Another machine's lector, as rows: a process with the workload's own
+    // pid, so only the host tells the two apart.
+    const other = 'mpb-other'
+    execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${st.dir}/mysqld.sock`, 'memprobe', '-e',
+      `INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES ('${other}', 1 << 30, 0);
+       INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes,
+         net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known,
+         n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges)
+       SELECT host_id, ${hold.pid}, 1, 0, 'other-proc', ${Date.now()}000000, ${Date.now()}000000, 0, 8192, 8192,
+         8192, 8192, 8192, 0, 0, 0, 1, 0, 0, 0, 0, '' FROM hosts WHERE name = '${other}'`])
+    const mine = (await api(st, 'hosts')).hosts.map((h) => h.name).find((h) => h !== other)
+    const rowsOf = () => page.$$eval(`[data-testid=proc-table] tr[data-pid="${hold.pid}"]`,
+      (trs) => trs.map((tr) => tr.dataset.host).sort())
+    await page.goto(st.url + '?x=1#/processes')
+    await page.waitForSelector('[data-testid=host]', { timeout: SETTLE_MS })
+    await page.fill('[data-testid=proc-search]', String(hold.pid))
+    await waitFor('both hosts\' rows under All', async () => (await rowsOf()).join() === [mine, other].sort().join(), SETTLE_MS)
+    await page.selectOption('[data-testid=host]', other)
+    await waitFor('only the other host', async () => (await rowsOf()).join() === other, SETTLE_MS)
+    const names = await page.$$eval('[data-testid=proc-table] tbody tr[data-pid]', (trs) => trs.map((tr) => tr.dataset.host))
+    assert(names.every((h) => h === other), `rows of other hosts shown: ${names}`)
+    assert(new URL(page.url()).searchParams.get('host') === other && page.url().includes('x=1'), `URL ${page.url()}`)
+    await page.reload()
+    await page.waitForSelector('[data-testid=host]', { timeout: SETTLE_MS })
+    assert((await page.inputValue('[data-testid=host]')) === other, 'the selection survives a reload')
+    await page.fill('[data-testid=proc-search]', String(hold.pid))
+    await waitFor('still only the other host after reload', async () => (await rowsOf()).join() === other, SETTLE_MS)
+    await page.selectOption('[data-testid=host]', mine)
+    await waitFor('only this machine', async () => (await rowsOf()).join() === mine, SETTLE_MS)
+    await page.selectOption('[data-testid=host]', '')
+    await waitFor('all again', async () => (await rowsOf()).join() === [mine, other].sort().join(), SETTLE_MS)
+    assert(!new URL(page.url()).searchParams.has('host'), `URL ${page.url()} still names a host`)
+    return `hosts ${mine} and ${other}`
   })
 
   await test('no console errors and no failed requests (outside the deliberate server outage)', async () => {

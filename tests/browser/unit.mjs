@@ -3,6 +3,7 @@
 // server: run first by run-tests.  TAP_START numbers the first test.
 import { humanBytes, exactBytes, percent, hexAddr, clockTime } from '../../frontend/src/format.js'
 import { toProcess, toCall, toTop, toStats, toSeries, nextCursor } from '../../frontend/src/api.js'
+import { toHosts, hostFromSearch, searchWithHost, hostChoices } from '../../frontend/src/api.js'
 
 let n = Number(process.env.TAP_START || 0)
 let failed = 0
@@ -50,4 +51,20 @@ check('toSeries turns [ts_ns, net, mapped, vm] rows into net, mapped and VmSize 
   [{ tsMs: 2, net: 4096, mapped: 8192, vmSize: 12288 }, { tsMs: 3, net: 0, mapped: 4096, vmSize: 8192 }])
 check('nextCursor: the keyset cursor, null at the start of history',
   [nextCursor({ next_before: 42 }), nextCursor({ next_before: null })], [42, null])
+
+// Many hosts: the header's selector and the URL that remembers it.
+check('toHosts reads /api/hosts', toHosts({ hosts: [{ name: 'a', active: true, processes_alive: 3, calls_committed: 9 }] }),
+  [{ name: 'a', active: true, processesAlive: 3, callsCommitted: 9 }])
+check('toProcess keeps the host: the same pid on two hosts is two rows',
+  [toProcess({ host: 'a', pid: 1 }).host, toProcess({ host: 'b', pid: 1 }).host], ['a', 'b'])
+check('hostFromSearch reads ?host=, and a name the server would refuse reads as all hosts',
+  [hostFromSearch('?host=web-1.lan'), hostFromSearch('?x=1'), hostFromSearch("?host=a'b"), hostFromSearch('')],
+  ['web-1.lan', '', '', ''])
+check('searchWithHost sets and clears ?host= and keeps other parameters',
+  [searchWithHost('?x=1', 'b'), searchWithHost('?x=1&host=b', ''), searchWithHost('', '')], ['?x=1&host=b', '?x=1', ''])
+const H = (...names) => names.map((name) => ({ name }))
+check('hostChoices: no selector for one host, sorted names for several',
+  [hostChoices(H('a'), ''), hostChoices(H('b', 'a'), ''), hostChoices(H('b', 'a'), 'b')], [[], ['a', 'b'], ['a', 'b']])
+check('hostChoices: a host in the URL that is gone still shows, so the user can go back to all',
+  hostChoices(H('a'), 'old'), ['a', 'old'])
 process.exit(failed ? 1 : 0)

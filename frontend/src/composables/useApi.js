@@ -3,16 +3,18 @@
 // silent empty table.
 import { ref } from 'vue'
 import { t } from '../i18n.js'
+import { selectedHost } from './useHost.js'
 
 export const apiError = ref('')
 
+// Every endpoint but /api/hosts takes ?host=: the host chosen in the header.
 export async function getJson(path, params) {
-  const qs = params
-    ? '?' +
-      new URLSearchParams(
-        Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')
-      ).toString()
-    : ''
+  const all = path === 'hosts' ? { ...params } : { ...params, host: selectedHost.value }
+  const qs =
+    '?' +
+    new URLSearchParams(
+      Object.entries(all).filter(([, v]) => v !== undefined && v !== null && v !== '')
+    ).toString()
   let res
   try {
     res = await fetch(`api/${path}${qs === '?' ? '' : qs}`, { headers: { Accept: 'application/json' } })

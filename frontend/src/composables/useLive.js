@@ -4,10 +4,13 @@
 // flow), the pie (GET /api/top, refetched at
 // most once a second while process events arrive: event driven, not a
 // polling loop), and a fan-out of new calls to whichever tables listen.
+// All of it is for the host chosen in the header (useHost.js): choosing
+// another one reopens the stream with ?host= and reloads every view.
 import { ref, shallowRef, computed } from 'vue'
 import { getJson } from './useApi.js'
 import { useSse } from './useSse.js'
-import { toProcess, toCall, toTop, toStats, listOf } from '../api.js'
+import { selectedHost, onHostChange } from './useHost.js'
+import { toProcess, toCall, toTop, toStats, toHosts, listOf } from '../api.js'
 
 const TOP_REFRESH_MS = 1000
 const STATS_REFRESH_MS = 2000
@@ -19,10 +22,15 @@ const PROCESS_COMMIT_MS = 250
 const PROCESS_ROWS_MAX = 5000
 const BEHIND_MAX_EVENTS = 20000
 const PROCESS_SEED_LIMIT = 1000
+// The host list (header selector) is re-read at most this often.
+const HOSTS_REFRESH_MS = 10000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
 const stats = ref({ source: '', eventsPerS: 0, drops: 0, lagMs: 0 })
 const top = shallowRef([])
+const hosts = shallowRef([])
+const sseGen = ref(0) // bumped when the stream is reopened for another host
+let hostsLoadedMs = -Infinity
 const denominatorBytes = ref(0)
 const clientEps = ref(0) // events/s seen by this page, when the server sends none
 const callListeners = new Set()
@@ -30,6 +38,7 @@ const resetListeners = new Set()
 const skippedEvents = ref(0)
 const processListeners = new Set()
 let sse = null
+let hostWatch = null
 let topTimer = null
 let topDirty = false
 let statsTimer = null
@@ -53,10 +62,12 @@ function commitProcesses() {
   for (const fn of processListeners) fn()
 }
 
-const keyOf = (p) => `${p.pid}:${p.startNs}`
+const keyOf = (p) => `${p.host}:${p.pid}:${p.startNs}`
 
 async function loadProcesses() {
+  const host = selectedHost.value
   const body = await getJson('processes', { limit: PROCESS_SEED_LIMIT, sort: 'requested', order: 'desc' })
+  if (host !== selectedHost.value) return // answered for the host shown before
   const m = new Map()
   for (const o of listOf(body, 'processes', 'rows', 'items')) {
     const p = toProcess(o)
@@ -74,10 +85,18 @@ async function loadProcesses() {
 
 async function loadTop() {
   topDirty = false
-  top.value = toTop(await getJson('top'))
+  const host = selectedHost.value
+  const body = await getJson('top')
+  if (host === selectedHost.value) top.value = toTop(body)
+}
+
+async function loadHosts() {
+  hostsLoadedMs = performance.now()
+  hosts.value = toHosts(await getJson('hosts'))
 }
 
 async function loadStats() {
+  if (performance.now() - hostsLoadedMs >= HOSTS_REFRESH_MS) loadHosts().catch(() => {})
   const body = await getJson('stats')
   stats.value = toStats(body)
   checkBehind(Number(body.server?.sse_last_id ?? 0))
@@ -184,9 +203,26 @@ function reload() {
   return Promise.allSettled([loadProcesses(), loadTop(), loadStats()])
 }
 
+// Another host: a new stream (?host=), empty state, every view reloads.
+function switchHost() {
+  if (sse) sse.close()
+  sse = null
+  clearTimeout(procTimer)
+  procTimer = null
+  pendingProcs = new Map()
+  processes.value = new Map()
+  top.value = []
+  startLive()
+  sseGen.value++
+  for (const fn of resetListeners) fn()
+}
+
 export function startLive() {
   if (sse) return sse
-  sse = useSse('api/events', applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
+  const host = selectedHost.value
+  const url = host ? `api/events?host=${encodeURIComponent(host)}` : 'api/events'
+  if (!hostWatch) hostWatch = onHostChange(switchHost)
+  sse = useSse(url, applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
   // Events delivered to the page so far: read by bench/browser.
   window.memprobeReceived = () => sse.received.value
   reload()
@@ -202,7 +238,8 @@ export function useLive() {
     top,
     clientEps,
     denominatorBytes,
-    sseState: computed(() => (sse ? sse.state.value : 'connecting')),
+    hosts,
+    sseState: computed(() => (sseGen.value >= 0 && sse ? sse.state.value : 'connecting')),
     onCalls(fn) {
       callListeners.add(fn)
       return () => callListeners.delete(fn)
