@@ -95,7 +95,7 @@ do_uninstall() {
 	local manifest=$DESTDIR$DATADIR/MANIFEST f list
 	if systemd_live; then
 		for f in $UNITS; do
-			[ -e "$SYSTEMD_UNITDIR/$f" ] && systemctl disable --now "$f" 2>/dev/null || true
+			if [ -e "$SYSTEMD_UNITDIR/$f" ]; then systemctl disable --now "$f" 2>/dev/null || true; fi
 		done
 	fi
 	if [ -f "$manifest" ]; then
