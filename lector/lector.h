@@ -7,6 +7,7 @@
 #define MEMPROBE_LECTOR_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "acct.h"
@@ -18,6 +19,7 @@
 
 struct lector {
 	struct lector_config cfg;
+	volatile sig_atomic_t *stop_signal; /* set by SIGTERM/SIGINT */
 	struct queue *q;
 	struct acct *acct;
 	struct sink *sink;
@@ -57,6 +59,15 @@ struct lector {
 /* Reload live processes from the sink, close out the dead ones, log. */
 int lector_restore(struct lector *l);
 int lector_writer_start(struct lector *l);
+
+/* capture.c: the capture thread.  A session begins (start, module loaded
+ * again); prev_* say what came before (0: nothing known). */
+void capture_begin_session(struct lector *l, struct source *src, uint64_t prev_session,
+			   uint64_t prev_end_ns);
+/* Capture until stopped, across module reloads unless exit_on_unload.
+ * *src may be replaced (closed, reopened).  0 or -errno. */
+int capture_run(struct lector *l, const struct source_opts *so, bool exit_on_unload,
+		struct source **src);
 /* Drain what is queued (or spill it when the sink is down), then join. */
 int lector_writer_stop(struct lector *l);
 

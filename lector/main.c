@@ -3,13 +3,11 @@
  *
  * Table of contents: parse flags and config, open the sink (MariaDB or
  * JSON lines), reload live processes (or, the database being down, leave
- * that to the writer once it connects), open the capture source, then the
- * capture loop (this thread) feeds the writer thread (lector.c) until
- * SIGTERM/SIGINT; shutdown drains what is queued.  When the module is
- * unloaded, lector waits for it to come back (a new capture session)
- * unless --exit-on-unload.  Losses lector itself causes are counted:
- * records refused by a full spill disk, and (via SPILL.state, runstate.c)
- * what a killed previous run had read but not committed.
+ * that to the writer once it connects), open the capture source and the
+ * state file (runstate.c: what a killed previous run left uncommitted),
+ * then the capture thread (capture.c, this thread) feeds the writer
+ * thread (lector.c) until SIGTERM/SIGINT, across module reloads unless
+ * --exit-on-unload; shutdown drains what is queued.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -209,133 +207,6 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 	return 0;
 }
 
-/* Records of one poll are staged and handed to the queue together: one
- * lock and at most one spill write per batch instead of per record. */
-#define STAGE_MAX 4096
-static struct qent stage[STAGE_MAX];
-static size_t stage_n;
-
-#define SPILL_FULL_LOG_EVERY_S 5
-
-/* A full spill disk loses records but must not stop capture: say so
- * (once, then every few seconds with the count), and when it has room
- * again.  The count is in capture_stats.lost. */
-static void report_spill_full(struct lector *l, bool full)
-{
-	static time_t last_log;
-	static bool was_full;
-	struct queue_stats qs;
-
-	if (!full && !was_full)
-		return;
-	queue_get_stats(l->q, &qs);
-	if (full && (!was_full || time(NULL) - last_log >= SPILL_FULL_LOG_EVERY_S)) {
-		fprintf(stderr,
-			"lector: the spill disk is full (%s): records that do not fit are LOST, "
-			"%" PRIu64 " so far (counted in capture_stats.lost); free space there or "
-			"bring the database back\n",
-			l->cfg.spill_path, qs.lost_total);
-		last_log = time(NULL);
-	} else if (!full) {
-		fprintf(stderr,
-			"lector: the spill file takes records again; %" PRIu64
-			" were lost while its disk was full\n",
-			qs.lost_total);
-	}
-	was_full = full;
-}
-
-static int stage_flush(struct lector *l)
-{
-	static uint64_t lost_known;
-	struct queue_stats qs;
-	bool full;
-	int rc;
-
-	if (!stage_n)
-		return 0;
-	/* counted as kept before they are queued: the state file never says
-	 * less was read than the writer may already have committed */
-	l->read_kept += stage_n;
-	if (l->rs)
-		runstate_update(l->rs, l->read_kept, l->src_stats.seen, l->src_stats.drops);
-	rc = queue_push_many(l->q, stage, stage_n);
-	full = queue_err_is_full(rc);
-	if (full) {
-		queue_get_stats(l->q, &qs);
-		l->read_kept -= qs.lost_total - lost_known;
-		lost_known = qs.lost_total;
-		if (l->rs)
-			runstate_update(l->rs, l->read_kept, l->src_stats.seen,
-					l->src_stats.drops);
-		rc = 0;
-	} else if (rc < 0) {
-		fprintf(stderr,
-			"lector: cannot spill to %s: %s; stopping so nothing is lost silently\n",
-			l->cfg.spill_path, strerror(-rc));
-	}
-	report_spill_full(l, full);
-	stage_n = 0;
-	return rc;
-}
-
-static int on_record(const struct memprobe_record *rec, void *ctx)
-{
-	struct lector *l = ctx;
-
-	queue_entry_fill(&stage[stage_n++], l->session, rec);
-	return stage_n == STAGE_MAX ? stage_flush(l) : 0;
-}
-
-static void snapshot_stats(struct lector *l, struct source *src)
-{
-	pthread_mutex_lock(&l->stats_lock);
-	source_get_stats(src, &l->src_stats);
-	pthread_mutex_unlock(&l->stats_lock);
-}
-
-static int capture_loop(struct lector *l, struct source *src)
-{
-	uint64_t last_drops = 0;
-	time_t last_log = time(NULL);
-	int rc = 0;
-
-	while (!stop_signal && !atomic_load(&l->writer_failed)) {
-		rc = source_poll(src, 100, on_record, l);
-		if (stage_flush(l) < 0)
-			break;
-		if (rc == -EINTR)
-			rc = 0;
-		if (rc < 0)
-			break;
-		snapshot_stats(l, src);
-		if (l->rs) /* every poll: the time of the last one bounds the gap */
-			runstate_update(l->rs, l->read_kept, l->src_stats.seen,
-					l->src_stats.drops);
-		if (l->src_stats.drops != last_drops || time(NULL) - last_log >= 10) {
-			struct queue_stats qs;
-
-			queue_get_stats(l->q, &qs);
-			fprintf(stderr,
-				"lector: seen %" PRIu64 ", dropped by the producer %" PRIu64
-				", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
-				l->src_stats.seen, l->src_stats.drops,
-				(unsigned long long)l->committed_rows, qs.mem_len + qs.spill_len,
-				qs.spill_len);
-			last_drops = l->src_stats.drops;
-			last_log = time(NULL);
-		}
-	}
-	/* stopping: take what the producer already holds before detaching */
-	for (int i = 0; rc >= 0 && i < 100; i++) {
-		int n = source_poll(src, 0, on_record, l);
-
-		if (stage_flush(l) < 0 || n <= 0)
-			break;
-	}
-	return rc;
-}
-
 static int open_sink(struct lector *l, const struct args *a)
 {
 	char err[512] = "";
@@ -361,114 +232,6 @@ static int open_sink(struct lector *l, const struct args *a)
 	return lector_restore(l);
 }
 
-/* A new capture session begins (start, module loaded again): the stats
- * row it writes says which session came before and how long nothing was
- * captured in between; the state file follows it. */
-static void begin_session(struct lector *l, struct source *src, uint64_t prev_session,
-			  uint64_t prev_end_ns)
-{
-	struct queue_stats qs;
-	struct timespec now;
-
-	queue_get_stats(l->q, &qs);
-	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&l->stats_lock);
-	source_get_stats(src, &l->src_stats);
-	l->session = l->src_stats.session_id;
-	l->prev_session = prev_session != l->session ? prev_session : 0;
-	l->gap_before_ms = 0;
-	if (l->prev_session && prev_end_ns) {
-		uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-
-		l->gap_before_ms = now_ns > prev_end_ns ? (now_ns - prev_end_ns) / 1000000 : 0;
-	}
-	l->lost_base = qs.lost_total;
-	pthread_mutex_unlock(&l->stats_lock);
-	l->read_kept = 0;
-	if (l->rs)
-		runstate_begin(l->rs, l->session);
-	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n",
-		l->src_stats.name, l->session,
-		l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
-		l->cfg.spill_path);
-	if (l->gap_before_ms)
-		fprintf(stderr,
-			"lector: nothing was captured for %" PRIu64 " ms before this session "
-			"(since session %" PRIu64 " ended): counted in capture_stats.gap_before_ms\n",
-			l->gap_before_ms, l->prev_session);
-}
-
-#define UNLOAD_LOG_EVERY_S 30
-#define UNLOAD_CHECK_MS	   200
-
-/* The module was unloaded: wait until /proc/memprobe is back and opens
- * (a new load, a new session), or a stop signal.  1 reopened, 0 stopped. */
-static int wait_for_ring(struct lector *l, const struct source_opts *so, struct source **src)
-{
-	time_t last_log = time(NULL);
-	char err[512], last_err[512] = "";
-
-	fprintf(stderr,
-		"lector: the capture source went away (module unloaded); waiting for %s to "
-		"come back (make load); what was read is still being written\n",
-		MEMPROBE_PROC_PATH);
-	while (!stop_signal && !atomic_load(&l->writer_failed)) {
-		struct source_opts ring = *so;
-
-		ring.kind = SOURCE_RING;
-		if (access(MEMPROBE_PROC_PATH, F_OK) == 0) {
-			err[0] = 0;
-			if (source_open(src, &ring, err, sizeof(err)) == 0) {
-				fprintf(stderr, "lector: %s is back: a new capture session\n",
-					MEMPROBE_PROC_PATH);
-				return 1;
-			}
-			if (strcmp(err, last_err))
-				fprintf(stderr, "lector: %s is back but: %s; retrying\n",
-					MEMPROBE_PROC_PATH, err);
-			snprintf(last_err, sizeof(last_err), "%s", err);
-		}
-		if (time(NULL) - last_log >= UNLOAD_LOG_EVERY_S) {
-			fprintf(stderr, "lector: still waiting for %s (module not loaded)\n",
-				MEMPROBE_PROC_PATH);
-			last_log = time(NULL);
-		}
-		usleep(UNLOAD_CHECK_MS * 1000);
-	}
-	return 0;
-}
-
-/* Capture until stopped; across module reloads unless told to exit. */
-static int capture_sessions(struct lector *l, const struct args *a, const struct source_opts *so,
-			    struct source **src)
-{
-	const char *path = a->ring_path ? a->ring_path : MEMPROBE_PROC_PATH;
-	int rc;
-
-	for (;;) {
-		struct timespec end;
-		uint64_t prev = l->session;
-
-		rc = capture_loop(l, *src);
-		snapshot_stats(l, *src);
-		/* a ring file's producer never comes back: only the module's */
-		if (rc != -ESHUTDOWN || a->exit_on_unload || strcmp(path, MEMPROBE_PROC_PATH))
-			break;
-		clock_gettime(CLOCK_REALTIME, &end);
-		source_close(*src);
-		*src = NULL;
-		if (wait_for_ring(l, so, src) <= 0)
-			return 0;
-		begin_session(l, *src, prev,
-			      (uint64_t)end.tv_sec * 1000000000ULL + (uint64_t)end.tv_nsec);
-	}
-	if (rc == -ESHUTDOWN)
-		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");
-	else if (rc < 0)
-		fprintf(stderr, "lector: capture failed: %s\n", strerror(-rc));
-	return rc == -ESHUTDOWN ? 0 : rc;
-}
-
 static int run(struct lector *l, const struct args *a)
 {
 	struct source_opts so = {
@@ -482,12 +245,12 @@ static int run(struct lector *l, const struct args *a)
 		fprintf(stderr, "lector: no capture source: %s\n", err);
 		return rc;
 	}
-	begin_session(l, src, l->prev.magic ? l->prev.session : 0, l->prev.updated_ns);
+	capture_begin_session(l, src, l->prev.magic ? l->prev.session : 0, l->prev.updated_ns);
 	/* the previous run's uncommitted records, once its spill is in */
 	l->prev_pending = l->prev.magic && l->prev.session != l->session;
 	rc = lector_writer_start(l);
 	if (rc == 0) {
-		rc = capture_sessions(l, a, &so, &src);
+		rc = capture_run(l, &so, a->exit_on_unload, &src);
 		source_close(src);
 		src = NULL;
 		fprintf(stderr, "lector: stopping; writing what is queued\n");
@@ -512,6 +275,7 @@ int main(int argc, char **argv)
 	int rc, src_rc;
 
 	memset(&l, 0, sizeof(l));
+	l.stop_signal = &stop_signal;
 	pthread_mutex_init(&l.stats_lock, NULL);
 	config_defaults(&l.cfg);
 	rc = parse_args(argc, argv, &a, &l.cfg);

@@ -6,7 +6,7 @@ LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo 
 LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
 
 # The daemon: sources -> queue -> accounting -> sink.
-LECTOR_DAEMON_SRC := lector/main.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
+LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
 		     lector/config.c lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/retain.c
 MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
