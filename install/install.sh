@@ -11,6 +11,7 @@ set -euo pipefail
 : "${TOP:?} ${BUILD:?} ${PREFIX:?} ${BINDIR:?} ${SBINDIR:?} ${DATADIR:?} ${SYSCONFDIR:?}"
 : "${SYSTEMD_UNITDIR:?} ${STATEDIR:?} ${CACHE_DIR:?}"
 DESTDIR=${DESTDIR:-}
+umask 022 # an installed tree is readable by all, whatever the caller's umask
 UNITS="memprobe-lector.service memprobe-server.service memprobe-module.service"
 die() { echo "install: $*" >&2; exit 1; }
 
@@ -52,8 +53,15 @@ subst() {
 
 systemd_live() { [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; }
 
+need_root() {
+	[ -n "$DESTDIR" ] || [ "$(id -u)" = 0 ] ||
+		die "$1 writes to $PREFIX, $SYSCONFDIR and $SYSTEMD_UNITDIR: run it as root" \
+		    "(sudo make $1), or stage it with DESTDIR=DIR"
+}
+
 do_install() {
 	local src dst mode kind manifest kept=()
+	need_root install
 	[ -f "$TOP/frontend/dist/index.html" ] || die "frontend/dist is not built: run make"
 	manifest=$(mktemp)
 	trap 'rm -f "$manifest"' RETURN
@@ -93,6 +101,7 @@ NEXT
 
 do_uninstall() {
 	local manifest=$DESTDIR$DATADIR/MANIFEST f list
+	need_root uninstall
 	if systemd_live; then
 		for f in $UNITS; do
 			if [ -e "$SYSTEMD_UNITDIR/$f" ]; then systemctl disable --now "$f" 2>/dev/null || true; fi
