@@ -58,3 +58,9 @@ stop:
 bench-lector: all
 	@$(TOP)/bench/lector/run
 bench: bench-lector
+
+# Ingest rate while --retain-days purges 1M old rows, against no purge.
+.PHONY: bench-retain
+bench-retain: all
+	@$(TOP)/bench/lector/retain
+bench: bench-retain

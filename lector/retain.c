@@ -9,9 +9,9 @@
  * stops at the first chunk holding a recent row of this host; the next
  * pass resumes there.  Other hosts' rows are only stepped over.  Each
  * DELETE is its own short transaction (autocommit, READ COMMITTED: no gap
- * locks near the rows lector inserts), and the thread rests as long as the
- * last batch took (RETAIN_PAUSE_MIN_MS at least), so it takes at most about
- * half of the database's time from ingest.
+ * locks near the rows lector inserts), and the thread rests twice as long
+ * as the last batch took, so it takes at most about a third of the
+ * database's time from ingest (bench/lector/retain).
  * Exited processes last seen before the cutoff (index by_live) and capture
  * sessions not updated since the cutoff go the same way.
  */
@@ -30,6 +30,7 @@
 
 #define RETAIN_CHUNK_ROWS   5000
 #define RETAIN_PAUSE_MIN_MS 20
+#define RETAIN_PAUSE_FACTOR 2 /* rest twice as long as a batch took */
 #define RETAIN_FIRST_S	    2	 /* first pass soon after start */
 #define RETAIN_EVERY_S	    600	 /* then every ten minutes */
 #define RETAIN_RETRY_S	    30	 /* database down or host not registered yet */
@@ -165,6 +166,12 @@ static int calls_chunk(struct retain *r, uint64_t cutoff_ns, uint64_t *lo, uint6
 	return span[1] == RETAIN_CHUNK_ROWS;
 }
 
+/* How long to rest after a batch that started at t0_ns. */
+static uint64_t pause_ms(uint64_t t0_ns)
+{
+	return RETAIN_PAUSE_MIN_MS + RETAIN_PAUSE_FACTOR * (clock_ns(CLOCK_MONOTONIC) - t0_ns) / 1000000;
+}
+
 /* Batches of one DELETE ... LIMIT until fewer rows than the limit go. */
 static int purge_limited(struct retain *r, const char *sql, uint64_t *purged)
 {
@@ -176,7 +183,7 @@ static int purge_limited(struct retain *r, const char *sql, uint64_t *purged)
 		if (exec_count(r, sql, &n) < 0)
 			return -EIO;
 		*purged += n;
-		if (rest(r, RETAIN_PAUSE_MIN_MS + (clock_ns(CLOCK_MONOTONIC) - t0) / 1000000))
+		if (rest(r, pause_ms(t0)))
 			return 0;
 	} while (n == RETAIN_CHUNK_ROWS);
 	return 0;
@@ -194,7 +201,7 @@ static int retain_pass(struct retain *r, struct purged *p)
 
 		rc = calls_chunk(r, cutoff_ns, &lo, &p->calls);
 		r->cursor_cid = lo;
-		if (rc > 0 && rest(r, RETAIN_PAUSE_MIN_MS + (clock_ns(CLOCK_MONOTONIC) - t0) / 1000000))
+		if (rc > 0 && rest(r, pause_ms(t0)))
 			return 0;
 	}
 	if (rc < 0)
