@@ -47,8 +47,19 @@ t_lector_unload() {
 	wait $pid
 	rc=$?
 	cat "$err" >&3
-	mod_unload
 	check "lector/unload: lector stops cleanly on SIGTERM afterwards (status $rc)" test $rc = 0
+	# --exit-on-unload: the old behaviour, for scripts
+	"$B/bin/lector" --source=ring --sink=jsonl --spill="$T/lu2.spill" --exit-on-unload \
+		>/dev/null 2>"$T/lu2.err" &
+	local pid2=$!
+	wait_for "grep -q 'capturing from' '$T/lu2.err'" 100
+	mod_unload
+	wait_for "! kill -0 $pid2 2>/dev/null" 100 || kill -KILL $pid2 2>/dev/null
+	wait $pid2
+	rc=$?
+	cat "$T/lu2.err" >&3
+	check "lector/unload: with --exit-on-unload lector exits 0 when the module goes (status $rc)" \
+		bash -c "[ $rc = 0 ] && grep -q 'went away (module unloaded)\$' '$T/lu2.err'"
 	check "lector/unload: the workload before the unload is captured whole ($(lu_count "$out" $LU_LEN1) of 1000 mmaps)" \
 		test "$(lu_count "$out" $LU_LEN1)" = 1000
 	check "lector/unload: the workload after the reload is captured whole ($(lu_count "$out" $LU_LEN2) of 1000 mmaps)" \
