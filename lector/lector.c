@@ -108,7 +108,7 @@ static int take_batch(struct lector *l)
  * exactly that loss.  Counted once, in this session's lost_before. */
 static void count_prev_loss(struct lector *l)
 {
-	uint64_t rows = 0, stored = l->prev.seen - l->prev.drops;
+	uint64_t rows = 0, stored = 0;
 
 	if (!l->sink->ops->session_rows) {
 		l->prev_pending = false; /* JSON lines: the sink cannot tell */
@@ -117,7 +117,11 @@ static void count_prev_loss(struct lector *l)
 	if (l->sink->ops->session_rows(l->sink, l->prev.session, &rows) < 0)
 		return; /* down: try again with the next batch */
 	l->prev_pending = false;
-	l->lost_before = l->prev.seen >= l->prev.drops && stored > rows ? stored - rows : 0;
+	if (l->prev.seen > l->prev.drops)
+		stored = l->prev.seen - l->prev.drops;
+	if (stored < l->prev.read_count) /* counters one poll older than read_count */
+		stored = l->prev.read_count;
+	l->lost_before = stored > rows ? stored - rows : 0;
 	if (l->lost_before)
 		fprintf(stderr,
 			"lector: the previous lector (session %" PRIu64 ") ended without "
