@@ -16,9 +16,13 @@ def calls_sql(session, seq_from, n):
         rows.append("(@h,%d,%d,%d,%d,%d,0,%d,%s,%s,'mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
             session, s, 2 * 10**18 + s, 100000 + i, 100000 + i, 10 + i, hx(proc_name(i)), hx(proc_name(i)),
             0x7e0000000000 + s * 4096, 0x7e0000000000 + s * 4096, 1 << 30))
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); INSERT INTO calls (host_id, session, seq, "
+    # A writer besides lector: it takes lector's commit lock, or its cids
+    # could become visible below ones the server already passed.
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); DO GET_LOCK('memprobe.commit', 20); "
+            "INSERT INTO calls (host_id, session, seq, "
             "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s;" % (SEED_HOST, ",".join(rows)))
+            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; DO RELEASE_LOCK('memprobe.commit');"
+            % (SEED_HOST, ",".join(rows)))
 
 
 def is_seed(ev, session, seq):

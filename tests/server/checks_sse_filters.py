@@ -19,9 +19,12 @@ def wide_calls_sql(seq_from, n):
         rows.append("(@h,%d,%d,%d,%d,%d,0,%d,%s,%s,'mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
             WIDE_SESSION, s, 3 * 10**18 + s, WIDE_PID_BASE + i, WIDE_PID_BASE + i, 10 + i, hx(proc_name(i)),
             hx(proc_name(i)), 0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); INSERT INTO calls (host_id, session, seq, "
+    # lector's commit lock: see calls_sql
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); DO GET_LOCK('memprobe.commit', 20); "
+            "INSERT INTO calls (host_id, session, seq, "
             "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s;" % (WIDE_HOST, ",".join(rows)))
+            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; DO RELEASE_LOCK('memprobe.commit');"
+            % (WIDE_HOST, ",".join(rows)))
 
 
 def procs_before_calls(evs):
