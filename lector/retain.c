@@ -30,10 +30,10 @@
 
 #define RETAIN_CHUNK_ROWS   5000
 #define RETAIN_PAUSE_MIN_MS 20
-#define RETAIN_PAUSE_FACTOR 2 /* rest twice as long as a batch took */
-#define RETAIN_FIRST_S	    2	 /* first pass soon after start */
-#define RETAIN_EVERY_S	    600	 /* then every ten minutes */
-#define RETAIN_RETRY_S	    30	 /* database down or host not registered yet */
+#define RETAIN_PAUSE_FACTOR 2	/* rest twice as long as a batch took */
+#define RETAIN_FIRST_S	    2	/* first pass soon after start */
+#define RETAIN_EVERY_S	    600 /* then every ten minutes */
+#define RETAIN_RETRY_S	    30	/* database down or host not registered yet */
 #define NS_PER_DAY	    86400000000000ULL
 
 struct retain {
@@ -169,7 +169,8 @@ static int calls_chunk(struct retain *r, uint64_t cutoff_ns, uint64_t *lo, uint6
 /* How long to rest after a batch that started at t0_ns. */
 static uint64_t pause_ms(uint64_t t0_ns)
 {
-	return RETAIN_PAUSE_MIN_MS + RETAIN_PAUSE_FACTOR * (clock_ns(CLOCK_MONOTONIC) - t0_ns) / 1000000;
+	return RETAIN_PAUSE_MIN_MS +
+	       RETAIN_PAUSE_FACTOR * (clock_ns(CLOCK_MONOTONIC) - t0_ns) / 1000000;
 }
 
 /* Batches of one DELETE ... LIMIT until fewer rows than the limit go. */
@@ -206,16 +207,18 @@ static int retain_pass(struct retain *r, struct purged *p)
 	}
 	if (rc < 0)
 		return rc;
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM processes WHERE host_id = %u AND exited = 1 AND last_seen_ns < %" PRIu64
-		 " LIMIT %d",
-		 r->host_id, cutoff_ns, RETAIN_CHUNK_ROWS);
+	snprintf(
+	    sql, sizeof(sql),
+	    "DELETE FROM processes WHERE host_id = %u AND exited = 1 AND last_seen_ns < %" PRIu64
+	    " LIMIT %d",
+	    r->host_id, cutoff_ns, RETAIN_CHUNK_ROWS);
 	if (purge_limited(r, sql, &p->procs) < 0)
 		return -EIO;
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM capture_stats WHERE host_id = %u AND updated_at < NOW(6) - INTERVAL %u "
-		 "DAY LIMIT %d",
-		 r->host_id, r->cfg.retain_days, RETAIN_CHUNK_ROWS);
+	snprintf(
+	    sql, sizeof(sql),
+	    "DELETE FROM capture_stats WHERE host_id = %u AND updated_at < NOW(6) - INTERVAL %u "
+	    "DAY LIMIT %d",
+	    r->host_id, r->cfg.retain_days, RETAIN_CHUNK_ROWS);
 	return purge_limited(r, sql, &p->sessions);
 }
 
@@ -282,8 +285,9 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 		free(r);
 		return rc;
 	}
-	fprintf(stderr, "lector: retention: calls, exited processes and sessions of host '%s' "
-			"older than %u days are purged in the background\n",
+	fprintf(stderr,
+		"lector: retention: calls, exited processes and sessions of host '%s' "
+		"older than %u days are purged in the background\n",
 		cfg->host_id, cfg->retain_days);
 	*out = r;
 	return 0;
