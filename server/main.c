@@ -41,6 +41,7 @@ static int dispatch(struct mg_connection *conn, void *db)
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *uri = ri->local_uri;
 	struct req r = {.conn = conn, .ri = ri, .db = db, .path_arg = ""};
+	char key[CACHE_KEY_BYTES]; /* the cache keeps a pointer until fn replies */
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		size_t n = strlen(routes[i].path);
@@ -54,7 +55,6 @@ static int dispatch(struct mg_connection *conn, void *db)
 		r.path_arg = uri + (routes[i].prefix ? n : 0);
 		cache_disarm();
 		if (routes[i].cached) {
-			char key[CACHE_KEY_BYTES];
 			int n = snprintf(key, sizeof(key), "%s?%s", uri,
 					 ri->query_string ? ri->query_string : "");
 
