@@ -96,7 +96,8 @@ int queue_open(struct queue **out, size_t mem_cap, const char *spill_path)
 	}
 	q->spill_wr = (uint64_t)st.st_size / sizeof(struct qent); /* replay a previous run's */
 	if (st.st_size % sizeof(struct qent))
-		fprintf(stderr, "lector: spill file %s ends with a torn entry (%zu bytes): ignored\n",
+		fprintf(stderr,
+			"lector: spill file %s ends with a torn entry (%zu bytes): ignored\n",
 			spill_path, (size_t)st.st_size % sizeof(struct qent));
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->nonempty, NULL);

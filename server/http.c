@@ -209,7 +209,7 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 
 	while (i < len && o + 4 < cap) {
 		unsigned char ch = s[i];
-		size_t need = ch < 0x80		       ? 0
+		size_t need = ch < 0x80			 ? 0
 			      : ch >= 0xc2 && ch <= 0xdf ? 1
 			      : ch >= 0xe0 && ch <= 0xef ? 2
 			      : ch >= 0xf0 && ch <= 0xf4 ? 3
@@ -221,7 +221,8 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 		size_t k;
 
 		for (k = 1; need != 9 && k <= need && i + k < len; k++)
-			if ((s[i + k] & 0xc0) != 0x80 || (k == 1 && (s[i + 1] < lo || s[i + 1] > hi)))
+			if ((s[i + k] & 0xc0) != 0x80 ||
+			    (k == 1 && (s[i + 1] < lo || s[i + 1] > hi)))
 				break;
 		if (need == 9 || k <= need) {
 			memcpy(dst + o, "\xef\xbf\xbd", 3);
