@@ -1,0 +1,285 @@
+/*
+ * http_model.c - the parameter rules as a model (see http_model.h): a
+ * query is names from the route's list, each with a non-empty value (a
+ * name given twice: the first one counts, docs/API.md); values are URL-decoded ('+' is a space, %XX
+ * a byte); a number is decimal digits only within its bounds; a string fits its buffer and its
+ * character set and holds no NUL or control byte (when no set is given); an enum is one of its
+ * names.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+#include "http_model.h"
+
+#define HOST_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+#define USER_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+#define PID_MAX	 4194304
+
+static const char *const state_v[] = {"all", "alive", "exited", NULL};
+static const char *const sort_v[] = {"net", "mapped", "vm",	   "requested",
+				     "pid", "name",   "last_seen", NULL};
+static const char *const order_v[] = {"desc", "asc", NULL};
+static const char *const call_v[] = {"mmap", "munmap", "mremap", "brk", "exec", "exit", NULL};
+
+#define U(n, lo, hi, d, i)                                                                         \
+	{                                                                                          \
+		.name = n, .kind = 'u', .min = lo, .max = hi, .def = d, .dbi = i                   \
+	}
+#define S(n, c, set, i)                                                                            \
+	{                                                                                          \
+		.name = n, .kind = 's', .cap = c, .charset = set, .dbi = i                         \
+	}
+#define E(n, v, d, str, i)                                                                         \
+	{                                                                                          \
+		.name = n, .kind = 'e', .values = v, .def = d, .values_as_str = str, .dbi = i      \
+	}
+
+static const struct pspec processes_spec[] = {S("host", 65, HOST_SET, 0),
+					      U("pid", 1, PID_MAX, 0, 2),
+					      U("uid", 0, 4294967295u, 0, -1),
+					      S("user", 33, USER_SET, -1),
+					      S("name", 17, NULL, 6),
+					      E("state", state_v, 0, 0, 8),
+					      E("sort", sort_v, 0, 0, -1),
+					      E("order", order_v, 0, 0, -1),
+					      U("limit", 1, 1000, 100, 10),
+					      U("offset", 0, 1000000, 0, 11),
+					      {0}};
+static const struct pspec one_spec[] = {S("host", 65, HOST_SET, 1),
+					U("start_ns", 1, UINT64_MAX, 0, 3),
+					U("points", 2, 5000, 500, -1),
+					{0}};
+static const struct pspec top_spec[] = {S("host", 65, HOST_SET, 0), {0}};
+static const struct pspec calls_spec[] = {
+    S("host", 65, HOST_SET, 2),		U("pid", 1, PID_MAX, 0, 4),
+    E("call", call_v, 0, 1, 6),		U("since_ns", 1, INT64_MAX, 0, 8),
+    U("until_ns", 1, INT64_MAX, 0, 10), U("before", 1, INT64_MAX, 0, 0),
+    U("limit", 1, 1000, 100, 12),	{0}};
+static const struct pspec events_spec[] = {U("last_event_id", 0, INT64_MAX, 0, -1),
+					   S("host", 65, HOST_SET, -1),
+					   U("pid", 1, PID_MAX, 0, -1),
+					   S("name", 17, NULL, -1),
+					   {0}};
+
+const struct route model_routes[5] = {
+    {"/api/processes", api_processes, processes_spec},
+    {"/api/processes/{pid}", api_process_one, one_spec},
+    {"/api/top", api_top, top_spec},
+    {"/api/calls", api_calls, calls_spec},
+    {"/api/events", api_events, events_spec},
+};
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* URL-decode raw[0, len) into out; returns the decoded length. */
+static size_t url_decode(const char *raw, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++, o++) {
+		if (raw[i] == '%' && i + 2 < len + 0 && hexval(raw[i + 1]) >= 0 &&
+		    hexval(raw[i + 2]) >= 0) {
+			out[o] = (char)(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
+			i += 2;
+		} else {
+			out[o] = raw[i] == '+' ? ' ' : raw[i];
+		}
+	}
+	return o;
+}
+
+/* Decimal digits only, no overflow, within [min, max]. */
+static int digits_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return v >= min && v <= max;
+}
+
+static int value_ok(const struct pspec *s, const char *v, size_t len, struct model *m, int k)
+{
+	size_t cap = s->kind == 's' ? s->cap : s->kind == 'u' ? 32 : 64;
+
+	if (len == 0 || len > cap - 1 || memchr(v, 0, len))
+		return 0;
+	memcpy(m->str[k], v, len);
+	m->str[k][len] = 0;
+	if (s->kind == 'u')
+		return digits_u64(v, len, s->min, s->max, &m->u64[k]);
+	if (s->kind == 'e') {
+		for (int i = 0; s->values[i]; i++)
+			if (!strcmp(s->values[i], m->str[k]))
+				return m->u64[k] = (uint64_t)i, 1;
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (s->charset ? !strchr(s->charset, v[i]) : (unsigned char)v[i] < 0x20)
+			return 0;
+	return 1;
+}
+
+/* One "name=value" segment of the query. */
+static int segment_ok(const struct pspec *spec, const char *seg, size_t len, struct model *m)
+{
+	const char *eq = memchr(seg, '=', len);
+	char value[1024];
+	size_t nlen;
+	int k;
+
+	if (!eq || eq == seg)
+		return 0;
+	nlen = (size_t)(eq - seg);
+	for (k = 0; spec[k].name; k++)
+		if (strlen(spec[k].name) == nlen && !memcmp(spec[k].name, seg, nlen))
+			break;
+	if (!spec[k].name || len - nlen - 1 > sizeof(value))
+		return 0;
+	if (m->present[k]) /* given twice: the first one counts (docs/API.md) */
+		return 1;
+	m->present[k] = 1;
+	return value_ok(&spec[k], value, url_decode(eq + 1, len - nlen - 1, value), m, k);
+}
+
+static int query_ok(const struct pspec *spec, const char *q, struct model *m)
+{
+	size_t len = q ? strlen(q) : 0;
+
+	while (len) {
+		const char *amp = memchr(q, '&', len);
+		size_t n = amp ? (size_t)(amp - q) : len;
+
+		if (!segment_ok(spec, q, n, m))
+			return 0;
+		if (!amp)
+			break;
+		len -= n + 1;
+		q = amp + 1;
+	}
+	return 1;
+}
+
+static int find(const struct pspec *spec, const char *name)
+{
+	int k = 0;
+
+	while (strcmp(spec[k].name, name))
+		k++;
+	return k;
+}
+
+static int route_rules_ok(const struct route *rt, const char *path, const char *hdr,
+			  struct model *m)
+{
+	const struct pspec *s = rt->spec;
+	struct passwd *pw;
+	uint64_t v;
+
+	if (rt->fn == api_process_one)
+		return digits_u64(path, strlen(path), 1, PID_MAX, &m->path_pid);
+	if (rt->fn == api_calls) {
+		int a = find(s, "since_ns"), b = find(s, "until_ns");
+
+		return !(m->present[a] && m->present[b] && m->u64[b] <= m->u64[a]);
+	}
+	if (rt->fn == api_events)
+		return !hdr || !*hdr || digits_u64(hdr, strlen(hdr), 0, INT64_MAX, &v);
+	if (rt->fn == api_processes) {
+		int u = find(s, "uid"), n = find(s, "user");
+
+		m->uid = m->present[u] ? (int64_t)m->u64[u] : -1;
+		if (m->present[u] || !m->present[n])
+			return 1;
+		pw = getpwnam(m->str[n]);
+		if (pw)
+			m->uid = pw->pw_uid;
+		return pw != NULL;
+	}
+	return 1;
+}
+
+int model_accepts(const struct route *rt, const char *query, const char *path,
+		  const char *last_event_id, struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	return query_ok(rt->spec, query, m) && route_rules_ok(rt, path, last_event_id, m);
+}
+
+void model_check_uid(const struct model *m, const struct db_param *p)
+{
+	FUZZ_ASSERT(p[4].i64 == m->uid && p[5].u64 == (m->uid < 0 ? 0 : (uint64_t)m->uid),
+		    "uid bound %lld/%llu, given %lld", (long long)p[4].i64,
+		    (unsigned long long)p[5].u64, (long long)m->uid);
+}
+
+/* Strict UTF-8 (Unicode table 3-7): no overlongs, surrogates, > U+10FFFF. */
+static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t need = c < 0x80		       ? 0
+			      : c >= 0xc2 && c <= 0xdf ? 1
+			      : c >= 0xe0 && c <= 0xef ? 2
+			      : c >= 0xf0 && c <= 0xf4 ? 3
+						       : 9;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (need == 9 || i + need >= len + (need == 0))
+			return need == 0 ? len : i;
+		if (c == 0xe0)
+			lo = 0xa0;
+		if (c == 0xed)
+			hi = 0x9f;
+		if (c == 0xf0)
+			lo = 0x90;
+		if (c == 0xf4)
+			hi = 0x8f;
+		if (need && (s[i + 1] < lo || s[i + 1] > hi))
+			return i;
+		for (size_t k = 2; k <= need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+		i += need + 1;
+	}
+	return i;
+}
+
+void model_check_clean_utf8(const uint8_t *data, size_t size)
+{
+	size_t cap, len, src_len;
+	char *dst;
+
+	if (size < 1)
+		return;
+	cap = 1 + data[0] % 200;
+	dst = malloc(cap);
+	json_clean_utf8(dst, cap, (const char *)data + 1, size - 1);
+	len = strlen(dst);
+	FUZZ_ASSERT(len < cap, "output of %zu bytes in a %zu-byte buffer", len, cap);
+	FUZZ_ASSERT(utf8_valid_prefix((const unsigned char *)dst, len) == len,
+		    "output is not valid UTF-8 at byte %zu",
+		    utf8_valid_prefix((const unsigned char *)dst, len));
+	src_len = strnlen((const char *)data + 1, size - 1);
+	if (utf8_valid_prefix(data + 1, src_len) == src_len && src_len + 5 <= cap)
+		FUZZ_ASSERT(len == src_len && !memcmp(dst, data + 1, len),
+			    "valid UTF-8 was changed");
+	free(dst);
+}

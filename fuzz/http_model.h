@@ -1,0 +1,49 @@
+/*
+ * http_model.h - an independent model of the server's documented
+ * parameter rules (docs/API.md), written from the rules, not from
+ * server/http.c, for http_fuzz.c to compare the real handlers against.
+ */
+#ifndef MEMPROBE_FUZZ_HTTP_MODEL_H
+#define MEMPROBE_FUZZ_HTTP_MODEL_H
+
+#include <stdint.h>
+
+#include "server.h"
+
+#define MODEL_PARAMS_MAX 12
+
+struct pspec {
+	const char *name;
+	char kind;		   /* 'u' number, 's' string, 'e' one of values */
+	uint64_t min, max;	   /* 'u' */
+	uint64_t def;		   /* 'u', 'e': the value when absent */
+	size_t cap;		   /* 's': the value has at most cap - 1 bytes */
+	const char *charset;	   /* 's': allowed bytes (NULL: no control bytes) */
+	const char *const *values; /* 'e' */
+	int values_as_str;	   /* 'e': bound as its name, not its index */
+	int dbi;		   /* SQL parameter carrying it (-1: none) */
+};
+
+struct route {
+	const char *name;
+	route_fn fn;
+	const struct pspec *spec;
+};
+
+struct model {
+	int present[MODEL_PARAMS_MAX];
+	uint64_t u64[MODEL_PARAMS_MAX];
+	char str[MODEL_PARAMS_MAX][260];
+	uint64_t path_pid;
+	int64_t uid; /* -1: no uid= and no user= */
+};
+
+extern const struct route model_routes[5];
+
+/* 1 when the documented rules accept the request; fills m. */
+int model_accepts(const struct route *rt, const char *query, const char *path,
+		  const char *last_event_id, struct model *m);
+void model_check_uid(const struct model *m, const struct db_param *p);
+void model_check_clean_utf8(const uint8_t *data, size_t size);
+
+#endif
