@@ -7,7 +7,7 @@ set -euo pipefail
 declare -A GROUP=(
 	[build]="gcc make pkg-config"
 	[kernel]="systemtap systemtap-runtime linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod"
-	[bpf]="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev"
+	[bpf]="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libclang-rt-14-dev"
 	[db]="mariadb-server mariadb-client libmariadb-dev strace python3"
 	[web]="libcivetweb-dev libcjson-dev prometheus curl python3 wrk"
 	[browser]="chromium nodejs"
