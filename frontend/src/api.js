@@ -86,7 +86,13 @@ export function toTop(o) {
   const out = rows.map((r) => {
     const bytes = num(pick(r, 'requested_bytes', 'bytes'))
     const share = pick(r, 'share')
-    return { pid: num(r.pid), comm: String(pick(r, 'comm', 'name') ?? ''), bytes, fraction: share ?? bytes / denom }
+    return {
+      host: String(pick(r, 'host') ?? ''),
+      pid: num(r.pid),
+      comm: String(pick(r, 'comm', 'name') ?? ''),
+      bytes,
+      fraction: share ?? bytes / denom
+    }
   })
   const others = pick(o, 'others', 'others_bytes')
   const othersBytes = typeof others === 'object' ? num(pick(others, 'requested_bytes', 'bytes')) : num(others)
