@@ -108,6 +108,11 @@ export function toStats(o) {
     source: String(pick(cur, 'source') ?? ''),
     eventsPerS: num(pick(cur, 'events_per_second', 'events_per_s', 'rate_eps')),
     drops: num(pick(cur, 'drops')),
+    // lost: refused by a full spill disk in this session, plus what the
+    // lector before it read but never committed (killed); gap: how long
+    // nothing was captured before this session began.
+    lost: num(pick(cur, 'lost')) + num(pick(cur, 'lost_before')),
+    gapMs: num(pick(cur, 'gap_before_ms')),
     lagMs: num(pick(cur, 'lag_ms'))
   }
 }

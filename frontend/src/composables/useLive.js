@@ -26,7 +26,7 @@ const PROCESS_SEED_LIMIT = 1000
 const HOSTS_REFRESH_MS = 10000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
-const stats = ref({ source: '', eventsPerS: 0, drops: 0, lagMs: 0 })
+const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0 })
 const top = shallowRef([])
 const hosts = shallowRef([])
 const sseGen = ref(0) // bumped when the stream is reopened for another host
