@@ -95,13 +95,39 @@ static int apply_one(MYSQL *db, const struct migration *m, char *err, size_t err
 	return run_sql(db, ins, err, errlen);
 }
 
+/* One migrator at a time.  A lock not granted within 30 s is an error,
+ * not a licence to migrate concurrently with whoever holds it. */
+static int take_lock(MYSQL *db, char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int got = 0;
+
+	if (mysql_query(db, "SELECT GET_LOCK('memprobe_migrate', 30)") ||
+	    !(res = mysql_store_result(db))) {
+		snprintf(err, errlen, "cannot take the migration lock: %s", mysql_error(db));
+		return -EIO;
+	}
+	row = mysql_fetch_row(res);
+	got = row && row[0] && !strcmp(row[0], "1");
+	mysql_free_result(res);
+	if (!got) {
+		snprintf(err, errlen,
+			 "another client has held the migration lock 'memprobe_migrate' for 30 s "
+			 "(a lector migrating, or a stuck session: see SHOW PROCESSLIST); retry later");
+		return -EBUSY;
+	}
+	return 0;
+}
+
 int migrate_apply(MYSQL *db, char *err, size_t errlen)
 {
 	long have;
 	int rc = 0;
 
-	if (run_sql(db, "DO GET_LOCK('memprobe_migrate', 30)", err, errlen) < 0)
-		return -EIO;
+	rc = take_lock(db, err, errlen);
+	if (rc < 0)
+		return rc;
 	have = applied_version(db, err, errlen);
 	if (have < 0) {
 		rc = (int)have;
