@@ -30,3 +30,8 @@ uninstall:
 	@$(INSTALL_ENV) $(TOP)/install/install.sh uninstall
 
 TEST_SUITES += $(TOP)/tests/install/run-tests
+
+# The units under a real systemd, in a qemu guest (slow: not in make test).
+.PHONY: test-install-systemd
+test-install-systemd: deps all
+	@$(TOP)/tests/run $(TOP)/tests/install/run-systemd-guest
