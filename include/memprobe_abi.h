@@ -112,6 +112,15 @@ struct memprobe_record {
  *
  * Who writes what:
  *   producer_pos, drops, seq_next   the kernel producer, under its lock.
+ *   skipped                         the producer, without the lock: probe
+ *                                   runs the tracer skipped (SystemTap's
+ *                                   skipped_count(): reentrancy, low stack),
+ *                                   copied when it changes.  Each may have
+ *                                   been an event we record or not, so it is
+ *                                   an upper bound on events missing; they
+ *                                   got no seq, so seq gaps do not show them.
+ *                                   Added without an ABI bump (it was pad):
+ *                                   older producers leave it 0.
  *   consumer_pos                    the kernel, on behalf of the reader:
  *                                   read() advances it, or the reader
  *                                   calls MEMPROBE_IOC_CONSUME with the
@@ -145,7 +154,8 @@ struct memprobe_ring_hdr {
 	__u64 producer_pos;   /* records committed, ever */
 	__u64 drops;          /* events not stored: ring full */
 	__u64 seq_next;       /* events seen, ever (= producer_pos + drops) */
-	__u8  pad1[64 - 24];
+	__u64 skipped;        /* probe runs skipped by the tracer (upper bound) */
+	__u8  pad1[64 - 32];
 
 	/* consumer cache line */
 	__u64 consumer_pos;   /* records released by the reader */

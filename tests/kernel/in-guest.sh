@@ -89,6 +89,21 @@ t_thread_name() {
 		grep -qE '^matched=[1-9]' "$T/count-name"
 }
 
+# 4b. Probe runs SystemTap skipped (skipped_count(): reentrancy, low stack)
+# are copied into the header.  After the known-calls runs nothing was
+# skipped, and both the header and memprobe-cat --stats say so, next to the
+# drops.  (Provoking a real skip is not possible from user space.)
+t_skipped() {
+	"$B/tests/ringcheck" hdr >"$T/hdr-skip" 2>&3
+	cat "$T/hdr-skip" >&3
+	check "skipped: the ring header's skipped field reads 0 after the known-calls runs" \
+		grep -qx 'skipped=0' "$T/hdr-skip"
+	"$MEMPROBE_CAT" $CAT_SOURCE --stats >"$T/stats-skip" 2>&1
+	cat "$T/stats-skip" >&3
+	check "skipped: memprobe-cat --stats prints drops and skipped (skipped=0)" \
+		grep -qE ' drops=[0-9]+ .* skipped=0$' "$T/stats-skip"
+}
+
 # 5. Overflow: small ring, nobody reading, a flood.  Drops are counted,
 # the oldest records are kept intact and contiguous, the seq gap after
 # them equals the drop count, and memprobe-cat --stats shows the drops.
@@ -161,6 +176,7 @@ t_load || exit 1
 t_workload "" mmap
 t_workload --read read
 t_thread_name
+t_skipped
 t_overflow
 t_load_unload
 t_lector_unload

@@ -111,11 +111,12 @@ static int cmd_hdr(void)
 		return 2;
 	h = r.hdr;
 	printf("capacity=%llu\nproducer_pos=%llu\nconsumer_pos=%llu\ndrops=%llu\n"
-	       "seq_next=%llu\nrunning=%u\nsession_id=%llu\nwakeup_interval_us=%u\n",
+	       "seq_next=%llu\nrunning=%u\nsession_id=%llu\nwakeup_interval_us=%u\n"
+	       "skipped=%llu\n",
 	       (unsigned long long)h->capacity, (unsigned long long)load_acquire(&h->producer_pos),
 	       (unsigned long long)h->consumer_pos, (unsigned long long)h->drops,
 	       (unsigned long long)h->seq_next, h->running, (unsigned long long)h->session_id,
-	       h->wakeup_interval_us);
+	       h->wakeup_interval_us, (unsigned long long)__atomic_load_n(&h->skipped, __ATOMIC_RELAXED));
 	return 0;
 }
 
