@@ -102,9 +102,26 @@ static void snapshot_stats(struct lector *l, struct source *src)
 	pthread_mutex_unlock(&l->stats_lock);
 }
 
+static void log_progress(struct lector *l)
+{
+	struct queue_stats qs;
+	char skipped[96] = "";
+
+	queue_get_stats(l->q, &qs);
+	if (l->src_stats.skipped) /* docs/FAULTS.md: an upper bound */
+		snprintf(skipped, sizeof(skipped),
+			 ", probe runs skipped %" PRIu64 " (up to that many events missing)",
+			 l->src_stats.skipped);
+	fprintf(stderr,
+		"lector: seen %" PRIu64 ", dropped by the producer %" PRIu64 "%s"
+		", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
+		l->src_stats.seen, l->src_stats.drops, skipped,
+		(unsigned long long)l->committed_rows, qs.mem_len + qs.spill_len, qs.spill_len);
+}
+
 static int capture_loop(struct lector *l, struct source *src)
 {
-	uint64_t last_drops = 0;
+	uint64_t last_drops = 0, last_skipped = 0;
 	time_t last_log = time(NULL);
 	int rc = 0;
 
@@ -120,17 +137,11 @@ static int capture_loop(struct lector *l, struct source *src)
 		if (l->rs) /* every poll: the time of the last one bounds the gap */
 			runstate_update(l->rs, l->read_kept, l->src_stats.seen,
 					l->src_stats.drops);
-		if (l->src_stats.drops != last_drops || time(NULL) - last_log >= 10) {
-			struct queue_stats qs;
-
-			queue_get_stats(l->q, &qs);
-			fprintf(stderr,
-				"lector: seen %" PRIu64 ", dropped by the producer %" PRIu64
-				", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
-				l->src_stats.seen, l->src_stats.drops,
-				(unsigned long long)l->committed_rows, qs.mem_len + qs.spill_len,
-				qs.spill_len);
+		if (l->src_stats.drops != last_drops || l->src_stats.skipped != last_skipped ||
+		    time(NULL) - last_log >= 10) {
+			log_progress(l);
 			last_drops = l->src_stats.drops;
+			last_skipped = l->src_stats.skipped;
 			last_log = time(NULL);
 		}
 	}

@@ -52,6 +52,7 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
 	cs->source = l->src_stats.name ? l->src_stats.name : "?";
 	cs->drops = l->src_stats.drops;
 	cs->seen = l->src_stats.seen;
+	cs->skipped = l->src_stats.skipped;
 	cs->prev_session = l->prev_session;
 	cs->gap_before_ms = l->gap_before_ms;
 	cs->lost = qs.lost_total - l->lost_base;

@@ -46,22 +46,24 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: memprobe-cat [--source=auto|ring|bpf] [--read] [--raw] [--pid=N]\n"
-	      "                    [--count=N] [--duration-ms=N] [--stats] [--help]\n"
+	fputs("usage: memprobe-cat [--source=auto|ring|bpf] [--ring-path=FILE] [--read] [--raw]\n"
+	      "                    [--pid=N] [--count=N] [--duration-ms=N] [--stats] [--help]\n"
 	      "Prints memprobe capture records, one line each:\n"
 	      "  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
 	      "  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
 	      "(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal).\n"
 	      "  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
 	      "                 ring when loaded, else bpf)\n"
+	      "  --ring-path=FILE  ring: read FILE instead of /proc/memprobe (a saved ring)\n"
 	      "  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
 	      "  --raw          write the binary 144-byte records to stdout instead\n"
 	      "  --pid=N        only records of process N\n"
 	      "  --count=N      stop after N records\n"
 	      "  --duration-ms=N  stop after N milliseconds\n"
-	      "  --stats        print drops/seen/delivered on stderr at exit; alone (no\n"
+	      "  --stats        print drops/seen/delivered/skipped on stderr at exit; alone (no\n"
 	      "                 --raw/--pid/--count/--duration-ms), print them now and exit\n"
-	      "                 without consuming anything\n"
+	      "                 without consuming anything.  skipped: probe runs the tracer\n"
+	      "                 or kernel skipped, an upper bound on events missing\n"
 	      "Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
 	      "Needs root. Load the module with 'make load', or use --source=bpf.\n",
 	      f);
@@ -81,6 +83,7 @@ static int parse_args(int argc, char **argv, struct cat_opts *o)
 	static const struct option longopts[] = {
 	    {"source", required_argument, NULL, 's'},
 	    {"read", no_argument, NULL, 'r'},
+	    {"ring-path", required_argument, NULL, 'P'},
 	    {"raw", no_argument, NULL, 'R'},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"count", required_argument, NULL, 'c'},
@@ -109,6 +112,9 @@ static int parse_args(int argc, char **argv, struct cat_opts *o)
 			break;
 		case 'r':
 			o->src.use_read = true;
+			break;
+		case 'P':
+			o->src.ring_path = optarg;
 			break;
 		case 'R':
 			o->raw = true;
@@ -229,8 +235,9 @@ static void print_stats(struct source *s)
 	source_get_stats(s, &st);
 	fprintf(stderr,
 		"memprobe-cat: source=%s session=0x%016" PRIx64 " drops=%" PRIu64 " seen=%" PRIu64
-		" delivered=%" PRIu64 " running=%d\n",
-		st.name, st.session_id, st.drops, st.seen, st.delivered, st.running ? 1 : 0);
+		" delivered=%" PRIu64 " running=%d skipped=%" PRIu64 "\n",
+		st.name, st.session_id, st.drops, st.seen, st.delivered, st.running ? 1 : 0,
+		st.skipped);
 }
 
 static long elapsed_ms(const struct timespec *t0)

@@ -31,6 +31,7 @@ struct capture_stats {
 	uint64_t lost_before;	/* previous session's records never committed */
 	uint64_t gap_before_ms; /* no lector ran: previous last poll -> this start */
 	uint64_t prev_session;
+	uint64_t skipped; /* probe runs the producer skipped (upper bound) */
 };
 
 struct sink;

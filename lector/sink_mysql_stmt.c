@@ -62,7 +62,7 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	    "INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, "
 	    "seen, "
 	    "drops, queued, spilled_total, lag_ms, rate_eps, lost, lost_before, gap_before_ms, "
-	    "prev_session) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+	    "prev_session, skipped) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
 	    "ON DUPLICATE KEY UPDATE committed_seq=GREATEST(committed_seq, VALUES(committed_seq)), "
 	    "rows_committed=rows_committed+VALUES(rows_committed), "
 	    "seen=GREATEST(seen, VALUES(seen)), drops=GREATEST(drops, VALUES(drops)), "
@@ -70,7 +70,8 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	    "rate_eps=VALUES(rate_eps), lost=GREATEST(lost, VALUES(lost)), "
 	    "lost_before=GREATEST(lost_before, VALUES(lost_before)), "
 	    "gap_before_ms=GREATEST(gap_before_ms, VALUES(gap_before_ms)), "
-	    "prev_session=GREATEST(prev_session, VALUES(prev_session)), updated_at=NOW(6)",
+	    "prev_session=GREATEST(prev_session, VALUES(prev_session)), "
+	    "skipped=GREATEST(skipped, VALUES(skipped)), updated_at=NOW(6)",
 	    host_id);
 	st->stats = st->proc ? prepare(db, sql, err, errlen) : NULL;
 	return st->stats ? 0 : -EIO;
@@ -265,11 +266,11 @@ int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty)
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n)
 {
-	MYSQL_BIND b[14];
+	MYSQL_BIND b[15];
 	uint64_t session = n ? e[0].session : cs->session;
 	uint64_t zero = 0;
-	const uint64_t *own[4] = {&cs->lost, &cs->lost_before, &cs->gap_before_ms,
-				  &cs->prev_session};
+	const uint64_t *own[5] = {&cs->lost, &cs->lost_before, &cs->gap_before_ms,
+				  &cs->prev_session, &cs->skipped};
 	uint64_t seq = n ? e[n - 1].rec.seq : 0, rows = n;
 	uint64_t seen = cs->current ? cs->seen : 0, drops = cs->current ? cs->drops : 0;
 	const char *src = (n == 0 || cs->current) ? cs->source : "replay";
@@ -286,7 +287,7 @@ int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, c
 	bind_num(&b[7], MYSQL_TYPE_LONGLONG, &cs->spilled_total, true);
 	bind_num(&b[8], MYSQL_TYPE_LONGLONG, &cs->lag_ms, true);
 	bind_num(&b[9], MYSQL_TYPE_DOUBLE, &cs->rate_eps, false);
-	for (int i = 0; i < 4; i++) /* like seen/drops: only for this session's row */
+	for (int i = 0; i < 5; i++) /* like seen/drops: only for this session's row */
 		bind_num(&b[10 + i], MYSQL_TYPE_LONGLONG, cs->current ? own[i] : &zero, true);
 	if (mysql_stmt_bind_param(st->stats, b) || mysql_stmt_execute(st->stats))
 		return -EIO;

@@ -37,6 +37,8 @@ struct source_stats {
 	uint64_t session_id;
 	uint64_t drops;         /* events the producer could not store */
 	uint64_t seen;          /* events the producer saw (delivered + dropped) */
+	uint64_t skipped;       /* probe runs the tracer/kernel skipped: an upper
+				 * bound on events missing, not in seen */
 	uint64_t delivered;     /* records passed to callbacks by this source */
 	bool running;           /* false once the producer is going away */
 };

@@ -234,6 +234,26 @@ static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb, void 
 	return n;
 }
 
+/* Program runs the kernel skipped (recursion on one CPU: a tracing program
+ * fired inside itself), summed over our loaded programs.  One syscall per
+ * program per stats snapshot, not per event. */
+static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
+{
+	struct bpf_program *prog;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(prog, sb->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
 static void bpf_stats(const struct source *s, struct source_stats *st)
 {
 	const struct source_bpf *sb = (const struct source_bpf *)s;
@@ -250,6 +270,7 @@ static void bpf_stats(const struct source *s, struct source_stats *st)
 	if (bpf_map_lookup_elem(bpf_map__fd(sb->skel->maps.drops), &zero, per_cpu) == 0)
 		for (i = 0; i < sb->ncpus; i++)
 			st->drops += per_cpu[i];
+	st->skipped = bpf_recursion_misses(sb);
 }
 
 static void bpf_close(struct source *s)

@@ -263,6 +263,8 @@ static void ring_stats(const struct source *s, struct source_stats *st)
 	st->session_id = r->hdr->session_id;
 	st->drops = __atomic_load_n(&r->hdr->drops, __ATOMIC_RELAXED);
 	st->seen = __atomic_load_n(&r->hdr->seq_next, __ATOMIC_RELAXED);
+	/* 0 from producers older than the field (it was padding) */
+	st->skipped = __atomic_load_n(&r->hdr->skipped, __ATOMIC_RELAXED);
 	st->delivered = r->delivered;
 	st->running = ring_running(r);
 }
