@@ -17,7 +17,7 @@ static const char stats_sql[] =
     "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
     " s.queued, s.spilled_total, s.lag_ms, s.rate_eps, UNIX_TIMESTAMP(s.updated_at),"
     " UNIX_TIMESTAMP(s.started_at), h.mem_total_bytes, h.swap_total_bytes,"
-    " s.lost, s.lost_before, s.gap_before_ms, s.prev_session"
+    " s.lost, s.lost_before, s.gap_before_ms, s.prev_session, s.skipped"
     " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
     " WHERE (? = '' OR h.name = ?) ORDER BY h.name, s.updated_at DESC LIMIT 100";
 static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
@@ -60,6 +60,8 @@ static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
 		cJSON_AddStringToObject(o, "prev_session", hex);
 	else
 		cJSON_AddNullToObject(o, "prev_session");
+	/* probe runs the producer skipped: an upper bound on events missing */
+	cJSON_AddNumberToObject(o, "skipped", num(c[19]));
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }
@@ -243,6 +245,8 @@ static void metrics_sessions(struct sbuf *b, cJSON *sessions)
 	     "records the reader took from the source"},
 	    {"memprobe_drops_total", "counter", "drops",
 	     "records the producer dropped (ring full)"},
+	    {"memprobe_skipped_total", "counter", "skipped",
+	     "probe runs the tracer or the kernel skipped (upper bound on events missing)"},
 	    {"memprobe_lost_total", "counter", "lost",
 	     "records lector read but could not keep (spill disk full)"},
 	    {"memprobe_lost_before_total", "counter", "lost_before",

@@ -170,16 +170,18 @@ def check_stats(srv, db):
     st, _, b = get(srv.base, "/api/stats")
     s = [x for x in b.get("sessions", []) if x["host"] == SEED_HOST] if st == 200 else []
     ok(st == 200 and s and s[0]["drops"] == 7 and s[0]["events_committed"] == 3000 and s[0]["source"] == "seed"
-       and s[0]["events_per_second"] == 250.5 and s[0]["lag_ms"] == 12 and b["db_size_bytes"] > 0,
-       "/api/stats: source, events/s, drops, lag of the session and the DB size", b)
+       and s[0]["events_per_second"] == 250.5 and s[0]["lag_ms"] == 12 and b["db_size_bytes"] > 0
+       and s[0].get("skipped") == 5,
+       "/api/stats: source, events/s, drops, skipped probe runs, lag of the session and the DB size", b)
     st, _, body = get(srv.base, "/metrics")
     r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
     ok(st == 200 and r.returncode == 0, "/metrics passes promtool check metrics", r.stdout + r.stderr)
     text = body.decode() if isinstance(body, bytes) else ""
     ok('memprobe_drops_total{host="seedhost",session="0x2a",source="seed"} 7' in text and
+       'memprobe_skipped_total{host="seedhost",session="0x2a",source="seed"} 5' in text and
        'memprobe_process_memory_held_bytes{host="seedhost",pid="100000"' not in text and
        'pid="100003",start_ns="13",name="\';DROP TABLE x--"} 2691072' in text,
-       "/metrics: drop counter and per-process memory (alive processes) equal the database")
+       "/metrics: drop and skipped counters and per-process memory (alive processes) equal the database")
     st, _, b = get(srv.base, "/healthz")
     ok(st == 200 and b.get("status") == "ok", "/healthz: 200 ok with the database up")
 

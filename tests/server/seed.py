@@ -43,7 +43,8 @@ def seed_sql(n_procs=150, n_calls=3000, session=42, host=SEED_HOST, pid_base=100
                    "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, "
                    "fd, result, total_vm_bytes) VALUES %s;" % ",".join(rows))
     out.append("INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen, drops,"
-               " queued, spilled_total, lag_ms, rate_eps) VALUES (@h, %d, 'seed', %d, %d, %d, 7, 0, 0, 12, 250.5)"
+               " queued, spilled_total, lag_ms, rate_eps, skipped) VALUES (@h, %d, 'seed', %d, %d, %d, 7, 0, 0, 12,"
+               " 250.5, 5)"
                " ON DUPLICATE KEY UPDATE rows_committed=VALUES(rows_committed);" % (
                    session, max(n_calls - 1, 0), n_calls, n_calls + 7))
     return "\n".join(out)
