@@ -113,7 +113,10 @@ export function toStats(o) {
     // nothing was captured before this session began.
     lost: num(pick(cur, 'lost')) + num(pick(cur, 'lost_before')),
     gapMs: num(pick(cur, 'gap_before_ms')),
-    lagMs: num(pick(cur, 'lag_ms'))
+    lagMs: num(pick(cur, 'lag_ms')),
+    // skipped: probe runs SystemTap or the kernel skipped (reentrancy,
+    // recursion): an upper bound on events missing, outside seq.
+    skipped: num(pick(cur, 'skipped'))
   }
 }
 

@@ -45,10 +45,13 @@ check('toTop: slices then Others (pid null) with their shares', top.map((s) => [
 check('toTop: no Others slice when the top holds everything',
   toTop({ total_requested_bytes: 5, top: [{ pid: 1, requested_bytes: 5, share: 1 }], others: { requested_bytes: 0 } }).length, 1)
 check('toStats reads the newest capture session', toStats({ sessions: [{ source: 'bpf', events_per_second: 12.5,
-  drops: 3, lag_ms: 9 }, { source: 'ring', drops: 100 }] }), { source: 'bpf', eventsPerS: 12.5, drops: 3, lost: 0, gapMs: 0, lagMs: 9 })
+  drops: 3, lag_ms: 9 }, { source: 'ring', drops: 100 }] }), { source: 'bpf', eventsPerS: 12.5, drops: 3, lost: 0, gapMs: 0, lagMs: 9, skipped: 0 })
 check('toStats: lost adds the spill-full losses and what a killed lector left uncommitted; the gap before the session',
   toStats({ sessions: [{ source: 'bpf', lost: 5, lost_before: 7, gap_before_ms: 1319 }] }),
-  { source: 'bpf', eventsPerS: 0, drops: 0, lost: 12, gapMs: 1319, lagMs: 0 })
+  { source: 'bpf', eventsPerS: 0, drops: 0, lost: 12, gapMs: 1319, lagMs: 0, skipped: 0 })
+check('toStats: skipped probe runs (upper bound) are their own field, not added to drops or lost',
+  toStats({ sessions: [{ source: 'stap', drops: 2, lost: 1, skipped: 7 }, { source: 'stap', skipped: 99 }] }),
+  { source: 'stap', eventsPerS: 0, drops: 2, lost: 1, gapMs: 0, lagMs: 0, skipped: 7 })
 check('toSeries turns [ts_ns, net, mapped, vm] rows into net, mapped and VmSize points',
   toSeries({ series: [[2e6, 4096, 8192, 12288], [3e6, 0, 4096, 8192]] }),
   [{ tsMs: 2, net: 4096, mapped: 8192, vmSize: 12288 }, { tsMs: 3, net: 0, mapped: 4096, vmSize: 8192 }])
