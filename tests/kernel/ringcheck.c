@@ -116,7 +116,8 @@ static int cmd_hdr(void)
 	       (unsigned long long)h->capacity, (unsigned long long)load_acquire(&h->producer_pos),
 	       (unsigned long long)h->consumer_pos, (unsigned long long)h->drops,
 	       (unsigned long long)h->seq_next, h->running, (unsigned long long)h->session_id,
-	       h->wakeup_interval_us, (unsigned long long)__atomic_load_n(&h->skipped, __ATOMIC_RELAXED));
+	       h->wakeup_interval_us,
+	       (unsigned long long)__atomic_load_n(&h->skipped, __ATOMIC_RELAXED));
 	return 0;
 }
 
