@@ -112,10 +112,10 @@ struct memprobe_record {
  *
  * Who writes what:
  *   producer_pos, drops, seq_next   the kernel producer, under its lock.
- *   skipped                         the producer, without the lock: probe
- *                                   runs the tracer skipped (SystemTap's
- *                                   skipped_count(): reentrancy, low stack),
- *                                   copied when it changes.  Each may have
+ *   skipped                         the producer, under its lock, when
+ *                                   it changes: probe runs the tracer
+ *                                   skipped (SystemTap's skipped_count():
+ *                                   reentrancy, low stack).  Each may have
  *                                   been an event we record or not, so it is
  *                                   an upper bound on events missing; they
  *                                   got no seq, so seq gaps do not show them.
