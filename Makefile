@@ -9,6 +9,9 @@
 #   make module     compile the SystemTap module (KVER= for other headers)
 #   make load       compile + insert the module; make unload removes it
 #   make bench      run the benchmarks (figures, not pass/fail)
+#   make fuzz       run every fuzzer for FUZZ_SECONDS (default 300)
+#   make install    install for this machine (PREFIX, DESTDIR); uninstall
+#   (README.md is the manual; docs/MANUAL.es.md the Spanish one)
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -24,7 +27,7 @@ export TOP BUILD CACHE_DIR
 all:
 
 help:
-	@sed -n '5,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '5,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # Install the Debian packages a step needs, only those missing.
 deps:
