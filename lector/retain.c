@@ -27,6 +27,7 @@
 #include <mysql.h>
 
 #include "retain.h"
+#include "sink_mysql_stmt.h"
 
 #define RETAIN_CHUNK_ROWS   5000
 #define RETAIN_PAUSE_MIN_MS 20
@@ -45,6 +46,7 @@ struct retain {
 	MYSQL *db;
 	unsigned int host_id;
 	uint64_t cursor_cid; /* by_cid below this: nothing of ours to purge */
+	char err[512];	     /* why the last connect failed */
 };
 
 struct purged {
@@ -103,17 +105,11 @@ static int exec_count(struct retain *r, const char *sql, uint64_t *affected)
 static int retain_connect(struct retain *r)
 {
 	const struct lector_config *c = &r->cfg;
-	unsigned int timeout_s = 5;
 	char name[2 * sizeof(c->host_id) + 1], sql[256];
 	uint64_t id = 0;
 
-	r->db = mysql_init(NULL);
-	if (!r->db)
-		return -ENOMEM;
-	mysql_optionsv(r->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
-	if (!mysql_real_connect(r->db, c->db_host, c->db_user, c->db_password, c->db_name,
-				c->db_port, c->db_socket[0] ? c->db_socket : NULL, 0) ||
-	    mysql_query(r->db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+	r->db = sink_mysql_connect(c, 5, 0, r->err, sizeof(r->err));
+	if (!r->db || mysql_query(r->db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"))
 		return -EIO;
 	mysql_real_escape_string(r->db, name, c->host_id, strlen(c->host_id));
 	snprintf(sql, sizeof(sql), "SELECT host_id FROM hosts WHERE name = '%s'", name);
@@ -253,7 +249,7 @@ static void *retain_main(void *arg)
 		report(r, &p, clock_ns(CLOCK_MONOTONIC) - t0);
 		if (rc < 0 && rc != -ENOENT)
 			fprintf(stderr, "lector: retention: %s; retrying in %d s\n",
-				r->db ? mysql_error(r->db) : "out of memory", RETAIN_RETRY_S);
+				r->db ? mysql_error(r->db) : r->err, RETAIN_RETRY_S);
 		if (rc < 0)
 			retain_disconnect(r);
 		wait_s = rc < 0 ? RETAIN_RETRY_S : RETAIN_EVERY_S;

@@ -124,6 +124,36 @@ static void commit_unlock(struct sink_mysql *m)
 		mysql_query(m->db, "DO RELEASE_LOCK('" COMMIT_LOCK "')");
 }
 
+/* One connection with the config's settings; NULL with the reason in err.
+ * A timeout of 0: the client library's default. */
+MYSQL *sink_mysql_connect(const struct lector_config *c, unsigned int connect_timeout_s,
+			  unsigned int rw_timeout_s, char *err, size_t errlen)
+{
+	MYSQL *db = mysql_init(NULL);
+
+	if (!db) {
+		snprintf(err, errlen, "out of memory for a MariaDB connection");
+		return NULL;
+	}
+	if (connect_timeout_s)
+		mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout_s);
+	if (rw_timeout_s) {
+		mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout_s);
+		mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout_s);
+	}
+	if (!mysql_real_connect(db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
+				c->db_socket[0] ? c->db_socket : NULL, 0)) {
+		snprintf(err, errlen,
+			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run "
+			 "starts it)",
+			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
+			 mysql_error(db));
+		mysql_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 static int sink_connect(struct sink_mysql *m)
 {
 	const struct lector_config *c = &m->cfg;
@@ -131,22 +161,9 @@ static int sink_connect(struct sink_mysql *m)
 	int rc;
 
 	m->last_attempt_ms = now_ms();
-	m->db = mysql_init(NULL);
+	m->db = sink_mysql_connect(c, timeout_s, rw_timeout_s, m->base.err, sizeof(m->base.err));
 	if (!m->db)
-		return -ENOMEM;
-	mysql_optionsv(m->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
-	mysql_optionsv(m->db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout_s);
-	mysql_optionsv(m->db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout_s);
-	if (!mysql_real_connect(m->db, c->db_host, c->db_user, c->db_password, c->db_name,
-				c->db_port, c->db_socket[0] ? c->db_socket : NULL, 0)) {
-		snprintf(
-		    m->base.err, sizeof(m->base.err),
-		    "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
-		    c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
-		    mysql_error(m->db));
-		disconnect(m);
 		return -ECONNREFUSED;
-	}
 	rc = migrate_check(m->db, m->base.err, sizeof(m->base.err));
 	if (rc == 0)
 		rc = check_bulk(m);
@@ -289,21 +306,11 @@ int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg)
 /* For --migrate: connect with the same settings and apply migrations. */
 int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen)
 {
-	MYSQL *db = mysql_init(NULL);
+	MYSQL *db = sink_mysql_connect(c, 0, 0, err, errlen);
 	int rc;
 
 	if (!db)
-		return -ENOMEM;
-	if (!mysql_real_connect(db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
-				c->db_socket[0] ? c->db_socket : NULL, 0)) {
-		snprintf(
-		    err, errlen,
-		    "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run starts it)",
-		    c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
-		    mysql_error(db));
-		mysql_close(db);
 		return -ECONNREFUSED;
-	}
 	rc = migrate_apply(db, err, errlen);
 	mysql_close(db);
 	return rc;

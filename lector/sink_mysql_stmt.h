@@ -29,6 +29,8 @@ int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint6
 int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *rows);
 int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a);
 int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen);
+MYSQL *sink_mysql_connect(const struct lector_config *c, unsigned int connect_timeout_s,
+			  unsigned int rw_timeout_s, char *err, size_t errlen);
 /* A MariaDB sink that connects on first use (the database is down at start). */
 int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg);
 

@@ -53,6 +53,8 @@ struct source_bpf {
 	uint64_t session_id;
 	uint64_t delivered;
 	int ncpus;
+	uint64_t skipped;	 /* recursion_misses summed, refreshed by bpf_poll */
+	uint64_t skipped_at_ms; /* when, CLOCK_MONOTONIC */
 };
 
 static bool debug_enabled;
@@ -213,6 +215,43 @@ static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
 	return rc < 0 ? rc : n;
 }
 
+/* Program runs the kernel skipped (recursion on one CPU: a tracing program
+ * fired inside itself), summed over our loaded programs.  One syscall per
+ * program, so bpf_poll refreshes it at most every SKIPPED_REFRESH_MS, not on
+ * every return (the capture loop polls thousands of times a second under a
+ * flood). */
+static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
+{
+	struct bpf_program *prog;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(prog, sb->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+#define SKIPPED_REFRESH_MS 100
+
+static void bpf_refresh_skipped(struct source_bpf *sb)
+{
+	struct timespec ts;
+	uint64_t now_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (sb->skipped_at_ms && now_ms - sb->skipped_at_ms < SKIPPED_REFRESH_MS)
+		return;
+	sb->skipped = bpf_recursion_misses(sb);
+	sb->skipped_at_ms = now_ms;
+}
+
 static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
 {
 	struct source_bpf *sb = (struct source_bpf *)s;
@@ -231,27 +270,8 @@ static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb, void 
 		if (timeout_ms > 0)
 			timeout_ms -= slice_ms;
 	}
+	bpf_refresh_skipped(sb);
 	return n;
-}
-
-/* Program runs the kernel skipped (recursion on one CPU: a tracing program
- * fired inside itself), summed over our loaded programs.  One syscall per
- * program per stats snapshot, not per event. */
-static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
-{
-	struct bpf_program *prog;
-	uint64_t sum = 0;
-
-	bpf_object__for_each_program(prog, sb->skel->obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		memset(&info, 0, sizeof(info));
-		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-			sum += info.recursion_misses;
-	}
-	return sum;
 }
 
 static void bpf_stats(const struct source *s, struct source_stats *st)
@@ -270,7 +290,7 @@ static void bpf_stats(const struct source *s, struct source_stats *st)
 	if (bpf_map_lookup_elem(bpf_map__fd(sb->skel->maps.drops), &zero, per_cpu) == 0)
 		for (i = 0; i < sb->ncpus; i++)
 			st->drops += per_cpu[i];
-	st->skipped = bpf_recursion_misses(sb);
+	st->skipped = sb->skipped; /* at most SKIPPED_REFRESH_MS old */
 }
 
 static void bpf_close(struct source *s)
