@@ -55,12 +55,19 @@ tl_wait_seq() {
 }
 # tl_wait_quiet SESSION: until everything the source had seen a moment ago
 # is committed (the queue is FIFO, so rows_committed >= that count means
-# it is all in), or 60 s passed.  Works under background load, where the
-# row count never stops growing.
+# it is all in), or 60 s passed.  A writer still reconnecting gets up to
+# 20 s to write the session's row first.  Works under background load,
+# where the row count never stops growing.
 tl_wait_quiet() {
 	local target c
 	sleep 1.2 # the writer refreshes capture_stats at least once a second
-	target=$(sql "SELECT seen FROM capture_stats WHERE session=$1")
+	# a writer that is still reconnecting (backoff up to 4 s) has not
+	# written the session's row yet: wait for it, up to 20 s
+	for _ in $(seq 1 200); do
+		target=$(sql "SELECT seen FROM capture_stats WHERE session=$1" 2>/dev/null)
+		[ -n "$target" ] && break
+		sleep 0.1
+	done
 	[ -n "$target" ] || return 1
 	for _ in $(seq 1 600); do
 		c=$(sql "SELECT rows_committed FROM capture_stats WHERE session=$1")
