@@ -12,10 +12,15 @@ $(BUILD)/tests:
 $(BUILD)/tests/ringcheck: tests/kernel/ringcheck.c include/memprobe_abi.h | $(BUILD)/tests
 	$(CC) $(MP_CFLAGS) $< -o $@
 
+# Who may open the ring, exec mappings, waiters across an unload (guest).
+$(BUILD)/tests/ringguard: tests/kernel/ringguard.c include/memprobe_abi.h | $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) $< -o $@
+
 # Everything the guest test runs, built on the host (the guest's root is
 # read-only).  The workload and its checker come from tests/workload/
 # (rules in bpf/part.mk), the flood from bench/part.mk.
-KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/bench/mmap-flood \
+KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/tests/ringguard \
+		    $(BUILD)/bench/mmap-flood \
 		    $(BUILD)/workload/known-calls $(BUILD)/workload/check-records
 
 .PHONY: kernel-test-tools test-kernel

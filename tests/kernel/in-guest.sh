@@ -4,7 +4,8 @@
 # numbered from FIRST+1 on stdout (guest-run replays them on the host).
 # Owns the checks of issue 2 against the real module in a real kernel:
 # load, exact records through the mmap+poll and the read() paths, a renamed
-# thread, ring overflow, load/unload under load, and a clean kernel log.
+# thread, ring overflow, load/unload under load, who may open the ring and
+# map it (ring-guard.sh), unload under waiters, and a clean kernel log.
 set -uo pipefail
 case "${1:-}" in
 -h | --help)
@@ -20,6 +21,7 @@ B=${BUILD:-$TOP/build}
 _tap_n=${1:-0}
 . "$TOP/tests/kernel/guest-lib.sh"
 . "$TOP/tests/kernel/lector-unload.sh"
+. "$TOP/tests/kernel/ring-guard.sh"
 
 T=$(mktemp -d /tmp/kt.XXXXXX)
 LOG=$MEMPROBE_RESULTS/in-guest.log
@@ -173,6 +175,7 @@ t_dmesg() {
 }
 
 t_load || exit 1
+t_ring_access
 t_workload "" mmap
 t_workload --read read
 t_thread_name
@@ -180,5 +183,6 @@ t_skipped
 t_overflow
 t_load_unload
 t_lector_unload
+t_unload_waiters
 t_dmesg
 rm -rf "$T"
