@@ -73,8 +73,14 @@ static int ring_open_error(int err, const char *path, char *msg, size_t msglen)
 			 path);
 		break;
 	case EACCES:
-	case EPERM:
 		snprintf(msg, msglen, "%s is readable by root only: run as root", path);
+		break;
+	case EPERM:
+		snprintf(msg, msglen,
+			 "%s needs CAP_PERFMON or CAP_SYS_ADMIN in the host's initial user "
+			 "namespace: run as root on the host, not in a user namespace or a "
+			 "container without them",
+			 path);
 		break;
 	default:
 		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(err));

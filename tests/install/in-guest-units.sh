@@ -102,7 +102,7 @@ if systemctl is-active -q memprobe-module.service && [ -e /proc/memprobe ]; then
 	tap OK "memprobe-module.service builds and loads the module: /proc/memprobe ($((SECONDS - t0)) s under TCG)"
 	systemctl start memprobe-lector.service
 	if wait_for 180 bash -c 'journalctl -q -o cat -u memprobe-lector | grep -q "capturing from stap"'; then
-		tap OK "the lector unit started after it reads the module's ring (capturing from stap: /proc/memprobe, 0400, no extra capability)"
+		tap OK "the lector unit started after it reads the module's ring (capturing from stap: /proc/memprobe, 0400, opened with the unit's CAP_PERFMON)"
 	else
 		tap FAIL "lector on the ring: $(jlog memprobe-lector | tail -n 4 | tr '\n' ' ')"
 	fi

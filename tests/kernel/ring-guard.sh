@@ -39,6 +39,9 @@ t_ring_access() {
 	out=$(as_caps -all "$RINGGUARD" open 2>&1)
 	check "access: uid 0 without capabilities cannot open $PROC although it owns it ($out)" \
 		test "$out" = open=EPERM
+	out=$(as_caps -all "$MEMPROBE_CAT" $CAT_SOURCE --stats 2>&1)
+	check "access: refused, memprobe-cat says which capability it needs ($out)" \
+		grep -q 'needs CAP_PERFMON or CAP_SYS_ADMIN' <<<"$out"
 	out=$(as_caps -all,+perfmon "$RINGGUARD" open 2>&1)
 	check "access: uid 0 with only CAP_PERFMON opens $PROC ($out)" test "$out" = open=ok
 	out=$(as_caps -all,+sys_admin "$RINGGUARD" open 2>&1)
@@ -89,6 +92,8 @@ t_unload_waiters() {
 	check "$label: the kernel log stays clean through the unload and the closes" test -z "$trouble"
 	[ -z "$trouble" ] || echo "$trouble" | sed 's/^/# /'
 	dmesg | tail -n +"$((W_LOG_AT + 1))" | grep 'memprobe: ' >&3
+	check "$label: every unload before it, readers attached or not, freed its wait queue" \
+		bash -c "! dmesg | head -n $W_LOG_AT | grep -q 'memprobe: .*keeping its wait queue'"
 	check "$label: POLLFREE detached the epoll entries; the module kept its wait queue for the one select() left" \
 		bash -c "dmesg | tail -n +$((W_LOG_AT + 1)) | grep -q 'memprobe: 1 waiter.* keeping its wait queue'"
 }
