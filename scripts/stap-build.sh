@@ -38,6 +38,14 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$kver" ] || kver=$(uname -r)
 
+# The kernels the module is written for; tapset/memprobe_ring.stp has the
+# same bound as an #error, for builds that do not come through here.
+if [[ $kver =~ ^([0-9]+)\.([0-9]+)([.-]|$) ]] &&
+	((BASH_REMATCH[1] < 5 || (BASH_REMATCH[1] == 5 && BASH_REMATCH[2] < 6))); then
+	echo "memprobe: the module needs Linux 5.6 or later (struct proc_ops) and $kver is" \
+	     "older: upgrade the kernel (the eBPF source, --source=bpf, needs 5.8 or later with BTF)" >&2
+	exit 2
+fi
 if ! command -v "$stap" >/dev/null 2>&1; then
 	echo "memprobe: SystemTap is not installed: apt-get install systemtap systemtap-runtime" \
 	     "(or: make deps)" >&2
