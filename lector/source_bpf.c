@@ -33,6 +33,7 @@
 #include <bpf/libbpf.h>
 
 #include "source_impl.h"
+#include "testpause.h"
 #include "memprobe.skel.h"
 
 #define POLL_SLICE_MS        10
@@ -52,6 +53,7 @@ struct source_bpf {
 	const unsigned char *data;   /* mapped twice back to back by the kernel */
 	uint64_t session_id;
 	uint64_t delivered;
+	unsigned long released_pos; /* consumer position last stored */
 	int ncpus;
 	uint64_t skipped;	 /* recursion_misses summed, refreshed by bpf_poll */
 	uint64_t skipped_at_ms; /* when, CLOCK_MONOTONIC */
@@ -180,6 +182,16 @@ static int bpf_start(struct source_bpf *sb, const struct source_opts *opts, char
 	return rc;
 }
 
+/* Hand the ring up to cons back to the producer. */
+static void bpf_release(struct source_bpf *sb, unsigned long cons)
+{
+	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+	if (cons == sb->released_pos)
+		return;
+	sb->released_pos = cons;
+	testpause_at("released", sb->delivered);
+}
+
 /* Hand every committed record to cb, in ring order; release what was taken. */
 static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
 {
@@ -207,11 +219,11 @@ static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
 		}
 		cons += (rec_bytes + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
 		if (n % RELEASE_EVERY_RECS == 0)
-			__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+			bpf_release(sb, cons);
 		if (cons == prod && n < MAX_BATCH_RECS)
 			prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
 	}
-	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+	bpf_release(sb, cons);
 	return rc < 0 ? rc : n;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/vfs.h>
 
 #include "source_impl.h"
+#include "testpause.h"
 
 #define READ_BATCH_RECS 512
 #define RING_SLOTS_MAX	(1ULL << 32) /* more is a corrupt header, not a ring */
@@ -45,6 +46,7 @@ struct source_ring {
 	struct memprobe_record *buf; /* read mode: records read, not delivered */
 	size_t buf_head, buf_tail;
 	uint64_t delivered;
+	uint64_t released; /* mmap mode: records handed back with the ioctl */
 };
 
 static uint64_t load_acquire_u64(const __u64 *p)
@@ -192,6 +194,8 @@ static int ring_deliver_mapped(struct source_ring *r, source_record_cb cb, void 
 	if (ioctl(r->fd, MEMPROBE_IOC_CONSUME, &release) < 0 && ring_running(r))
 		return -errno;
 	r->delivered += r->pos - start;
+	r->released += r->pos - start;
+	testpause_at("released", r->released);
 	return (int)(r->pos - start);
 }
 
