@@ -91,7 +91,7 @@ static void poll_all(struct source *s, struct expect *x)
 	for (polls = 0; polls < POLLS_MAX; polls++) {
 		uint64_t before = x->delivered;
 
-		rc = s->ops->poll(s, 0, on_record, x);
+		rc = s->ops->poll(s, 0, on_record, NULL, x);
 		if (rc < 0)
 			break;
 		FUZZ_ASSERT((uint64_t)rc == x->delivered - before,

@@ -228,6 +228,14 @@ static int on_record(const struct memprobe_record *r, void *ctx)
 	return 0;
 }
 
+/* Before the source releases what it delivered: the output has it. */
+static int on_batch_end(void *ctx)
+{
+	struct cat_state *st = ctx;
+
+	return fflush(stdout) || st->io_error ? -EIO : 0;
+}
+
 static void print_stats(struct source *s)
 {
 	struct source_stats st;
@@ -268,7 +276,7 @@ static int cat_loop(struct source *s, struct cat_state *st)
 			if (left_ms < slice_ms)
 				slice_ms = (int)left_ms;
 		}
-		rc = source_poll(s, slice_ms, on_record, st);
+		rc = source_poll(s, slice_ms, on_record, on_batch_end, st);
 		if (fflush(stdout) || st->io_error) {
 			rc = -EIO;
 			break;

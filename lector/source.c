@@ -60,9 +60,10 @@ int source_open(struct source **out, const struct source_opts *opts, char *err, 
 	return -EINVAL;
 }
 
-int source_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+int source_poll(struct source *s, int timeout_ms, source_record_cb cb,
+		source_batch_end_cb batch_end, void *ctx)
 {
-	return s->ops->poll(s, timeout_ms, cb, ctx);
+	return s->ops->poll(s, timeout_ms, cb, batch_end, ctx);
 }
 
 void source_get_stats(const struct source *s, struct source_stats *st)

@@ -9,7 +9,8 @@
 #include "source.h"
 
 struct source_ops {
-	int (*poll)(struct source *s, int timeout_ms, source_record_cb cb, void *ctx);
+	int (*poll)(struct source *s, int timeout_ms, source_record_cb cb,
+		    source_batch_end_cb batch_end, void *ctx);
 	void (*stats)(const struct source *s, struct source_stats *st);
 	void (*close)(struct source *s);
 };

@@ -5,7 +5,9 @@
  * validate the header, then either
  *   - mmap mode (default): map header + slots read-only, deliver the records
  *     between our position and smp_load_acquire(producer_pos) straight from
- *     the mapping, then hand the position back with MEMPROBE_IOC_CONSUME; or
+ *     the mapping, and every RELEASE_EVERY_RECS records and at the end, once
+ *     the caller says it kept them (batch_end), hand the position back with
+ *     MEMPROBE_IOC_CONSUME; or
  *   - read mode (opts->use_read): read() whole records (the kernel releases
  *     them as it copies), keeping any a callback refused for the next poll.
  * Stats come from the header page, which both modes map.
@@ -30,7 +32,8 @@
 #include "source_impl.h"
 #include "testpause.h"
 
-#define READ_BATCH_RECS 512
+#define READ_BATCH_RECS	   512
+#define RELEASE_EVERY_RECS 4096 /* a sixteenth of the module's default ring */
 #define RING_SLOTS_MAX	(1ULL << 32) /* more is a corrupt header, not a ring */
 
 struct source_ring {
@@ -43,10 +46,11 @@ struct source_ring {
 	const struct memprobe_record *slots; /* mmap mode */
 	uint64_t mask;
 	uint64_t pos;		     /* mmap mode: next record to deliver */
+	uint64_t released_pos;	     /* mmap mode: consumer position handed back */
 	struct memprobe_record *buf; /* read mode: records read, not delivered */
 	size_t buf_head, buf_tail;
 	uint64_t delivered;
-	uint64_t released; /* mmap mode: records handed back with the ioctl */
+	uint64_t released; /* records handed back since open */
 };
 
 static uint64_t load_acquire_u64(const __u64 *p)
@@ -164,6 +168,7 @@ static int ring_map(struct source_ring *r, char *msg, size_t msglen)
 	r->slots = (const struct memprobe_record *)((const char *)m + r->hdr->data_offset);
 	r->mask = r->hdr->capacity - 1;
 	r->pos = load_acquire_u64(&r->hdr->consumer_pos);
+	r->released_pos = r->pos;
 	return 0;
 map_failed:
 	rc = -errno;
@@ -171,32 +176,53 @@ map_failed:
 	return rc;
 }
 
-/* mmap mode: deliver [pos, producer_pos), then release what was accepted. */
-static int ring_deliver_mapped(struct source_ring *r, source_record_cb cb, void *ctx)
+/* mmap mode: hand [released_pos, pos) back to the producer, once the
+ * caller kept it (source.h); if it could not, those records come again.
+ * 0 or -errno. */
+static int ring_release(struct source_ring *r, source_batch_end_cb batch_end, void *ctx)
+{
+	__u64 release = r->pos;
+	int rc = 0;
+
+	if (release == r->released_pos)
+		return 0;
+	if (batch_end && (rc = batch_end(ctx)) != 0) {
+		r->pos = r->released_pos;
+		return rc < 0 ? rc : -EIO;
+	}
+	testpause_at("kept", r->released);
+	/* After the module is gone the ioctl fails (EIO): nothing to release to. */
+	if (ioctl(r->fd, MEMPROBE_IOC_CONSUME, &release) < 0 && ring_running(r))
+		return -errno;
+	r->released += release - r->released_pos;
+	r->released_pos = release;
+	testpause_at("released", r->released);
+	return 0;
+}
+
+/* mmap mode: deliver [pos, producer_pos), releasing as it goes. */
+static int ring_deliver_mapped(struct source_ring *r, source_record_cb cb,
+			       source_batch_end_cb batch_end, void *ctx)
 {
 	uint64_t prod = load_acquire_u64(&r->hdr->producer_pos);
-	uint64_t start = r->pos;
-	__u64 release;
+	int n = 0, rc = 0;
 
 	/* The producer is never behind us nor more than a ring ahead: anything
 	 * else is a corrupt header, and reading on would loop over the slots. */
 	if (prod < r->pos || prod - r->pos > r->mask + 1)
 		return -EPROTO;
-	while (r->pos < prod) {
+	while (r->pos < prod && rc == 0) {
 		if (cb(&r->slots[r->pos & r->mask], ctx))
 			break;
 		r->pos++;
+		r->delivered++;
+		n++;
+		if (r->pos - r->released_pos >= RELEASE_EVERY_RECS)
+			rc = ring_release(r, batch_end, ctx);
 	}
-	if (r->pos == start)
-		return 0;
-	release = r->pos;
-	/* After the module is gone the ioctl fails (EIO): nothing to release to. */
-	if (ioctl(r->fd, MEMPROBE_IOC_CONSUME, &release) < 0 && ring_running(r))
-		return -errno;
-	r->delivered += r->pos - start;
-	r->released += r->pos - start;
-	testpause_at("released", r->released);
-	return (int)(r->pos - start);
+	if (rc == 0)
+		rc = ring_release(r, batch_end, ctx);
+	return rc < 0 ? rc : n;
 }
 
 /* read mode: fill the buffer if empty, deliver from it. */
@@ -214,6 +240,7 @@ static int ring_deliver_read(struct source_ring *r, source_record_cb cb, void *c
 			return -EPROTO; /* the kernel returns whole records only */
 		r->buf_head = 0;
 		r->buf_tail = (size_t)got / MEMPROBE_RECORD_SIZE;
+		r->released += r->buf_tail; /* the kernel releases what it copies */
 	}
 	while (r->buf_head < r->buf_tail) {
 		if (cb(&r->buf[r->buf_head], ctx))
@@ -233,28 +260,31 @@ static bool ring_has_data(const struct source_ring *r)
 	return load_acquire_u64(&r->hdr->producer_pos) != r->pos;
 }
 
-static int ring_deliver(struct source_ring *r, source_record_cb cb, void *ctx)
+static int ring_deliver(struct source_ring *r, source_record_cb cb,
+			source_batch_end_cb batch_end, void *ctx)
 {
-	return r->use_read ? ring_deliver_read(r, cb, ctx) : ring_deliver_mapped(r, cb, ctx);
+	return r->use_read ? ring_deliver_read(r, cb, ctx)
+			   : ring_deliver_mapped(r, cb, batch_end, ctx);
 }
 
-static int ring_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+static int ring_poll(struct source *s, int timeout_ms, source_record_cb cb,
+		     source_batch_end_cb batch_end, void *ctx)
 {
 	struct source_ring *r = (struct source_ring *)s;
 	struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
 	int rc;
 
 	if (ring_has_data(r))
-		return ring_deliver(r, cb, ctx);
+		return ring_deliver(r, cb, batch_end, ctx);
 	/* Read running before the final emptiness check: the module clears it
 	 * only after its last commit, so running == 0 and empty means done. */
 	if (!ring_running(r))
-		return ring_has_data(r) ? ring_deliver(r, cb, ctx) : -ESHUTDOWN;
+		return ring_has_data(r) ? ring_deliver(r, cb, batch_end, ctx) : -ESHUTDOWN;
 	rc = poll(&pfd, 1, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (ring_has_data(r))
-		return ring_deliver(r, cb, ctx);
+		return ring_deliver(r, cb, batch_end, ctx);
 	return ring_running(r) ? 0 : -ESHUTDOWN;
 }
 
@@ -270,6 +300,7 @@ static void ring_stats(const struct source *s, struct source_stats *st)
 	/* 0 from producers older than the field (it was padding) */
 	st->skipped = __atomic_load_n(&r->hdr->skipped, __ATOMIC_RELAXED);
 	st->delivered = r->delivered;
+	st->released = r->released;
 	st->running = ring_running(r);
 }
 

@@ -5,9 +5,12 @@
  * the K-th event of POINT, having said so on stderr, so that a test can
  * SIGKILL lector inside the window it names, every time, instead of hoping
  * a kill lands there:
+ *   kept      the caller kept what a source delivered (batch_end, source.h)
+ *             and the source has not yet released it
  *   released  a source handed records back to the producer (ring consume
  *             ioctl, eBPF consumer position)
- * The line names the records released so far by the source.  SIGCONT
+ * The line names the records released so far by the source: for a ring
+ * file, the consumer position the module would now hold.  SIGCONT
  * resumes.  Unset (always, outside tests) it costs one getenv per process
  * and source file.
  */

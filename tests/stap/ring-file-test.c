@@ -1,8 +1,9 @@
 /*
  * ring-file-test.c - the ring reader (lector/source_ring.c) against ring
  * files written here: header refusals with their messages, delivery order,
- * a refused record staying for the next poll, and -ESHUTDOWN once the
- * producer is gone (running = 0) and the ring is drained.  Prints TAP.
+ * a refused record staying for the next poll, -ESHUTDOWN once the
+ * producer is gone (running = 0) and the ring is drained, and nothing
+ * released before the caller's batch_end kept it.  Prints TAP.
  * Usage: ring-file-test DIR (a scratch directory).
  */
 #include <errno.h>
@@ -107,9 +108,9 @@ static void test_delivery(const char *path)
 		tap(0, "a valid ring file opens", err);
 		return;
 	}
-	rc1 = source_poll(s, 10, collect, &seen); /* 0, 1, then 2 is refused */
-	rc2 = source_poll(s, 10, collect, &seen); /* 2, 3, 4 */
-	rc3 = source_poll(s, 10, collect, &seen);
+	rc1 = source_poll(s, 10, collect, NULL, &seen); /* 0, 1, then 2 is refused */
+	rc2 = source_poll(s, 10, collect, NULL, &seen); /* 2, 3, 4 */
+	rc3 = source_poll(s, 10, collect, NULL, &seen);
 	snprintf(detail, sizeof(detail),
 		 "polls returned %d %d %d, seqs %d: %llu %llu %llu %llu %llu", rc1, rc2, rc3,
 		 seen.n, (unsigned long long)seen.seqs[0], (unsigned long long)seen.seqs[1],
@@ -130,6 +131,59 @@ static void test_delivery(const char *path)
 	source_close(s);
 }
 
+struct keep {
+	struct seen seen;
+	int calls, fail_first;
+	int delivered_at_keep; /* records the caller held when asked to keep */
+};
+
+static int keep_collect(const struct memprobe_record *rec, void *ctx)
+{
+	return collect(rec, &((struct keep *)ctx)->seen);
+}
+
+static int keep_batch(void *ctx)
+{
+	struct keep *k = ctx;
+
+	k->calls++;
+	k->delivered_at_keep = k->seen.n;
+	return k->fail_first && k->calls == 1 ? -EIO : 0;
+}
+
+/* Released (stats) only once batch_end said the records are kept; a failed
+ * keep releases nothing, and the records come again. */
+static void test_keep_before_release(const char *path)
+{
+	struct source_opts o = {.kind = SOURCE_RING, .ring_path = path};
+	struct keep k = {.seen = {.refuse_seq = -1}, .fail_first = 1};
+	struct source_stats st1, st2;
+	struct source *s = NULL;
+	char err[256] = "", detail[160];
+	int rc1, rc2;
+
+	write_ring(path, MEMPROBE_MAGIC, MEMPROBE_ABI_VERSION, 5, 0);
+	if (source_open(&s, &o, err, sizeof(err))) {
+		tap(0, "a valid ring file opens", err);
+		return;
+	}
+	rc1 = source_poll(s, 10, keep_collect, keep_batch, &k);
+	source_get_stats(s, &st1);
+	snprintf(detail, sizeof(detail), "poll %d, batch_end called %d times with %d delivered, "
+		 "released %llu", rc1, k.calls, k.delivered_at_keep, (unsigned long long)st1.released);
+	tap(rc1 == -EIO && k.calls == 1 && k.delivered_at_keep == 5 && st1.released == 0,
+	    "a failed batch_end releases nothing and ends the poll with its error", detail);
+	rc2 = source_poll(s, 10, keep_collect, keep_batch, &k);
+	source_get_stats(s, &st2);
+	snprintf(detail, sizeof(detail), "poll %d, seqs %d (6th: %llu), keep saw %d, released %llu",
+		 rc2, k.seen.n, (unsigned long long)k.seen.seqs[5], k.delivered_at_keep,
+		 (unsigned long long)st2.released);
+	tap(rc2 == 5 && k.seen.n == 10 && k.seen.seqs[5] == 0 && k.delivered_at_keep == 10 &&
+		st2.released == 5,
+	    "the records come again and are released after batch_end kept them", detail);
+	source_close(s);
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096];
@@ -141,5 +195,6 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/ring.bin", argv[1]);
 	test_refusals(path);
 	test_delivery(path);
+	test_keep_before_release(path);
 	return 0;
 }
