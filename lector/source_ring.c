@@ -153,6 +153,7 @@ static int ring_map(struct source_ring *r, char *msg, size_t msglen)
 	rc = ring_check_hdr(r->hdr, msg, msglen);
 	if (rc || r->use_read)
 		return rc;
+	testpause_at("mapped", 0);
 	len_bytes = MEMPROBE_HDR_SIZE + r->hdr->capacity * MEMPROBE_RECORD_SIZE;
 	rc = ring_check_size(r->fd, len_bytes, msg, msglen);
 	if (rc)

@@ -5,6 +5,8 @@
  * the K-th event of POINT, having said so on stderr, so that a test can
  * SIGKILL lector inside the window it names, every time, instead of hoping
  * a kill lands there:
+ *   mapped    the ring source mapped and checked the header page of a ring
+ *             and has not yet mapped the whole ring
  *   kept      the caller kept what a source delivered (batch_end, source.h)
  *             and the source has not yet released it
  *   released  a source handed records back to the producer (ring consume
