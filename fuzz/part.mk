@@ -21,6 +21,7 @@ FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/h
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
 		  server/proc_series.c lector/acct.c lector/range.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lpthread
+FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
 FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) include/memprobe_abi.h
 

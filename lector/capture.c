@@ -295,7 +295,8 @@ int capture_run(struct lector *l, const struct source_opts *so, bool exit_on_unl
 	if (rc == -ESHUTDOWN)
 		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");
 	else if (rc < 0)
-		fprintf(stderr, "lector: capture failed: %s\n", strerror(-rc));
+		fprintf(stderr, "lector: capture failed: %s\n",
+			source_error(*src) ? source_error(*src) : strerror(-rc));
 	return rc == -ESHUTDOWN ? 0 : rc;
 }
 

@@ -316,7 +316,9 @@ int main(int argc, char **argv)
 	}
 	if (!o.stats_only) {
 		rc = cat_loop(s, &st);
-		if (rc < 0)
+		if (rc < 0 && source_error(s))
+			fprintf(stderr, "memprobe-cat: %s\n", source_error(s));
+		else if (rc < 0)
 			fprintf(stderr, "memprobe-cat: %s\n",
 				rc == -EIO ? "cannot write the output" : strerror(-rc));
 	}

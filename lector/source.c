@@ -71,6 +71,11 @@ void source_get_stats(const struct source *s, struct source_stats *st)
 	s->ops->stats(s, st);
 }
 
+const char *source_error(const struct source *s)
+{
+	return s->err[0] ? s->err : NULL;
+}
+
 void source_close(struct source *s)
 {
 	if (s)

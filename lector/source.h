@@ -72,6 +72,10 @@ int source_poll(struct source *s, int timeout_ms, source_record_cb cb,
 
 void source_get_stats(const struct source *s, struct source_stats *st);
 
+/* After a poll failed: a sentence saying what happened and what to do, or
+ * NULL when strerror() of the error says it all. */
+const char *source_error(const struct source *s);
+
 void source_close(struct source *s);
 
 enum source_kind source_kind_parse(const char *name); /* -1 when unknown */

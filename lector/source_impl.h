@@ -17,6 +17,7 @@ struct source_ops {
 
 struct source {
 	const struct source_ops *ops;
+	char err[256]; /* why the last poll failed, when a sentence says more */
 };
 
 int source_ring_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen);
