@@ -14,7 +14,7 @@ FUZZ_TARGETS  ?= ring spill acct http
 FUZZ_SECONDS  ?= 300
 FUZZ_DIR      := $(BUILD)/fuzz
 
-FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c
+FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
 FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c
 FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c \
@@ -45,7 +45,7 @@ fuzz-build: $(FUZZ_BINS)
 # runtime would add calls of its own.
 ASAN_DIR    := $(BUILD)/asan
 ASAN_CFLAGS := $(FUZZ_CFLAGS) -I$(BUILD)/bpf
-ASAN_SOURCE := lector/source.c lector/source_ring.c lector/source_bpf.c
+ASAN_SOURCE := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 # by wildcard: lector/ and server/ part.mk are read after this file
 ASAN_LECTOR := $(filter-out lector/memprobe_cat.c,$(wildcard lector/*.c))
 ASAN_SERVER := $(wildcard server/*.c)

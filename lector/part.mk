@@ -1,6 +1,6 @@
 # lector/ - capture sources, memprobe-cat and the lector daemon.
 
-LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/source_bpf.c
+LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 LECTOR_LIBS       := -lbpf -lelf -lz
 LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
 LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)

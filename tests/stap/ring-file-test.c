@@ -201,21 +201,29 @@ static void test_keep_before_release(const char *path)
 struct shrink {
 	struct seen seen;
 	const char *path;
-	int at;		 /* truncate when this many records were delivered */
+	int at;		 /* refuse record `at` once and truncate the file then */
 	off_t cut_bytes; /* to this size */
+	int cut_done;
 };
 
+/* The reader may have copied records ahead of the one it delivers, so the
+ * file is truncated while the reader stands at a refused record: its next
+ * poll reads again from there. */
 static int shrink_collect(const struct memprobe_record *rec, void *ctx)
 {
 	struct shrink *k = ctx;
 
-	if (k->seen.n == k->at && truncate(k->path, k->cut_bytes) < 0)
+	if (k->seen.n == k->at && !k->cut_done) {
+		k->cut_done = 1;
+		if (truncate(k->path, k->cut_bytes) < 0)
+			perror("truncate");
 		return 1;
+	}
 	return collect(rec, &k->seen);
 }
 
 /* In a child: poll a ring of 64 slots holding 60 records, truncating the
- * file after `at` records; write "n first_bad rc message" to fd. */
+ * file at record `at`; write "n first_bad rc message" to fd. */
 static void shrink_child(struct shrink *k, int fd)
 {
 	struct source_opts o = {.kind = SOURCE_RING, .ring_path = k->path};
@@ -238,8 +246,8 @@ static void shrink_child(struct shrink *k, int fd)
 	_exit(0);
 }
 
-/* Truncated to cut_bytes after `at` records: want exactly want_n records,
- * all intact, then an error that says the file shrank, and no crash. */
+/* Truncated to cut_bytes at record `at`: want exactly want_n records, all
+ * intact, then an error that says the file shrank, and no crash. */
 static void test_shrink(const char *path, int at, off_t cut_bytes, int want_n, const char *what)
 {
 	struct shrink k = {.seen = {.refuse_seq = -1}, .path = path, .at = at, .cut_bytes = cut_bytes};
