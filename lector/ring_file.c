@@ -1,11 +1,11 @@
 /*
  * ring_file.c - checks and the SIGBUS guard for ring files (ring_file.h).
  *
- * The guard's handler runs on the thread that touched the page, at any point of
- * the reader's code, so it only reads the guard table (atomics), maps a
+ * The guard's handler runs on the thread that touched the page, at any point
+ * of the reader's code, so it only reads the guard table (atomics), maps a
  * page of zeros over the faulting one with the raw system call and sets a
  * flag.  Mapping zeros in place (rather than jumping out) lets the reader
- * finish its copy and find out with ring_guard_hit() where it can say so.
+ * finish its copy and find out with ring_guard_fault() where it can say so.
  */
 #include <errno.h>
 #include <signal.h>
@@ -50,7 +50,7 @@ int ring_file_holds(int fd, int guard, const char *path, uint64_t need_bytes, ch
 	struct stat st = {.st_size = -1};
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the read is done, as the handler saw it */
-	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= need_bytes && !ring_guard_hit(guard))
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= need_bytes && !ring_guard_fault(guard))
 		return 0;
 	snprintf(msg, msglen,
 		 "the ring file %s shrank while it was read (%lld bytes, %llu needed): what was "
@@ -71,7 +71,7 @@ uint64_t ring_file_whole_recs(int fd, uint64_t start_bytes, uint64_t rec_bytes)
 
 static struct {
 	_Atomic uintptr_t lo, hi; /* [lo, hi), lo 0: free */
-	atomic_bool hit;
+	_Atomic uintptr_t fault; /* lowest address a SIGBUS hit, 0: none */
 } guards[RING_GUARDS_MAX];
 
 static struct sigaction prev_action; /* what handled SIGBUS before us */
@@ -89,7 +89,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		if (lo && a >= lo && a < hi &&
 		    syscall(SYS_mmap, a & ~page_mask, page_mask + 1, PROT_READ,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != -1) {
-			atomic_store(&guards[i].hit, true);
+			uintptr_t low = atomic_load(&guards[i].fault);
+
+			while ((!low || a < low) &&
+			       !atomic_compare_exchange_weak(&guards[i].fault, &low, a))
+				;
 			return;
 		}
 	}
@@ -124,7 +128,7 @@ int ring_guard_add(const void *p, size_t len_bytes)
 		return rc;
 	for (int i = 0; i < RING_GUARDS_MAX; i++) {
 		if (atomic_compare_exchange_strong(&guards[i].lo, &free_lo, (uintptr_t)p)) {
-			atomic_store(&guards[i].hit, false); /* hi is 0: no fault lands here yet */
+			atomic_store(&guards[i].fault, 0); /* hi is 0: no fault lands here yet */
 			atomic_store(&guards[i].hi, (uintptr_t)p + len_bytes);
 			return i;
 		}
@@ -133,9 +137,11 @@ int ring_guard_add(const void *p, size_t len_bytes)
 	return -EMFILE;
 }
 
-bool ring_guard_hit(int id)
+const void *ring_guard_fault(int id)
 {
-	return id >= 0 && id < RING_GUARDS_MAX && atomic_load(&guards[id].hit);
+	if (id < 0 || id >= RING_GUARDS_MAX)
+		return NULL;
+	return (const void *)atomic_load(&guards[id].fault);
 }
 
 void ring_guard_del(int id)

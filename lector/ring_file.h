@@ -5,7 +5,7 @@
  *
  * A read of a mapped page past the end of a file is SIGBUS, so the
  * mappings of a ring file are guarded: a SIGBUS inside a guarded range
- * turns that page into zeros and marks the guard hit; any other SIGBUS goes
+ * turns that page into zeros and notes where; any other SIGBUS goes
  * to the handler that was there before (or the default action).  The
  * reader copies what it reads out of the mapping and then asks
  * ring_file_holds(); the rest of the last page past the end reads as zeros
@@ -36,8 +36,9 @@ uint64_t ring_file_whole_recs(int fd, uint64_t start_bytes, uint64_t rec_bytes);
 /* Guard [p, p + len_bytes); installs the handler the first time.  Returns
  * the guard's id, or -EMFILE when RING_GUARDS_MAX are in use, -errno. */
 int ring_guard_add(const void *p, size_t len_bytes);
-/* A SIGBUS was turned into zeros inside the guard since it was added. */
-bool ring_guard_hit(int id);
+/* The lowest address of the guard where a SIGBUS was turned into zeros
+ * since it was added (what was read below it is the file's), or NULL. */
+const void *ring_guard_fault(int id);
 /* Before the range is unmapped; id < 0 is fine. */
 void ring_guard_del(int id);
 

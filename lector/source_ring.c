@@ -250,13 +250,17 @@ static int ring_release(struct source_ring *r, source_batch_end_cb batch_end, vo
 static int ring_copy_out(struct source_ring *r, uint64_t prod, struct memprobe_record *buf)
 {
 	uint64_t slot = r->pos & r->mask, n = prod - r->pos, start_bytes, held;
+	const char *from = (const char *)&r->slots[slot], *fault;
 	int rc;
 
 	n = n < FILE_CHUNK_RECS ? n : FILE_CHUNK_RECS;
 	n = n < r->mask + 1 - slot ? n : r->mask + 1 - slot;
-	memcpy(buf, &r->slots[slot], n * sizeof(*buf));
+	memcpy(buf, from, n * sizeof(*buf));
 	start_bytes = MEMPROBE_HDR_SIZE + slot * MEMPROBE_RECORD_SIZE;
 	held = ring_file_whole_recs(r->fd, start_bytes, MEMPROBE_RECORD_SIZE);
+	fault = ring_guard_fault(r->guard);
+	if (fault && fault < from + held * MEMPROBE_RECORD_SIZE) /* a page went (and came back?) */
+		held = fault > from ? (uint64_t)(fault - from) / MEMPROBE_RECORD_SIZE : 0;
 	if (held)
 		return (int)(held < n ? held : n);
 	rc = ring_holds(r, start_bytes + MEMPROBE_RECORD_SIZE, r->base.err, sizeof(r->base.err));
