@@ -14,13 +14,14 @@ FUZZ_TARGETS  ?= ring spill acct http
 FUZZ_SECONDS  ?= 300
 FUZZ_DIR      := $(BUILD)/fuzz
 
-FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c
+FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
 FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c
 FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
 		  server/proc_series.c lector/acct.c lector/range.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lpthread
+FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
 FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) include/memprobe_abi.h
 
@@ -44,7 +45,7 @@ fuzz-build: $(FUZZ_BINS)
 # runtime would add calls of its own.
 ASAN_DIR    := $(BUILD)/asan
 ASAN_CFLAGS := $(FUZZ_CFLAGS) -I$(BUILD)/bpf
-ASAN_SOURCE := lector/source.c lector/source_ring.c lector/source_bpf.c
+ASAN_SOURCE := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 # by wildcard: lector/ and server/ part.mk are read after this file
 ASAN_LECTOR := $(filter-out lector/memprobe_cat.c,$(wildcard lector/*.c))
 ASAN_SERVER := $(wildcard server/*.c)

@@ -6,14 +6,23 @@
  * otherwise the first 192 bytes are the header (struct memprobe_ring_hdr),
  * padded to the 4096-byte header page, and the rest are the record slots.
  * pad0[0] of the header, when not 0, makes the callback refuse the record
- * with that delivery number once (the refused-record path).
+ * with that delivery number once (the refused-record path).  pad0[1..5]
+ * change the file while it is read, as another process could:
+ *   pad0[1]  when: 0 never; 1 between the reader's header mapping and its
+ *            whole mapping (through --wrap=mmap); k >= 2 before poll k - 2
+ *   pad0[2]  what: even, truncate the file to pad0[3] | pad0[4] << 8 bytes;
+ *            odd, rewrite the header's capacity to 1 << (pad0[3] & 63) and
+ *            its data offset to pad0[4] << (pad0[5] & 63)
  *
  * Invariants: the reader either refuses the ring (negative errno and a
  * message) or delivers exactly the slots consumer_pos, consumer_pos + 1,
- * ... in order, each wholly inside the file and byte-identical to it,
+ * ... of the header it was opened with, in order, each wholly inside the
+ * file as it is at that moment and byte-identical to what was written,
  * never more than capacity of them; a refused record comes back first on
  * the next poll; a ring whose producer is gone (running 0) ends with an
- * error (-ESHUTDOWN or a corruption error), it never polls 0 forever.
+ * error (-ESHUTDOWN or a corruption error), it never polls 0 forever; a
+ * change to the file is at worst an error with a message, never a crash
+ * (SIGBUS, SIGSEGV) or a record from outside the file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,13 +39,44 @@
 
 struct expect {
 	const uint8_t *file;
-	size_t file_bytes;
+	size_t file_bytes; /* as written */
+	size_t now_bytes;  /* as it is now (after a truncation) */
+	int fd;
 	struct memprobe_ring_hdr hdr;
 	uint64_t next_pos; /* position the next delivered record must have */
 	uint64_t delivered;
 	uint64_t refuse_at; /* delivery number to refuse once (0: none) */
 	uint8_t last[MEMPROBE_RECORD_SIZE];
+	int maps;	/* mmap calls of the reader while it opens */
 };
+
+static struct expect *opening; /* set while source_ring_open runs */
+
+/* pad0[1..5]: change the file (truncate it, or rewrite its geometry). */
+static void change_file(struct expect *x)
+{
+	const __u8 *c = x->hdr.pad0;
+	__u64 geometry[2] = {1ULL << (c[3] & 63), (__u64)c[4] << (c[5] & 63)};
+
+	if (!(c[2] & 1)) {
+		x->now_bytes = (size_t)(c[3] | c[4] << 8) < x->now_bytes ? (size_t)(c[3] | c[4] << 8)
+									  : x->now_bytes;
+		if (ftruncate(x->fd, (off_t)x->now_bytes) < 0)
+			abort();
+	} else if (x->now_bytes >= 32 && pwrite(x->fd, geometry, sizeof(geometry), 16) < 0) {
+		abort();
+	}
+}
+
+/* Linked with --wrap=mmap: the reader's second mapping of a ring (the
+ * whole ring, after the header page was checked) meets the change first. */
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (opening && ++opening->maps == 2 && opening->hdr.pad0[1] == 1)
+		change_file(opening);
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
 
 static int on_record(const struct memprobe_record *rec, void *ctx)
 {
@@ -46,9 +86,9 @@ static int on_record(const struct memprobe_record *rec, void *ctx)
 
 	FUZZ_ASSERT(x->delivered < x->hdr.capacity, "more records than slots (capacity %llu)",
 		    (unsigned long long)x->hdr.capacity);
-	FUZZ_ASSERT(off + MEMPROBE_RECORD_SIZE <= x->file_bytes,
+	FUZZ_ASSERT(off + MEMPROBE_RECORD_SIZE <= x->now_bytes,
 		    "record at file offset %llu is past the end of a %zu-byte file",
-		    (unsigned long long)off, x->file_bytes);
+		    (unsigned long long)off, x->now_bytes);
 	FUZZ_ASSERT(!memcmp(rec, x->file + off, MEMPROBE_RECORD_SIZE),
 		    "record of position %llu is not the bytes of its slot",
 		    (unsigned long long)x->next_pos);
@@ -91,7 +131,9 @@ static void poll_all(struct source *s, struct expect *x)
 	for (polls = 0; polls < POLLS_MAX; polls++) {
 		uint64_t before = x->delivered;
 
-		rc = s->ops->poll(s, 0, on_record, x);
+		if (x->hdr.pad0[1] == polls + 2)
+			change_file(x);
+		rc = s->ops->poll(s, 0, on_record, NULL, x);
 		if (rc < 0)
 			break;
 		FUZZ_ASSERT((uint64_t)rc == x->delivered - before,
@@ -117,12 +159,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || write_file(fd, data, size, &file, &x.file_bytes))
 		abort();
 	x.file = file;
+	x.now_bytes = x.file_bytes;
+	x.fd = fd;
 	memcpy(&x.hdr, file, size < HDR_IN_BYTES ? size : HDR_IN_BYTES);
 	x.next_pos = x.hdr.consumer_pos;
 	x.refuse_at = x.hdr.pad0[0];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	opts.ring_path = path;
+	opening = &x;
 	rc = source_ring_open(&s, &opts, err, sizeof(err));
+	opening = NULL;
 	if (rc < 0) {
 		FUZZ_ASSERT(err[0], "refused (%d) without a message", rc);
 	} else {

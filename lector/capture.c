@@ -1,9 +1,12 @@
 /*
  * capture.c - the capture thread: source -> queue.
  *
- * Records of one poll are staged and pushed together; the state file
- * (runstate.c) follows every poll.  A full spill disk loses records but
- * not the capture: the loss is counted (capture_stats.lost) and said.
+ * Records are staged and pushed together when the source asks before a
+ * release (batch_end, source.h): the producer gets a record back only once
+ * it is in the journal (journal mode) or the queue, and counted in the
+ * state file (runstate.c), which also follows every poll.  A full spill
+ * disk loses records but not the capture: the loss is counted
+ * (capture_stats.lost) and said.
  * Sessions: one per ring load or eBPF attach; when the module is unloaded
  * the thread waits for /proc/memprobe to come back and captures the new
  * session (unless told to exit), saying so.
@@ -17,8 +20,10 @@
 
 #include "lector.h"
 
-/* Records of one poll are staged and handed to the queue together: one
- * lock and at most one spill write per batch instead of per record. */
+/* Records are staged and handed to the queue together, before the source
+ * releases them: one lock and at most one spill write per batch instead of
+ * per record.  The sources release at most every 4096 records; a fuller
+ * stage is pushed at once (kept early, released later: harmless). */
 #define STAGE_MAX 4096
 static struct qent stage[STAGE_MAX];
 static size_t stage_n;
@@ -91,8 +96,19 @@ static int on_record(const struct memprobe_record *rec, void *ctx)
 {
 	struct lector *l = ctx;
 
+	if (l->skip_kept) {
+		if (rec->seq <= l->skip_through_seq)
+			return 0; /* in the journal already */
+		l->skip_kept = false;
+	}
 	queue_entry_fill(&stage[stage_n++], l->session, rec);
 	return stage_n == STAGE_MAX ? stage_flush(l) : 0;
+}
+
+/* The source is about to release what it delivered: keep it first. */
+static int on_batch_end(void *ctx)
+{
+	return stage_flush(ctx);
 }
 
 static void snapshot_stats(struct lector *l, struct source *src)
@@ -126,7 +142,7 @@ static int capture_loop(struct lector *l, struct source *src)
 	int rc = 0;
 
 	while (!*l->stop_signal && !atomic_load(&l->writer_failed)) {
-		rc = source_poll(src, 100, on_record, l);
+		rc = source_poll(src, 100, on_record, on_batch_end, l);
 		if (stage_flush(l) < 0)
 			break;
 		if (rc == -EINTR)
@@ -147,12 +163,31 @@ static int capture_loop(struct lector *l, struct source *src)
 	}
 	/* stopping: take what the producer already holds before detaching */
 	for (int i = 0; rc >= 0 && i < 100; i++) {
-		int n = source_poll(src, 0, on_record, l);
+		int n = source_poll(src, 0, on_record, on_batch_end, l);
 
 		if (stage_flush(l) < 0 || n <= 0)
 			break;
 	}
 	return rc;
+}
+
+/* A ring outlives its reader: after a kill, the next lector resumes the
+ * same session at the ring's consumer position, while the journal may hold
+ * records past it (kept, not yet released when the kill came).  The ring
+ * delivers in seq order, so skip its records up to the journal's newest
+ * one of this session; the journal's replay stores them. */
+static void skip_journaled(struct lector *l)
+{
+	struct qent last;
+	int rc = queue_last_spilled(l->q, &last);
+
+	l->skip_kept = rc == 1 && last.session == l->session;
+	l->skip_through_seq = l->skip_kept ? last.rec.seq : 0;
+	if (l->skip_kept)
+		fprintf(stderr,
+			"lector: the journal holds session %" PRIu64 " up to seq %" PRIu64
+			": the ring's second delivery of those is skipped\n",
+			l->session, l->skip_through_seq);
 }
 
 /* A new capture session begins (start, module loaded again): the stats
@@ -179,6 +214,7 @@ void capture_begin_session(struct lector *l, struct source *src, uint64_t prev_s
 	l->lost_base = qs.lost_total;
 	pthread_mutex_unlock(&l->stats_lock);
 	l->read_kept = 0;
+	skip_journaled(l);
 	if (l->rs)
 		runstate_begin(l->rs, l->session);
 	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n",
@@ -259,7 +295,8 @@ int capture_run(struct lector *l, const struct source_opts *so, bool exit_on_unl
 	if (rc == -ESHUTDOWN)
 		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");
 	else if (rc < 0)
-		fprintf(stderr, "lector: capture failed: %s\n", strerror(-rc));
+		fprintf(stderr, "lector: capture failed: %s\n",
+			source_error(*src) ? source_error(*src) : strerror(-rc));
 	return rc == -ESHUTDOWN ? 0 : rc;
 }
 

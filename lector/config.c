@@ -10,6 +10,37 @@
 
 #include "config.h"
 
+_Static_assert(CONFIG_RETAIN_DAYS_MAX * CONFIG_NS_PER_DAY <= INT64_MAX &&
+		   (CONFIG_RETAIN_DAYS_MAX + 1) * CONFIG_NS_PER_DAY > INT64_MAX,
+	       "CONFIG_RETAIN_DAYS_MAX is the longest horizon an int64 of ns holds");
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+/* Said for a bad retain_days, from the file or the flag. */
+#define RETAIN_DAYS_RANGE                                                                   \
+	"takes a number of days from 0 (keep everything) to " STRINGIFY(                    \
+	    CONFIG_RETAIN_DAYS_MAX) "; a longer horizon is more than the 64-bit nanosecond " \
+				    "clock of the calls can span (about 292 years)"
+
+int config_parse_retain_days(const char *s, unsigned int *days, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end) { /* strtoull would take " -1" */
+		snprintf(err, errlen, "'%s' is not a number: retain_days " RETAIN_DAYS_RANGE, s);
+		return -EINVAL;
+	}
+	if (errno == ERANGE || v > CONFIG_RETAIN_DAYS_MAX) {
+		snprintf(err, errlen, "%s days is too long: retain_days " RETAIN_DAYS_RANGE, s);
+		return -ERANGE;
+	}
+	*days = (unsigned int)v;
+	return 0;
+}
+
 void config_defaults(struct lector_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -63,8 +94,10 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 		strcpy((char *)c + keys[i].off, val);
 		return 0;
 	}
+	if (!strcmp(key, "retain_days"))
+		return config_parse_retain_days(val, &c->retain_days, NULL, 0);
 	if (strcmp(key, "db_port") && strcmp(key, "mem_queue_max") && strcmp(key, "batch_max") &&
-	    strcmp(key, "ring_kib") && strcmp(key, "retain_days"))
+	    strcmp(key, "ring_kib"))
 		return -ENOENT;
 	errno = 0;
 	v = strtoull(val, &end, 10);
@@ -78,8 +111,6 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 		c->batch_max = (size_t)v;
 	else if (!strcmp(key, "ring_kib"))
 		c->ring_kib = (unsigned int)v;
-	else if (!strcmp(key, "retain_days") && v <= 36500)
-		c->retain_days = (unsigned int)v;
 	else
 		return -EINVAL;
 	return 0;
@@ -113,6 +144,13 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 		}
 		*eq = 0;
 		rc = set_key(c, trim(s), trim(eq + 1));
+		if (rc < 0 && !strcmp(trim(s), "retain_days")) {
+			char why[256];
+
+			config_parse_retain_days(trim(eq + 1), &(unsigned int){0}, why, sizeof(why));
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			break;
+		}
 		if (rc < 0) {
 			snprintf(err, errlen, "%s:%d: %s '%s'", path, lineno,
 				 rc == -ENOENT ? "unknown key" : "bad value for", trim(s));

@@ -7,6 +7,13 @@
 #define MEMPROBE_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* retain_days spans a horizon in nanoseconds (the calls' ts_ns clock); it
+ * must fit a signed 64-bit count, as every ns duration here does:
+ * INT64_MAX / NS_PER_DAY, about 292 years. */
+#define CONFIG_NS_PER_DAY	  86400000000000ULL
+#define CONFIG_RETAIN_DAYS_MAX	  106751
 
 struct lector_config {
 	char host_id[64];  /* name of this machine in the database */
@@ -28,5 +35,8 @@ void config_defaults(struct lector_config *c);
  * error (a typo must not silently keep a default). */
 int config_load_file(struct lector_config *c, const char *path, char *err, size_t errlen);
 void config_load_env(struct lector_config *c);
+/* retain_days / --retain-days: 0..CONFIG_RETAIN_DAYS_MAX.  -EINVAL (not a
+ * number) or -ERANGE, with a sentence saying the range in err. */
+int config_parse_retain_days(const char *s, unsigned int *days, char *err, size_t errlen);
 
 #endif

@@ -36,6 +36,11 @@ struct lector {
 	/* the capture thread's: records kept (queued) this session */
 	struct runstate *rs;
 	uint64_t read_kept;
+	/* a ring session resumed after a kill: its records up to this seq are
+	 * in the journal already (kept, killed before their release), so the
+	 * ring's second delivery of them is skipped */
+	bool skip_kept;
+	uint64_t skip_through_seq;
 	/* what a previous run left in the state file; the writer counts its
 	 * uncommitted records once the spill file's older sessions are in */
 	struct runstate_rec prev;

@@ -50,7 +50,8 @@ static void usage(FILE *f)
 	      "                          kill -9 loses nothing the ring already released)\n"
 	      "  --batch=N               records per transaction (default 10000)\n"
 	      "  --retain-days=N         purge this host's calls, exited processes and sessions\n"
-	      "                          older than N days, in the background (0 = keep, default)\n"
+	      "                          older than N days, in the background (0 = keep, default;\n"
+	      "                          at most 106751, the span of the 64-bit ns clock)\n"
 	      "  --exit-on-unload        exit when the module is unloaded (default: say so,\n"
 	      "                          wait for it to be loaded again, capture on)\n"
 	      "  --migrate               apply database migrations and exit\n"
@@ -190,8 +191,14 @@ static int parse_args(int argc, char **argv, struct args *a, struct lector_confi
 	config_load_env(c);
 	if (host)
 		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
-	if (retain && retain_parse_days(retain, &c->retain_days) < 0)
-		return -EINVAL;
+	if (retain) {
+		char err[256];
+
+		if (config_parse_retain_days(retain, &c->retain_days, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lector: --retain-days: %s\n", err);
+			return -EINVAL;
+		}
+	}
 	if (spill)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
 	else if (!c->spill_path[0])

@@ -228,6 +228,14 @@ static int on_record(const struct memprobe_record *r, void *ctx)
 	return 0;
 }
 
+/* Before the source releases what it delivered: the output has it. */
+static int on_batch_end(void *ctx)
+{
+	struct cat_state *st = ctx;
+
+	return fflush(stdout) || st->io_error ? -EIO : 0;
+}
+
 static void print_stats(struct source *s)
 {
 	struct source_stats st;
@@ -268,7 +276,7 @@ static int cat_loop(struct source *s, struct cat_state *st)
 			if (left_ms < slice_ms)
 				slice_ms = (int)left_ms;
 		}
-		rc = source_poll(s, slice_ms, on_record, st);
+		rc = source_poll(s, slice_ms, on_record, on_batch_end, st);
 		if (fflush(stdout) || st->io_error) {
 			rc = -EIO;
 			break;
@@ -308,7 +316,9 @@ int main(int argc, char **argv)
 	}
 	if (!o.stats_only) {
 		rc = cat_loop(s, &st);
-		if (rc < 0)
+		if (rc < 0 && source_error(s))
+			fprintf(stderr, "memprobe-cat: %s\n", source_error(s));
+		else if (rc < 0)
 			fprintf(stderr, "memprobe-cat: %s\n",
 				rc == -EIO ? "cannot write the output" : strerror(-rc));
 	}

@@ -1,6 +1,6 @@
 # lector/ - capture sources, memprobe-cat and the lector daemon.
 
-LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/source_bpf.c
+LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 LECTOR_LIBS       := -lbpf -lelf -lz
 LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
 LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
@@ -46,7 +46,13 @@ $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) 
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
-all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling
+# Unit test of retention's cutoff and the retain_days bound (no database).
+$(BUILD)/tests/retain-test: tests/lector/retain-test.c lector/config.c lector/config.h lector/retain.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) tests/lector/retain-test.c lector/config.c -o $@
+
+all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
+	$(BUILD)/bench/insert-ceiling
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 

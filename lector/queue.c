@@ -270,6 +270,20 @@ void queue_pop(struct queue *q, size_t n)
 	pthread_mutex_unlock(&q->lock);
 }
 
+int queue_last_spilled(struct queue *q, struct qent *out)
+{
+	ssize_t got = 0;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->spill_wr > q->spill_rd)
+		got = pread(q->spill_fd, out, sizeof(*out),
+			    (off_t)((q->spill_wr - 1) * sizeof(*out)));
+	rc = got < 0 ? -errno : got == (ssize_t)sizeof(*out);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
 void queue_get_stats(struct queue *q, struct queue_stats *st)
 {
 	pthread_mutex_lock(&q->lock);

@@ -60,6 +60,10 @@ int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms);
 /* Drop the n entries last peeked. */
 void queue_pop(struct queue *q, size_t n);
 
+/* The newest entry of the spill file (a previous run's journal, at start):
+ * 1 and *out, 0 when the file is empty, -errno. */
+int queue_last_spilled(struct queue *q, struct qent *out);
+
 /* Move what waits in memory to the front of the spill file (shutdown with
  * the sink down): nothing queued is lost across a restart. */
 int queue_spill_all(struct queue *q);

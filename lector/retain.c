@@ -35,7 +35,6 @@
 #define RETAIN_FIRST_S	    2	/* first pass soon after start */
 #define RETAIN_EVERY_S	    600 /* then every ten minutes */
 #define RETAIN_RETRY_S	    30	/* database down or host not registered yet */
-#define NS_PER_DAY	    86400000000000ULL
 
 struct retain {
 	struct lector_config cfg;
@@ -186,9 +185,8 @@ static int purge_limited(struct retain *r, const char *sql, uint64_t *purged)
 	return 0;
 }
 
-static int retain_pass(struct retain *r, struct purged *p)
+static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 {
-	uint64_t cutoff_ns = clock_ns(CLOCK_REALTIME) - r->cfg.retain_days * NS_PER_DAY;
 	uint64_t lo = r->cursor_cid;
 	char sql[384];
 	int rc = 1;
@@ -218,12 +216,15 @@ static int retain_pass(struct retain *r, struct purged *p)
 	return purge_limited(r, sql, &p->sessions);
 }
 
-static void report(const struct retain *r, const struct purged *p, uint64_t took_ns)
+/* Said when something was purged, and after the first whole pass (which
+ * shows the cutoff in effect even when nothing is that old). */
+static void report(const struct retain *r, const struct purged *p, uint64_t cutoff_ns,
+		   bool first_pass, uint64_t took_ns)
 {
-	time_t cutoff_s = time(NULL) - (time_t)r->cfg.retain_days * 86400;
+	time_t cutoff_s = (time_t)(cutoff_ns / 1000000000ULL);
 	char when[32];
 
-	if (!p->calls && !p->procs && !p->sessions)
+	if (!p->calls && !p->procs && !p->sessions && !first_pass)
 		return;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime(&cutoff_s));
 	fprintf(stderr,
@@ -238,15 +239,18 @@ static void *retain_main(void *arg)
 {
 	struct retain *r = arg;
 	uint64_t wait_s = RETAIN_FIRST_S;
+	bool passed = false;
 
 	while (!rest(r, wait_s * 1000)) {
 		struct purged p = {0, 0, 0};
 		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+		uint64_t cutoff_ns = retain_cutoff_ns(clock_ns(CLOCK_REALTIME), r->cfg.retain_days);
 		int rc = r->db ? 0 : retain_connect(r);
 
 		if (rc == 0)
-			rc = retain_pass(r, &p);
-		report(r, &p, clock_ns(CLOCK_MONOTONIC) - t0);
+			rc = retain_pass(r, cutoff_ns, &p);
+		report(r, &p, cutoff_ns, rc == 0 && !passed, clock_ns(CLOCK_MONOTONIC) - t0);
+		passed = passed || rc == 0;
 		if (rc < 0 && rc != -ENOENT)
 			fprintf(stderr, "lector: retention: %s; retrying in %d s\n",
 				r->db ? mysql_error(r->db) : r->err, RETAIN_RETRY_S);
@@ -301,18 +305,4 @@ void retain_stop(struct retain *r)
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
-}
-
-int retain_parse_days(const char *s, unsigned int *days)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (end == s || *end || v > 36500) {
-		fprintf(stderr, "lector: --retain-days takes a number of days from 0 (keep "
-				"everything) to 36500\n");
-		return -EINVAL;
-	}
-	*days = (unsigned int)v;
-	return 0;
 }

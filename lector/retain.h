@@ -7,6 +7,8 @@
 #ifndef MEMPROBE_RETAIN_H
 #define MEMPROBE_RETAIN_H
 
+#include <stdint.h>
+
 #include "config.h"
 
 struct retain;
@@ -14,8 +16,17 @@ struct retain;
 /* Starts the thread when cfg->retain_days > 0 (*out stays NULL
  * otherwise).  The thread connects (and reconnects) by itself. */
 int retain_start(struct retain **out, const struct lector_config *cfg);
-/* --retain-days=N: 0..36500; prints the error itself. */
-int retain_parse_days(const char *s, unsigned int *days);
+/* The purge's cutoff: what is older than now_ns - days is purged.  A
+ * horizon reaching back past the epoch saturates at 0 (nothing is older);
+ * it never wraps around to a cutoff in the future. */
+static inline uint64_t retain_cutoff_ns(uint64_t now_ns, unsigned int days)
+{
+	uint64_t horizon_ns;
+
+	if (__builtin_mul_overflow((uint64_t)days, CONFIG_NS_PER_DAY, &horizon_ns))
+		return 0;
+	return horizon_ns < now_ns ? now_ns - horizon_ns : 0;
+}
 /* Stops the thread (at most one batch later) and frees it; NULL is fine. */
 void retain_stop(struct retain *r);
 

@@ -60,14 +60,20 @@ int source_open(struct source **out, const struct source_opts *opts, char *err, 
 	return -EINVAL;
 }
 
-int source_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+int source_poll(struct source *s, int timeout_ms, source_record_cb cb,
+		source_batch_end_cb batch_end, void *ctx)
 {
-	return s->ops->poll(s, timeout_ms, cb, ctx);
+	return s->ops->poll(s, timeout_ms, cb, batch_end, ctx);
 }
 
 void source_get_stats(const struct source *s, struct source_stats *st)
 {
 	s->ops->stats(s, st);
+}
+
+const char *source_error(const struct source *s)
+{
+	return s->err[0] ? s->err : NULL;
 }
 
 void source_close(struct source *s)

@@ -7,10 +7,19 @@
  * source (accounting, sinks, memprobe-cat) is source-agnostic.
  *
  * Delivery contract: source_poll() passes each available record to the
- * callback, in ring order.  Records whose callback returned 0 are released to
- * the producer when source_poll() returns (so a crash inside the callback
- * re-delivers them on the next open, at worst).  A callback returning
+ * callback, in ring order.  Records are released to the producer (their
+ * slots may be reused, a reader opened later starts after them) only once
+ * the caller has kept them: before each release, at the end of a batch and
+ * every few thousand records inside a long one, the source calls batch_end,
+ * which returns 0 once every record delivered so far is kept (lector: in
+ * the journal or the queue).  So a kill at any point re-delivers, at
+ * worst, what was kept and not yet released; it never loses a released
+ * record.  batch_end NULL releases at once.  A batch_end error releases
+ * nothing and ends the poll with that error; the records delivered since
+ * the last release come again at the next poll.  A callback returning
  * non-zero stops the batch; that record and the rest stay in the ring.
+ * (The ring's read() mode is the exception: the kernel releases what it
+ * copies.  Only memprobe-cat --read uses it.)
  */
 #ifndef MEMPROBE_SOURCE_H
 #define MEMPROBE_SOURCE_H
@@ -40,12 +49,15 @@ struct source_stats {
 	uint64_t skipped;       /* probe runs the tracer/kernel skipped: an upper
 				 * bound on events missing, not in seen */
 	uint64_t delivered;     /* records passed to callbacks by this source */
+	uint64_t released;      /* ...and handed back to the producer since */
 	bool running;           /* false once the producer is going away */
 };
 
 struct source;
 
 typedef int (*source_record_cb)(const struct memprobe_record *rec, void *ctx);
+/* 0: everything delivered so far is kept; -errno: keep nothing released. */
+typedef int (*source_batch_end_cb)(void *ctx);
 
 /* Open a source.  On failure returns -errno and writes a human sentence saying
  * what is wrong and what to do into err (size errlen). */
@@ -55,9 +67,14 @@ int source_open(struct source **out, const struct source_opts *opts,
 /* Wait up to timeout_ms for records, deliver what is there.  Returns the number
  * of records delivered (0 on timeout), or -errno.  -ESHUTDOWN when the producer
  * is gone (module unloaded). */
-int source_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx);
+int source_poll(struct source *s, int timeout_ms, source_record_cb cb,
+		source_batch_end_cb batch_end, void *ctx);
 
 void source_get_stats(const struct source *s, struct source_stats *st);
+
+/* After a poll failed: a sentence saying what happened and what to do, or
+ * NULL when strerror() of the error says it all. */
+const char *source_error(const struct source *s);
 
 void source_close(struct source *s);
 

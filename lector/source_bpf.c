@@ -4,9 +4,12 @@
  *
  * The ring is read directly (consumer page mapped read-write, producer page
  * and data mapped read-only, as the kernel lays them out) instead of through
- * libbpf's ring_buffer__consume(): libbpf releases a record before its
- * callback runs, and source.h promises that a record whose callback refused
- * it stays in the ring.
+ * libbpf's ring_buffer__consume(): libbpf advances the consumer position
+ * right after each callback, and source.h promises two things it cannot:
+ * a record whose callback refused it stays in the ring, and a record is
+ * released (its space given back to the program) only after the caller
+ * kept it.  So the consumer position moves every RELEASE_EVERY_RECS records
+ * and at the end of a batch, each time after batch_end said so.
  *
  * Wakeups: the program wakes us only past a fill threshold (a quarter of the
  * ring), so a quiet system would never wake us; poll therefore sleeps in
@@ -33,12 +36,13 @@
 #include <bpf/libbpf.h>
 
 #include "source_impl.h"
+#include "testpause.h"
 #include "memprobe.skel.h"
 
 #define POLL_SLICE_MS        10
 #define DEFAULT_RING_KIB     16384 /* ~110k records: ~1 s of a busy system's
 					 * calls while the reader is starved */
-#define RELEASE_EVERY_RECS   256
+#define RELEASE_EVERY_RECS   1024  /* ~150 KiB: under 1% of the default ring */
 #define MAX_BATCH_RECS       16384 /* return to the caller now and then in a flood */
 
 struct source_bpf {
@@ -52,6 +56,8 @@ struct source_bpf {
 	const unsigned char *data;   /* mapped twice back to back by the kernel */
 	uint64_t session_id;
 	uint64_t delivered;
+	unsigned long released_pos; /* consumer position last stored */
+	uint64_t released;	     /* records before it, since open */
 	int ncpus;
 	uint64_t skipped;	 /* recursion_misses summed, refreshed by bpf_poll */
 	uint64_t skipped_at_ms; /* when, CLOCK_MONOTONIC */
@@ -117,6 +123,7 @@ static int bpf_map_ring(struct source_bpf *sb)
 	if (p == MAP_FAILED)
 		return -errno;
 	sb->consumer_pos = p;
+	sb->released_pos = *sb->consumer_pos;
 	p = mmap(NULL, sb->page_bytes + 2 * sb->ring_bytes, PROT_READ, MAP_SHARED, fd,
 		 sb->page_bytes);
 	if (p == MAP_FAILED)
@@ -180,15 +187,37 @@ static int bpf_start(struct source_bpf *sb, const struct source_opts *opts, char
 	return rc;
 }
 
-/* Hand every committed record to cb, in ring order; release what was taken. */
-static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
+/* Hand the ring up to cons back to the producer once the caller kept what
+ * was delivered (source.h); if it could not, the next consume starts again
+ * at released_pos.  The store pairs with the kernel's
+ * smp_load_acquire(consumer_pos) before it reuses the space.  0 or -errno. */
+static int bpf_release(struct source_bpf *sb, unsigned long cons, source_batch_end_cb batch_end,
+		       void *ctx)
 {
-	unsigned long cons = *sb->consumer_pos;
+	int rc;
+
+	if (cons == sb->released_pos)
+		return 0;
+	if (batch_end && (rc = batch_end(ctx)) != 0)
+		return rc < 0 ? rc : -EIO;
+	testpause_at("kept", sb->released);
+	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+	sb->released_pos = cons;
+	sb->released = sb->delivered;
+	testpause_at("released", sb->released);
+	return 0;
+}
+
+/* Hand every committed record to cb, in ring order; release what was taken. */
+static int bpf_consume(struct source_bpf *sb, source_record_cb cb, source_batch_end_cb batch_end,
+		       void *ctx)
+{
+	unsigned long cons = sb->released_pos;
 	unsigned long prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
 	unsigned long mask = sb->ring_bytes - 1;
-	int n = 0, rc = 0;
+	int n = 0, rc = 0, since_release = 0;
 
-	while (cons < prod) {
+	while (cons < prod && rc == 0) {
 		const __u32 *hdr = (const __u32 *)(sb->data + (cons & mask));
 		__u32 len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		__u32 rec_bytes = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
@@ -204,14 +233,18 @@ static int bpf_consume(struct source_bpf *sb, source_record_cb cb, void *ctx)
 				break;
 			sb->delivered++;
 			n++;
+			since_release++;
 		}
 		cons += (rec_bytes + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
-		if (n % RELEASE_EVERY_RECS == 0)
-			__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+		if (since_release >= RELEASE_EVERY_RECS) {
+			rc = bpf_release(sb, cons, batch_end, ctx);
+			since_release = 0;
+		}
 		if (cons == prod && n < MAX_BATCH_RECS)
 			prod = __atomic_load_n(sb->producer_pos, __ATOMIC_ACQUIRE);
 	}
-	__atomic_store_n(sb->consumer_pos, cons, __ATOMIC_RELEASE);
+	if (rc == 0)
+		rc = bpf_release(sb, cons, batch_end, ctx);
 	return rc < 0 ? rc : n;
 }
 
@@ -252,19 +285,20 @@ static void bpf_refresh_skipped(struct source_bpf *sb)
 	sb->skipped_at_ms = now_ms;
 }
 
-static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb, void *ctx)
+static int bpf_poll(struct source *s, int timeout_ms, source_record_cb cb,
+		    source_batch_end_cb batch_end, void *ctx)
 {
 	struct source_bpf *sb = (struct source_bpf *)s;
 	struct epoll_event ev;
 	int n, slice_ms, woke;
 
-	n = bpf_consume(sb, cb, ctx);
+	n = bpf_consume(sb, cb, batch_end, ctx);
 	while (n == 0 && timeout_ms != 0) {
 		slice_ms = timeout_ms < 0 || timeout_ms > POLL_SLICE_MS ? POLL_SLICE_MS : timeout_ms;
 		woke = epoll_wait(sb->epoll_fd, &ev, 1, slice_ms);
 		if (woke < 0 && errno != EINTR)
 			return -errno;
-		n = bpf_consume(sb, cb, ctx);
+		n = bpf_consume(sb, cb, batch_end, ctx);
 		if (woke < 0)
 			break; /* EINTR: let the caller look at its signals */
 		if (timeout_ms > 0)
@@ -285,6 +319,7 @@ static void bpf_stats(const struct source *s, struct source_stats *st)
 	st->name = "bpf";
 	st->session_id = sb->session_id;
 	st->delivered = sb->delivered;
+	st->released = sb->released;
 	st->running = true;
 	st->seen = __atomic_load_n(&sb->skel->bss->seq_next, __ATOMIC_ACQUIRE);
 	if (bpf_map_lookup_elem(bpf_map__fd(sb->skel->maps.drops), &zero, per_cpu) == 0)

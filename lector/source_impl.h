@@ -9,13 +9,15 @@
 #include "source.h"
 
 struct source_ops {
-	int (*poll)(struct source *s, int timeout_ms, source_record_cb cb, void *ctx);
+	int (*poll)(struct source *s, int timeout_ms, source_record_cb cb,
+		    source_batch_end_cb batch_end, void *ctx);
 	void (*stats)(const struct source *s, struct source_stats *st);
 	void (*close)(struct source *s);
 };
 
 struct source {
 	const struct source_ops *ops;
+	char err[256]; /* why the last poll failed, when a sentence says more */
 };
 
 int source_ring_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen);

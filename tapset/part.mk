@@ -35,7 +35,7 @@ $(BUILD)/tests/comm-helper: tests/stap/comm-helper.c
 
 # The ring reader against ring files (no kernel needed).
 $(BUILD)/tests/ring-file-test: tests/stap/ring-file-test.c $(BUILD)/lector/source.o \
-		$(BUILD)/lector/source_ring.o $(BUILD)/lector/source_bpf.o
+		$(BUILD)/lector/source_ring.o $(BUILD)/lector/ring_file.o $(BUILD)/lector/source_bpf.o
 	@mkdir -p $(dir $@)
 	$(CC) $(MP_CFLAGS) $(filter %.c %.o,$^) -o $@ $(LECTOR_LIBS)
 

@@ -53,7 +53,7 @@ static volatile sig_atomic_t stop;
 
 /* Through the ops table: this driver links source_bpf.c alone, without the
  * ring source that source.c would pull in. */
-#define source_poll(s, t, cb, ctx) ((s)->ops->poll((s), (t), (cb), (ctx)))
+#define source_poll(s, t, cb, ctx) ((s)->ops->poll((s), (t), (cb), NULL, (ctx)))
 #define source_get_stats(s, st)    ((s)->ops->stats((s), (st)))
 #define source_close(s)            ((s)->ops->close(s))
 

@@ -6,6 +6,10 @@
                         write a ring file (the /proc/memprobe layout,
                         running=0) holding N mmap records of process PID
                         (its real start time, so lector sees it alive)
+  setpos FILE POS       set a ring file's consumer_pos to POS: what the
+                        module's MEMPROBE_IOC_CONSUME would have made it
+  sethdr FILE CAPACITY DATA_OFFSET
+                        rewrite a ring file's capacity and data offset
   get URL               GET a URL, print the body (exit 1 on non-200)
 """
 import os
@@ -54,6 +58,20 @@ def ring(path, n, session, pid):
     return 0
 
 
+def setpos(path, pos):
+    with open(path, "r+b") as f:
+        f.seek(128)  # struct memprobe_ring_hdr: consumer cache line
+        f.write(struct.pack("<Q", pos))
+    return 0
+
+
+def sethdr(path, capacity, data_offset):
+    with open(path, "r+b") as f:
+        f.seek(16)  # after magic, abi_version, record_size
+        f.write(struct.pack("<QQ", capacity, data_offset))
+    return 0
+
+
 def get(url):
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -73,6 +91,10 @@ if __name__ == "__main__":
         sys.exit(state(a[1]))
     if a[0] == "ring":
         sys.exit(ring(a[1], int(a[2]), int(a[3], 0), int(a[4]) if len(a) > 4 else 0))
+    if a[0] == "setpos":
+        sys.exit(setpos(a[1], int(a[2])))
+    if a[0] == "sethdr":
+        sys.exit(sethdr(a[1], int(a[2], 0), int(a[3], 0)))
     if a[0] == "get":
         sys.exit(get(a[1]))
     sys.exit("faultool: unknown command %s (see --help)" % a[0])

@@ -3,7 +3,9 @@ Old rows (ts in 2020) are seeded for host-a and host-b, then lector runs as
 host-a on the live eBPF source with --retain-days=1: host-a's old calls,
 exited processes and sessions go, host-b's stay, recent rows stay, and
 ingest goes on during the purge (rows keep being committed, no hole, low
-lag)."""
+lag).  Then the bounds (bounds_tests): 36500 days, the largest accepted
+value and one day past the epoch purge nothing; the longest horizon that
+still ends after the epoch purges exactly the rows just older than it."""
 import os, subprocess, time
 
 from lib import ok
@@ -11,6 +13,9 @@ from lib import ok
 OLD_TS_NS = 1577836800 * 10**9  # 2020-01-01
 N_OLD_A, N_OLD_B, N_RECENT_A = 150000, 20000, 3000
 S_OLD, S_RECENT = 0xdead, 0xbeef
+DAY_NS = 86400 * 10**9
+EDGE_SESSIONS = (0xed01, 0xed02, 0xed03, 0xed04)  # older, newer, 2020, recent
+EDGE_PIDS = (4301, 4302, 4303, 4304)
 
 
 def seed_calls(db, host, session, n, ts0_ns):
@@ -36,6 +41,86 @@ def seed(db):
                " SELECT host_id, %d, 'bpf', %d, %d, %d, 0, 0, 0, 0, 0, '2020-01-01', '2020-01-01'"
                " FROM hosts WHERE name = '%s'" % (S_OLD, n - 1, n, n, host))
     seed_calls(db, "host-a", S_RECENT, N_RECENT_A, time.time_ns() - 3600 * 10**9)
+
+
+def seed_edges(db, host, cutoff_ns):
+    """Calls, exited processes and sessions of HOST one hour either side of
+    cutoff_ns, from 2020 and from an hour ago; returns the counts by kind."""
+    hour = 3600 * 10**9
+    db.sql("INSERT IGNORE INTO hosts (name) VALUES ('%s')" % host)
+    db.sql("DELETE c FROM calls c JOIN hosts h ON h.host_id = c.host_id WHERE h.name = '%s'" % host)
+    db.sql("DELETE p FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE h.name = '%s'" % host)
+    db.sql("DELETE s FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id WHERE h.name = '%s'" % host)
+    rows = {}
+    for i, (kind, n, ts_ns) in enumerate((("older", 500, cutoff_ns - hour), ("newer", 300, cutoff_ns + hour),
+                                          ("2020", 200, OLD_TS_NS), ("recent", 100, time.time_ns() - hour))):
+        seed_calls(db, host, EDGE_SESSIONS[i], n, ts_ns)
+        db.sql("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited,"
+               " net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes,"
+               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges)"
+               " SELECT host_id, %d, 1, 0, 'edge', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0, ''"
+               " FROM hosts WHERE name = '%s'" % (EDGE_PIDS[i], ts_ns, ts_ns, host))
+        db.sql("INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen,"
+               " drops, queued, spilled_total, lag_ms, rate_eps, started_at, updated_at)"
+               " SELECT host_id, %d, 'bpf', %d, %d, %d, 0, 0, 0, 0, 0, FROM_UNIXTIME(%d), FROM_UNIXTIME(%d)"
+               " FROM hosts WHERE name = '%s'" % (EDGE_SESSIONS[i], n - 1, n, n, ts_ns // 10**9,
+                                                 ts_ns // 10**9, host))
+        rows[kind] = n
+    return rows
+
+
+def left(db, host):
+    """(calls, processes, sessions) of the seeded edge rows still there."""
+    j = " JOIN hosts h ON h.host_id = t.host_id WHERE h.name = '%s' AND " % host
+    sess = ",".join(str(x) for x in EDGE_SESSIONS)
+    return (int(db.one("SELECT COUNT(*) FROM calls t" + j + "t.session IN (%s)" % sess)),
+            int(db.one("SELECT COUNT(*) FROM processes t" + j + "t.pid IN (%s)" % ",".join(map(str, EDGE_PIDS)))),
+            int(db.one("SELECT COUNT(*) FROM capture_stats t" + j + "t.session IN (%s)" % sess)))
+
+
+def first_pass(work, lector, conf, host, days):
+    """lector as HOST with --retain-days=DAYS until it logs its first
+    retention pass (60 s at most); returns its log."""
+    path = os.path.join(work, "lector-retain-%d.log" % days)
+    logf = open(path, "w+")
+    p = subprocess.Popen([lector, "--config=" + conf, "--source=bpf", "--host-id=" + host,
+                          "--retain-days=%d" % days, "--spill=" + os.path.join(work, "retain-%d.spill" % days)],
+                         stderr=logf, stdout=subprocess.DEVNULL)
+    end = time.time() + 60
+    while time.time() < end and p.poll() is None and "retention: purged" not in open(path).read():
+        time.sleep(0.2)
+    p.terminate()
+    p.wait(30)
+    return open(path).read()
+
+
+def bounds_tests(db, work, lector):
+    """A horizon past the epoch once wrapped around to a cutoff in the
+    future (u64 ns) and purged everything; now it purges nothing.  The
+    longest horizon still ending after the epoch purges exactly what is
+    older."""
+    conf, host = os.path.join(db.dir, "lector.conf"), "host-edge"
+    today = time.time_ns() // DAY_NS  # days since the epoch
+    db.sql("DELETE FROM calls")  # the pass walks every host's rows by cid: keep it short
+    for days, why in ((36500, "100 years"), (106751, "the largest accepted value"),
+                      (today + 1, "one day past the epoch, where a u64 cutoff wraps")):
+        seeded = seed_edges(db, host, time.time_ns() - (today - 1) * DAY_NS)
+        text = first_pass(work, lector, conf, host, days)
+        line = [ln for ln in text.splitlines() if "retention: purged" in ln]
+        ok(left(db, host) == (sum(seeded.values()), 4, 4) and bool(line) and "purged 0 calls, 0 exited" in line[0],
+           "retention %d days (%s) purges nothing: %s calls, processes and sessions of the %s seeded are left; %s"
+           % (days, why, left(db, host), (sum(seeded.values()), 4, 4), line[0] if line else "no pass logged"),
+           text[-600:])
+    days = today - 1  # the longest horizon whose cutoff is after 1970-01-01
+    seeded = seed_edges(db, host, time.time_ns() - days * DAY_NS)
+    text = first_pass(work, lector, conf, host, days)
+    line = [ln for ln in text.splitlines() if "retention: purged" in ln]
+    want = (sum(seeded.values()) - seeded["older"], 3, 3)
+    ok(left(db, host) == want and bool(line) and ("purged %d calls, 1 exited processes and 1 sessions" % seeded["older"])
+       in line[0] and " older than 1970-01-0" in line[0],
+       "retention %d days (cutoff on 1970-01-02) purges exactly the rows an hour older than the cutoff and keeps"
+       " those an hour newer: %s left, want %s; %s" % (days, left(db, host), want, line[0] if line else "no pass logged"),
+       text[-600:])
 
 
 def count(db, where):
@@ -88,3 +173,4 @@ def tests(db, work, lector):
        "retention: ingest went on during the purge (committed %s -> %s rows in %.1f s), every committed row is"
        " there (%s of %s), lag %s ms" % (rows_at[0][1] if rows_at else "?", rows_at[-1][1] if rows_at else "?",
                                         rows_at[-1][0] - rows_at[0][0] if rows_at else 0, n_rows, n_comm, lag))
+    bounds_tests(db, work, lector)

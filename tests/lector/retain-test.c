@@ -1,0 +1,106 @@
+/*
+ * retain-test.c - unit tests of retention's cutoff (lector/retain.h) and
+ * of the retain_days bound (lector/config.c): a horizon reaching back past
+ * the epoch purges nothing (it must never wrap to a cutoff in the future,
+ * which purged everything), the largest accepted value is the longest
+ * horizon a signed 64-bit nanosecond count holds, and one day more is
+ * refused with a sentence, from the flag and from the config file.
+ * Prints TAP.  Usage: retain-test SCRATCH_DIR
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "retain.h"
+
+#define DAY CONFIG_NS_PER_DAY
+
+static int n_test;
+
+static void tap(int ok, const char *what, const char *detail)
+{
+	printf("%sok %d - %s%s%s\n", ok ? "" : "not ", ++n_test, what, detail ? ": " : "",
+	       detail ? detail : "");
+}
+
+static void cutoff_tests(uint64_t now_ns)
+{
+	uint64_t edge_days = now_ns / DAY; /* today's day number since the epoch */
+	char d[160];
+
+	snprintf(d, sizeof(d), "%llu", (unsigned long long)retain_cutoff_ns(now_ns, 1));
+	tap(retain_cutoff_ns(now_ns, 1) == now_ns - DAY, "1 day: the cutoff is exactly now - 1 day", d);
+	tap(retain_cutoff_ns(now_ns, (unsigned int)edge_days) == now_ns % DAY,
+	    "the longest horizon after the epoch (today's day number) ends on 1970-01-01", NULL);
+	snprintf(d, sizeof(d), "%llu days: cutoff %llu (a wrapped u64 gives %llu, after now %llu)",
+		 (unsigned long long)edge_days + 1,
+		 (unsigned long long)retain_cutoff_ns(now_ns, (unsigned int)edge_days + 1),
+		 (unsigned long long)(now_ns - (edge_days + 1) * DAY), (unsigned long long)now_ns);
+	tap(retain_cutoff_ns(now_ns, (unsigned int)edge_days + 1) == 0,
+	    "one day past the epoch saturates at 0 (nothing is older), never wraps", d);
+	tap(retain_cutoff_ns(now_ns, 36500) == 0, "36500 days from today purges nothing", NULL);
+	tap(retain_cutoff_ns(now_ns, CONFIG_RETAIN_DAYS_MAX) == 0,
+	    "the largest accepted value (106751 days) from today purges nothing", NULL);
+	tap(retain_cutoff_ns(UINT64_MAX, CONFIG_RETAIN_DAYS_MAX) ==
+		UINT64_MAX - (uint64_t)CONFIG_RETAIN_DAYS_MAX * DAY,
+	    "at the end of the clock the largest value is still exact", NULL);
+	tap(retain_cutoff_ns(now_ns, UINT32_MAX) == 0,
+	    "a horizon that overflows 64 bits saturates at 0 (no setting purges everything)", NULL);
+}
+
+static void parse_tests(const char *dir)
+{
+	const char *bad[] = {"106752", "4294967296", "99999999999999999999999", "-1", " 5", "", "7x"};
+	unsigned int days = 7;
+	char err[256] = "", path[4096], d[64];
+	FILE *f;
+	int rc;
+
+	rc = config_parse_retain_days("106751", &days, err, sizeof(err));
+	tap(rc == 0 && days == CONFIG_RETAIN_DAYS_MAX, "106751 days is accepted", err);
+	rc = config_parse_retain_days("36500", &days, err, sizeof(err));
+	tap(rc == 0 && days == 36500, "36500 days is accepted", err);
+	rc = config_parse_retain_days("106752", &days, err, sizeof(err));
+	tap(rc == -ERANGE && days == 36500 && strstr(err, "0 (keep everything) to 106751") &&
+		strstr(err, "clock"),
+	    "106752 days is refused with a sentence giving the range and why", err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		rc = config_parse_retain_days(bad[i], &days, err, sizeof(err));
+		snprintf(d, sizeof(d), "'%s' -> %d", bad[i], rc);
+		tap(rc < 0 && days == 36500 && strstr(err, "retain_days takes"),
+		    "a bad value is refused and changes nothing", d);
+	}
+	snprintf(path, sizeof(path), "%s/retain.conf", dir);
+	f = fopen(path, "w");
+	if (!f || fputs("# too long\nretain_days = 106752\n", f) < 0 || fclose(f)) {
+		tap(0, "the scratch config file is written", path);
+		return;
+	}
+	{
+		struct lector_config c;
+
+		config_defaults(&c);
+		err[0] = 0;
+		rc = config_load_file(&c, path, err, sizeof(err));
+		tap(rc == -ERANGE && c.retain_days == 0 && strstr(err, "retain.conf:2: 106752 days") &&
+			strstr(err, "to 106751"),
+		    "retain_days = 106752 in a config file is refused with file, line and range", err);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec ts;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: retain-test SCRATCH_DIR\n");
+		return 2;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cutoff_tests((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	parse_tests(argv[1]);
+	return 0;
+}
