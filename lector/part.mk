@@ -46,7 +46,13 @@ $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) 
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
-all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling
+# Benchmark helper: what the commit lock costs per transaction.
+$(BUILD)/bench/commit-lock: bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) lector/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
+
+all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling \
+     $(BUILD)/bench/commit-lock
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 

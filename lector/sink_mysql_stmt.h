@@ -31,6 +31,8 @@ int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a);
 int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen);
 MYSQL *sink_mysql_connect(const struct lector_config *c, unsigned int connect_timeout_s,
 			  unsigned int rw_timeout_s, char *err, size_t errlen);
+/* The statement that locks the writers' commit_order row (migration 014). */
+void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len);
 /* A MariaDB sink that connects on first use (the database is down at start). */
 int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg);
 
