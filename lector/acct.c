@@ -29,6 +29,7 @@ struct acct {
 	struct acct_proc *bucket[ACCT_BUCKETS];
 	struct acct_proc *dirty;
 	size_t live;
+	bool no_range_log; /* nobody stores the ranges (the server's replay) */
 };
 
 static uint64_t page_up(uint64_t len)
@@ -40,6 +41,11 @@ int acct_new(struct acct **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
+}
+
+void acct_log_ranges(struct acct *a, bool on)
+{
+	a->no_range_log = !on;
 }
 
 static struct acct_proc **slot_of(struct acct *a, uint32_t pid);
@@ -144,6 +150,8 @@ static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_
 	p->start_ns = rec->start_ns;
 	p->first_seen_ns = rec->ts_ns;
 	range_set_init(&p->mapped);
+	if (!a->no_range_log)
+		range_log_start(&p->mapped); /* the sink stores what changes */
 	p->next_hash = *pp;
 	*pp = p;
 	a->live++;
@@ -284,6 +292,7 @@ void acct_clean(struct acct *a)
 		n = p->next_dirty;
 		p->dirty = false;
 		p->next_dirty = NULL;
+		range_log_reset(&p->mapped); /* stored */
 		if (p->exited) {
 			unhash(a, p);
 			proc_free(p);
@@ -305,6 +314,8 @@ int acct_restore(struct acct *a, const struct acct_proc *src)
 	p->dirty = false;
 	p->next_dirty = NULL;
 	p->next_hash = NULL;
+	if (!a->no_range_log)
+		range_log_start(&p->mapped); /* what was loaded is stored already */
 	*pp = p;
 	a->live++;
 	return 0;

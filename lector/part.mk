@@ -8,7 +8,7 @@ LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -l
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
 		     lector/config.c lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
-		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/retain.c
+		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
 MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
 
 $(BUILD)/lector:
@@ -39,7 +39,7 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c 
 	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c -o $@
 
 # Benchmark helper: lector's sink without capture or accounting.
-LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c \
+LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
 		     lector/sink_mysql_read.c lector/migrate.c lector/config.c lector/acct.c lector/range.c) \
 		   $(BUILD)/lector/migrations_gen.o
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
@@ -51,8 +51,13 @@ $(BUILD)/bench/commit-lock: bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) lector
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
+# Benchmark load: one process holding many separate mappings, churning one.
+$(BUILD)/bench/map-holder: bench/lector/map_holder.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $< -o $@
+
 all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling \
-     $(BUILD)/bench/commit-lock
+     $(BUILD)/bench/commit-lock $(BUILD)/bench/map-holder
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 
@@ -64,6 +69,13 @@ stop:
 bench-lector: all
 	@$(TOP)/bench/lector/run
 bench: bench-lector
+
+# Ingest of the 1M flood with and without a process holding 65k separate
+# mappings that changes one per commit.
+.PHONY: bench-ranges
+bench-ranges: all
+	@$(TOP)/bench/lector/ranges
+bench: bench-ranges
 
 # Ingest rate while --retain-days purges 1M old rows, against no purge.
 .PHONY: bench-retain

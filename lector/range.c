@@ -1,10 +1,17 @@
 /*
- * range.c - sorted set of disjoint [start, end) ranges.
+ * range.c - sorted set of disjoint [start, end) ranges, and the log of
+ * their changes since the sink last stored them.
  *
  * Invariant: r[i].start < r[i].end <= r[i+1].start (adjacent ranges are
  * merged on add, so r[i].end < r[i+1].start after an add).  Processes
  * hold tens to a few thousand mappings, so a sorted array with binary
  * search and memmove beats a tree here.
+ *
+ * The log: every place below that changes a range's start or end, or
+ * drops or makes one, logs the range's new (start, end) or (old start, 0).
+ * So a stored copy keyed by start (one row per range) becomes this set
+ * again by applying the log's last entry per start: one row per range
+ * that changed, however many ranges the process holds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +27,7 @@ void range_set_init(struct range_set *s)
 void range_set_free(struct range_set *s)
 {
 	free(s->r);
+	free(s->log.e);
 	range_set_init(s);
 }
 
@@ -27,6 +35,33 @@ void range_set_clear(struct range_set *s)
 {
 	s->n = 0;
 	s->total_bytes = 0;
+	if (s->log.on) { /* whatever was logged before is moot: all of it goes */
+		s->log.n = 0;
+		s->log.cleared = true;
+		s->log.overflow = false;
+	}
+}
+
+/* The range starting at start now ends at end (0: it is gone).  A change
+ * that cannot be logged makes the log say "store the whole set". */
+static void log_put(struct range_set *s, uint64_t start, uint64_t end)
+{
+	struct range_log *l = &s->log;
+
+	if (!l->on || l->overflow)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct range *e = realloc(l->e, cap * sizeof(*e));
+
+		if (!e) {
+			l->overflow = true;
+			return;
+		}
+		l->e = e;
+		l->cap = cap;
+	}
+	l->e[l->n++] = (struct range){start, end};
 }
 
 /* First index whose end > addr (the first range that could overlap addr). */
@@ -87,10 +122,12 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
 	/* merge with the right neighbour that starts exactly at end */
 	j = i + 1;
 	if (j < s->n && s->r[j].start == s->r[i].end) {
+		log_put(s, s->r[j].start, 0);
 		s->r[i].end = s->r[j].end;
 		memmove(&s->r[j], &s->r[j + 1], (s->n - j - 1) * sizeof(*s->r));
 		s->n--;
 	}
+	log_put(s, s->r[i].start, s->r[i].end);
 	s->total_bytes += end - start;
 	return 0;
 }
@@ -101,6 +138,20 @@ static void append_piece(struct range_set *out, uint64_t a, uint64_t b)
 		out->r[out->n++] = (struct range){a, b};
 		out->total_bytes += b - a;
 	}
+}
+
+/* Cut [start, end) out of the middle of r[i]: two ranges remain. */
+static int split(struct range_set *s, size_t i, uint64_t start, uint64_t end)
+{
+	if (reserve(s, s->n + 1) < 0)
+		return -ENOMEM;
+	memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
+	s->n++;
+	s->r[i].end = start;
+	s->r[i + 1].start = end;
+	log_put(s, s->r[i].start, start);
+	log_put(s, end, s->r[i + 1].end);
+	return 0;
 }
 
 int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_set *out)
@@ -116,69 +167,77 @@ int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct r
 		uint64_t a = c->start > start ? c->start : start;
 		uint64_t b = c->end < end ? c->end : end;
 
-		removed += b - a;
-		append_piece(out, a, b);
 		if (c->start < start && c->end > end) {
-			/* split: keep both sides */
-			if (reserve(s, s->n + 1) < 0)
-				break; /* cannot split: leave as is, caller sees less removed */
-			c = &s->r[i];
-			memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
-			s->n++;
-			s->r[i].end = start;
-			s->r[i + 1].start = end;
-			break;
+			if (split(s, i, start, end) < 0)
+				break; /* cannot split: left as is, not counted removed */
 		} else if (c->start < start) {
 			c->end = start;
+			log_put(s, c->start, start);
 			i++;
 		} else if (c->end > end) {
+			log_put(s, c->start, 0);
 			c->start = end;
-			break;
+			log_put(s, end, c->end);
 		} else {
+			log_put(s, c->start, 0);
 			memmove(&s->r[i], &s->r[i + 1], (s->n - i - 1) * sizeof(*s->r));
 			s->n--;
 		}
+		removed += b - a;
+		append_piece(out, a, b);
+		if (b == end)
+			break;
 	}
 	s->total_bytes -= removed;
 	return (int64_t)removed;
 }
 
-size_t range_set_blob_len(const struct range_set *s)
+void range_log_start(struct range_set *s)
 {
-	return s->n * 16;
+	s->log.on = true;
 }
 
-static void put_le64(unsigned char *p, uint64_t v)
+void range_log_reset(struct range_set *s)
 {
-	for (int k = 0; k < 8; k++)
-		p[k] = (unsigned char)(v >> (8 * k));
+	s->log.n = 0;
+	s->log.cleared = false;
+	s->log.overflow = false;
 }
 
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
+struct log_sorted {
+	struct range e;
+	size_t order;
+};
 
-	for (int k = 7; k >= 0; k--)
-		v = (v << 8) | p[k];
-	return v;
+static int by_start_then_order(const void *x, const void *y)
+{
+	const struct log_sorted *a = x, *b = y;
+
+	if (a->e.start != b->e.start)
+		return a->e.start < b->e.start ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-void range_set_to_blob(const struct range_set *s, unsigned char *blob)
+size_t range_log_compact(struct range_set *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		put_le64(blob + 16 * i, s->r[i].start);
-		put_le64(blob + 16 * i + 8, s->r[i].end);
+	struct range_log *l = &s->log;
+	struct log_sorted *t;
+	size_t k = 0;
+
+	if (l->n < 2 || l->overflow)
+		return l->n;
+	t = malloc(l->n * sizeof(*t));
+	if (!t) {
+		l->overflow = true; /* the whole set will be stored instead */
+		return l->n;
 	}
-}
-
-int range_set_from_blob(struct range_set *s, const unsigned char *blob, size_t len_bytes)
-{
-	int rc = 0;
-
-	range_set_clear(s);
-	if (len_bytes % 16)
-		return -EINVAL;
-	for (size_t i = 0; i < len_bytes / 16 && rc == 0; i++)
-		rc = range_add(s, get_le64(blob + 16 * i), get_le64(blob + 16 * i + 8));
-	return rc;
+	for (size_t i = 0; i < l->n; i++)
+		t[i] = (struct log_sorted){l->e[i], i};
+	qsort(t, l->n, sizeof(*t), by_start_then_order);
+	for (size_t i = 0; i < l->n; i++)
+		if (i + 1 == l->n || t[i + 1].e.start != t[i].e.start)
+			l->e[k++] = t[i].e; /* the last change of each start */
+	free(t);
+	l->n = k;
+	return k;
 }

@@ -9,6 +9,7 @@
 #ifndef MEMPROBE_RANGE_H
 #define MEMPROBE_RANGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,11 +18,25 @@ struct range {
 	uint64_t end; /* exclusive */
 };
 
+/* The changes of a set since the sink last stored it, for writing only
+ * what changed (sink_mysql_stmt.c, table process_ranges): each entry is
+ * (start, end), "the range starting at start now ends at end", or end = 0,
+ * "no range starts at start any more".  Later entries win. */
+struct range_log {
+	struct range *e;
+	size_t n;
+	size_t cap;
+	bool on;       /* changes are logged (a process's set, not a scratch set) */
+	bool cleared;  /* every range went before e[0] (exit, exec) */
+	bool overflow; /* a change could not be logged: store the whole set */
+};
+
 struct range_set {
 	struct range *r;
 	size_t n;
 	size_t cap;
 	uint64_t total_bytes; /* sum of (end - start) */
+	struct range_log log;
 };
 
 void range_set_init(struct range_set *s);
@@ -35,9 +50,11 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end);
  * not NULL, the removed pieces are appended to it (for mremap moves). */
 int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_set *out);
 
-/* Serialise as little-endian (start, end) u64 pairs; load the same. */
-size_t range_set_blob_len(const struct range_set *s);
-void range_set_to_blob(const struct range_set *s, unsigned char *blob);
-int range_set_from_blob(struct range_set *s, const unsigned char *blob, size_t len_bytes);
+/* Log the set's changes from now on. */
+void range_log_start(struct range_set *s);
+/* Keep only the last entry per start, in start order; returns how many. */
+size_t range_log_compact(struct range_set *s);
+/* The changes are stored: forget them. */
+void range_log_reset(struct range_set *s);
 
 #endif

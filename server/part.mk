@@ -11,7 +11,8 @@ SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell 
 $(BUILD)/server:
 	@mkdir -p $@
 
-$(BUILD)/server/%.o: server/%.c server/*.h | $(BUILD)/server
+# lector's headers too: proc_series.c embeds struct acct_proc and range_set.
+$(BUILD)/server/%.o: server/%.c server/*.h lector/acct.h lector/range.h include/memprobe_abi.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -c $< -o $@
 
 # lector's config loader, linked rather than copied.
