@@ -1,14 +1,16 @@
 /*
  * map-holder - the load of bench/lector/ranges: one process holding many
- * separate mappings (one page each, a free page after each, so that
- * neither the kernel nor lector's accounting merges them) that keeps
- * unmapping and mapping one of them again, round robin, at a steady rate.
- * Each call changes one page; a lector that rewrote all of the process's
- * ranges at every commit would write them all again each time.
+ * separate mappings (one page each in a slot of three pages; the third
+ * always stays free, so neither the kernel nor lector's accounting merges
+ * two slots) that keeps moving one of them, round robin, at a steady rate:
+ * munmap the page, mmap it at the slot's other page.  Each call changes
+ * the process's ranges (a pair does not undo itself); a lector that
+ * rewrote all of them at every commit would write them all each time.
  *
  *   map-holder [--mappings N] [--rate PAIRS_PER_S]
- * Prints "ready N" once the N mappings exist, then munmap+mmap pairs until
- * SIGTERM or SIGINT, then "pairs=P".  N must fit vm.max_map_count.
+ * Prints "ready N" once the N mappings exist, then moves pages (a munmap
+ * and an mmap each) until SIGTERM or SIGINT, then "pairs=P".  N must fit
+ * vm.max_map_count.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,15 +41,15 @@ static int map_page(char *addr)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
-/* Reserve 2N pages, give them back, map every other one: N ranges. */
+/* Reserve 3N pages, give them back, map the first page of each slot. */
 static char *map_all(unsigned long n)
 {
-	char *base = mmap(NULL, 2 * n * PAGE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *base = mmap(NULL, 3 * n * PAGE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (base == MAP_FAILED || munmap(base, 2 * n * PAGE_BYTES))
+	if (base == MAP_FAILED || munmap(base, 3 * n * PAGE_BYTES))
 		return NULL;
 	for (unsigned long i = 0; i < n; i++) {
-		int rc = map_page(base + 2 * i * PAGE_BYTES);
+		int rc = map_page(base + 3 * i * PAGE_BYTES);
 
 		if (rc < 0) {
 			fprintf(stderr,
@@ -93,9 +95,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &due);
 	while (!stop) {
-		char *page = base + 2 * (pairs % n) * PAGE_BYTES;
+		unsigned long slot = pairs % n, moved = pairs / n; /* times round */
+		char *from = base + (3 * slot + moved % 2) * PAGE_BYTES;
+		char *to = base + (3 * slot + (moved + 1) % 2) * PAGE_BYTES;
 
-		if (munmap(page, PAGE_BYTES) || map_page(page) < 0) {
+		if (munmap(from, PAGE_BYTES) || map_page(to) < 0) {
 			perror("map-holder: munmap/mmap");
 			return 1;
 		}
