@@ -36,7 +36,8 @@ struct range_batch {
 	struct range_rows clear, del, put;
 };
 
-int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id)
+int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		   size_t errlen)
 {
 	MYSQL_STMT **stmt[3] = {&st->ranges_clear, &st->ranges_del, &st->ranges_put};
 	char sql[3][256];
@@ -53,12 +54,17 @@ int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id)
 		 host_id);
 	for (int i = 0; i < 3; i++) {
 		*stmt[i] = mysql_stmt_init(db);
-		if (!*stmt[i] || mysql_stmt_prepare(*stmt[i], sql[i], strlen(sql[i])))
+		if (!*stmt[i] || mysql_stmt_prepare(*stmt[i], sql[i], strlen(sql[i]))) {
+			snprintf(err, errlen, "preparing the ranges statements: %s",
+				 *stmt[i] ? mysql_stmt_error(*stmt[i]) : mysql_error(db));
 			return -EIO;
+		}
 	}
 	st->ranges = malloc(sizeof(*st->ranges)); /* reused by every commit */
-	if (!st->ranges)
+	if (!st->ranges) {
+		snprintf(err, errlen, "out of memory for the ranges statements");
 		return -ENOMEM;
+	}
 	st->ranges->clear = (struct range_rows){.stmt = st->ranges_clear, .ncols = 2};
 	st->ranges->del = (struct range_rows){.stmt = st->ranges_del, .ncols = 3};
 	st->ranges->put = (struct range_rows){.stmt = st->ranges_put, .ncols = 4};
@@ -138,8 +144,8 @@ static int proc_ranges(struct range_batch *rb, struct acct_proc *p)
 		return rc;
 	}
 	for (size_t i = 0; i < l->n && rc == 0; i++)
-		rc = batch_add(rb, l->e[i].end ? &rb->put : &rb->del, p, l->e[i].start,
-			       l->e[i].end);
+		rc =
+		    batch_add(rb, l->e[i].end ? &rb->put : &rb->del, p, l->e[i].start, l->e[i].end);
 	return rc;
 }
 
@@ -192,7 +198,8 @@ int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, siz
 		}
 		if (c != 0)
 			continue; /* not a live process */
-		rc = range_add(&procs[i].mapped, strtoull(row[2], NULL, 10), strtoull(row[3], NULL, 10));
+		rc = range_add(&procs[i].mapped, strtoull(row[2], NULL, 10),
+			       strtoull(row[3], NULL, 10));
 		rows++;
 	}
 	if (i < n)

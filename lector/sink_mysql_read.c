@@ -207,7 +207,8 @@ static int read_procs(MYSQL *db, unsigned int host_id, struct acct_proc **procs,
 		return -EIO;
 	while ((row = mysql_fetch_row(res)) && rc == 0) {
 		if (*n == cap) {
-			struct acct_proc *more = realloc(*procs, (cap ? 2 * cap : 256) * sizeof(*more));
+			struct acct_proc *more =
+			    realloc(*procs, (cap ? 2 * cap : 256) * sizeof(*more));
 
 			if (!more) {
 				rc = -ENOMEM;

@@ -73,11 +73,9 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	    "skipped=GREATEST(skipped, VALUES(skipped)), updated_at=NOW(6)",
 	    host_id);
 	st->stats = st->proc ? prepare(db, sql, err, errlen) : NULL;
-	if (st->stats && ranges_prepare(st, db, host_id) < 0) {
-		snprintf(err, errlen, "preparing the ranges statements: %s", mysql_error(db));
+	if (!st->stats)
 		return -EIO;
-	}
-	return st->stats ? 0 : -EIO;
+	return ranges_prepare(st, db, host_id, err, errlen);
 }
 
 void stmts_close(struct mysql_stmts *st)

@@ -33,7 +33,8 @@ int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint6
 int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *rows);
 int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a);
 /* sink_mysql_ranges.c: the processes' ranges, one row per range. */
-int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id);
+int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		   size_t errlen);
 void ranges_close(struct mysql_stmts *st);
 /* Write what changed in the dirty processes' ranges (in the commit). */
 int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);

@@ -63,10 +63,8 @@ static char *map_all(unsigned long n)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"mappings", 1, 0, 'n'},
-					     {"rate", 1, 0, 'r'},
-					     {"help", 0, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"mappings", 1, 0, 'n'}, {"rate", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	unsigned long n = 65000, rate = 500, pairs = 0;
 	struct timespec due;
 	char *base;
@@ -109,7 +107,8 @@ int main(int argc, char **argv)
 			due.tv_sec++;
 			due.tv_nsec -= 1000000000L;
 		}
-		while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+		while (!stop &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
 			;
 	}
 	printf("pairs=%lu\n", pairs);

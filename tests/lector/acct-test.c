@@ -252,7 +252,8 @@ static void test_range_log(void)
 			bad += !store_and_compare(&s);
 		}
 	}
-	EQ("the stored copy, kept by applying only the logged changes, equals the set after every commit",
+	EQ("the stored copy, kept by applying only the logged changes, equals the set after every "
+	   "commit",
 	   bad, 0);
 	EQ("... over many commits of random adds, removes and clears", commits > 5000, 1);
 	range_set_clear(&s);
@@ -281,7 +282,8 @@ static void test_acct_logs(struct acct *a)
 	acct_clean(a);
 	acct_log_ranges(a, false);
 	p = apply(a, rec(10, 100, MP_CALL_MMAP, 0, 4 * P, 0x400000));
-	EQ("an accounting that stores no ranges (the server's replay) logs none", p->mapped.log.n, 0);
+	EQ("an accounting that stores no ranges (the server's replay) logs none", p->mapped.log.n,
+	   0);
 	acct_clean(a);
 	acct_log_ranges(a, true);
 }
