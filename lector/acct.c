@@ -190,14 +190,13 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	uint64_t old_start = r->addr, old_len = page_up(r->len);
 	uint64_t new_start = (uint64_t)r->ret, new_len = page_up(r->new_len);
-	struct range_set moved;
+	struct range_list moved = {0};
 
 	p->count[ACCT_N_MREMAP]++;
 	if (r->ret < 0) {
 		p->count[ACCT_N_FAILED]++;
 		return;
 	}
-	range_set_init(&moved);
 	range_remove(&p->mapped, old_start, old_start + old_len, &moved);
 	if (r->mflags & MP_MREMAP_DONTUNMAP) /* the old range stays mapped */
 		for (size_t i = 0; i < moved.n; i++)
@@ -212,7 +211,7 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 	}
 	if (new_len > old_len)
 		range_add(&p->mapped, new_start + old_len, new_start + new_len);
-	range_set_free(&moved);
+	range_list_free(&moved);
 }
 
 static void apply_brk(struct acct_proc *p, const struct memprobe_record *r)

@@ -3,36 +3,43 @@
  * their changes since the sink last stored them.
  *
  * Invariant: r[i].start < r[i].end <= r[i+1].start (adjacent ranges are
- * merged on add, so r[i].end < r[i+1].start after an add).  Processes
- * hold tens to a few thousand mappings, so a sorted array with binary
- * search and memmove beats a tree here.
+ * merged on add, so r[i].end < r[i+1].start after an add).  Most processes
+ * hold tens to a few hundred mappings, where a sorted array with binary
+ * search and memmove beats any tree; a set that grows past array_max
+ * ranges moves into a balanced tree (range_tree.c) and stays there until
+ * cleared, so one call of a process holding 65k mappings never moves them
+ * all.
  *
- * The log: every place below that changes a range's start or end, or
- * drops or makes one, logs the range's new (start, end) or (old start, 0).
- * So a stored copy keyed by start (one row per range) becomes this set
- * again by applying the log's last entry per start: one row per range
- * that changed, however many ranges the process holds.
+ * The log: every place (here and in range_tree.c) that changes a range's
+ * start or end, or drops or makes one, logs the range's new (start, end)
+ * or (old start, 0).  So a stored copy keyed by start (one row per range)
+ * becomes this set again by applying the log's last entry per start: one
+ * row per range that changed, however many ranges the process holds.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "range.h"
+#include "range_tree.h"
 
 void range_set_init(struct range_set *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->array_max = RANGE_ARRAY_MAX;
 }
 
 void range_set_free(struct range_set *s)
 {
 	free(s->r);
+	range_tree_free(s->tree);
 	free(s->log.e);
 	range_set_init(s);
 }
 
 void range_set_clear(struct range_set *s)
 {
+	range_tree_free(s->tree); /* back to an (empty) array */
+	s->tree = NULL;
 	s->n = 0;
 	s->total_bytes = 0;
 	if (s->log.on) { /* whatever was logged before is moot: all of it goes */
@@ -42,9 +49,32 @@ void range_set_clear(struct range_set *s)
 	}
 }
 
+void range_list_free(struct range_list *l)
+{
+	free(l->r);
+	memset(l, 0, sizeof(*l));
+}
+
+void range_list_append(struct range_list *out, uint64_t a, uint64_t b)
+{
+	if (!out)
+		return;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+		struct range *r = realloc(out->r, cap * sizeof(*r));
+
+		if (!r)
+			return; /* the mremap target then misses this piece */
+		out->r = r;
+		out->cap = cap;
+	}
+	out->r[out->n++] = (struct range){a, b};
+	out->total_bytes += b - a;
+}
+
 /* The range starting at start now ends at end (0: it is gone).  A change
  * that cannot be logged makes the log say "store the whole set". */
-static void log_put(struct range_set *s, uint64_t start, uint64_t end)
+void range_log_put(struct range_set *s, uint64_t start, uint64_t end)
 {
 	struct range_log *l = &s->log;
 
@@ -98,15 +128,11 @@ static int reserve(struct range_set *s, size_t want)
 	return 0;
 }
 
-int range_add(struct range_set *s, uint64_t start, uint64_t end)
+static int array_add(struct range_set *s, uint64_t start, uint64_t end)
 {
 	size_t i, j;
-	int rc;
+	int rc = reserve(s, s->n + 1);
 
-	if (start >= end)
-		return 0;
-	range_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
-	rc = reserve(s, s->n + 1);
 	if (rc < 0)
 		return rc;
 	i = first_ending_after(s, start);
@@ -122,22 +148,30 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
 	/* merge with the right neighbour that starts exactly at end */
 	j = i + 1;
 	if (j < s->n && s->r[j].start == s->r[i].end) {
-		log_put(s, s->r[j].start, 0);
+		range_log_put(s, s->r[j].start, 0);
 		s->r[i].end = s->r[j].end;
 		memmove(&s->r[j], &s->r[j + 1], (s->n - j - 1) * sizeof(*s->r));
 		s->n--;
 	}
-	log_put(s, s->r[i].start, s->r[i].end);
+	range_log_put(s, s->r[i].start, s->r[i].end);
 	s->total_bytes += end - start;
 	return 0;
 }
 
-static void append_piece(struct range_set *out, uint64_t a, uint64_t b)
+int range_add(struct range_set *s, uint64_t start, uint64_t end)
 {
-	if (out && reserve(out, out->n + 1) == 0) {
-		out->r[out->n++] = (struct range){a, b};
-		out->total_bytes += b - a;
-	}
+	size_t max = s->array_max ? s->array_max : RANGE_ARRAY_MAX;
+	int rc;
+
+	if (start >= end)
+		return 0;
+	if (s->tree)
+		return range_tree_add(s, start, end);
+	range_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
+	rc = array_add(s, start, end);
+	if (rc == 0 && s->n > max)
+		range_tree_from_array(s); /* out of memory: stays an array, still right */
+	return rc;
 }
 
 /* Cut [start, end) out of the middle of r[i]: two ranges remain. */
@@ -149,18 +183,20 @@ static int split(struct range_set *s, size_t i, uint64_t start, uint64_t end)
 	s->n++;
 	s->r[i].end = start;
 	s->r[i + 1].start = end;
-	log_put(s, s->r[i].start, start);
-	log_put(s, end, s->r[i + 1].end);
+	range_log_put(s, s->r[i].start, start);
+	range_log_put(s, end, s->r[i + 1].end);
 	return 0;
 }
 
-int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_set *out)
+int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_list *out)
 {
 	uint64_t removed = 0;
 	size_t i;
 
 	if (start >= end)
 		return 0;
+	if (s->tree)
+		return range_tree_remove(s, start, end, out);
 	i = first_ending_after(s, start);
 	while (i < s->n && s->r[i].start < end) {
 		struct range *c = &s->r[i];
@@ -172,24 +208,36 @@ int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct r
 				break; /* cannot split: left as is, not counted removed */
 		} else if (c->start < start) {
 			c->end = start;
-			log_put(s, c->start, start);
+			range_log_put(s, c->start, start);
 			i++;
 		} else if (c->end > end) {
-			log_put(s, c->start, 0);
+			range_log_put(s, c->start, 0);
 			c->start = end;
-			log_put(s, end, c->end);
+			range_log_put(s, end, c->end);
 		} else {
-			log_put(s, c->start, 0);
+			range_log_put(s, c->start, 0);
 			memmove(&s->r[i], &s->r[i + 1], (s->n - i - 1) * sizeof(*s->r));
 			s->n--;
 		}
 		removed += b - a;
-		append_piece(out, a, b);
+		range_list_append(out, a, b);
 		if (b == end)
 			break;
 	}
 	s->total_bytes -= removed;
 	return (int64_t)removed;
+}
+
+int range_set_each(const struct range_set *s, int (*fn)(void *arg, const struct range *r),
+		   void *arg)
+{
+	int rc = 0;
+
+	if (s->tree)
+		return range_tree_each(s, fn, arg);
+	for (size_t i = 0; i < s->n && rc == 0; i++)
+		rc = fn(arg, &s->r[i]);
+	return rc;
 }
 
 void range_log_start(struct range_set *s)

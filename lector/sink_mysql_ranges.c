@@ -129,20 +129,30 @@ static int batch_add(struct range_batch *rb, struct range_rows *r, const struct 
 	return 0;
 }
 
+struct whole_set {
+	struct range_batch *rb;
+	const struct acct_proc *p;
+};
+
+static int put_range(void *arg, const struct range *r)
+{
+	struct whole_set *w = arg;
+
+	return batch_add(w->rb, &w->rb->put, w->p, r->start, r->end);
+}
+
 /* One process: its logged changes, or all of it when the log overflowed. */
 static int proc_ranges(struct range_batch *rb, struct acct_proc *p)
 {
 	struct range_log *l = &p->mapped.log;
+	struct whole_set w = {rb, p};
 	int rc = 0;
 
 	range_log_compact(&p->mapped);
 	if (l->cleared || l->overflow)
 		rc = batch_add(rb, &rb->clear, p, 0, 0);
-	if (l->overflow) {
-		for (size_t i = 0; i < p->mapped.n && rc == 0; i++)
-			rc = batch_add(rb, &rb->put, p, p->mapped.r[i].start, p->mapped.r[i].end);
-		return rc;
-	}
+	if (l->overflow)
+		return rc ? rc : range_set_each(&p->mapped, put_range, &w);
 	for (size_t i = 0; i < l->n && rc == 0; i++)
 		rc =
 		    batch_add(rb, l->e[i].end ? &rb->put : &rb->del, p, l->e[i].start, l->e[i].end);
