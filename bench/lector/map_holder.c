@@ -7,7 +7,7 @@
  * the process's ranges (a pair does not undo itself); a lector that
  * rewrote all of them at every commit would write them all each time.
  *
- *   map-holder [--mappings N] [--rate PAIRS_PER_S]
+ *   map-holder [--mappings N] [--rate PAIRS_PER_S (0: as fast as it can)]
  * Prints "ready N" once the N mappings exist, then moves pages (a munmap
  * and an mmap each) until SIGTERM or SIGINT, then "pairs=P".  N must fit
  * vm.max_map_count.
@@ -76,12 +76,12 @@ int main(int argc, char **argv)
 		} else if (o == 'r') {
 			rate = strtoul(optarg, NULL, 0);
 		} else {
-			puts("usage: map-holder [--mappings N] [--rate PAIRS_PER_S]");
+			puts("usage: map-holder [--mappings N] [--rate PAIRS_PER_S (0: flat out)]");
 			return o == 'h' ? 0 : 2;
 		}
 	}
-	if (n < 1 || n > 1000000 || rate < 1 || rate > 1000000) {
-		fprintf(stderr, "map-holder: --mappings 1..1000000, --rate 1..1000000\n");
+	if (n < 1 || n > 1000000 || rate > 1000000) {
+		fprintf(stderr, "map-holder: --mappings 1..1000000, --rate 0..1000000\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
@@ -102,6 +102,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		pairs++;
+		if (!rate)
+			continue;
 		due.tv_nsec += (long)(1000000000UL / rate);
 		if (due.tv_nsec >= 1000000000L) {
 			due.tv_sec++;
