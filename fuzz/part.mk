@@ -16,10 +16,10 @@ FUZZ_DIR      := $(BUILD)/fuzz
 
 FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
-FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c
+FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c lector/range_tree.c
 FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
-		  server/proc_series.c lector/acct.c lector/range.c
+		  server/proc_series.c lector/acct.c lector/range.c lector/range_tree.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lpthread
 FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
@@ -53,7 +53,8 @@ ASAN_DB     := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariad
 ASAN_BINS   := $(addprefix $(ASAN_DIR)/,acct-test ring-file-test ringcheck check-records \
 		memprobe-cat lector memprobe-server)
 
-$(ASAN_DIR)/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c $(FUZZ_HDRS)
+$(ASAN_DIR)/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c \
+		$(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(filter %.c,$^) -o $@
 $(ASAN_DIR)/ring-file-test: tests/stap/ring-file-test.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
@@ -73,7 +74,8 @@ $(ASAN_DIR)/lector: $(ASAN_LECTOR) $(BUILD)/lector/migrations_gen.c \
 		$(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) -pthread $(filter %.c,$^) -o $@ $(LECTOR_LIBS) $(ASAN_DB)
-$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) lector/config.c lector/acct.c lector/range.c $(FUZZ_HDRS)
+$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) lector/config.c lector/acct.c lector/range.c \
+		lector/range_tree.c $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(SERVER_DEFS) $(filter %.c,$^) -o $@ \
 		-lcivetweb -lcjson $(ASAN_DB) -lpthread

@@ -127,8 +127,9 @@ do_uninstall() {
 install: removed $n files
 install: kept $DESTDIR$SYSCONFDIR/memprobe/ (database credentials and your settings):
   remove it yourself with: rm -r $DESTDIR$SYSCONFDIR/memprobe
-install: kept the database "memprobe" and its users, and $STATEDIR (records lector
-  had not committed, if any); to drop them: DROP DATABASE memprobe;
+install: kept the databases "memprobe" and "memprobe_lock" and their users, and $STATEDIR
+  (records lector had not committed, if any); to drop them: DROP DATABASE memprobe;
+  DROP DATABASE memprobe_lock;
   DROP USER memprobe_writer@localhost, memprobe_writer@'127.0.0.1',
   memprobe_reader@localhost, memprobe_reader@'127.0.0.1'; rm -r $STATEDIR
 KEPT

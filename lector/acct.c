@@ -29,6 +29,7 @@ struct acct {
 	struct acct_proc *bucket[ACCT_BUCKETS];
 	struct acct_proc *dirty;
 	size_t live;
+	bool no_range_log; /* nobody stores the ranges (the server's replay) */
 };
 
 static uint64_t page_up(uint64_t len)
@@ -40,6 +41,11 @@ int acct_new(struct acct **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
+}
+
+void acct_log_ranges(struct acct *a, bool on)
+{
+	a->no_range_log = !on;
 }
 
 static struct acct_proc **slot_of(struct acct *a, uint32_t pid);
@@ -144,6 +150,8 @@ static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_
 	p->start_ns = rec->start_ns;
 	p->first_seen_ns = rec->ts_ns;
 	range_set_init(&p->mapped);
+	if (!a->no_range_log)
+		range_log_start(&p->mapped); /* the sink stores what changes */
 	p->next_hash = *pp;
 	*pp = p;
 	a->live++;
@@ -182,14 +190,13 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	uint64_t old_start = r->addr, old_len = page_up(r->len);
 	uint64_t new_start = (uint64_t)r->ret, new_len = page_up(r->new_len);
-	struct range_set moved;
+	struct range_list moved = {0};
 
 	p->count[ACCT_N_MREMAP]++;
 	if (r->ret < 0) {
 		p->count[ACCT_N_FAILED]++;
 		return;
 	}
-	range_set_init(&moved);
 	range_remove(&p->mapped, old_start, old_start + old_len, &moved);
 	if (r->mflags & MP_MREMAP_DONTUNMAP) /* the old range stays mapped */
 		for (size_t i = 0; i < moved.n; i++)
@@ -204,7 +211,7 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 	}
 	if (new_len > old_len)
 		range_add(&p->mapped, new_start + old_len, new_start + new_len);
-	range_set_free(&moved);
+	range_list_free(&moved);
 }
 
 static void apply_brk(struct acct_proc *p, const struct memprobe_record *r)
@@ -284,6 +291,7 @@ void acct_clean(struct acct *a)
 		n = p->next_dirty;
 		p->dirty = false;
 		p->next_dirty = NULL;
+		range_log_reset(&p->mapped); /* stored */
 		if (p->exited) {
 			unhash(a, p);
 			proc_free(p);
@@ -305,6 +313,8 @@ int acct_restore(struct acct *a, const struct acct_proc *src)
 	p->dirty = false;
 	p->next_dirty = NULL;
 	p->next_hash = NULL;
+	if (!a->no_range_log)
+		range_log_start(&p->mapped); /* what was loaded is stored already */
 	*pp = p;
 	a->live++;
 	return 0;

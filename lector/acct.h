@@ -49,6 +49,9 @@ struct acct;
 
 int acct_new(struct acct **out);
 void acct_free(struct acct *a);
+/* Log each process's range changes for the sink (range.h), on by default;
+ * off where nothing stores them (a replay that only reads totals). */
+void acct_log_ranges(struct acct *a, bool on);
 
 /* Apply one record.  Returns the process it touched (marked dirty) or NULL
  * on allocation failure. */
@@ -61,11 +64,13 @@ uint64_t acct_net_bytes_shown(const struct acct_proc *p);
 
 /* Dirty processes since the last acct_clean(), newest first. */
 struct acct_proc *acct_dirty_list(struct acct *a);
-/* Forget the dirty set; processes that exited are freed. */
+/* Forget the dirty set and the changes of their ranges (stored now);
+ * processes that exited are freed. */
 void acct_clean(struct acct *a);
 
 /* Insert a process loaded from storage (resume after restart).  The proc is
- * copied; ranges are taken over. */
+ * copied; ranges are taken over, and their changes logged from now on (a
+ * log already marked overflow makes the next commit store them whole). */
 int acct_restore(struct acct *a, const struct acct_proc *p);
 
 /* Close out restored processes that ended while lector was not running

@@ -7,8 +7,8 @@ LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -l
 
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
-		     lector/config.c lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
-		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/retain.c
+		     lector/range_tree.c lector/config.c lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
+		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
 MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
 
 $(BUILD)/lector:
@@ -33,14 +33,15 @@ $(BUILD)/bin/lector: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_SRC_COMM
 	$(CC) $(CFLAGS) -pthread $^ -o $@ $(LECTOR_LIBS) $(LECTOR_DB_LIBS)
 
 # Unit test of the accounting rules (no database, no capture).
-$(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/acct.h \
-		lector/range.h include/memprobe_abi.h
+$(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c \
+		lector/acct.h lector/range.h lector/range_tree.h include/memprobe_abi.h
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c -o $@
+	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c -o $@
 
 # Benchmark helper: lector's sink without capture or accounting.
-LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c \
-		     lector/sink_mysql_read.c lector/migrate.c lector/config.c lector/acct.c lector/range.c) \
+LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
+		     lector/sink_mysql_read.c lector/migrate.c lector/config.c lector/acct.c lector/range.c \
+		     lector/range_tree.c) \
 		   $(BUILD)/lector/migrations_gen.o
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
@@ -51,8 +52,24 @@ $(BUILD)/tests/retain-test: tests/lector/retain-test.c lector/config.c lector/co
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(MP_CFLAGS) tests/lector/retain-test.c lector/config.c -o $@
 
+# Benchmark helper: what the commit lock costs per transaction.
+$(BUILD)/bench/commit-lock: bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) lector/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
+
+# Benchmark helper: ns per call of the range set, by the number of ranges.
+$(BUILD)/bench/range-ops: bench/lector/range_ops.c lector/range.c lector/range_tree.c lector/range.h \
+		lector/range_tree.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) bench/lector/range_ops.c lector/range.c lector/range_tree.c -o $@
+
+# Benchmark load: one process holding many separate mappings, churning one.
+$(BUILD)/bench/map-holder: bench/lector/map_holder.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $< -o $@
+
 all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
-	$(BUILD)/bench/insert-ceiling
+     $(BUILD)/bench/insert-ceiling $(BUILD)/bench/commit-lock $(BUILD)/bench/map-holder $(BUILD)/bench/range-ops
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 
@@ -64,6 +81,13 @@ stop:
 bench-lector: all
 	@$(TOP)/bench/lector/run
 bench: bench-lector
+
+# Ingest of the 1M flood with and without a process holding 65k separate
+# mappings that changes one per commit.
+.PHONY: bench-ranges
+bench-ranges: all
+	@$(TOP)/bench/lector/ranges
+bench: bench-ranges
 
 # Ingest rate while --retain-days purges 1M old rows, against no purge.
 .PHONY: bench-retain

@@ -1,32 +1,97 @@
 /*
- * range.c - sorted set of disjoint [start, end) ranges.
+ * range.c - sorted set of disjoint [start, end) ranges, and the log of
+ * their changes since the sink last stored them.
  *
  * Invariant: r[i].start < r[i].end <= r[i+1].start (adjacent ranges are
- * merged on add, so r[i].end < r[i+1].start after an add).  Processes
- * hold tens to a few thousand mappings, so a sorted array with binary
- * search and memmove beats a tree here.
+ * merged on add, so r[i].end < r[i+1].start after an add).  Most processes
+ * hold tens to a few hundred mappings, where a sorted array with binary
+ * search and memmove beats any tree; a set that grows past array_max
+ * ranges moves into a balanced tree (range_tree.c) and stays there until
+ * cleared, so one call of a process holding 65k mappings never moves them
+ * all.
+ *
+ * The log: every place (here and in range_tree.c) that changes a range's
+ * start or end, or drops or makes one, logs the range's new (start, end)
+ * or (old start, 0).  So a stored copy keyed by start (one row per range)
+ * becomes this set again by applying the log's last entry per start: one
+ * row per range that changed, however many ranges the process holds.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "range.h"
+#include "range_tree.h"
 
 void range_set_init(struct range_set *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->array_max = RANGE_ARRAY_MAX;
 }
 
 void range_set_free(struct range_set *s)
 {
 	free(s->r);
+	range_tree_free(s->tree);
+	free(s->log.e);
 	range_set_init(s);
 }
 
 void range_set_clear(struct range_set *s)
 {
+	range_tree_free(s->tree); /* back to an (empty) array */
+	s->tree = NULL;
 	s->n = 0;
 	s->total_bytes = 0;
+	if (s->log.on) { /* whatever was logged before is moot: all of it goes */
+		s->log.n = 0;
+		s->log.cleared = true;
+		s->log.overflow = false;
+	}
+}
+
+void range_list_free(struct range_list *l)
+{
+	free(l->r);
+	memset(l, 0, sizeof(*l));
+}
+
+void range_list_append(struct range_list *out, uint64_t a, uint64_t b)
+{
+	if (!out)
+		return;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+		struct range *r = realloc(out->r, cap * sizeof(*r));
+
+		if (!r)
+			return; /* the mremap target then misses this piece */
+		out->r = r;
+		out->cap = cap;
+	}
+	out->r[out->n++] = (struct range){a, b};
+	out->total_bytes += b - a;
+}
+
+/* The range starting at start now ends at end (0: it is gone).  A change
+ * that cannot be logged makes the log say "store the whole set". */
+void range_log_put(struct range_set *s, uint64_t start, uint64_t end)
+{
+	struct range_log *l = &s->log;
+
+	if (!l->on || l->overflow)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct range *e = realloc(l->e, cap * sizeof(*e));
+
+		if (!e) {
+			l->overflow = true;
+			return;
+		}
+		l->e = e;
+		l->cap = cap;
+	}
+	l->e[l->n++] = (struct range){start, end};
 }
 
 /* First index whose end > addr (the first range that could overlap addr). */
@@ -63,15 +128,11 @@ static int reserve(struct range_set *s, size_t want)
 	return 0;
 }
 
-int range_add(struct range_set *s, uint64_t start, uint64_t end)
+static int array_add(struct range_set *s, uint64_t start, uint64_t end)
 {
 	size_t i, j;
-	int rc;
+	int rc = reserve(s, s->n + 1);
 
-	if (start >= end)
-		return 0;
-	range_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
-	rc = reserve(s, s->n + 1);
 	if (rc < 0)
 		return rc;
 	i = first_ending_after(s, start);
@@ -87,98 +148,144 @@ int range_add(struct range_set *s, uint64_t start, uint64_t end)
 	/* merge with the right neighbour that starts exactly at end */
 	j = i + 1;
 	if (j < s->n && s->r[j].start == s->r[i].end) {
+		range_log_put(s, s->r[j].start, 0);
 		s->r[i].end = s->r[j].end;
 		memmove(&s->r[j], &s->r[j + 1], (s->n - j - 1) * sizeof(*s->r));
 		s->n--;
 	}
+	range_log_put(s, s->r[i].start, s->r[i].end);
 	s->total_bytes += end - start;
 	return 0;
 }
 
-static void append_piece(struct range_set *out, uint64_t a, uint64_t b)
+int range_add(struct range_set *s, uint64_t start, uint64_t end)
 {
-	if (out && reserve(out, out->n + 1) == 0) {
-		out->r[out->n++] = (struct range){a, b};
-		out->total_bytes += b - a;
-	}
+	size_t max = s->array_max ? s->array_max : RANGE_ARRAY_MAX;
+	int rc;
+
+	if (start >= end)
+		return 0;
+	if (s->tree)
+		return range_tree_add(s, start, end);
+	range_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
+	rc = array_add(s, start, end);
+	if (rc == 0 && s->n > max)
+		range_tree_from_array(s); /* out of memory: stays an array, still right */
+	return rc;
 }
 
-int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_set *out)
+/* Cut [start, end) out of the middle of r[i]: two ranges remain. */
+static int split(struct range_set *s, size_t i, uint64_t start, uint64_t end)
+{
+	if (reserve(s, s->n + 1) < 0)
+		return -ENOMEM;
+	memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
+	s->n++;
+	s->r[i].end = start;
+	s->r[i + 1].start = end;
+	range_log_put(s, s->r[i].start, start);
+	range_log_put(s, end, s->r[i + 1].end);
+	return 0;
+}
+
+int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_list *out)
 {
 	uint64_t removed = 0;
 	size_t i;
 
 	if (start >= end)
 		return 0;
+	if (s->tree)
+		return range_tree_remove(s, start, end, out);
 	i = first_ending_after(s, start);
 	while (i < s->n && s->r[i].start < end) {
 		struct range *c = &s->r[i];
 		uint64_t a = c->start > start ? c->start : start;
 		uint64_t b = c->end < end ? c->end : end;
 
-		removed += b - a;
-		append_piece(out, a, b);
 		if (c->start < start && c->end > end) {
-			/* split: keep both sides */
-			if (reserve(s, s->n + 1) < 0)
-				break; /* cannot split: leave as is, caller sees less removed */
-			c = &s->r[i];
-			memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
-			s->n++;
-			s->r[i].end = start;
-			s->r[i + 1].start = end;
-			break;
+			if (split(s, i, start, end) < 0)
+				break; /* cannot split: left as is, not counted removed */
 		} else if (c->start < start) {
 			c->end = start;
+			range_log_put(s, c->start, start);
 			i++;
 		} else if (c->end > end) {
+			range_log_put(s, c->start, 0);
 			c->start = end;
-			break;
+			range_log_put(s, end, c->end);
 		} else {
+			range_log_put(s, c->start, 0);
 			memmove(&s->r[i], &s->r[i + 1], (s->n - i - 1) * sizeof(*s->r));
 			s->n--;
 		}
+		removed += b - a;
+		range_list_append(out, a, b);
+		if (b == end)
+			break;
 	}
 	s->total_bytes -= removed;
 	return (int64_t)removed;
 }
 
-size_t range_set_blob_len(const struct range_set *s)
-{
-	return s->n * 16;
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	for (int k = 0; k < 8; k++)
-		p[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int k = 7; k >= 0; k--)
-		v = (v << 8) | p[k];
-	return v;
-}
-
-void range_set_to_blob(const struct range_set *s, unsigned char *blob)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		put_le64(blob + 16 * i, s->r[i].start);
-		put_le64(blob + 16 * i + 8, s->r[i].end);
-	}
-}
-
-int range_set_from_blob(struct range_set *s, const unsigned char *blob, size_t len_bytes)
+int range_set_each(const struct range_set *s, int (*fn)(void *arg, const struct range *r),
+		   void *arg)
 {
 	int rc = 0;
 
-	range_set_clear(s);
-	if (len_bytes % 16)
-		return -EINVAL;
-	for (size_t i = 0; i < len_bytes / 16 && rc == 0; i++)
-		rc = range_add(s, get_le64(blob + 16 * i), get_le64(blob + 16 * i + 8));
+	if (s->tree)
+		return range_tree_each(s, fn, arg);
+	for (size_t i = 0; i < s->n && rc == 0; i++)
+		rc = fn(arg, &s->r[i]);
 	return rc;
+}
+
+void range_log_start(struct range_set *s)
+{
+	s->log.on = true;
+}
+
+void range_log_reset(struct range_set *s)
+{
+	s->log.n = 0;
+	s->log.cleared = false;
+	s->log.overflow = false;
+}
+
+struct log_sorted {
+	struct range e;
+	size_t order;
+};
+
+static int by_start_then_order(const void *x, const void *y)
+{
+	const struct log_sorted *a = x, *b = y;
+
+	if (a->e.start != b->e.start)
+		return a->e.start < b->e.start ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+size_t range_log_compact(struct range_set *s)
+{
+	struct range_log *l = &s->log;
+	struct log_sorted *t;
+	size_t k = 0;
+
+	if (l->n < 2 || l->overflow)
+		return l->n;
+	t = malloc(l->n * sizeof(*t));
+	if (!t) {
+		l->overflow = true; /* the whole set will be stored instead */
+		return l->n;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		t[i] = (struct log_sorted){l->e[i], i};
+	qsort(t, l->n, sizeof(*t), by_start_then_order);
+	for (size_t i = 0; i < l->n; i++)
+		if (i + 1 == l->n || t[i + 1].e.start != t[i].e.start)
+			l->e[k++] = t[i].e; /* the last change of each start */
+	free(t);
+	l->n = k;
+	return k;
 }

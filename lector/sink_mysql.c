@@ -14,11 +14,14 @@
  * cid (AUTO_INCREMENT, migration 010) and trusts that a cid, once seen,
  * has no smaller cid committed after it (SSE, /api/calls keyset pages).
  * Two transactions inserting at once interleave their cids and commit in
- * either order, so every lector takes the named lock COMMIT_LOCK before
- * its first INSERT and releases it after COMMIT: cids are then handed out
- * and made visible one transaction at a time, across all writers.  The
- * writer session's wait_timeout is short, so a lector that vanishes while
- * holding the lock (host down, network cut) frees it within that time.
+ * either order, so every lector locks the one row of commit_order in the
+ * writers' schema <db>_lock (migration 014) before its first INSERT, and
+ * COMMIT releases it: cids are then handed out and made visible one
+ * transaction at a time, across all writers.  Only accounts with a grant on
+ * that schema can take the row; the read-only account has none (a named
+ * lock, GET_LOCK, needed no privilege at all).  The writer session's
+ * wait_timeout is short, so a lector that vanishes while holding the lock
+ * (host down, network cut) frees it within that time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,9 +38,12 @@
 #define STR_(x)		      #x
 #define STR(x)		      STR_(x)
 #define RECONNECT_INTERVAL_MS 1000
-#define COMMIT_LOCK	      "memprobe.commit"
 #define COMMIT_LOCK_WAIT_S    20 /* another writer's transaction; below the read timeout */
+#define ER_LOCK_WAIT_TIMEOUT  1205
 #define WRITER_IDLE_TIMEOUT_S 60 /* lector commits at least once a second */
+#define SESSION_TIMEOUTS_SQL                                                                       \
+	"SET SESSION wait_timeout = " STR(                                                         \
+	    WRITER_IDLE_TIMEOUT_S) ", innodb_lock_wait_timeout = " STR(COMMIT_LOCK_WAIT_S)
 
 struct sink_mysql {
 	struct sink base;
@@ -45,6 +51,7 @@ struct sink_mysql {
 	MYSQL *db;
 	unsigned int host_id;
 	struct mysql_stmts st;
+	char lock_sql[256]; /* locks the commit_order row */
 	uint64_t last_attempt_ms;
 	bool ever_connected;
 };
@@ -88,7 +95,7 @@ static int check_bulk(struct sink_mysql *m)
 	return 0;
 }
 
-/* 1 when the query's single value is 1 (GET_LOCK granted), 0 otherwise. */
+/* 1 when the query's single value is 1 (the lock row), 0 otherwise. */
 static int query_is_one(MYSQL *db, const char *sql)
 {
 	MYSQL_RES *res;
@@ -103,25 +110,47 @@ static int query_is_one(MYSQL *db, const char *sql)
 	return one;
 }
 
-static int commit_lock(struct sink_mysql *m)
+/* The statement that takes the commit lock: the database name is an
+ * identifier, quoted here (backticks doubled), not a bound value. */
+void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len)
 {
-	char sql[96];
+	char name[2 * sizeof(((struct lector_config *)0)->db_name)];
+	size_t j = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', %d)", COMMIT_LOCK, COMMIT_LOCK_WAIT_S);
-	if (query_is_one(m->db, sql))
-		return 0;
-	if (!mysql_errno(m->db))
-		snprintf(m->base.err, sizeof(m->base.err),
-			 "commit lock '%s' held by another writer for over %d s: is another "
-			 "lector stuck on this database?",
-			 COMMIT_LOCK, COMMIT_LOCK_WAIT_S);
-	return -EIO;
+	for (const char *p = db_name; *p && j + 2 < sizeof(name); p++) {
+		if (*p == '`')
+			name[j++] = '`';
+		name[j++] = *p;
+	}
+	name[j] = 0;
+	snprintf(sql, sql_len, "SELECT id FROM `%s_lock`.commit_order WHERE id = 1 FOR UPDATE", name);
 }
 
-static void commit_unlock(struct sink_mysql *m)
+/* Lock the commit_order row for this transaction (COMMIT releases it). */
+static int commit_lock(struct sink_mysql *m)
 {
-	if (m->db)
-		mysql_query(m->db, "DO RELEASE_LOCK('" COMMIT_LOCK "')");
+	unsigned int code;
+
+	if (query_is_one(m->db, m->lock_sql))
+		return 0;
+	code = mysql_errno(m->db);
+	if (code == ER_LOCK_WAIT_TIMEOUT) {
+		snprintf(
+		    m->base.err, sizeof(m->base.err),
+		    "the commit lock (%s_lock.commit_order) was held by another writer for over "
+		    "%d s: is another lector stuck on this database?",
+		    m->cfg.db_name, COMMIT_LOCK_WAIT_S);
+		mysql_rollback(m->db);
+		return -EAGAIN;
+	}
+	if (code)
+		return fail(m, "taking the commit lock (the writer needs a grant on the lock "
+			       "schema, see INSTALL.md)");
+	snprintf(m->base.err, sizeof(m->base.err),
+		 "the commit lock row is missing from %s_lock.commit_order: run lector --migrate",
+		 m->cfg.db_name);
+	mysql_rollback(m->db);
+	return -EIO;
 }
 
 /* One connection with the config's settings; NULL with the reason in err.
@@ -172,8 +201,8 @@ static int sink_connect(struct sink_mysql *m)
 		    stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
 	if (rc == 0)
 		rc = stmts_prepare(&m->st, m->db, m->host_id, m->base.err, sizeof(m->base.err));
-	if (rc == 0 && mysql_query(m->db, "SET SESSION wait_timeout = " STR(WRITER_IDLE_TIMEOUT_S)))
-		rc = fail(m, "setting wait_timeout");
+	if (rc == 0 && mysql_query(m->db, SESSION_TIMEOUTS_SQL))
+		rc = fail(m, "setting the session's timeouts");
 	if (rc == 0 && mysql_autocommit(m->db, 0))
 		rc = fail(m, "autocommit off");
 	if (rc < 0) {
@@ -201,8 +230,9 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 
 	if (rc < 0)
 		return rc;
-	if (commit_lock(m) < 0)
-		return mysql_errno(m->db) ? fail(m, "taking the commit lock") : -EAGAIN;
+	rc = commit_lock(m);
+	if (rc < 0)
+		return rc;
 	if (n && stmts_insert_calls(&m->st, e, n) < 0)
 		return fail(m, "inserting calls");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)
@@ -211,7 +241,6 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 		return fail(m, "updating capture_stats");
 	if (mysql_commit(m->db))
 		return fail(m, "commit");
-	commit_unlock(m);
 	return 0;
 }
 
@@ -279,6 +308,7 @@ int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *er
 		return -ENOMEM;
 	m->base.ops = &mysql_ops;
 	m->cfg = *cfg;
+	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
 	rc = sink_connect(m);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", m->base.err);
@@ -299,6 +329,7 @@ int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg)
 		return -ENOMEM;
 	m->base.ops = &mysql_ops;
 	m->cfg = *cfg;
+	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
 	*out = &m->base;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * sink_mysql_read.c - what the MySQL sink reads back: this host's id (and
  * its memory size for "% of system VM"), a session's resume point, and the
- * live processes of a previous run (resume after restart or kill -9).
+ * live processes of a previous run (resume after restart or kill -9), their
+ * ranges read by sink_mysql_ranges.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -165,57 +166,81 @@ static uint64_t u64(const char *s)
 	return s ? strtoull(s, NULL, 10) : 0;
 }
 
-static int restore_row(struct acct *a, MYSQL_ROW row, unsigned long *len)
+static void restore_row(struct acct_proc *p, MYSQL_ROW row, unsigned long *len)
 {
-	struct acct_proc p;
-	int rc;
-
-	memset(&p, 0, sizeof(p));
-	p.pid = (uint32_t)u64(row[0]);
-	p.start_ns = u64(row[1]);
-	p.uid = (uint32_t)u64(row[2]);
-	memcpy(p.comm, row[3], len[3] < MEMPROBE_COMM_LEN ? len[3] : MEMPROBE_COMM_LEN);
-	p.first_seen_ns = u64(row[4]);
-	p.last_seen_ns = u64(row[5]);
-	p.net_bytes = row[6] ? strtoll(row[6], NULL, 10) : 0;
-	p.vm_size_bytes = u64(row[7]);
-	p.requested_bytes = u64(row[8]);
-	p.heap_bytes = u64(row[9]);
-	p.heap_base_bytes = u64(row[10]);
-	p.heap_known = u64(row[11]) != 0;
+	memset(p, 0, sizeof(*p));
+	p->pid = (uint32_t)u64(row[0]);
+	p->start_ns = u64(row[1]);
+	p->uid = (uint32_t)u64(row[2]);
+	memcpy(p->comm, row[3], len[3] < MEMPROBE_COMM_LEN ? len[3] : MEMPROBE_COMM_LEN);
+	p->first_seen_ns = u64(row[4]);
+	p->last_seen_ns = u64(row[5]);
+	p->net_bytes = row[6] ? strtoll(row[6], NULL, 10) : 0;
+	p->vm_size_bytes = u64(row[7]);
+	p->requested_bytes = u64(row[8]);
+	p->heap_bytes = u64(row[9]);
+	p->heap_base_bytes = u64(row[10]);
+	p->heap_known = u64(row[11]) != 0;
 	for (int i = 0; i < ACCT_N_MAX; i++)
-		p.count[i] = u64(row[12 + i]);
-	range_set_init(&p.mapped);
-	rc = range_set_from_blob(&p.mapped, (const unsigned char *)row[17], len[17]);
-	if (rc == 0)
-		rc = acct_restore(a, &p);
-	if (rc < 0)
-		range_set_free(&p.mapped);
-	return rc;
+		p->count[i] = u64(row[12 + i]);
+	range_set_init(&p->mapped);
 }
 
-/* Returns how many processes were restored. */
-int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a)
+/* This host's live processes, in key order (pid, start_ns); *n of them. */
+static int read_procs(MYSQL *db, unsigned int host_id, struct acct_proc **procs, size_t *n)
 {
 	char sql[512];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int n = 0;
+	size_t cap = 0;
+	int rc = 0;
 
+	*procs = NULL;
+	*n = 0;
 	snprintf(sql, sizeof(sql),
 		 "SELECT pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, net_bytes_raw, "
 		 "vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, n_mmap, "
-		 "n_munmap, n_mremap, n_brk, n_failed, mapped_ranges FROM processes "
-		 "WHERE host_id=%u AND exited=0",
+		 "n_munmap, n_mremap, n_brk, n_failed FROM processes "
+		 "WHERE host_id=%u AND exited=0 ORDER BY pid, start_ns",
 		 host_id);
 	if (mysql_query(db, sql) || !(res = mysql_use_result(db)))
 		return -EIO;
-	while ((row = mysql_fetch_row(res))) {
-		unsigned long *len = mysql_fetch_lengths(res);
+	while ((row = mysql_fetch_row(res)) && rc == 0) {
+		if (*n == cap) {
+			struct acct_proc *more =
+			    realloc(*procs, (cap ? 2 * cap : 256) * sizeof(*more));
 
-		if (restore_row(a, row, len) == 0)
-			n++;
+			if (!more) {
+				rc = -ENOMEM;
+				break;
+			}
+			*procs = more;
+			cap = cap ? 2 * cap : 256;
+		}
+		restore_row(&(*procs)[(*n)++], row, mysql_fetch_lengths(res));
 	}
+	if (rc == 0 && mysql_errno(db))
+		rc = -EIO;
 	mysql_free_result(res);
-	return n;
+	return rc;
+}
+
+/* Returns how many processes were restored, with their ranges. */
+int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a)
+{
+	struct acct_proc *procs;
+	size_t n;
+	int rc = read_procs(db, host_id, &procs, &n), restored = 0;
+
+	if (rc == 0)
+		rc = ranges_restore(db, host_id, procs, n);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && acct_restore(a, &procs[i]) == 0) {
+			restored++;
+			continue; /* acct owns the ranges now */
+		}
+		range_set_free(&procs[i].mapped);
+	}
+	free(procs);
+	return rc < 0 ? rc : restored;
 }

@@ -28,8 +28,8 @@ static MYSQL_STMT *prepare(MYSQL *db, const char *sql, char *err, size_t errlen)
 static const char *PROC_COLS =
     "pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes, net_bytes_raw, "
     "mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, "
-    "n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges";
-#define PROC_NCOLS 21
+    "n_mmap, n_munmap, n_mremap, n_brk, n_failed";
+#define PROC_NCOLS 20
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen)
 {
@@ -45,7 +45,7 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	st->calls = prepare(db, sql, err, errlen);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO processes (host_id, %s) VALUES "
-		 "(%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+		 "(%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
 		 "ON DUPLICATE KEY UPDATE uid=VALUES(uid), comm=VALUES(comm), "
 		 "last_seen_ns=VALUES(last_seen_ns), exited=VALUES(exited), "
 		 "net_bytes=VALUES(net_bytes), "
@@ -53,8 +53,7 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 		 "vm_size_bytes=VALUES(vm_size_bytes), requested_bytes=VALUES(requested_bytes), "
 		 "heap_bytes=VALUES(heap_bytes), heap_base_bytes=VALUES(heap_base_bytes), "
 		 "heap_known=VALUES(heap_known), n_mmap=VALUES(n_mmap), n_munmap=VALUES(n_munmap), "
-		 "n_mremap=VALUES(n_mremap), n_brk=VALUES(n_brk), n_failed=VALUES(n_failed), "
-		 "mapped_ranges=VALUES(mapped_ranges)",
+		 "n_mremap=VALUES(n_mremap), n_brk=VALUES(n_brk), n_failed=VALUES(n_failed)",
 		 PROC_COLS, host_id);
 	st->proc = st->calls ? prepare(db, sql, err, errlen) : NULL;
 	snprintf(
@@ -74,7 +73,9 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	    "skipped=GREATEST(skipped, VALUES(skipped)), updated_at=NOW(6)",
 	    host_id);
 	st->stats = st->proc ? prepare(db, sql, err, errlen) : NULL;
-	return st->stats ? 0 : -EIO;
+	if (!st->stats)
+		return -EIO;
+	return ranges_prepare(st, db, host_id, err, errlen);
 }
 
 void stmts_close(struct mysql_stmts *st)
@@ -85,6 +86,7 @@ void stmts_close(struct mysql_stmts *st)
 		mysql_stmt_close(st->proc);
 	if (st->stats)
 		mysql_stmt_close(st->stats);
+	ranges_close(st);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -141,24 +143,19 @@ int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n)
 }
 
 /* Processes go in bulk, column-wise: numbers as one u64 array per column
- * (the server converts to each column's type), the two byte columns as
- * pointer + length arrays.  A chunk is bounded so one packet stays far
- * below max_allowed_packet even with big range sets. */
-#define PROC_CHUNK_MAX	      256
-#define PROC_CHUNK_BLOB_BYTES (4u << 20)
-#define PROC_NNUM	      (PROC_NCOLS - 2) /* all but comm and mapped_ranges */
+ * (the server converts to each column's type), comm as pointer + length
+ * arrays.  Their ranges are written apart, only what changed
+ * (sink_mysql_ranges.c). */
+#define PROC_CHUNK_MAX 256
+#define PROC_NNUM      (PROC_NCOLS - 1) /* all but comm */
 
 struct proc_cols {
-	uint64_t *num;	       /* [PROC_NNUM][cap] */
-	const char **comm;     /* [cap] */
-	unsigned long *comm_len;
-	unsigned char **blob; /* [cap], each malloc'd */
-	unsigned long *blob_len;
-	size_t cap;
+	uint64_t num[PROC_NNUM][PROC_CHUNK_MAX];
+	const char *comm[PROC_CHUNK_MAX];
+	unsigned long comm_len[PROC_CHUNK_MAX];
 };
 
-static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p, unsigned char *blob,
-		     unsigned long blob_len)
+static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p)
 {
 	const uint64_t v[PROC_NNUM] = {p->pid,
 				       p->start_ns,
@@ -181,11 +178,9 @@ static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p, u
 				       p->count[4]};
 
 	for (int j = 0; j < PROC_NNUM; j++)
-		c->num[j * c->cap + i] = v[j];
+		c->num[j][i] = v[j];
 	c->comm[i] = p->comm;
 	c->comm_len[i] = strnlen(p->comm, MEMPROBE_COMM_LEN);
-	c->blob[i] = blob;
-	c->blob_len[i] = blob_len;
 }
 
 static int proc_execute(MYSQL_STMT *s, struct proc_cols *c, unsigned int rows)
@@ -195,14 +190,14 @@ static int proc_execute(MYSQL_STMT *s, struct proc_cols *c, unsigned int rows)
 
 	memset(b, 0, sizeof(b));
 	for (int col = 0; col < PROC_NCOLS; col++) {
-		if (col == 3 || col == 20) {
+		if (col == 3) {
 			b[col].buffer_type = MYSQL_TYPE_BLOB;
-			b[col].buffer = col == 3 ? (void *)c->comm : (void *)c->blob;
-			b[col].length = col == 3 ? c->comm_len : c->blob_len;
+			b[col].buffer = (void *)c->comm;
+			b[col].length = c->comm_len;
 			continue;
 		}
 		b[col].buffer_type = MYSQL_TYPE_LONGLONG;
-		b[col].buffer = &c->num[j * c->cap];
+		b[col].buffer = c->num[j];
 		b[col].is_unsigned = col != 8; /* net_bytes_raw is signed */
 		j++;
 	}
@@ -212,55 +207,28 @@ static int proc_execute(MYSQL_STMT *s, struct proc_cols *c, unsigned int rows)
 	return 0;
 }
 
-static void proc_cols_free(struct proc_cols *c)
-{
-	for (size_t i = 0; c->blob && i < c->cap; i++)
-		free(c->blob[i]);
-	free(c->num);
-	free(c->comm);
-	free(c->comm_len);
-	free(c->blob);
-	free(c->blob_len);
-}
-
-/* Upsert every process of the dirty list: one round trip per chunk. */
+/* Upsert every process of the dirty list (one round trip per chunk), then
+ * what changed in their ranges. */
 int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty)
 {
-	struct proc_cols c = {.cap = PROC_CHUNK_MAX};
+	struct proc_cols *c;
 	struct acct_proc *p = dirty;
 	int rc = 0;
 
 	if (!p)
 		return 0;
-	c.num = malloc(sizeof(*c.num) * PROC_NNUM * c.cap);
-	c.comm = malloc(sizeof(*c.comm) * c.cap);
-	c.comm_len = malloc(sizeof(*c.comm_len) * c.cap);
-	c.blob = calloc(c.cap, sizeof(*c.blob));
-	c.blob_len = malloc(sizeof(*c.blob_len) * c.cap);
-	if (!c.num || !c.comm || !c.comm_len || !c.blob || !c.blob_len)
-		rc = -ENOMEM;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
 	while (rc == 0 && p) {
-		size_t n = 0, blob_bytes = 0;
+		unsigned int n = 0;
 
-		for (; p && n < c.cap && (n == 0 || blob_bytes < PROC_CHUNK_BLOB_BYTES);
-		     p = p->next_dirty, n++) {
-			unsigned long len = range_set_blob_len(&p->mapped);
-
-			free(c.blob[n]);
-			c.blob[n] = malloc(len ? len : 1);
-			if (!c.blob[n]) {
-				rc = -ENOMEM;
-				break;
-			}
-			range_set_to_blob(&p->mapped, c.blob[n]);
-			proc_row(&c, n, p, c.blob[n], len);
-			blob_bytes += len;
-		}
-		if (rc == 0)
-			rc = proc_execute(st->proc, &c, (unsigned int)n);
+		for (; p && n < PROC_CHUNK_MAX; p = p->next_dirty, n++)
+			proc_row(c, n, p);
+		rc = proc_execute(st->proc, c, n);
 	}
-	proc_cols_free(&c);
-	return rc;
+	free(c);
+	return rc == 0 ? ranges_write(st, dirty) : rc;
 }
 
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,

@@ -5,7 +5,9 @@
 # systemd, no /etc/mysql (--no-defaults).  The first start creates the
 # database "memprobe", a writer user for lector and a read-only user for the
 # server, with generated passwords written to DIR/lector.conf and
-# DIR/reader.conf (mode 0600, never in git).
+# DIR/reader.conf (mode 0600, never in git).  Every start makes sure the
+# writers' lock schema memprobe_lock exists and only the writer has a grant
+# on it (migration 014; a DIR made by an older memprobe has none).
 set -euo pipefail
 DIR=$(realpath -m "${1:-${TOP:-$(dirname "$0")/..}/var}")
 PORT=${MEMPROBE_DB_PORT:-3307}
@@ -68,4 +70,9 @@ db_password = $pw
 CONF
 	done
 fi
+# '_' is a wildcard in a GRANT's database name: escaped, it names this one.
+mariadb --no-defaults -uroot --socket="$SOCK" <<SQL || die "creating the lock schema memprobe_lock failed"
+CREATE DATABASE IF NOT EXISTS memprobe_lock;
+GRANT ALL ON \`memprobe\\_lock\`.* TO 'memprobe_writer'@'localhost', 'memprobe_writer'@'127.0.0.1';
+SQL
 echo "db-start: MariaDB running (pid $(cat "$PIDF"), socket $SOCK, 127.0.0.1:$PORT)"

@@ -5,13 +5,14 @@
 
 SERVER_SRC  := $(wildcard server/*.c)
 SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o \
-               $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o
+               $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o $(BUILD)/server/lector_range_tree.o
 SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell pkg-config --cflags libmariadb 2>/dev/null)
 
 $(BUILD)/server:
 	@mkdir -p $@
 
-$(BUILD)/server/%.o: server/%.c server/*.h | $(BUILD)/server
+# lector's headers too: proc_series.c embeds struct acct_proc and range_set.
+$(BUILD)/server/%.o: server/%.c server/*.h lector/acct.h lector/range.h include/memprobe_abi.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -c $< -o $@
 
 # lector's config loader, linked rather than copied.
@@ -21,7 +22,9 @@ $(BUILD)/server/lector_config.o: lector/config.c lector/config.h | $(BUILD)/serv
 # lector's accounting rules, linked so the process series replays them.
 $(BUILD)/server/lector_acct.o: lector/acct.c lector/acct.h lector/range.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) -c $< -o $@
-$(BUILD)/server/lector_range.o: lector/range.c lector/range.h | $(BUILD)/server
+$(BUILD)/server/lector_range.o: lector/range.c lector/range.h lector/range_tree.h | $(BUILD)/server
+	$(CC) $(MP_CFLAGS) -c $< -o $@
+$(BUILD)/server/lector_range_tree.o: lector/range_tree.c lector/range.h lector/range_tree.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)

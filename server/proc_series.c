@@ -170,6 +170,7 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 	rc = acct_new(&rp.acct);
 	if (rc < 0)
 		goto out;
+	acct_log_ranges(rp.acct, false); /* totals only: nothing stores the ranges */
 	rc = db_select(db, replay_sql, p, 7, replay_row, &rp, err, errlen);
 	if (rc < 0)
 		goto out;

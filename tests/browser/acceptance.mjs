@@ -264,9 +264,9 @@ try {
       `INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES ('${other}', 1 << 30, 0);
        INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes,
          net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known,
-         n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges)
+         n_mmap, n_munmap, n_mremap, n_brk, n_failed)
        SELECT host_id, ${hold.pid}, 1, 0, 'other-proc', ${Date.now()}000000, ${Date.now()}000000, 0, 8192, 8192,
-         8192, 8192, 8192, 0, 0, 0, 1, 0, 0, 0, 0, '' FROM hosts WHERE name = '${other}'`])
+         8192, 8192, 8192, 0, 0, 0, 1, 0, 0, 0, 0 FROM hosts WHERE name = '${other}'`])
     const mine = (await api(st, 'hosts')).hosts.map((h) => h.name).find((h) => h !== other)
     const rowsOf = () => page.$$eval(`[data-testid=proc-table] tr[data-pid="${hold.pid}"]`,
       (trs) => trs.map((tr) => tr.dataset.host).sort())

@@ -33,8 +33,8 @@ def seed(db):
         seed_calls(db, host, S_OLD, n, OLD_TS_NS)
         db.sql("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited,"
                " net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes,"
-               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges)"
-               " SELECT host_id, 4242, 1, 0, 'old', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0, ''"
+               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed)"
+               " SELECT host_id, 4242, 1, 0, 'old', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0"
                " FROM hosts WHERE name = '%s'" % (OLD_TS_NS, OLD_TS_NS, host))
         db.sql("INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen,"
                " drops, queued, spilled_total, lag_ms, rate_eps, started_at, updated_at)"
@@ -57,8 +57,8 @@ def seed_edges(db, host, cutoff_ns):
         seed_calls(db, host, EDGE_SESSIONS[i], n, ts_ns)
         db.sql("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited,"
                " net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes,"
-               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges)"
-               " SELECT host_id, %d, 1, 0, 'edge', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0, ''"
+               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed)"
+               " SELECT host_id, %d, 1, 0, 'edge', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0"
                " FROM hosts WHERE name = '%s'" % (EDGE_PIDS[i], ts_ns, ts_ns, host))
         db.sql("INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, seen,"
                " drops, queued, spilled_total, lag_ms, rate_eps, started_at, updated_at)"

@@ -172,8 +172,7 @@ static void test_lifecycle(struct acct *a)
 
 static void test_ranges(void)
 {
-	struct range_set s, t;
-	unsigned char blob[64];
+	struct range_set s;
 
 	range_set_init(&s);
 	range_add(&s, 0x1000, 0x2000);
@@ -182,13 +181,213 @@ static void test_ranges(void)
 	range_remove(&s, 0x1800, 0x2800, NULL);
 	EQ("removing the middle splits a range", s.n, 2);
 	EQ("split keeps the bytes outside the hole", s.total_bytes, 0x1000);
-	range_set_to_blob(&s, blob);
-	range_set_init(&t);
-	range_set_from_blob(&t, blob, range_set_blob_len(&s));
-	EQ("ranges survive a round trip through the stored blob",
-	   t.total_bytes == s.total_bytes && t.n == s.n, 1);
 	range_set_free(&s);
-	range_set_free(&t);
+}
+
+/* The stored copy of a set: one row per range, keyed by start, as the
+ * sink keeps it (table process_ranges). */
+#define STORED_MAX 4096
+static struct range stored[STORED_MAX];
+static size_t n_stored;
+
+static void stored_put(uint64_t start, uint64_t end)
+{
+	size_t i = 0;
+
+	while (i < n_stored && stored[i].start != start)
+		i++;
+	if (!end) { /* delete */
+		if (i < n_stored)
+			stored[i] = stored[--n_stored];
+		return;
+	}
+	if (i == n_stored && n_stored < STORED_MAX)
+		n_stored++;
+	stored[i] = (struct range){start, end};
+}
+
+/* The set's ranges, in order, into a plain array (at most max). */
+struct collect {
+	struct range r[STORED_MAX];
+	size_t n;
+};
+
+static int collect_one(void *arg, const struct range *r)
+{
+	struct collect *c = arg;
+
+	if (c->n == STORED_MAX)
+		return -1;
+	c->r[c->n++] = *r;
+	return 0;
+}
+
+/* What the sink does at a commit; 1 when the stored copy equals the set. */
+static int store_and_compare(struct range_set *s)
+{
+	static struct collect c;
+	size_t same = 0;
+
+	range_log_compact(s);
+	if (s->log.cleared || s->log.overflow)
+		n_stored = 0;
+	c.n = 0;
+	range_set_each(s, collect_one, &c);
+	if (s->log.overflow)
+		for (size_t i = 0; i < c.n; i++)
+			stored_put(c.r[i].start, c.r[i].end);
+	else
+		for (size_t i = 0; i < s->log.n; i++)
+			stored_put(s->log.e[i].start, s->log.e[i].end);
+	range_log_reset(s);
+	for (size_t i = 0; i < c.n; i++)
+		for (size_t j = 0; j < n_stored; j++)
+			same += stored[j].start == c.r[i].start && stored[j].end == c.r[i].end;
+	return same == c.n && n_stored == c.n && c.n == s->n;
+}
+
+/* 1 when the set is exactly the maximal runs of the page model. */
+#define MODEL_PAGES 600
+static int matches_model(const struct range_set *s, const unsigned char *model)
+{
+	static struct collect c;
+	size_t k = 0;
+	uint64_t total = 0;
+
+	c.n = 0;
+	range_set_each(s, collect_one, &c);
+	for (uint64_t i = 0; i < MODEL_PAGES; i++) {
+		if (!model[i] || (i > 0 && model[i - 1]))
+			continue; /* not the first page of a run */
+		uint64_t j = i;
+
+		while (j < MODEL_PAGES && model[j])
+			j++;
+		if (k == c.n || c.r[k].start != i * P || c.r[k].end != j * P)
+			return 0;
+		total += (j - i) * P;
+		k++;
+	}
+	return k == c.n && c.n == s->n && total == s->total_bytes;
+}
+
+/* Random adds, removes and clears over MODEL_PAGES pages, against the page
+ * model, with a commit every few calls.  array_max decides the form: a
+ * small one makes the set switch to a tree (and back at each clear).
+ * Returns the number of calls whose result differed. */
+static uint64_t random_ops(struct range_set *s, unsigned char *model, int ops, uint64_t x,
+			   uint64_t *commits, uint64_t *bad)
+{
+	uint64_t wrong = 0;
+
+	for (int op = 0; op < ops; op++) {
+		uint64_t r, first, pages, had = 0;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL; /* LCG */
+		r = x >> 33;
+		first = r % 512;
+		pages = 1 + (r >> 12) % (r % 2 ? 8 : 16);
+		for (uint64_t i = first; i < first + pages; i++)
+			had += model[i];
+		if (r % 1000 == 0) {
+			range_set_clear(s); /* exit, exec */
+			memset(model, 0, MODEL_PAGES);
+		} else if (r % 2) {
+			range_add(s, first * P, (first + pages) * P);
+			memset(model + first, 1, pages);
+		} else {
+			wrong += range_remove(s, first * P, (first + pages) * P, NULL) !=
+				 (int64_t)(had * P);
+			memset(model + first, 0, pages);
+		}
+		wrong += !matches_model(s, model);
+		if ((r >> 20) % 7 == 0) {
+			(*commits)++;
+			*bad += !store_and_compare(s);
+		}
+	}
+	return wrong;
+}
+
+static void small_changes(uint64_t n, const char *form);
+
+static void test_range_log(void)
+{
+	static unsigned char model[MODEL_PAGES];
+	struct range_set s;
+	uint64_t commits = 0, bad = 0, wrong;
+
+	range_set_init(&s);
+	range_log_start(&s);
+	n_stored = 0;
+	wrong = random_ops(&s, model, 50000, 12345, &commits, &bad);
+	EQ("random adds, removes and clears (sorted array): the set is always the maximal runs of "
+	   "a page model, and each removal returns the bytes the model had there",
+	   wrong, 0);
+	EQ("the stored copy, kept by applying only the logged changes, equals the set after every "
+	   "commit",
+	   bad, 0);
+	EQ("... over many commits", commits > 5000, 1);
+	range_set_free(&s);
+	memset(model, 0, sizeof(model));
+	range_set_init(&s);
+	s.array_max = 4; /* a tree from the fifth range on */
+	range_log_start(&s);
+	n_stored = commits = bad = 0;
+	wrong = random_ops(&s, model, 50000, 777, &commits, &bad);
+	EQ("the same with the set switching to a tree past 4 ranges: always the page model", wrong,
+	   0);
+	EQ("... and the stored copy equals the set after every commit", bad, 0);
+	range_set_free(&s);
+	small_changes(1000, "a sorted array");
+	small_changes(3000, "a tree");
+}
+
+/* n separate one-page ranges; one page unmapped and mapped again, then a
+ * munmap over 10 ranges: the log holds what changed, not n rows. */
+static void small_changes(uint64_t n, const char *form)
+{
+	struct range_set s;
+	char what[160];
+
+	range_set_init(&s);
+	range_log_start(&s);
+	n_stored = 0;
+	for (uint64_t i = 0; i < n; i++)
+		range_add(&s, 2 * i * P, (2 * i + 1) * P);
+	store_and_compare(&s);
+	snprintf(what, sizeof(what), "%llu separate ranges are kept as %s",
+		 (unsigned long long)n, form);
+	EQ(what, (s.tree != NULL) == (n > RANGE_ARRAY_MAX), 1);
+	range_remove(&s, 500 * 2 * P, (500 * 2 + 1) * P, NULL);
+	range_add(&s, 500 * 2 * P, (500 * 2 + 1) * P);
+	snprintf(what, sizeof(what), "%s: munmap + mmap of one page among %llu ranges logs one row",
+		 form, (unsigned long long)n);
+	EQ(what, range_log_compact(&s), 1);
+	range_remove(&s, 10 * P, 30 * P, NULL);
+	snprintf(what, sizeof(what), "%s: a munmap over 10 ranges logs their 10 rows", form);
+	EQ(what, range_log_compact(&s), 11);
+	snprintf(what, sizeof(what), "%s: ... and the stored copy still equals the set", form);
+	EQ(what, store_and_compare(&s), 1);
+	range_set_free(&s);
+}
+
+static void test_acct_logs(struct acct *a)
+{
+	struct acct_proc *p = apply(a, rec(9, 90, MP_CALL_MMAP, 0, 4 * P, 0x400000));
+
+	EQ("a new process's ranges log their changes", p->mapped.log.on && p->mapped.log.n == 1, 1);
+	acct_clean(a);
+	EQ("a commit forgets the logged changes", p->mapped.log.n, 0);
+	p = apply(a, rec(9, 90, MP_CALL_EXIT, 0, 0, 0));
+	EQ("exit logs 'every range went'", p->mapped.log.cleared, 1);
+	acct_clean(a);
+	acct_log_ranges(a, false);
+	p = apply(a, rec(10, 100, MP_CALL_MMAP, 0, 4 * P, 0x400000));
+	EQ("an accounting that stores no ranges (the server's replay) logs none", p->mapped.log.n,
+	   0);
+	acct_clean(a);
+	acct_log_ranges(a, true);
 }
 
 int main(void)
@@ -203,6 +402,8 @@ int main(void)
 	test_brk(a);
 	test_lifecycle(a);
 	test_ranges();
+	test_range_log();
+	test_acct_logs(a);
 	acct_free(a);
 	return n_fail ? 1 : 0;
 }

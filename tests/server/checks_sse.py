@@ -18,10 +18,11 @@ def calls_sql(session, seq_from, n):
             0x7e0000000000 + s * 4096, 0x7e0000000000 + s * 4096, 1 << 30))
     # A writer besides lector: it takes lector's commit lock, or its cids
     # could become visible below ones the server already passed.
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); DO GET_LOCK('memprobe.commit', 20); "
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); BEGIN; "
+            "SELECT id INTO @lock FROM memprobe_lock.commit_order WHERE id = 1 FOR UPDATE; "
             "INSERT INTO calls (host_id, session, seq, "
             "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; DO RELEASE_LOCK('memprobe.commit');"
+            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; COMMIT;"
             % (SEED_HOST, ",".join(rows)))
 
 

@@ -20,10 +20,11 @@ def wide_calls_sql(seq_from, n):
             WIDE_SESSION, s, 3 * 10**18 + s, WIDE_PID_BASE + i, WIDE_PID_BASE + i, 10 + i, hx(proc_name(i)),
             hx(proc_name(i)), 0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
     # lector's commit lock: see calls_sql
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); DO GET_LOCK('memprobe.commit', 20); "
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); BEGIN; "
+            "SELECT id INTO @lock FROM memprobe_lock.commit_order WHERE id = 1 FOR UPDATE; "
             "INSERT INTO calls (host_id, session, seq, "
             "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; DO RELEASE_LOCK('memprobe.commit');"
+            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; COMMIT;"
             % (WIDE_HOST, ",".join(rows)))
 
 

@@ -23,13 +23,13 @@ def seed_sql(n_procs=150, n_calls=3000, session=42, host=SEED_HOST, pid_base=100
     rows = []
     for i in range(n_procs):
         raw = (i * 7919 % 1000 - 100) * 4096
-        rows.append("(@h,%d,%d,%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,0,0,0,%d,%d,0,0,%d,'')" % (
+        rows.append("(@h,%d,%d,%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,0,0,0,%d,%d,0,0,%d)" % (
             pid_base + i, 10 + i, (i % 3) * 1000, hx(proc_name(i)), 1000 + i, 5000 + (i * 31 % 1000),
             1 if i % 4 == 0 else 0, max(raw, 0), raw, (i * 13 % 500) * 4096, (i * 17 % 900 + 100) * 4096,
             (i * 7919 % 1000) * 8192, i, i // 2, i % 5))
     out.append("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, "
                "exited, net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, "
-               "heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges) "
+               "heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed) "
                "VALUES %s;" % ",".join(rows))
     for start in range(0, n_calls, 1000):
         rows = []
@@ -84,8 +84,8 @@ def series_seed_sql():
            "SET @h = (SELECT host_id FROM hosts WHERE name='%s');" % SERIES_HOST]
     out.append("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, "
                "exited, net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, "
-               "heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges) "
-               "VALUES (@h,%d,%d,1000,'series',%d,%d,0,%d,%d,%d,%d,%d,%d,%d,1,3,3,1,3,2,'');" % (
+               "heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed) "
+               "VALUES (@h,%d,%d,1000,'series',%d,%d,0,%d,%d,%d,%d,%d,%d,%d,1,3,3,1,3,2);" % (
                    SERIES_PID, SERIES_START, SERIES_T0, last[0], last[1], last[1], last[2], last[3],
                    8 * PG, 0x23000, 0x21000))
     rows = []
@@ -112,8 +112,8 @@ def big_seed_sql():
         "SET @h = (SELECT host_id FROM hosts WHERE name='%s');" % BIG_HOST,
         "INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes,"
         " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known,"
-        " n_mmap, n_munmap, n_mremap, n_brk, n_failed, mapped_ranges) VALUES (@h,%d,%d,0,'big',%d,%d,0,%d,%d,%d,%d,"
-        "%d,0,0,0,%d,0,0,0,0,'');" % (BIG_PID, BIG_START, SERIES_T0, SERIES_T0 + BIG_CALLS - 1, BIG_CALLS * PG,
+        " n_mmap, n_munmap, n_mremap, n_brk, n_failed) VALUES (@h,%d,%d,0,'big',%d,%d,0,%d,%d,%d,%d,"
+        "%d,0,0,0,%d,0,0,0,0);" % (BIG_PID, BIG_START, SERIES_T0, SERIES_T0 + BIG_CALLS - 1, BIG_CALLS * PG,
                                      BIG_CALLS * PG, BIG_CALLS * PG, (1000 + BIG_CALLS - 1) * PG, BIG_CALLS * PG,
                                      BIG_CALLS),
         "INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr,"

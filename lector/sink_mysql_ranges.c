@@ -1,0 +1,221 @@
+/*
+ * sink_mysql_ranges.c - each live process's mapped ranges in MariaDB
+ * (table process_ranges, migration 015): one row per range, keyed by its
+ * start, so a commit writes only the ranges that changed (range.h's log),
+ * however many the process holds.  Restore reads them back in key order.
+ *
+ * Per commit, for the dirty processes: first the processes whose ranges all
+ * went (exit, exec, pid reuse) or whose log could not keep up lose every
+ * row, then the logged ends are deleted, then the logged (start, end) are
+ * upserted; the log holds one entry per start (range_log_compact), so the
+ * deletes and upserts touch different rows and their order does not
+ * matter.  All of it runs in the commit's transaction: a kill or a failed
+ * commit leaves the rows as the previous commit left them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink_mysql_stmt.h"
+
+#define RANGE_CHUNK_ROWS 8192 /* rows per bulk execute: a few hundred KiB */
+
+enum { RCOL_PID, RCOL_START_NS, RCOL_START, RCOL_END, RCOL_MAX };
+
+/* Column-wise rows of one bulk statement. */
+struct range_rows {
+	MYSQL_STMT *stmt;
+	int ncols;
+	uint64_t col[RCOL_MAX][RANGE_CHUNK_ROWS];
+	unsigned int n;
+};
+
+struct range_batch {
+	struct range_rows clear, del, put;
+};
+
+int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		   size_t errlen)
+{
+	MYSQL_STMT **stmt[3] = {&st->ranges_clear, &st->ranges_del, &st->ranges_put};
+	char sql[3][256];
+
+	snprintf(sql[0], sizeof(sql[0]),
+		 "DELETE FROM process_ranges WHERE host_id=%u AND pid=? AND start_ns=?", host_id);
+	snprintf(sql[1], sizeof(sql[1]),
+		 "DELETE FROM process_ranges WHERE host_id=%u AND pid=? AND start_ns=? AND "
+		 "start_addr=?",
+		 host_id);
+	snprintf(sql[2], sizeof(sql[2]),
+		 "INSERT INTO process_ranges (host_id, pid, start_ns, start_addr, end_addr) VALUES "
+		 "(%u,?,?,?,?) ON DUPLICATE KEY UPDATE end_addr=VALUES(end_addr)",
+		 host_id);
+	for (int i = 0; i < 3; i++) {
+		*stmt[i] = mysql_stmt_init(db);
+		if (!*stmt[i] || mysql_stmt_prepare(*stmt[i], sql[i], strlen(sql[i]))) {
+			snprintf(err, errlen, "preparing the ranges statements: %s",
+				 *stmt[i] ? mysql_stmt_error(*stmt[i]) : mysql_error(db));
+			return -EIO;
+		}
+	}
+	st->ranges = malloc(sizeof(*st->ranges)); /* reused by every commit */
+	if (!st->ranges) {
+		snprintf(err, errlen, "out of memory for the ranges statements");
+		return -ENOMEM;
+	}
+	st->ranges->clear = (struct range_rows){.stmt = st->ranges_clear, .ncols = 2};
+	st->ranges->del = (struct range_rows){.stmt = st->ranges_del, .ncols = 3};
+	st->ranges->put = (struct range_rows){.stmt = st->ranges_put, .ncols = 4};
+	return 0;
+}
+
+void ranges_close(struct mysql_stmts *st)
+{
+	MYSQL_STMT *stmt[3] = {st->ranges_clear, st->ranges_del, st->ranges_put};
+
+	for (int i = 0; i < 3; i++)
+		if (stmt[i])
+			mysql_stmt_close(stmt[i]);
+	free(st->ranges);
+	st->ranges_clear = st->ranges_del = st->ranges_put = NULL;
+	st->ranges = NULL;
+}
+
+static int rows_flush(struct range_rows *r)
+{
+	MYSQL_BIND b[RCOL_MAX];
+
+	if (!r->n)
+		return 0;
+	memset(b, 0, sizeof(b));
+	for (int c = 0; c < r->ncols; c++) {
+		b[c].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[c].buffer = r->col[c];
+		b[c].is_unsigned = true;
+	}
+	if (mysql_stmt_attr_set(r->stmt, STMT_ATTR_ARRAY_SIZE, &r->n) ||
+	    mysql_stmt_bind_param(r->stmt, b) || mysql_stmt_execute(r->stmt))
+		return -EIO;
+	r->n = 0;
+	return 0;
+}
+
+/* Clears before deletes before upserts: a process's clear always runs
+ * before the rows logged after it. */
+static int batch_flush(struct range_batch *rb)
+{
+	int rc = rows_flush(&rb->clear);
+
+	if (rc == 0)
+		rc = rows_flush(&rb->del);
+	if (rc == 0)
+		rc = rows_flush(&rb->put);
+	return rc;
+}
+
+static int batch_add(struct range_batch *rb, struct range_rows *r, const struct acct_proc *p,
+		     uint64_t start, uint64_t end)
+{
+	const uint64_t v[RCOL_MAX] = {p->pid, p->start_ns, start, end};
+	int rc = r->n == RANGE_CHUNK_ROWS ? batch_flush(rb) : 0;
+
+	if (rc < 0)
+		return rc;
+	for (int c = 0; c < r->ncols; c++)
+		r->col[c][r->n] = v[c];
+	r->n++;
+	return 0;
+}
+
+struct whole_set {
+	struct range_batch *rb;
+	const struct acct_proc *p;
+};
+
+static int put_range(void *arg, const struct range *r)
+{
+	struct whole_set *w = arg;
+
+	return batch_add(w->rb, &w->rb->put, w->p, r->start, r->end);
+}
+
+/* One process: its logged changes, or all of it when the log overflowed. */
+static int proc_ranges(struct range_batch *rb, struct acct_proc *p)
+{
+	struct range_log *l = &p->mapped.log;
+	struct whole_set w = {rb, p};
+	int rc = 0;
+
+	range_log_compact(&p->mapped);
+	if (l->cleared || l->overflow)
+		rc = batch_add(rb, &rb->clear, p, 0, 0);
+	if (l->overflow)
+		return rc ? rc : range_set_each(&p->mapped, put_range, &w);
+	for (size_t i = 0; i < l->n && rc == 0; i++)
+		rc =
+		    batch_add(rb, l->e[i].end ? &rb->put : &rb->del, p, l->e[i].start, l->e[i].end);
+	return rc;
+}
+
+int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty)
+{
+	struct range_batch *rb = st->ranges;
+	int rc = 0;
+
+	rb->clear.n = rb->del.n = rb->put.n = 0; /* a failed commit left rows behind */
+	for (struct acct_proc *p = dirty; p && rc == 0; p = p->next_dirty)
+		rc = proc_ranges(rb, p);
+	if (rc == 0)
+		rc = batch_flush(rb);
+	return rc;
+}
+
+static int cmp_key(uint32_t pid, uint64_t start_ns, const struct acct_proc *p)
+{
+	if (pid != p->pid)
+		return pid < p->pid ? -1 : 1;
+	return start_ns < p->start_ns ? -1 : start_ns > p->start_ns;
+}
+
+/* Load this host's ranges into procs[] (sorted by pid, start_ns, as the
+ * rows come in key order): a merge join.  A process whose rows were not
+ * kept one for one (adjacent rows merge) gets its whole set stored at its
+ * next commit.  Rows of no live process are left alone.  0 or -EIO. */
+int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n)
+{
+	char sql[256];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t i = 0, rows = 0;
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid, start_ns, start_addr, end_addr FROM process_ranges WHERE host_id=%u "
+		 "ORDER BY pid, start_ns, start_addr",
+		 host_id);
+	if (mysql_query(db, sql) || !(res = mysql_use_result(db)))
+		return -EIO;
+	while ((row = mysql_fetch_row(res)) && rc == 0) {
+		uint32_t pid = (uint32_t)strtoul(row[0], NULL, 10);
+		uint64_t start_ns = strtoull(row[1], NULL, 10);
+		int c = 1;
+
+		while (i < n && (c = cmp_key(pid, start_ns, &procs[i])) > 0) {
+			procs[i].mapped.log.overflow = rows != procs[i].mapped.n;
+			i++, rows = 0;
+		}
+		if (c != 0)
+			continue; /* not a live process */
+		rc = range_add(&procs[i].mapped, strtoull(row[2], NULL, 10),
+			       strtoull(row[3], NULL, 10));
+		rows++;
+	}
+	if (i < n)
+		procs[i].mapped.log.overflow = rows != procs[i].mapped.n;
+	if (mysql_errno(db))
+		rc = -EIO;
+	mysql_free_result(res);
+	return rc;
+}
