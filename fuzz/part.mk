@@ -75,7 +75,7 @@ $(ASAN_DIR)/lector: $(ASAN_LECTOR) $(BUILD)/lector/migrations_gen.c \
 $(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) lector/config.c lector/acct.c lector/range.c $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(SERVER_DEFS) $(filter %.c,$^) -o $@ \
-		-lcivetweb -lcjson $(ASAN_DB) -lpthread
+		-lcivetweb -lcjson -lcrypto $(ASAN_DB) -lpthread
 
 asan-build: $(ASAN_BINS)
 

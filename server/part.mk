@@ -25,7 +25,7 @@ $(BUILD)/server/lector_range.o: lector/range.c lector/range.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
+	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson -lcrypto $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
 
 .PHONY: server bench-server
 server: $(BUILD)/memprobe-server
