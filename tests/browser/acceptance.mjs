@@ -1,6 +1,8 @@
 // acceptance.mjs - the dashboard against the real stack in Debian's
-// Chromium, printing TAP.  A workload with a name unique to this run maps
-// a known amount of memory; each test pins down one thing the user sees.
+// Chromium, printing TAP, behind the token and HTTPS as make run TLS=1
+// serves it: the page opens the token URL once and lives on its session
+// cookie.  A workload with a name unique to this run maps a known amount
+// of memory; each test pins down one thing the user sees.
 import { openBrowser } from './browser.mjs'
 import { startStack, startHold, waitFor, sleep } from './stack.mjs'
 import { execFileSync } from 'node:child_process'
@@ -41,8 +43,8 @@ const assert = (cond, msg) => {
   if (!cond) throw new Error(msg)
 }
 const api = async (st, p) => {
-  const r = await fetch(st.url + 'api/' + p)
-  assert(r.ok, `GET /api/${p}: ${r.status}`)
+  const r = await st.get('api/' + p)
+  assert(r.status === 200, `GET /api/${p}: ${r.status}`)
   return r.json()
 }
 
@@ -65,8 +67,21 @@ b.problems.consoleT = []
 b.ctx.on('console', (m) => m.type() === 'error' && b.problems.consoleT.push({ t: Date.now(), what: `${m.text()} (${m.location()?.url})` }))
 
 try {
-  await test('dashboard loads and the event stream goes live; header names the eBPF source', async () => {
-    await page.goto(st.url)
+  await test('without the token the dashboard and the API answer 401 (HTTPS); /healthz alone is open', async () => {
+    const paths = ['', 'index.html', 'api/processes', 'api/events', 'api/stats', 'metrics']
+    const got = []
+    for (const p of paths) got.push((await st.get(p, { auth: false })).status)
+    assert(got.every((s) => s === 401), `statuses ${paths.map((p, i) => `/${p} ${got[i]}`)}`)
+    assert((await st.get('healthz', { auth: false })).status === 200, '/healthz is not 200')
+  })
+
+  await test('the token URL becomes a session cookie (HttpOnly, SameSite=Strict, Secure) and a clean URL; the event stream goes live on it; header names the eBPF source', async () => {
+    await page.goto(st.tokenUrl)
+    assert(!page.url().includes('token'), `the address bar still holds the token: ${page.url()}`)
+    const c = (await b.ctx.cookies(st.url)).find((x) => x.name === 'memprobe_session')
+    assert(c && c.httpOnly && c.secure && c.sameSite === 'Strict', `session cookie ${JSON.stringify(c)}`)
+    assert(!c.value.includes(st.token), 'the cookie holds the token itself')
+    assert(!(await page.evaluate(() => document.cookie)).includes('memprobe_session'), 'scripts can read the cookie')
     await waitFor('connection live', async () => (await page.textContent('[data-testid=connection]')).includes('live'), SETTLE_MS)
     const src = await page.textContent('[data-testid=source]')
     assert(src.trim() === 'eBPF', `source shows '${src}'`)

@@ -6,7 +6,8 @@
                         write a ring file (the /proc/memprobe layout,
                         running=0) holding N mmap records of process PID
                         (its real start time, so lector sees it alive)
-  get URL               GET a URL, print the body (exit 1 on non-200)
+  get URL [TOKENFILE]   GET a URL (with the server's token), print the body
+                        (exit 1 on non-200)
 """
 import os
 import struct
@@ -54,9 +55,12 @@ def ring(path, n, session, pid):
     return 0
 
 
-def get(url):
+def get(url, token_file=None):
+    headers = {}
+    if token_file:
+        headers["Authorization"] = "Bearer " + open(token_file).read().strip()
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
             sys.stdout.write(r.read().decode())
             return 0
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
@@ -74,5 +78,5 @@ if __name__ == "__main__":
     if a[0] == "ring":
         sys.exit(ring(a[1], int(a[2]), int(a[3], 0), int(a[4]) if len(a) > 4 else 0))
     if a[0] == "get":
-        sys.exit(get(a[1]))
+        sys.exit(get(a[1], a[2] if len(a) > 2 else None))
     sys.exit("faultool: unknown command %s (see --help)" % a[0])
