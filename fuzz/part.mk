@@ -17,10 +17,10 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
 FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c
-FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c \
+FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c server/auth.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
 		  server/proc_series.c lector/acct.c lector/range.c
-FUZZ_LIBS_http := -lcivetweb -lcjson -lpthread
+FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
 
 FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) include/memprobe_abi.h
 

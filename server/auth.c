@@ -120,7 +120,7 @@ static int host_ok(const char *h)
 	char name[HOSTNAME_MAX_BYTES + 3];
 	size_t n;
 
-	if (!h)
+	if (!h || (h[0] == '[' && !strchr(h, ']')))
 		return 0;
 	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
 	if (n >= sizeof(name) || (h[n] && (h[n] != ':' || !h[n + 1] ||
@@ -278,8 +278,9 @@ static int reply_unauthorized(struct mg_connection *conn, const char *uri)
 #define SAFE_PATH  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-"
 #define SAFE_QUERY SAFE_PATH "%=+~"
 
-/* The URL without its token=: the path (plain characters, else "/") and
- * every other name=value of the query made of plain characters. */
+/* The URL without its token: the path (plain characters, else "/") and
+ * every other name=value of the query made of plain characters.  Names
+ * are compared as CivetWeb's mg_get_var finds them: ignoring case. */
 static void clean_location(const struct mg_request_info *ri, char *out, size_t cap)
 {
 	const char *uri = ri->local_uri, *q = ri->query_string;
@@ -293,7 +294,7 @@ static void clean_location(const struct mg_request_info *ri, char *out, size_t c
 	while (q && *q) {
 		size_t len = strcspn(q, "&");
 
-		if (len && strncmp(q, "token=", 6) && strspn(q, SAFE_QUERY) >= len &&
+		if (len && strncasecmp(q, "token=", 6) && strspn(q, SAFE_QUERY) >= len &&
 		    n + len + 2 < cap) {
 			out[n++] = sep;
 			memcpy(out + n, q, len);
@@ -325,6 +326,7 @@ int auth_begin_request(struct mg_connection *conn)
 	const char *uri = ri->local_uri ? ri->local_uri : "";
 	const char *authz;
 	char tok[TOKEN_MAX_BYTES + 2];
+	int n;
 
 	cache_disarm();
 	if (!host_ok(mg_get_header(conn, "Host")))
@@ -336,8 +338,10 @@ int auth_begin_request(struct mg_connection *conn)
 	if (a.no_auth)
 		return 0;
 	if (!is_api(uri) && !strcmp(ri->request_method, "GET") && ri->query_string &&
-	    mg_get_var(ri->query_string, strlen(ri->query_string), "token", tok, sizeof(tok)) >= 0)
-		return token_equal(tok) ? reply_session(conn, ri) : reply_unauthorized(conn, uri);
+	    (n = mg_get_var(ri->query_string, strlen(ri->query_string), "token", tok,
+			    sizeof(tok))) >= 0)
+		return (size_t)n == strlen(tok) && token_equal(tok) ? reply_session(conn, ri)
+								    : reply_unauthorized(conn, uri);
 	authz = mg_get_header(conn, "Authorization");
 	if (authz)
 		return !strncasecmp(authz, "Bearer ", 7) && token_equal(authz + 7)
