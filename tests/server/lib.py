@@ -138,6 +138,8 @@ def get(base, path, headers=None, auth=True, cafile=None, timeout_s=10):
             body, status, hdrs = r.read(), r.status, r.headers
     except urllib.error.HTTPError as e:
         body, status, hdrs = e.read(), e.code, e.headers
+    except (socket.timeout, TimeoutError, ConnectionError) as e:  # status 0: no answer
+        return 0, None, repr(e).encode()
     try:
         return status, hdrs, json.loads(body)
     except ValueError:
