@@ -2,7 +2,10 @@
  * sse.c - /api/events, server-sent events.
  *
  * One poller thread reads newly committed calls by cid (migration 010)
- * every sse_poll_ms and fans each batch out to per-client bounded queues;
+ * every sse_poll_ms and fans each batch out to per-client bounded queues
+ * (with no client connected it only follows the newest cid: under live
+ * capture, reading and formatting every call for nobody took CPU from
+ * REST);
  * a client's own worker thread writes its queue.  The poller never blocks
  * on a client: a client whose queue is full is cut loose (and counted),
  * and its browser reconnects with Last-Event-ID and catches up from the
@@ -158,6 +161,43 @@ static int first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 1;
 }
 
+static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
+
+/* No client: nothing to read or format, only the live edge to follow (the
+ * cache's freshness and a new client's starting point).  It moves only
+ * while still nobody is registered: a client that registered meanwhile
+ * started from the old edge and gets the calls after it from the next
+ * batch. */
+static int follow_edge(char *err, size_t errlen)
+{
+	uint64_t edge = 0;
+	int rc = db_select(hub.db, max_cid_sql, NULL, 0, first_u64, &edge, err, errlen);
+
+	pthread_mutex_lock(&hub.lock);
+	if (rc == 0 && !hub.n && edge > hub.last_cid)
+		__atomic_store_n(&hub.last_cid, edge, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&hub.lock);
+	return rc;
+}
+
+/* One poll: 1 when a full batch was read (behind: poll again at once). */
+static int poll_once(char *err, size_t errlen)
+{
+	struct batch *b = NULL;
+	int rc;
+
+	if (!sse_client_count())
+		return follow_edge(err, errlen);
+	rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (b->n_calls)
+		fan_out(b);
+	rc = b->n_calls == hub.batch_rows;
+	batch_free(b);
+	return rc;
+}
+
 static void *poller(void *arg)
 {
 	char err[256];
@@ -165,9 +205,7 @@ static void *poller(void *arg)
 
 	(void)arg;
 	while (!server_stopping) {
-		struct batch *b = NULL;
-		int rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err,
-				     sizeof(err));
+		int rc = poll_once(err, sizeof(err));
 
 		if (rc < 0) {
 			atomic_store(&poll_failing, 1);
@@ -180,11 +218,7 @@ static void *poller(void *arg)
 		failing = 0;
 		atomic_store(&poll_ok_ms, mono_ms());
 		atomic_store(&poll_failing, 0);
-		if (b->n_calls)
-			fan_out(b);
-		rc = b->n_calls == hub.batch_rows; /* behind: read on without sleeping */
-		batch_free(b);
-		if (!rc)
+		if (rc == 0)
 			sleep_ms(hub.o->sse_poll_ms);
 	}
 	return NULL;
@@ -211,8 +245,7 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
-	rc = db_select(poll_db, "SELECT COALESCE(MAX(cid), 0) FROM calls", NULL, 0, first_u64,
-		       &hub.last_cid, err, sizeof(err));
+	rc = db_select(poll_db, max_cid_sql, NULL, 0, first_u64, &hub.last_cid, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",
 			err);
