@@ -32,7 +32,7 @@ server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
 TEST_SUITES += $(TOP)/tests/server/run-tests
 
-bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm
+bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm $(BUILD)/bin/lector $(BUILD)/bench/mmap-flood
 	@$(TOP)/bench/server/run
 
 # Benchmark helper: many SSE clients in one epoll loop.
