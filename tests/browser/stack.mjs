@@ -85,7 +85,9 @@ function credentials(dir) {
 function request(st, url, { auth = true, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers, ...(auth ? { Authorization: `Bearer ${st.token}` } : {}) }
-    const req = https.get(url, { ca: st.ca, headers: h, timeout: 10000 }, (res) => {
+    // agent: false, one connection per request: a kept-alive one the server
+    // closed after its 2 s keep-alive timeout ends in 'socket hang up'.
+    const req = https.get(url, { ca: st.ca, headers: h, timeout: 10000, agent: false }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (text += d))
