@@ -3,22 +3,16 @@
  *
  * One poller thread reads newly committed calls by cid (migration 010)
  * every sse_poll_ms and fans each batch out to per-client bounded queues
- * (with no client connected it only follows the newest cid: under live
- * capture, reading and formatting every call for nobody took CPU from
- * REST);
- * a client's own worker thread writes its queue.  The poller never blocks
- * on a client: a client whose queue is full is cut loose (and counted),
- * and its browser reconnects with Last-Event-ID and catches up from the
- * database, so nothing is lost.  Per batch, "process" events (changed
- * processes rows, no id) go first and "call" events (id = cid) after: a
- * client that resumes from the last id it saw gets every later call and
- * the process rows those calls changed.  A resume deeper than
- * --sse-resume-max ids is not replayed: the client gets one "reset" event
- * (with the live id) and reloads what it shows through the REST API.
- *
- * The poller's queries, every sse_poll_ms on a connection of its own, are
- * also the server's view of the database's health (/healthz): that answer
- * costs no query and no pooled connection.
+ * (with no client it only follows the newest cid); a client's own worker
+ * thread writes its queue.  The poller never blocks on a client: a client
+ * whose queue is full is cut loose (and counted), and its browser
+ * reconnects with Last-Event-ID and catches up from the database, so
+ * nothing is lost.  Per batch, "process" events (changed processes rows,
+ * no id) go first and "call" events (id = cid) after: a client that
+ * resumes from the last id it saw gets every later call and the process
+ * rows those calls changed.  A resume deeper than --sse-resume-max ids
+ * gets one "reset" event (with the live id) instead of a replay.  The
+ * poller's own queries also tell /healthz whether the database answers.
  */
 #include <errno.h>
 #include <pthread.h>
