@@ -1,14 +1,30 @@
 // vite.config.js - builds the dashboard into frontend/dist (served by
 // memprobe-server).  `npm run dev` proxies /api to a running server on
-// MEMPROBE_URL so the UI can be worked on without rebuilding.
+// MEMPROBE_URL so the UI can be worked on without rebuilding; the proxy
+// sends the server's token, read from MEMPROBE_TOKEN_FILE (default: the
+// var/api-token of make run) only when the dev server starts.
+import fs from 'node:fs'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
-export default defineConfig({
+function devProxy() {
+  const target = process.env.MEMPROBE_URL || 'http://127.0.0.1:8080'
+  const file = process.env.MEMPROBE_TOKEN_FILE || new URL('../var/api-token', import.meta.url).pathname
+  let token = ''
+  try {
+    token = fs.readFileSync(file, 'utf8').trim()
+  } catch (e) {
+    console.warn(`memprobe: no token from ${file} (${e.code}): the server will answer 401; set MEMPROBE_TOKEN_FILE`)
+  }
+  // changeOrigin: the server checks Host against its own names.
+  return {
+    '/api': { target, changeOrigin: true, secure: false, headers: token ? { Authorization: `Bearer ${token}` } : {} }
+  }
+}
+
+export default defineConfig(({ command }) => ({
   plugins: [vue()],
   base: './',
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 900 },
-  server: {
-    proxy: { '/api': process.env.MEMPROBE_URL || 'http://127.0.0.1:8080' }
-  }
-})
+  server: command === 'serve' ? { proxy: devProxy() } : {}
+}))

@@ -21,6 +21,7 @@ void fake_reset(void)
 	fake.selects = 0;
 	memset(&fake.first, 0, sizeof(fake.first));
 	fake.last_event_id = NULL;
+	fake.n_hdrs = 0;
 }
 
 static void out_append(const char *buf, size_t len)
@@ -65,7 +66,16 @@ void mg_cry(const struct mg_connection *conn, const char *fmt, ...)
 const char *mg_get_header(const struct mg_connection *conn, const char *name)
 {
 	(void)conn;
+	for (unsigned int i = 0; i < fake.n_hdrs; i++)
+		if (!strcasecmp(name, fake.hdr_name[i]))
+			return fake.hdr_value[i];
 	return strcasecmp(name, "Last-Event-ID") ? NULL : fake.last_event_id;
+}
+
+/* The harness hands the request info itself over as the connection. */
+const struct mg_request_info *mg_get_request_info(const struct mg_connection *conn)
+{
+	return (const struct mg_request_info *)conn;
 }
 
 const char *mg_get_response_code_text(const struct mg_connection *conn, int response_code)

@@ -4,10 +4,13 @@
  * name given twice: the first one counts, docs/API.md); values are URL-decoded ('+' is a space, %XX
  * a byte); a number is decimal digits only within its bounds; a string fits its buffer and its
  * character set and holds no NUL or control byte (when no set is given); an enum is one of its
- * names.
+ * names.  Then who may ask (model_auth): Host, the open /healthz, the token URL, the bearer
+ * token, the session cookie and the same-origin rule, in the documented order.
  */
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,4 +285,99 @@ void model_check_clean_utf8(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(len == src_len && !memcmp(dst, data + 1, len),
 			    "valid UTF-8 was changed");
 	free(dst);
+}
+
+/* Host: NAME, NAME:PORT or [IPV6](:PORT), PORT one or more digits. */
+static int model_host_ok(const char *h)
+{
+	static const char *const names[] = {"127.0.0.1", "localhost", MODEL_ALLOW_HOST, NULL};
+	char name[300];
+	const char *end, *port;
+	size_t n;
+
+	if (!h)
+		return 0;
+	if (h[0] == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return 0;
+		n = (size_t)(end - h - 1);
+		port = end + 1;
+		h++;
+	} else {
+		port = strchr(h, ':');
+		n = port ? (size_t)(port - h) : strlen(h);
+		port = port ? port : h + n;
+	}
+	if (n >= sizeof(name))
+		return 0;
+	if (*port &&
+	    (*port != ':' || !port[1] || strspn(port + 1, "0123456789") != strlen(port + 1)))
+		return 0;
+	memcpy(name, h, n);
+	name[n] = 0;
+	for (int i = 0; names[i]; i++)
+		if (!strcasecmp(names[i], name))
+			return 1;
+	return 0;
+}
+
+/* Sec-Fetch-Site, if sent, is same-origin or none; Origin, if sent, is
+ * SCHEME://HOST of this very request. */
+static int model_same_origin(const struct auth_case *c)
+{
+	char own[400];
+
+	if (c->fetch_site && strcmp(c->fetch_site, "same-origin") && strcmp(c->fetch_site, "none"))
+		return 0;
+	if (!c->origin)
+		return 1;
+	snprintf(own, sizeof(own), "%s://%s", c->is_ssl ? "https" : "http", c->host);
+	return !strcasecmp(own, c->origin);
+}
+
+/* The first token= of the query (name compared ignoring case, as
+ * CivetWeb's mg_get_var does), decoded: 1 if present and short enough
+ * to be read, *exact when it is the token itself. */
+static int model_token_param(const char *q, int *exact)
+{
+	char value[1024];
+
+	for (const char *seg = q; seg && *seg;) {
+		size_t len = strcspn(seg, "&");
+
+		if (len >= 6 && !strncasecmp(seg, "token=", 6)) {
+			size_t n = len - 6 < sizeof(value) ? url_decode(seg + 6, len - 6, value)
+							   : sizeof(value);
+
+			if (n > 257) /* the server reads at most 257 bytes: not a token */
+				return 0;
+			*exact = n == strlen(MODEL_TOKEN) && !memcmp(value, MODEL_TOKEN, n);
+			return 1;
+		}
+		seg += len + (seg[len] == '&');
+	}
+	return 0;
+}
+
+int model_auth(const struct auth_case *c)
+{
+	int api = !strncmp(c->path, "/api", 4) || !strncmp(c->path, "/metrics", 8), exact = 0;
+
+	if (!model_host_ok(c->host))
+		return 421;
+	if (!strcmp(c->path, "/healthz"))
+		return 0;
+	if (!strcmp(c->path, "/api/events") && !model_same_origin(c))
+		return 403;
+	if (!api && !strcmp(c->method, "GET") && model_token_param(c->query, &exact))
+		return exact ? 303 : 401;
+	if (c->authorization)
+		return !strncasecmp(c->authorization, "Bearer ", 7) &&
+			       !strcmp(c->authorization + 7, MODEL_TOKEN)
+			   ? 0
+			   : 401;
+	if (!c->cookie_signed)
+		return 401;
+	return model_same_origin(c) ? 0 : 403;
 }

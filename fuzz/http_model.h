@@ -46,4 +46,21 @@ int model_accepts(const struct route *rt, const char *query, const char *path,
 void model_check_uid(const struct model *m, const struct db_param *p);
 void model_check_clean_utf8(const uint8_t *data, size_t size);
 
+/* One request as the access rules see it (docs/API.md, Security). */
+struct auth_case {
+	const char *method, *path, *query; /* path: as decoded; query raw (NULL: none) */
+	const char *host, *authorization, *cookie, *origin, *fetch_site; /* NULL: absent */
+	int is_ssl;
+	int cookie_signed; /* the Cookie header holds a session cookie the server made */
+};
+
+/* The server the model describes: listens on 127.0.0.1, --allow-host
+ * MODEL_ALLOW_HOST, token MODEL_TOKEN. */
+#define MODEL_TOKEN	 "fuzz-token-0123456789abcdef"
+#define MODEL_ALLOW_HOST "mp.example"
+
+/* The documented answer: 0 (the request goes on to its route or file), or
+ * 303 (token URL: session cookie), 401, 403 or 421. */
+int model_auth(const struct auth_case *c);
+
 #endif

@@ -17,10 +17,10 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
 FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c lector/range_tree.c
-FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c \
+FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c server/auth.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
 		  server/proc_series.c lector/acct.c lector/range.c lector/range_tree.c
-FUZZ_LIBS_http := -lcivetweb -lcjson -lpthread
+FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
 FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
 FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) include/memprobe_abi.h
@@ -78,7 +78,7 @@ $(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) lector/config.c lector/acct.c lector
 		lector/range_tree.c $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(SERVER_DEFS) $(filter %.c,$^) -o $@ \
-		-lcivetweb -lcjson $(ASAN_DB) -lpthread
+		-lcivetweb -lcjson -lcrypto $(ASAN_DB) -lpthread
 
 asan-build: $(ASAN_BINS)
 

@@ -5,8 +5,9 @@
 # SYSTEMD_UNITDIR STATEDIR CACHE_DIR, and TOP BUILD).
 #
 # Owns: the list of installed files and their modes (plan below), the
-# @DIR@ substitution of templates, never overwriting a config, and the
-# manifest ($DATADIR/MANIFEST) that uninstall removes exactly.
+# @DIR@ substitution of templates, never overwriting a config, the API
+# token (made once, kept like a config), and the manifest
+# ($DATADIR/MANIFEST) that uninstall removes exactly.
 set -euo pipefail
 : "${TOP:?} ${BUILD:?} ${PREFIX:?} ${BINDIR:?} ${SBINDIR:?} ${DATADIR:?} ${SYSCONFDIR:?}"
 : "${SYSTEMD_UNITDIR:?} ${STATEDIR:?} ${CACHE_DIR:?}"
@@ -53,6 +54,30 @@ subst() {
 
 systemd_live() { [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; }
 
+# The server's token: api-token (the secret; the server and Prometheus read
+# it) and api-auth (the same as a curl header line: curl -H @FILE).  Made
+# once and kept.  Mode 0600 root, or 0640 root:memprobe when this machine
+# has a memprobe group: its members may then read the API.
+make_token() {
+	local d=$DESTDIR$SYSCONFDIR/memprobe tok mode=0600 group=
+	if [ -z "$DESTDIR" ] && getent group memprobe >/dev/null; then
+		mode=0640 group=memprobe
+	fi
+	if [ -s "$d/api-token" ] && [ -s "$d/api-auth" ]; then
+		echo "install: kept your API token ($d/api-token)"
+		return
+	fi
+	tok=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	(umask 077 && echo "$tok" >"$d/api-token.tmp" &&
+		printf 'Authorization: Bearer %s\n' "$tok" >"$d/api-auth.tmp")
+	for f in api-token api-auth; do
+		[ -n "$group" ] && chgrp "$group" "$d/$f.tmp"
+		chmod "$mode" "$d/$f.tmp"
+		mv -f "$d/$f.tmp" "$d/$f"
+	done
+	echo "install: made the API token $d/api-token (mode $mode${group:+, group $group})"
+}
+
 need_root() {
 	[ -n "$DESTDIR" ] || [ "$(id -u)" = 0 ] ||
 		die "$1 writes to $PREFIX, $SYSCONFDIR and $SYSTEMD_UNITDIR: run it as root" \
@@ -83,6 +108,7 @@ do_install() {
 	done < <(plan)
 	echo "$DATADIR/MANIFEST" >>"$manifest"
 	install -m 0644 "$manifest" "$DESTDIR$DATADIR/MANIFEST"
+	make_token
 	echo "install: $(wc -l <"$manifest") files under ${DESTDIR:-/}" \
 	     "(programs in $SBINDIR and $BINDIR, data in $DATADIR, units in $SYSTEMD_UNITDIR)"
 	local k
@@ -94,8 +120,10 @@ do_install() {
 	cat <<NEXT
 install: next steps (docs: $DATADIR/doc/INSTALL.md):
   apt-get install mariadb-server && memprobe-db-setup    # database, users, passwords, schema
-  systemctl enable --now memprobe-lector memprobe-server # dashboard: http://127.0.0.1:8080/
+  systemctl enable --now memprobe-lector memprobe-server
   systemctl enable --now memprobe-module                 # optional: the stap module instead of eBPF
+install: the dashboard: http://127.0.0.1:8080/?token=TOKEN, TOKEN from $SYSCONFDIR/memprobe/api-token;
+  scripts: curl -H @$SYSCONFDIR/memprobe/api-auth http://127.0.0.1:8080/api/stats
 NEXT
 }
 
@@ -125,7 +153,7 @@ do_uninstall() {
 	systemd_live && systemctl daemon-reload
 	cat <<KEPT
 install: removed $n files
-install: kept $DESTDIR$SYSCONFDIR/memprobe/ (database credentials and your settings):
+install: kept $DESTDIR$SYSCONFDIR/memprobe/ (database credentials, the API token, your settings):
   remove it yourself with: rm -r $DESTDIR$SYSCONFDIR/memprobe
 install: kept the databases "memprobe" and "memprobe_lock" and their users, and $STATEDIR
   (records lector had not committed, if any); to drop them: DROP DATABASE memprobe;

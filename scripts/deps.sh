@@ -9,7 +9,7 @@ declare -A GROUP=(
 	[kernel]="systemtap systemtap-runtime linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod"
 	[bpf]="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libclang-rt-14-dev"
 	[db]="mariadb-server mariadb-client libmariadb-dev strace python3"
-	[web]="libcivetweb-dev libcjson-dev prometheus curl python3 wrk"
+	[web]="libcivetweb-dev libcjson-dev libssl-dev openssl prometheus curl python3 wrk"
 	[browser]="chromium nodejs"
 	[install]="systemd util-linux"
 )

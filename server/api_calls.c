@@ -14,11 +14,6 @@
 
 #define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
-const char calls_columns[] =
-    "c.cid, h.name, c.session, c.seq, c.ts_ns, c.pid, c.tid, c.uid, c.start_ns, c.comm, "
-    "c.thread_comm, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, "
-    "c.offset_bytes, c.prot, c.flags, c.fd, c.result, c.total_vm_bytes";
-
 static const char *const call_names[] = {"mmap", "munmap", "mremap", "brk", "exec", "exit", NULL};
 
 static void add_hex(cJSON *o, const char *key, const char *dec)
@@ -71,23 +66,16 @@ cJSON *calls_row_json(char **c, unsigned long *len)
 	return o;
 }
 
-static char list_sql[2][1024];
-
 /* The index is forced: on a freshly bulk-loaded table the optimizer was
  * seen to pick a plan that took seconds for "newest 100 rows". */
-static const char *calls_sql(int by_pid)
-{
-	if (!list_sql[by_pid][0])
-		snprintf(list_sql[by_pid], sizeof(list_sql[by_pid]),
-			 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (%s)"
-			 " JOIN hosts h ON h.host_id = c.host_id"
-			 " WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR "
-			 "c.pid = ?)"
-			 " AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"
-			 " AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?",
-			 calls_columns, by_pid ? "by_pid_cid" : "by_cid");
-	return list_sql[by_pid];
-}
+#define CALLS_SQL(index)                                                                           \
+	"SELECT STRAIGHT_JOIN " CALLS_COLUMNS " FROM calls c FORCE INDEX (" index ")"              \
+	" JOIN hosts h ON h.host_id = c.host_id"                                                   \
+	" WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR c.pid = ?)"          \
+	" AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"                               \
+	" AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?"
+static const char calls_all_sql[] = CALLS_SQL("by_cid");
+static const char calls_by_pid_sql[] = CALLS_SQL("by_pid_cid");
 
 struct page {
 	cJSON *rows;
@@ -113,7 +101,7 @@ int api_calls(struct req *r)
 	const char *call = "";
 	struct page pg = {0};
 	struct db_param p[13];
-	int ci;
+	int ci, rc;
 	cJSON *o;
 
 	if (http_check_params(r, allowed) ||
@@ -144,9 +132,11 @@ int api_calls(struct req *r)
 	p[11] = DB_U64(until_ns);
 	p[12] = DB_U64(limit);
 	pg.rows = cJSON_CreateArray();
-	if (db_select(r->db, calls_sql(pid != 0), p, 13, add_call, &pg, err, sizeof(err)) < 0) {
+	rc = db_select(r->db, pid ? calls_by_pid_sql : calls_all_sql, p, 13, add_call, &pg, err,
+		       sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(pg.rows);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "calls", pg.rows);

@@ -58,14 +58,16 @@ int api_hosts(struct req *r)
 	static const char *const allowed[] = {NULL};
 	cJSON *o, *hosts = cJSON_CreateArray();
 	char err[256];
+	int rc;
 
 	if (http_check_params(r, allowed)) {
 		cJSON_Delete(hosts);
 		return 400;
 	}
-	if (db_select(r->db, hosts_sql, NULL, 0, add_host, hosts, err, sizeof(err)) < 0) {
+	rc = db_select(r->db, hosts_sql, NULL, 0, add_host, hosts, err, sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(hosts);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "hosts", hosts);

@@ -17,9 +17,6 @@
 
 static const char *const sort_names[] = {"net", "mapped", "vm",	       "requested",
 					 "pid", "name",	  "last_seen", NULL};
-static const char *const sort_cols[] = {"p.net_bytes",	     "p.mapped_bytes", "p.vm_size_bytes",
-					"p.requested_bytes", "p.pid",	       "p.comm",
-					"p.last_seen_ns"};
 static const char *const order_names[] = {"desc", "asc", NULL};
 static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
@@ -35,23 +32,23 @@ static const char *const state_names[] = {"all", "alive", "exited", NULL};
 	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)"          \
 	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
 
-static char list_sql[7][2][1024];
+#define LIST_SQL(col, dir)                                                                         \
+	"SELECT STRAIGHT_JOIN " PROC_COLS PROC_WHERE " ORDER BY " col " " dir                      \
+	", p.host_id, p.pid, p.start_ns LIMIT ? OFFSET ?"
+#define LIST_SQL_BOTH(col)                                                                         \
+	{                                                                                          \
+		LIST_SQL(col, "DESC"), LIST_SQL(col, "ASC")                                        \
+	}
+/* [sort][order], in sort_names[] and order_names[] order. */
+static const char *const list_sql[7][2] = {
+    LIST_SQL_BOTH("p.net_bytes"),     LIST_SQL_BOTH("p.mapped_bytes"),
+    LIST_SQL_BOTH("p.vm_size_bytes"), LIST_SQL_BOTH("p.requested_bytes"),
+    LIST_SQL_BOTH("p.pid"),	      LIST_SQL_BOTH("p.comm"),
+    LIST_SQL_BOTH("p.last_seen_ns")};
 const char proc_by_key_sql[] =
     "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
     " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
 static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
-
-static void list_sql_init(void)
-{
-	if (list_sql[0][0][0])
-		return;
-	for (int s = 0; s < 7; s++)
-		for (int o = 0; o < 2; o++)
-			snprintf(list_sql[s][o], sizeof(list_sql[s][o]),
-				 "SELECT STRAIGHT_JOIN " PROC_COLS PROC_WHERE
-				 " ORDER BY %s %s, p.host_id, p.pid, p.start_ns LIMIT ? OFFSET ?",
-				 sort_cols[s], o ? "ASC" : "DESC");
-}
 
 static double num(const char *s)
 {
@@ -153,11 +150,10 @@ int api_processes(struct req *r)
 	struct proc_filter f;
 	struct db_param p[12];
 	uint64_t limit, offset, total = 0;
-	int sort, order, state;
+	int sort, order, state, rc;
 	char err[256];
 	cJSON *rows, *o;
 
-	list_sql_init();
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
@@ -174,11 +170,12 @@ int api_processes(struct req *r)
 	p[10] = DB_U64(limit);
 	p[11] = DB_U64(offset);
 	rows = cJSON_CreateArray();
-	if (db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err)) <
-		0 ||
-	    db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err)) < 0) {
+	rc = db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(rows);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "total", (double)total);
@@ -204,43 +201,73 @@ static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 1;
 }
 
+/* points is rounded down to 1-2-5 steps (2, 5, 10 ... 5000): the few
+ * answers a process can have are cached, whatever the client asks. */
+static uint64_t points_step(uint64_t want)
+{
+	uint64_t step = 2;
+
+	for (uint64_t decade = 1; decade <= 1000; decade *= 10)
+		for (uint64_t m = 1; m <= 5; m += m == 2 ? 3 : 1)
+			if (m * decade >= 2 && m * decade <= want)
+				step = m * decade;
+	return step;
+}
+
+static int parse_pid_path(struct req *r, uint64_t *pid)
+{
+	char *end;
+
+	errno = 0;
+	*pid = strtoull(r->path_arg, &end, 10);
+	/* digits only: strtoull also takes leading blanks ("%0D5"), signs */
+	if (isdigit((unsigned char)r->path_arg[0]) && !*end && !errno && *pid >= 1 &&
+	    *pid <= 4194304)
+		return 0;
+	http_send_error(r->conn, 400, "bad parameter", "pid",
+			"the path must be /api/processes/PID, PID from 1 to 4194304");
+	return -EINVAL;
+}
+
 int api_process_one(struct req *r)
 {
 	static const char *const allowed[] = {"host", "start_ns", "points", NULL};
-	char host[65], found_host[65], err[256], *pid_end;
+	char host[65], found_host[65], err[256], key[CACHE_KEY_BYTES];
 	void *found[2] = {found_host, NULL};
-	unsigned long long pid;
-	uint64_t start_ns, points;
+	uint64_t pid, start_ns, points;
 	struct db_param p[5];
 	cJSON *proc;
+	int rc;
 
-	errno = 0;
-	pid = strtoull(r->path_arg, &pid_end, 10);
-	/* digits only: strtoull also takes leading blanks ("%0D5"), signs */
-	if (!isdigit((unsigned char)r->path_arg[0]) || *pid_end || errno || pid < 1 ||
-	    pid > 4194304)
-		return http_send_error(
-		    r->conn, 400, "bad parameter", "pid",
-		    "the path must be /api/processes/PID, PID from 1 to 4194304");
-	if (http_check_params(r, allowed) ||
+	if (parse_pid_path(r, &pid) || http_check_params(r, allowed) ||
 	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
 	    param_u64(r, "start_ns", 1, UINT64_MAX, 0, &start_ns) ||
 	    param_u64(r, "points", 2, 5000, 500, &points))
 		return 400;
+	points = points_step(points);
+	/* The key from the values, not the query text: no spelling of the
+	 * same question (order, repeats, points=499) misses the cache. */
+	snprintf(key, sizeof(key), "/api/processes/%llu?host=%s&start_ns=%llu&points=%llu",
+		 (unsigned long long)pid, host, (unsigned long long)start_ns,
+		 (unsigned long long)points);
+	if (cache_serve(r->conn, key))
+		return 200;
 	p[0] = DB_U64(pid);
 	p[1] = DB_STR(host);
 	p[2] = DB_STR(host);
 	p[3] = DB_U64(start_ns);
 	p[4] = DB_U64(start_ns);
-	if (db_select(r->db, one_sql, p, 5, keep_proc, found, err, sizeof(err)) < 0)
-		return http_db_error(r, err);
+	rc = db_select(r->db, one_sql, p, 5, keep_proc, found, err, sizeof(err));
+	if (rc < 0)
+		return http_db_error(r, rc, err);
 	proc = found[1];
 	if (!proc)
 		return http_send_error(r->conn, 404, "no such process", "pid",
 				       "no process with this pid (and host/start_ns) was captured");
-	if (proc_series_add(r->db, proc, found_host, points, err, sizeof(err)) < 0) {
+	rc = proc_series_add(r->db, proc, found_host, points, err, sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(proc);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	return http_send_json(r->conn, 200, proc);
 }
@@ -284,6 +311,7 @@ int api_top(struct req *r)
 	struct db_param p[2];
 	double sum[2] = {0, 0}, top_bytes = 0;
 	cJSON *rows = cJSON_CreateArray(), *o, *it;
+	int rc;
 
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0) {
@@ -292,10 +320,12 @@ int api_top(struct req *r)
 	}
 	p[0] = DB_STR(host);
 	p[1] = DB_STR(host);
-	if (db_select(r->db, top_sql, p, 2, add_top_row, rows, err, sizeof(err)) < 0 ||
-	    db_select(r->db, top_sum_sql, p, 2, keep_sum, sum, err, sizeof(err)) < 0) {
+	rc = db_select(r->db, top_sql, p, 2, add_top_row, rows, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, top_sum_sql, p, 2, keep_sum, sum, err, sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(rows);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	cJSON_ArrayForEach(it, rows)
 	{

@@ -83,6 +83,7 @@ static void add_server(cJSON *o)
 	cJSON_AddNumberToObject(s, "sse_clients_cut_total", (double)sse_cut_total());
 	cJSON_AddNumberToObject(s, "sse_messages_total", (double)sse_sent_total());
 	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
+	cJSON_AddNumberToObject(s, "sse_resets_total", (double)sse_reset_total());
 }
 
 /* ?host=NAME (empty: every host) as the two parameters of a host filter. */
@@ -103,15 +104,18 @@ int api_stats(struct req *r)
 	char err[256], host[65];
 	struct db_param hp[2];
 	cJSON *o, *sessions = cJSON_CreateArray();
+	int rc;
 
 	if (host_filter(r, host, sizeof(host), hp)) {
 		cJSON_Delete(sessions);
 		return 400;
 	}
-	if (db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err)) < 0 ||
-	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0) {
+	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+	if (rc < 0) {
 		cJSON_Delete(sessions);
-		return http_db_error(r, err);
+		return http_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	/* The newest session per host comes first (ORDER BY updated_at). */
@@ -294,6 +298,10 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 		"SSE messages written to clients");
 	sb_printf(b, "memprobe_server_sse_messages_total %llu\n",
 		  (unsigned long long)sse_sent_total());
+	sb_head(b, "memprobe_server_sse_resets_total", "counter",
+		"SSE resumes too deep to replay, answered with a reset event");
+	sb_printf(b, "memprobe_server_sse_resets_total %llu\n",
+		  (unsigned long long)sse_reset_total());
 }
 
 int api_metrics(struct req *r)
@@ -310,10 +318,14 @@ int api_metrics(struct req *r)
 		cJSON_Delete(sessions);
 		return 400;
 	}
-	if (db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err)) < 0 ||
-	    db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err)) < 0 ||
-	    db_select(r->db, metric_proc_sql, hp, 2, add_metric_proc, &m, err, sizeof(err)) < 0) {
-		rc = http_db_error(r, err);
+	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+	if (rc == 0)
+		rc =
+		    db_select(r->db, metric_proc_sql, hp, 2, add_metric_proc, &m, err, sizeof(err));
+	if (rc < 0) {
+		rc = http_db_error(r, rc, err);
 		goto out;
 	}
 	metrics_sessions(&b, sessions);
@@ -333,27 +345,24 @@ out:
 	return rc;
 }
 
-static int ignore_row(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)arg;
-	(void)c;
-	(void)len;
-	(void)n;
-	return 1;
-}
-
+/* No query and no pooled connection: the event poller's own queries
+ * (sse.c) say whether the database answers, so /healthz stays quick when
+ * slow requests hold every pooled connection. */
 int api_healthz(struct req *r)
 {
 	static const char *const allowed[] = {NULL};
-	char err[256];
+	uint64_t age_ms;
 	cJSON *o;
 
 	if (http_check_params(r, allowed))
 		return 400;
-	if (db_select(r->db, "SELECT 1", NULL, 0, ignore_row, NULL, err, sizeof(err)) < 0)
-		return http_send_error(r->conn, 503, "unhealthy", NULL, "database not reachable");
+	if (!sse_db_healthy(&age_ms))
+		return http_send_error(r->conn, 503, "unhealthy", NULL,
+				       "database not reachable (the server's own poll of new calls "
+				       "fails or stalls)");
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ok");
 	cJSON_AddNumberToObject(o, "sse_clients", sse_client_count());
+	cJSON_AddNumberToObject(o, "db_checked_ms_ago", (double)age_ms);
 	return http_send_json(r->conn, 200, o);
 }

@@ -9,10 +9,18 @@
  * (the event stream is the live channel).  --cache-ms 0 turns it off.
  *
  * When an entry goes stale, one request rebuilds it while the others keep
- * getting the stale copy (for up to CACHE_STALE_MS): without that, every
- * expiry sent all connections to MariaDB at once and p99 went to seconds.
+ * getting the stale copy (for up to CACHE_STALE_MS per rebuild, and while
+ * the entry is younger than CACHE_SAME_MS + CACHE_STALE_MS): without that,
+ * every expiry sent all connections to MariaDB at once and p99 went to
+ * seconds.
+ *
+ * Bodies are immutable and reference counted: a hit takes a reference
+ * under the lock and writes outside it.  Copying the body under the one
+ * lock made every hit wait for the holder, and under CPU contention (live
+ * capture) a holder preempted mid-copy stalled all of them.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,10 +32,15 @@
 #define CACHE_SAME_MS	     5000
 #define CACHE_STALE_MS	     2000
 
+struct body {
+	atomic_int ref; /* the entry's, plus one per response being written */
+	size_t len_bytes;
+	char data[];
+};
+
 struct entry {
 	char key[CACHE_KEY_BYTES];
-	char *body;
-	size_t len_bytes;
+	struct body *body;
 	uint64_t cid;
 	uint64_t built_ms;
 	uint64_t refresh_ms; /* a request is rebuilding it since then (0: none) */
@@ -65,6 +78,12 @@ static unsigned int slot_of(const char *key)
 	return h % CACHE_SLOTS;
 }
 
+static void body_put(struct body *b)
+{
+	if (b && atomic_fetch_sub(&b->ref, 1) == 1)
+		free(b);
+}
+
 static int fresh(const struct entry *e, uint64_t cid, uint64_t t)
 {
 	return t - e->built_ms < fresh_ms || (e->cid == cid && t - e->built_ms < CACHE_SAME_MS);
@@ -77,8 +96,7 @@ int cache_serve(struct mg_connection *conn, const char *key)
 	static __thread struct cache_capture cap;
 	uint64_t cid = sse_last_cid(), t = now_ms();
 	struct entry *e;
-	char *copy = NULL;
-	size_t len = 0;
+	struct body *hit = NULL;
 
 	capture = NULL;
 	if (!fresh_ms || strlen(key) >= CACHE_KEY_BYTES)
@@ -88,19 +106,25 @@ int cache_serve(struct mg_connection *conn, const char *key)
 	if (e->body && !strcmp(e->key, key)) {
 		int ok = fresh(e, cid, t);
 
-		if (!ok && t - e->built_ms < CACHE_STALE_MS) {
+		/* Stale by either rule, 100 ms or 5 s: one rebuilds, the
+		 * others get the copy.  Counting the window from the build
+		 * alone covered only the first rule, and every 5 s all
+		 * connections of an idle database queried it at once. */
+		if (!ok && t - e->built_ms < CACHE_SAME_MS + CACHE_STALE_MS) {
 			if (e->refresh_ms && t - e->refresh_ms < CACHE_STALE_MS)
 				ok = 1; /* someone else is rebuilding it */
 			else
 				e->refresh_ms = t; /* this request rebuilds it */
 		}
-		if (ok && (copy = malloc(e->len_bytes)))
-			memcpy(copy, e->body, len = e->len_bytes);
+		if (ok) {
+			hit = e->body;
+			atomic_fetch_add(&hit->ref, 1);
+		}
 	}
 	pthread_mutex_unlock(&lock);
-	if (copy) {
-		http_send_text(conn, 200, "application/json", copy, len);
-		free(copy);
+	if (hit) {
+		http_send_text(conn, 200, "application/json", hit->data, hit->len_bytes);
+		body_put(hit);
 		return 1;
 	}
 	cap.key = key;
@@ -118,27 +142,30 @@ void cache_disarm(void)
 void cache_store(int status, const char *body, size_t len_bytes)
 {
 	struct cache_capture *c = capture;
+	struct body *b = NULL, *old;
 	struct entry *e;
-	char *copy;
 
 	capture = NULL;
 	if (!c)
 		return;
 	e = &slots[slot_of(c->key)];
-	if (status != 200 || len_bytes > CACHE_BODY_MAX_BYTES || !(copy = malloc(len_bytes))) {
+	if (status != 200 || len_bytes > CACHE_BODY_MAX_BYTES ||
+	    !(b = malloc(sizeof(*b) + len_bytes))) {
 		pthread_mutex_lock(&lock);
 		e->refresh_ms = 0;
 		pthread_mutex_unlock(&lock);
 		return;
 	}
-	memcpy(copy, body, len_bytes);
+	atomic_init(&b->ref, 1);
+	b->len_bytes = len_bytes;
+	memcpy(b->data, body, len_bytes);
 	pthread_mutex_lock(&lock);
 	e->refresh_ms = 0;
-	free(e->body);
+	old = e->body;
 	strcpy(e->key, c->key);
-	e->body = copy;
-	e->len_bytes = len_bytes;
+	e->body = b;
 	e->cid = c->cid;
 	e->built_ms = now_ms();
 	pthread_mutex_unlock(&lock);
+	body_put(old);
 }

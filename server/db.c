@@ -3,13 +3,16 @@
  * prepared statements keyed by their SQL text, so a request costs one
  * round trip (execute + fetch), not three.  A connection that fails is
  * closed and reopened by the next user: a restarted MariaDB costs one
- * failed request, not a restarted server.
+ * failed request, not a restarted server.  Waiting for a free connection
+ * is bounded (wait_ms): a few slow queries cost other requests a 503 with
+ * Retry-After, never a thread stuck for as long as the slow ones last.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -34,6 +37,7 @@ struct db_pool {
 	struct db_conn *free_list;
 	struct db_conn *conns;
 	unsigned int size;
+	unsigned int wait_ms;
 };
 
 static void conn_close(struct db_conn *c)
@@ -75,10 +79,11 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 	return 0;
 }
 
-int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size, char *err,
-		   size_t errlen)
+int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
+		   unsigned int wait_ms, char *err, size_t errlen)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
+	pthread_condattr_t ca;
 	int rc = 0;
 
 	if (!p || !(p->conns = calloc(size, sizeof(*p->conns)))) {
@@ -87,8 +92,12 @@ int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned i
 	}
 	p->set = *s;
 	p->size = size;
+	p->wait_ms = wait_ms;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->freed, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->freed, &ca);
+	pthread_condattr_destroy(&ca);
 	for (unsigned int i = 0; i < size; i++) {
 		p->conns[i].next_free = p->free_list;
 		p->free_list = &p->conns[i];
@@ -113,15 +122,26 @@ void db_pool_destroy(struct db_pool *p)
 	free(p);
 }
 
+/* A free connection, or NULL when none came free within wait_ms. */
 static struct db_conn *conn_get(struct db_pool *p)
 {
 	struct db_conn *c;
+	struct timespec dl;
+	int rc = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += p->wait_ms / 1000;
+	dl.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&p->lock);
-	while (!p->free_list)
-		pthread_cond_wait(&p->freed, &p->lock);
+	while (!p->free_list && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&p->freed, &p->lock, &dl);
 	c = p->free_list;
-	p->free_list = c->next_free;
+	if (c)
+		p->free_list = c->next_free;
 	pthread_mutex_unlock(&p->lock);
 	return c;
 }
@@ -258,6 +278,11 @@ int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, uns
 	MYSQL_STMT *st;
 	int rc;
 
+	if (!c) {
+		snprintf(err, errlen, "all %u database connections stayed busy for %u ms", p->size,
+			 p->wait_ms);
+		return -ETIMEDOUT;
+	}
 	if (!c->my && (rc = conn_open(p, c, err, errlen)) < 0)
 		goto out;
 	st = stmt_get(c, sql, err, errlen);

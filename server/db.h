@@ -37,11 +37,13 @@ struct db_param {
 /* Return 0 to go on, > 0 to stop early, < 0 to abort with that error. */
 typedef int (*db_row_fn)(void *arg, char **col, unsigned long *len, unsigned int ncols);
 
-int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size, char *err,
-		   size_t errlen);
+/* wait_ms: how long db_select waits for a free connection before it
+ * fails with -ETIMEDOUT. */
+int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
+		   unsigned int wait_ms, char *err, size_t errlen);
 void db_pool_destroy(struct db_pool *p);
 /* sql must be a string that lives for the program (the statement cache
- * keys on its text). */
+ * keys on its address).  -ETIMEDOUT: no connection came free in time. */
 int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, unsigned int n,
 	      db_row_fn fn, void *arg, char *err, size_t errlen);
 

@@ -13,22 +13,21 @@
 
 #define PARAM_MAX_BYTES 256
 
-static const char common_headers[] = "Cache-Control: no-store\r\n"
-				     "X-Content-Type-Options: nosniff\r\n";
+static const char common_headers[] = "Cache-Control: no-store\r\n" SECURITY_HEADERS;
 
 /* Head and body leave in one write when they fit 8 KiB: two small writes
  * meet delayed ACKs (tcp_nodelay is set as well). */
-int http_send_text(struct mg_connection *c, int status, const char *ctype, const char *body,
-		   size_t len_bytes)
+int http_send_full(struct mg_connection *c, int status, const char *ctype, const char *extra,
+		   const char *body, size_t len_bytes)
 {
 	char *buf = malloc(8192);
 
 	cache_store(status, body, len_bytes);
 	int n =
 	    buf ? snprintf(buf, 8192,
-			   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+			   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
 			   status, mg_get_response_code_text(c, status), ctype, len_bytes,
-			   common_headers)
+			   common_headers, extra)
 		: -1;
 
 	if (n > 0 && (size_t)n + len_bytes <= 8192) {
@@ -41,6 +40,12 @@ int http_send_text(struct mg_connection *c, int status, const char *ctype, const
 	}
 	free(buf);
 	return status;
+}
+
+int http_send_text(struct mg_connection *c, int status, const char *ctype, const char *body,
+		   size_t len_bytes)
+{
+	return http_send_full(c, status, ctype, "", body, len_bytes);
 }
 
 int http_send_json(struct mg_connection *c, int status, cJSON *body)
@@ -191,13 +196,33 @@ int param_enum(struct req *r, const char *name, const char *const *values, int d
 	return bad_param(r, name, reason);
 }
 
-int http_db_error(struct req *r, const char *what)
+int http_db_error(struct req *r, int rc, const char *what)
 {
-	mg_cry(r->conn, "database: %s", what);
-	http_send_error(
-	    r->conn, 503, "database unavailable", NULL,
-	    "the server could not query MariaDB; check that it runs and see the server log");
-	return -EIO;
+	cJSON *o = cJSON_CreateObject();
+	char reason[320], *s;
+
+	if (rc != -ETIMEDOUT && rc != -EBUSY) {
+		mg_cry(r->conn, "database: %s", what);
+		http_send_error(r->conn, 503, "database unavailable", NULL,
+				"the server could not query MariaDB; check that it runs and see "
+				"the server log");
+		cJSON_Delete(o);
+		return -EIO;
+	}
+	/* Busy, not broken: the client may simply ask again a little later. */
+	snprintf(reason, sizeof(reason), "%s; retry after the Retry-After seconds", what);
+	cJSON_AddStringToObject(o, "error", "server busy");
+	cJSON_AddStringToObject(o, "reason", reason);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s)
+		http_send_full(r->conn, 503, "application/json", "Retry-After: 1\r\n", s,
+			       strlen(s));
+	else
+		http_send_text(r->conn, 500, "application/json", "{\"error\":\"out of memory\"}",
+			       25);
+	free(s);
+	return rc;
 }
 
 /* comm is any bytes but NUL: keep valid UTF-8, replace each other byte

@@ -28,15 +28,22 @@ $(BUILD)/server/lector_range_tree.o: lector/range_tree.c lector/range.h lector/r
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
+	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson -lcrypto $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
 
 .PHONY: server bench-server
 server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
 TEST_SUITES += $(TOP)/tests/server/run-tests
 
-bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm
+bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm $(BUILD)/bin/lector $(BUILD)/bench/mmap-flood \
+	      $(BUILD)/bench/auth-cost
 	@$(TOP)/bench/server/run
+
+# Benchmark helper: the access check alone, ns per request.
+$(BUILD)/bench/auth-cost: bench/server/auth_cost.c server/auth.c server/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -Iserver bench/server/auth_cost.c server/auth.c -o $@ \
+		-lcivetweb -lcjson -lcrypto
 
 # Benchmark helper: many SSE clients in one epoll loop.
 $(BUILD)/bench/sse-swarm: bench/server/sse_swarm.c

@@ -14,8 +14,13 @@
  * Downsampling: when more points were made than asked for, `points`
  * evenly spaced calls (by call index, first and last included) are kept;
  * every kept point is an exact state, peaks between them may be skipped.
+ *
+ * One replay holds a pooled connection for up to max_calls rows: at most
+ * max_running of them run at once, so they never take the whole pool.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +28,13 @@
 #include "server.h"
 
 static unsigned int max_calls = 200000;
+static unsigned int max_running = 1;
+static atomic_uint running;
 
-void proc_series_set_max_calls(unsigned int n)
+void proc_series_init(unsigned int calls, unsigned int replays)
 {
-	max_calls = n;
+	max_calls = calls;
+	max_running = replays ? replays : 1;
 }
 
 #define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
@@ -141,6 +149,7 @@ static void add_meta(cJSON *proc, uint64_t calls, size_t replayed, uint64_t poin
 	cJSON_AddNumberToObject(proc, "calls", (double)calls);
 	cJSON_AddNumberToObject(proc, "replayed_calls", (double)replayed);
 	cJSON_AddNumberToObject(proc, "max_replayed_calls", max_calls);
+	cJSON_AddNumberToObject(proc, "points", (double)points);
 	cJSON_AddBoolToObject(proc, "series_truncated", calls > replayed);
 	cJSON_AddBoolToObject(proc, "series_downsampled", replayed > points);
 	cJSON_AddStringToObject(
@@ -157,6 +166,11 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 	uint64_t calls = 0;
 	int rc;
 
+	if (atomic_fetch_add(&running, 1) >= max_running) {
+		atomic_fetch_sub(&running, 1);
+		snprintf(err, errlen, "%u process series are being replayed already", max_running);
+		return -EBUSY;
+	}
 	p[0] = DB_STR(host);
 	p[1] = DB_U64((uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble);
 	p[2] = DB_U64(strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10));
@@ -165,9 +179,8 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 	p[5] = p[2];
 	p[6] = DB_U64(max_calls);
 	rc = db_select(db, count_sql, p, 3, keep_count, &calls, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = acct_new(&rp.acct);
+	if (rc == 0)
+		rc = acct_new(&rp.acct);
 	if (rc < 0)
 		goto out;
 	acct_log_ranges(rp.acct, false); /* totals only: nothing stores the ranges */
@@ -182,5 +195,6 @@ out:
 		snprintf(err, errlen, "out of memory replaying the process's calls");
 	acct_free(rp.acct);
 	free(rp.pt);
+	atomic_fetch_sub(&running, 1);
 	return rc;
 }

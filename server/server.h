@@ -13,21 +13,45 @@
 
 #include "db.h"
 
+#define TOKEN_MAX_BYTES	   256
+#define ALLOW_HOST_MAX	   16
+#define HOSTNAME_MAX_BYTES 253
+
 struct server_opts {
-	char listen_addr[64];
+	char listen_addr[46]; /* one address, as inet_ntop prints it */
+	int listen_v6;
+	int listen_loopback;
 	unsigned int port;
-	int expose;	 /* non-loopback listen allowed */
-	char token[128]; /* bearer token; required with expose */
+	int expose;  /* non-loopback listen allowed */
+	int no_auth; /* serve without a token (loopback only) */
+	char token[TOKEN_MAX_BYTES + 1];
+	char allow_host[ALLOW_HOST_MAX][HOSTNAME_MAX_BYTES + 1]; /* more Host: names */
+	unsigned int n_allow_host;
+	char tls_cert[512], tls_key[512]; /* PEM files; key may be in the cert file */
 	char static_dir[512];
 	unsigned int num_threads;
 	unsigned int sse_max;	    /* must stay below num_threads */
 	unsigned int sse_queue_len; /* messages per client before cut loose */
 	unsigned int sse_poll_ms;
 	unsigned int sse_heartbeat_ms;
+	unsigned int sse_resume_max; /* deeper Last-Event-ID: a reset event */
 	unsigned int db_pool_size;
-	unsigned int cache_ms; /* REST answers at most this stale */
+	unsigned int db_wait_ms; /* pool wait before a 503 */
+	unsigned int cache_ms;	 /* REST answers at most this stale */
 	unsigned int series_max_calls;
 };
+
+/* Sent with every response, CivetWeb's own (additional_header) and ours.
+ * The dashboard is Vite's build: module scripts and style sheets from
+ * files, no inline script or style element, so the policy needs neither. */
+#define SECURITY_HEADER_LINES                                                                      \
+	"X-Content-Type-Options: nosniff\r\n"                                                      \
+	"Referrer-Policy: no-referrer\r\n"                                                         \
+	"X-Frame-Options: DENY\r\n"                                                                \
+	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "       \
+	"img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; "         \
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+#define SECURITY_HEADERS SECURITY_HEADER_LINES "\r\n"
 
 /* One request: the connection, its parsed query, and the pool. */
 struct req {
@@ -39,6 +63,18 @@ struct req {
 
 typedef int (*route_fn)(struct req *r);
 
+/* opts.c: options and the safety checks; 0 or -EINVAL (message printed). */
+int opts_parse(int argc, char **argv, struct server_opts *o, const char **config);
+
+/* auth.c: who may ask (token, session cookie), Host and Origin checks and
+ * the security headers, before any route or static file. */
+int auth_init(const struct server_opts *o);
+int auth_begin_request(struct mg_connection *conn);
+
+/* tls.c: CivetWeb's ssl_certificate (certificate and key in one PEM) from
+ * --tls-cert/--tls-key; call between mg_init_library and mg_start. */
+int tls_prepare(const struct server_opts *o, char *pem_path, size_t cap);
+
 /* http.c: responses and validated parameters.  The param_* helpers send
  * the 400 themselves and return -EINVAL, so a handler just returns. */
 int http_send_json(struct mg_connection *c, int status, cJSON *body);
@@ -46,12 +82,17 @@ int http_send_error(struct mg_connection *c, int status, const char *error, cons
 		    const char *reason);
 int http_send_text(struct mg_connection *c, int status, const char *ctype, const char *body,
 		   size_t len_bytes);
+/* extra: more header lines, each ending in CRLF ("" for none). */
+int http_send_full(struct mg_connection *c, int status, const char *ctype, const char *extra,
+		   const char *body, size_t len_bytes);
 int http_check_params(struct req *r, const char *const *allowed);
 int param_u64(struct req *r, const char *name, uint64_t min, uint64_t max, uint64_t def,
 	      uint64_t *out);
 int param_str(struct req *r, const char *name, char *out, size_t cap, const char *charset);
 int param_enum(struct req *r, const char *name, const char *const *values, int def, int *out);
-int http_db_error(struct req *r, const char *what);
+/* A failed db_select (rc < 0): 503, with Retry-After when the pool was
+ * busy (-ETIMEDOUT) rather than the database down. */
+int http_db_error(struct req *r, int rc, const char *what);
 cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t len);
 cJSON *json_int_raw(const char *digits);
 void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
@@ -70,13 +111,21 @@ int api_top(struct req *r);
 cJSON *proc_row_json(char **col, unsigned long *len);
 extern const char proc_by_key_sql[];
 /* proc_series.c */
-void proc_series_set_max_calls(unsigned int max_calls);
+/* max_calls: calls replayed at most per request; max_running: replays at
+ * once (more: -EBUSY, so heavy requests cannot take every connection). */
+void proc_series_init(unsigned int max_calls, unsigned int max_running);
 int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
 		    size_t errlen);
 /* api_calls.c */
 int api_calls(struct req *r);
 cJSON *calls_row_json(char **col, unsigned long *len);
-extern const char calls_columns[];
+/* The columns calls_row_json() reads, in its order.  All SQL text is
+ * string literals: nothing is built at run time, so no request can see
+ * (or prepare) a statement half written by another. */
+#define CALLS_COLUMNS                                                                              \
+	"c.cid, h.name, c.session, c.seq, c.ts_ns, c.pid, c.tid, c.uid, c.start_ns, c.comm, "      \
+	"c.thread_comm, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, "             \
+	"c.offset_bytes, c.prot, c.flags, c.fd, c.result, c.total_vm_bytes"
 /* api_hosts.c */
 int api_hosts(struct req *r);
 /* api_stats.c */
@@ -91,6 +140,8 @@ unsigned int sse_client_count(void);
 uint64_t sse_cut_total(void);
 uint64_t sse_sent_total(void);
 uint64_t sse_last_cid(void);
+uint64_t sse_reset_total(void);
+int sse_db_healthy(uint64_t *age_ms);
 
 extern volatile int server_stopping;
 

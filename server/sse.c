@@ -2,14 +2,17 @@
  * sse.c - /api/events, server-sent events.
  *
  * One poller thread reads newly committed calls by cid (migration 010)
- * every sse_poll_ms and fans each batch out to per-client bounded queues;
- * a client's own worker thread writes its queue.  The poller never blocks
- * on a client: a client whose queue is full is cut loose (and counted),
- * and its browser reconnects with Last-Event-ID and catches up from the
- * database, so nothing is lost.  Per batch, "process" events (changed
- * processes rows, no id) go first and "call" events (id = cid) after: a
- * client that resumes from the last id it saw gets every later call and
- * the process rows those calls changed.
+ * every sse_poll_ms and fans each batch out to per-client bounded queues
+ * (with no client it only follows the newest cid); a client's own worker
+ * thread writes its queue.  The poller never blocks on a client: a client
+ * whose queue is full is cut loose (and counted), and its browser
+ * reconnects with Last-Event-ID and catches up from the database, so
+ * nothing is lost.  Per batch, "process" events (changed processes rows,
+ * no id) go first and "call" events (id = cid) after: a client that
+ * resumes from the last id it saw gets every later call and the process
+ * rows those calls changed.  A resume deeper than --sse-resume-max ids
+ * gets one "reset" event (with the live id) instead of a replay.  The
+ * poller's own queries also tell /healthz whether the database answers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -52,7 +55,11 @@ static struct {
 	const struct server_opts *o;
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static atomic_ullong cut_total, sent_total;
+static atomic_ullong cut_total, sent_total, reset_total;
+/* CLOCK_MONOTONIC ms of the poller's last successful query (0: none yet),
+ * and whether its latest one failed. */
+static atomic_ullong poll_ok_ms;
+static atomic_int poll_failing;
 
 unsigned int sse_client_count(void)
 {
@@ -69,6 +76,10 @@ uint64_t sse_sent_total(void)
 uint64_t sse_last_cid(void)
 {
 	return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED);
+}
+uint64_t sse_reset_total(void)
+{
+	return reset_total;
 }
 
 /* One event-stream connection, as its worker thread writes it. */
@@ -144,6 +155,43 @@ static int first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 1;
 }
 
+static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
+
+/* No client: nothing to read or format, only the live edge to follow (the
+ * cache's freshness and a new client's starting point).  It moves only
+ * while still nobody is registered: a client that registered meanwhile
+ * started from the old edge and gets the calls after it from the next
+ * batch. */
+static int follow_edge(char *err, size_t errlen)
+{
+	uint64_t edge = 0;
+	int rc = db_select(hub.db, max_cid_sql, NULL, 0, first_u64, &edge, err, errlen);
+
+	pthread_mutex_lock(&hub.lock);
+	if (rc == 0 && !hub.n && edge > hub.last_cid)
+		__atomic_store_n(&hub.last_cid, edge, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&hub.lock);
+	return rc;
+}
+
+/* One poll: 1 when a full batch was read (behind: poll again at once). */
+static int poll_once(char *err, size_t errlen)
+{
+	struct batch *b = NULL;
+	int rc;
+
+	if (!sse_client_count())
+		return follow_edge(err, errlen);
+	rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (b->n_calls)
+		fan_out(b);
+	rc = b->n_calls == hub.batch_rows;
+	batch_free(b);
+	return rc;
+}
+
 static void *poller(void *arg)
 {
 	char err[256];
@@ -151,11 +199,10 @@ static void *poller(void *arg)
 
 	(void)arg;
 	while (!server_stopping) {
-		struct batch *b = NULL;
-		int rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err,
-				     sizeof(err));
+		int rc = poll_once(err, sizeof(err));
 
 		if (rc < 0) {
+			atomic_store(&poll_failing, 1);
 			if (!failing++)
 				fprintf(stderr, "memprobe-server: SSE poller: %s (retrying)\n",
 					err);
@@ -163,14 +210,22 @@ static void *poller(void *arg)
 			continue;
 		}
 		failing = 0;
-		if (b->n_calls)
-			fan_out(b);
-		rc = b->n_calls == hub.batch_rows; /* behind: read on without sleeping */
-		batch_free(b);
-		if (!rc)
+		atomic_store(&poll_ok_ms, mono_ms());
+		atomic_store(&poll_failing, 0);
+		if (rc == 0)
 			sleep_ms(hub.o->sse_poll_ms);
 	}
 	return NULL;
+}
+
+/* 1 when the poller's latest query worked and it ran within the last
+ * max(2 s, 20 poll periods); *age_ms: since that query. */
+int sse_db_healthy(uint64_t *age_ms)
+{
+	uint64_t ok = atomic_load(&poll_ok_ms), limit = 20ull * hub.o->sse_poll_ms;
+
+	*age_ms = ok ? mono_ms() - ok : UINT64_MAX;
+	return ok && !atomic_load(&poll_failing) && *age_ms <= (limit > 2000 ? limit : 2000);
 }
 
 int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct server_opts *o)
@@ -178,20 +233,19 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	char err[256];
 	int rc;
 
-	batch_init();
 	hub.o = o;
 	hub.batch_rows =
 	    o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
-	rc = db_select(poll_db, "SELECT COALESCE(MAX(cid), 0) FROM calls", NULL, 0, first_u64,
-		       &hub.last_cid, err, sizeof(err));
+	rc = db_select(poll_db, max_cid_sql, NULL, 0, first_u64, &hub.last_cid, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",
 			err);
 		return rc;
 	}
+	atomic_store(&poll_ok_ms, mono_ms());
 	rc = -pthread_create(&hub.poller, NULL, poller, NULL);
 	hub.running = rc == 0;
 	return rc;
@@ -330,6 +384,24 @@ static int catch_up(struct stream *s, uint64_t hw)
 	return 0;
 }
 
+/* A resume too deep to replay: one "reset" event whose id is the live
+ * edge (a reconnect resumes from there), then live events. */
+static int send_reset(struct stream *s, uint64_t hw)
+{
+	char ev[320];
+	int n = snprintf(
+	    ev, sizeof(ev),
+	    "id: %llu\nevent: reset\ndata: {\"reason\":\"resume too deep: more than %u "
+	    "ids behind; reload through the REST API\",\"last_event_id\":%llu,"
+	    "\"live_from\":%llu,\"max_resume\":%u}\n\n",
+	    (unsigned long long)hw, hub.o->sse_resume_max, (unsigned long long)s->sent_upto,
+	    (unsigned long long)hw, hub.o->sse_resume_max);
+
+	reset_total++;
+	s->sent_upto = hw;
+	return stream_write(s, ev, (size_t)n);
+}
+
 /* Wait for messages or the heartbeat deadline; write outside the lock. */
 static int client_loop(struct stream *s, struct client *c)
 {
@@ -410,12 +482,15 @@ int api_events(struct req *r)
 	}
 	mg_printf(r->conn,
 		  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-		  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+		  "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n" SECURITY_HEADERS
 		  "Connection: close\r\n\r\nretry: 1000\n: live from id %llu\n\n",
 		  (unsigned long long)hw);
 	s.last_write_ms = mono_ms();
 	s.sent_upto = last_id && last_id < hw ? last_id : hw;
-	rc = s.sent_upto < hw ? catch_up(&s, hw) : 0;
+	if (hw - s.sent_upto > hub.o->sse_resume_max)
+		rc = send_reset(&s, hw);
+	else
+		rc = s.sent_upto < hw ? catch_up(&s, hw) : 0;
 	if (rc == 0)
 		rc = client_loop(&s, c);
 	client_unregister(c);

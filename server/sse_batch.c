@@ -10,15 +10,9 @@
 
 #include "sse_batch.h"
 
-static char batch_sql[1024];
-
-void batch_init(void)
-{
-	snprintf(batch_sql, sizeof(batch_sql),
-		 "SELECT STRAIGHT_JOIN %s FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON "
-		 "h.host_id = c.host_id WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?",
-		 calls_columns);
-}
+static const char batch_sql[] =
+    "SELECT STRAIGHT_JOIN " CALLS_COLUMNS " FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON "
+    "h.host_id = c.host_id WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?";
 
 void msg_put(struct msg *m)
 {

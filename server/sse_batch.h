@@ -40,7 +40,6 @@ struct batch {
 };
 
 void msg_put(struct msg *m);
-void batch_init(void);
 /* Calls with after < cid <= upto (at most max_rows), and the rows of the
  * processes they touched. */
 int batch_fetch(struct db_pool *db, uint64_t after, uint64_t upto, unsigned int max_rows,

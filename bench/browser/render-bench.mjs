@@ -80,7 +80,7 @@ async function source(eps) {
     flood = spawn(path.join(TOP, 'build/bench/mmap-flood'), ['--pairs', '0', '--rate', String(eps / 2)], { stdio: 'ignore' })
   }
   return {
-    url: st.url,
+    url: st.tokenUrl, // each visit opens a session, as a person's first one does
     async close() {
       if (flood) flood.kill()
       await st.stop()

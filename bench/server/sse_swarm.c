@@ -95,15 +95,38 @@ static void client_read(int ep, struct cl *c)
 	parse(c, now_ns());
 }
 
+/* The request every client sends: Host and, with a token file, the token. */
+static char req[512];
+static size_t req_len;
+
+static int make_request(int port, const char *token_file)
+{
+	char tok[300] = "";
+	FILE *f = token_file ? fopen(token_file, "r") : NULL;
+
+	if (token_file && (!f || !fgets(tok, sizeof(tok), f))) {
+		fprintf(stderr, "sse-swarm: cannot read the token from %s\n", token_file);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	if (f)
+		fclose(f);
+	tok[strcspn(tok, "\r\n")] = 0;
+	req_len = (size_t)snprintf(req, sizeof(req),
+				   "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s\r\n", port,
+				   tok[0] ? "Authorization: Bearer " : "", tok, tok[0] ? "\r\n" : "");
+	return 0;
+}
+
 static int connect_one(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	static const char req[] = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    write(fd, req, sizeof(req) - 1) != sizeof(req) - 1) {
+	    write(fd, req, req_len) != (ssize_t)req_len) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -140,11 +163,13 @@ int main(int argc, char **argv)
 	struct epoll_event ev = {.events = EPOLLIN}, evs[256];
 	struct cl *cs;
 
-	if (argc != 3 || (port = atoi(argv[1])) <= 0 || (n = atoi(argv[2])) <= 0) {
-		fprintf(stderr,
-			"usage: sse-swarm PORT N  (then write the last call id to stdin)\n");
+	if (argc < 3 || argc > 4 || (port = atoi(argv[1])) <= 0 || (n = atoi(argv[2])) <= 0) {
+		fprintf(stderr, "usage: sse-swarm PORT N [TOKEN_FILE]  (then write the last call id "
+				"to stdin)\n");
 		return 2;
 	}
+	if (make_request(port, argc == 4 ? argv[3] : NULL))
+		return 2;
 	cs = calloc(n, sizeof(*cs));
 	lat_ms = malloc(LAT_MAX * sizeof(*lat_ms));
 	ev.data.u64 = (uint64_t)n; /* stdin */

@@ -81,6 +81,7 @@ const MESSAGES = {
     'ago.m': '{n} min ago',
     'ago.h': '{n} h ago',
     'err.api': 'Server request failed: {msg}',
+    'err.auth': 'Not signed in (the session ended, or the token changed): open the dashboard again through its token URL (make run prints it).',
     'live.skipped': 'The live view fell behind the calls this machine makes and jumped ahead {n} events. Nothing is lost: the skipped calls are in the database (Requests → Older).'
   },
   es: {
@@ -160,6 +161,7 @@ const MESSAGES = {
     'ago.m': 'hace {n} min',
     'ago.h': 'hace {n} h',
     'err.api': 'Falló una petición al servidor: {msg}',
+    'err.auth': 'Sin sesión (la sesión terminó o el token cambió): abra de nuevo el panel con su URL con token (make run la muestra).',
     'live.skipped': 'La vista en vivo se quedó atrás de las llamadas de esta máquina y saltó {n} eventos. No se pierde nada: las llamadas saltadas están en la base de datos (Peticiones → Anteriores).'
   }
 }

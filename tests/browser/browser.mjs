@@ -19,8 +19,9 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', 
 export async function openBrowser({ width = 1366, height = 800 } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run scripts/deps.sh browser`)
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'memprobe-chromium-'))
+  // The stack serves HTTPS with a self-signed certificate (make run TLS=1).
   const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width, height }
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width, height }, ignoreHTTPSErrors: true
   })
   const problems = { console: [], failed: [], http: [] }
   ctx.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()))

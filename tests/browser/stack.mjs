@@ -1,10 +1,16 @@
 // stack.mjs - the real memprobe stack for the browser suite, private to
 // one run: MariaDB under a fresh directory (scripts/db-start.sh, a free
 // TCP port), lector on the eBPF source, memprobe-server serving
-// frontend/dist on a free port.  The server can be stopped and started
-// again on the same port (reconnect test).  stop() tears all of it down.
+// frontend/dist on a free port, as make run TLS=1 starts it: behind a
+// token (a file of mode 0600) and HTTPS with a self-signed certificate.
+// st.tokenUrl is the URL make run prints; st.get() is a script's request
+// (bearer token, the certificate trusted).  The server can be stopped and
+// started again on the same port (reconnect test).  stop() tears all of
+// it down.
 import { spawn, execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -64,23 +70,54 @@ async function stopChild(child, timeoutMs = 10000) {
   clearTimeout(t)
 }
 
+// The token and the certificate, as scripts/run.sh makes them.
+function credentials(dir) {
+  const token = crypto.randomBytes(32).toString('base64url')
+  fs.writeFileSync(path.join(dir, 'api-token'), token + '\n', { mode: 0o600 })
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', path.join(dir, 'tls-key.pem'), '-out', path.join(dir, 'tls-cert.pem')], { stdio: 'ignore' })
+  fs.chmodSync(path.join(dir, 'tls-key.pem'), 0o600)
+  return { token, ca: fs.readFileSync(path.join(dir, 'tls-cert.pem')) }
+}
+
+// GET url: {status, headers, text, json()}; the bearer token unless auth is false.
+function request(st, url, { auth = true, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers, ...(auth ? { Authorization: `Bearer ${st.token}` } : {}) }
+    // agent: false, one connection per request: a kept-alive one the server
+    // closed after its 2 s keep-alive timeout ends in 'socket hang up'.
+    const req = https.get(url, { ca: st.ca, headers: h, timeout: 10000, agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 10 s`)))
+    req.on('error', reject)
+  })
+}
+
 export async function startStack() {
   for (const [k, f] of Object.entries(BIN))
     if (!fs.existsSync(f)) throw new Error(`${f} missing (${k}): run make first`)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-browser-'))
-  const st = { dir, procs: {}, port: await freePort() }
+  const st = { dir, procs: {}, port: await freePort(), ...credentials(dir) }
   const env = { ...process.env, MEMPROBE_DB_PORT: String(await freePort()) }
   execFileSync(path.join(TOP, 'scripts/db-start.sh'), [dir], { env, stdio: ['ignore', 'ignore', 'inherit'] })
   execFileSync(BIN.lector, ['--migrate', `--config=${dir}/lector.conf`], { stdio: 'pipe' })
   st.procs.lector = start('lector', BIN.lector,
     ['--source=bpf', `--config=${dir}/lector.conf`, `--spill=${dir}/lector.spill`], dir)
-  st.url = `http://127.0.0.1:${st.port}/`
+  st.url = `https://127.0.0.1:${st.port}/`
+  st.tokenUrl = `${st.url}?token=${st.token}`
+  st.get = (p, opts) => request(st, st.url + p, opts)
   st.startServer = async () => {
     st.procs.server = start('server', BIN.server,
-      ['--port', String(st.port), '--config', `${dir}/reader.conf`, '--static', path.dirname(BIN.dist)], dir)
+      ['--port', String(st.port), '--config', `${dir}/reader.conf`, '--static', path.dirname(BIN.dist),
+        '--token-file', `${dir}/api-token`, '--tls-cert', `${dir}/tls-cert.pem`, '--tls-key', `${dir}/tls-key.pem`], dir)
     await waitFor('memprobe-server /healthz', async () => {
       if (st.procs.server.exitCode !== null) throw new Error(`server exited; see ${dir}/server.log:\n${tail(dir, 'server')}`)
-      return (await fetch(st.url + 'healthz')).ok
+      return (await st.get('healthz', { auth: false })).status === 200
     }, 15000)
   }
   st.stopServer = () => stopChild(st.procs.server)

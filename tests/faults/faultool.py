@@ -10,7 +10,8 @@
                         module's MEMPROBE_IOC_CONSUME would have made it
   sethdr FILE CAPACITY DATA_OFFSET
                         rewrite a ring file's capacity and data offset
-  get URL               GET a URL, print the body (exit 1 on non-200)
+  get URL [TOKENFILE]   GET a URL (with the server's token), print the body
+                        (exit 1 on non-200)
 """
 import os
 import struct
@@ -72,9 +73,12 @@ def sethdr(path, capacity, data_offset):
     return 0
 
 
-def get(url):
+def get(url, token_file=None):
+    headers = {}
+    if token_file:
+        headers["Authorization"] = "Bearer " + open(token_file).read().strip()
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
             sys.stdout.write(r.read().decode())
             return 0
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
@@ -96,5 +100,5 @@ if __name__ == "__main__":
     if a[0] == "sethdr":
         sys.exit(sethdr(a[1], int(a[2], 0), int(a[3], 0)))
     if a[0] == "get":
-        sys.exit(get(a[1]))
+        sys.exit(get(a[1], a[2] if len(a) > 2 else None))
     sys.exit("faultool: unknown command %s (see --help)" % a[0])

@@ -55,11 +55,12 @@ sys.exit(not (len(l) == 3 and sorted(x['comm'] for x in l) == ['ring', 'spilled'
 }
 
 # http_expect STATUS PATH [curl args]: appends to $WORK/http.bad when the
-# answer differs.
+# answer differs.  The token goes with it unless NOAUTH=1.
 http_expect() {
-	local want=$1 path=$2 got
+	local want=$1 path=$2 got auth=(-H @"$WORK/api-auth")
 	shift 2
-	got=$(curl -s -o "$WORK/http.body" -w '%{http_code}' "$@" "http://127.0.0.1:$PORT$path")
+	[ "${NOAUTH:-0}" = 1 ] && auth=()
+	got=$(curl -s -o "$WORK/http.body" -w '%{http_code}' "${auth[@]}" "$@" "http://127.0.0.1:$PORT$path")
 	[ "$got" = "$want" ] || echo "$path: $got, not $want" >>"$WORK/http.bad"
 }
 
@@ -79,8 +80,13 @@ server_requests() {
 	http_expect 400 "/api/processes?name=a%00b"
 	http_expect 400 "/api/processes/%0D5"
 	http_expect 400 "/api/events" -H "Last-Event-ID: x1"
+	NOAUTH=1 http_expect 401 "/api/processes"
+	NOAUTH=1 http_expect 303 "/?token=$(cat "$WORK/api-token")"
+	NOAUTH=1 http_expect 401 "/?token=wrong-wrong-wrong-wrong"
+	http_expect 421 "/api/top" -H "Host: rebound.example"
+	http_expect 403 "/api/events" -H "Origin: http://rebound.example"
 	# SSE catch-up from id 1: at least one call event before curl gives up
-	curl -s -N --max-time 3 -H "Last-Event-ID: 1" "http://127.0.0.1:$PORT/api/events" \
+	curl -s -N --max-time 3 -H @"$WORK/api-auth" -H "Last-Event-ID: 1" "http://127.0.0.1:$PORT/api/events" \
 		>"$WORK/sse.out" 2>/dev/null
 	grep -q '^id: ' "$WORK/sse.out" || echo "/api/events: no call event in 3 s" >>"$WORK/http.bad"
 	[ ! -s "$WORK/http.bad" ]
@@ -97,8 +103,10 @@ server_tests() {
 	n_raw=$(($(stat -c %s "$WORK/chain/raw") / 144))
 	check_san "lector (ASan) stores the capture's $n_raw records in MariaDB" \
 		test "$(sql 'SELECT COUNT(*) FROM calls')" = "$n_raw"
+	(umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$WORK/api-token" &&
+		printf 'Authorization: Bearer %s\n' "$(cat "$WORK/api-token")" >"$WORK/api-auth")
 	env "${SAN_ENV[@]}" "$ASAN/memprobe-server" --config "$DB_DIR/reader.conf" --port 0 \
-		>"$WORK/srv.out" 2>"$WORK/srv.err" &
+		--token-file "$WORK/api-token" >"$WORK/srv.out" 2>"$WORK/srv.err" &
 	SRV_PID=$!
 	for ((i = 0; i < 300; i++)); do
 		PORT=$(sed -n 's|.*http://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/srv.out" | head -1)
@@ -111,7 +119,7 @@ server_tests() {
 		return
 	fi
 	server_requests
-	check "memprobe-server (ASan): 12 requests (6 good, 6 bad params/header) and SSE catch-up answered as documented $(tr '\n' ' ' <"$WORK/http.bad")" \
+	check "memprobe-server (ASan): 17 requests (6 good, 6 bad params/header, 5 without or with a wrong token, Host or Origin) and SSE catch-up answered as documented $(tr '\n' ' ' <"$WORK/http.bad")" \
 		test ! -s "$WORK/http.bad"
 	kill -TERM "$SRV_PID"
 	wait "$SRV_PID"

@@ -36,6 +36,7 @@ run_probe() {
 	"/tmp/$1"
 }
 WWW=/usr/local/share/memprobe/www
+AUTH=/etc/memprobe/api-auth # made by make install: the token as a curl header
 
 systemctl start mariadb.service
 check "the distribution's mariadb.service starts" systemctl is-active -q mariadb.service
@@ -62,13 +63,16 @@ sp=$(mainpid memprobe-server)
 check "memprobe-server.service runs as a dynamic user (uid $(stat -c %u "/proc/$sp")) without capabilities" \
 	bash -c "[ $(stat -c %u "/proc/$sp") -ne 0 ] && [ '$(capeff "$sp")' = 0000000000000000 ]"
 check "the server (config copied by ExecStartPre, --static) serves the installed dashboard on 127.0.0.1:8080" \
-	cmp -s <(curl -sf http://127.0.0.1:8080/) "$WWW/index.html"
+	cmp -s <(curl -sf -H @$AUTH http://127.0.0.1:8080/) "$WWW/index.html"
+check "... and nothing without the token (401), /healthz open (200)" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/api/stats) $(curl -s -o /dev/null \
+		-w '%{http_code}' http://127.0.0.1:8080/healthz)" = "401 200"
 run_probe mp-unit-probe1
 if wait_for 180 probe_pid mp-unit-probe1 >/dev/null; then
 	wp=$(probe_pid mp-unit-probe1)
 	tap OK "a process (mp-unit-probe1, pid $wp) reaches MariaDB through the lector unit"
 	check "... and the server unit's /api/processes/$wp shows it" \
-		bash -c "curl -sf http://127.0.0.1:8080/api/processes/$wp | grep -q '\"pid\":$wp'"
+		bash -c "curl -sf -H @$AUTH http://127.0.0.1:8080/api/processes/$wp | grep -q '\"pid\":$wp'"
 else
 	tap FAIL "mp-unit-probe1 in the database: $(jlog memprobe-lector | tail -n 3 | tr '\n' ' ')"
 fi
@@ -90,7 +94,7 @@ for u in memprobe-server memprobe-lector; do
 	fi
 done
 wait_for 60 curl -sf -o /dev/null http://127.0.0.1:8080/healthz
-check "the restarted server answers again" curl -sf -o /dev/null http://127.0.0.1:8080/api/stats
+check "the restarted server answers again" curl -sf -o /dev/null -H @$AUTH http://127.0.0.1:8080/api/stats
 systemctl stop memprobe-lector.service
 check "systemctl stop memprobe-lector: a clean stop (SIGTERM, queue committed), not a failure" \
 	bash -c "[ \"\$(systemctl show -p Result --value memprobe-lector)\" = success ]"

@@ -254,7 +254,8 @@ def bad_input(srv):
     st, _, _ = get(srv.base, "/nope.html")
     ok(st == 404, "unknown static file: 404")
     r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                        srv.base + "/api/processes"], capture_output=True)
+                        "-H", "@-", srv.base + "/api/processes"], capture_output=True,
+                       input=("Authorization: %s\n" % lib.AUTH["Authorization"]).encode())
     ok(r.stdout == b"405", "POST to the read-only API: 405", r.stdout)
     st, _, _ = get(srv.base, "/api/processes?name=" + "x" * 100000)
     st2, _, _ = get(srv.base, "/healthz")
@@ -324,8 +325,8 @@ def static_defaults(db, conf, work):
         s.stop()
     env_dir = os.path.join(work, "nodist")
     os.makedirs(env_dir, exist_ok=True)
-    p = subprocess.Popen([lib.SERVER, "--config", conf, "--port", "0"], cwd=env_dir, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([lib.SERVER, "--config", conf, "--port", "0", "--token-file", lib.TOKEN_FILE],
+                         cwd=env_dir, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = p.stdout.readline().decode()
     port = int(line.rsplit(":", 1)[1].strip("/\n")) if "http://" in line else 0
     st, _, body = raw_get(port, "/") if port else (0, "", b"")
@@ -336,9 +337,12 @@ def static_defaults(db, conf, work):
     p.wait(10)
 
 
-def run_cli(args, env=None):
+def run_cli(args, env=None, token=True):
+    """The server with ARGS (and the suite's token, with --config)."""
     e = dict(os.environ)
     e.update(env or {})
+    if token and "--config" in args and "--token-file" not in args:
+        args = args + ["--token-file", lib.TOKEN_FILE]
     r = subprocess.run([lib.SERVER] + args, capture_output=True, env=e, timeout=20)
     return r.returncode, (r.stdout + r.stderr).decode()
 
@@ -349,7 +353,7 @@ def auth_and_cli(srv, db, conf):
     rc, out = run_cli(["--config", conf, "--port", "0", "--listen", "0.0.0.0"])
     ok(rc != 0 and "--expose" in out, "listening beyond loopback without --expose is refused: " + out.strip()[:90])
     rc, out = run_cli(["--config", conf, "--port", "0", "--listen", "0.0.0.0", "--expose"],
-                      {"MEMPROBE_SERVER_TOKEN": ""})
+                      {"MEMPROBE_SERVER_TOKEN": ""}, token=False)
     ok(rc != 0 and "token" in out, "--expose without a token is refused: " + out.strip()[:90])
     rc, out = run_cli(["--config", conf, "--port", "0", "--sse-max", "100", "--threads", "50"])
     ok(rc != 0 and "starve" in out, "an SSE cap not below the worker threads is refused")

@@ -7,7 +7,7 @@ dispatched; a half-received event is dropped).  Every client must end up
 with every committed call of its host exactly once, in order (ids compared
 with the database)."""
 import selectors, socket, subprocess, threading, time
-from lib import Server, diag, ok
+from lib import Server, diag, head_lines, ok
 from seed import hx
 
 HOST = "restarthost"
@@ -39,8 +39,8 @@ class EventSource:
             self.reconnect_at = time.time() + self.retry_ms / 1000.0
             return
         hdr = "Last-Event-ID: %d\r\n" % self.last_id if self.last_id is not None else ""
-        self.s.sendall(("GET /api/events?host=%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n"
-                        % (HOST, hdr)).encode())
+        self.s.sendall(("GET /api/events?host=%s HTTP/1.1\r\n%sAccept: text/event-stream\r\n%s\r\n"
+                        % (HOST, head_lines(self.port), hdr)).encode())
         self.s.setblocking(False)
         self.head, self.buf = None, b""
         self.sel.register(self.s, selectors.EVENT_READ, self)

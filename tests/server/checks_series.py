@@ -29,11 +29,11 @@ def run(srv, db):
        [b["memory_held_bytes"], b["mapped_bytes"], b["vm_size_bytes"]] == row,
        "/api/processes/{pid}: the series' last point equals the processes row (net, mapped, vm) %s" % row,
        got[-1] if st == 200 and got else b)
-    st, _, b = get(srv.base, url + "&points=4")
+    st, _, b = get(srv.base, url + "&points=5")
     got = b.get("series") if st == 200 else b
-    ok(st == 200 and got == [want[0], want[3], want[6], want[9]] and b.get("series_downsampled") is True
-       and b.get("calls") == 10,
-       "/api/processes/{pid}?points=4: calls 0, 3, 6, 9 of 10 (evenly spaced, first and last kept, exact)", got)
+    ok(st == 200 and got == [want[0], want[2], want[5], want[7], want[9]] and b.get("series_downsampled") is True
+       and b.get("calls") == 10 and b.get("points") == 5,
+       "/api/processes/{pid}?points=5: calls 0, 2, 5, 7, 9 of 10 (evenly spaced, first and last kept, exact)", got)
     st, _, b = get(srv.base, "/api/processes/%d?host=%s&start_ns=1" % (SERIES_PID, SERIES_HOST))
     ok(st == 404, "/api/processes/{pid} with another start_ns is not this process (404)", st)
     truncated(srv, db)

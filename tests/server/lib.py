@@ -1,7 +1,11 @@
 """tests/server/lib.py - helpers of the server suite: TAP output, a private
 MariaDB (scripts/db-start.sh), SQL through the mariadb client, the server
-process, HTTP and server-sent-event clients.  Standard library only."""
-import json, os, re, select, socket, subprocess, sys, time, urllib.request, urllib.error
+process, HTTP and server-sent-event clients.  Standard library only.
+
+Every server gets this process's token (TOKEN_FILE, mode 0600) unless its
+arguments say otherwise, and every client sends it as a bearer token
+(AUTH) and Host: 127.0.0.1:PORT, unless a test passes headers of its own."""
+import atexit, base64, json, os, shutil, re, select, socket, ssl, subprocess, sys, tempfile, time, urllib.request, urllib.error
 
 TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
@@ -9,6 +13,18 @@ SERVER = os.path.join(BUILD, "memprobe-server")
 
 _n = 0
 failed = 0
+
+TOKEN = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+_token_dir = tempfile.mkdtemp(prefix="mp-token.")
+TOKEN_FILE = os.path.join(_token_dir, "api-token")
+with open(os.open(TOKEN_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as _f:
+    _f.write(TOKEN + "\n")
+AUTH = {"Authorization": "Bearer " + TOKEN}
+
+
+@atexit.register
+def _remove_token():
+    shutil.rmtree(_token_dir, ignore_errors=True)
 
 
 def ok(cond, what, diag=None):
@@ -66,22 +82,31 @@ class DB:
 
 
 class Server:
-    """build/memprobe-server on a free port; ARGS extra options."""
+    """build/memprobe-server on a free port; ARGS extra options (the suite's
+    token file unless ARGS or ENV_EXTRA name a token or --no-auth)."""
 
-    def __init__(self, conf, args=(), env_extra=None):
+    def __init__(self, conf, args=(), env_extra=None, server=None):
         env = dict(os.environ)
         env.update(env_extra or {})
+        args = list(args)
+        if not {"--token-file", "--no-auth"} & set(args) and "MEMPROBE_SERVER_TOKEN" not in (env_extra or {}):
+            args += ["--token-file", TOKEN_FILE]
         self.log = open(os.path.join(os.path.dirname(conf), "server-%d.log" % free_port()), "w+")
-        self.p = subprocess.Popen([SERVER, "--config", conf, "--port", "0"] + list(args),
+        self.p = subprocess.Popen([server or SERVER, "--config", conf, "--port", "0"] + args,
                                   stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=TOP)
         line = self.p.stdout.readline().decode()
-        m = re.search(r"http://[^:]+:(\d+)/", line)
+        m = re.search(r"(https?)://[^:]+:(\d+)/", line)
         if not m:
             self.p.wait(5)
             self.log.seek(0)
             raise RuntimeError("server did not start: %s %s" % (line, self.log.read()))
-        self.port = int(m.group(1))
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.port = int(m.group(2))
+        self.base = "%s://127.0.0.1:%d" % (m.group(1), self.port)
+
+    def log_text(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def stop(self, timeout_s=10):
         if self.p.poll() is None:
@@ -94,24 +119,46 @@ class Server:
         return self.p.returncode
 
 
-def get(base, path, headers=None):
-    """(status, headers, parsed JSON or raw bytes)."""
-    req = urllib.request.Request(base + path, headers=headers or {})
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def get(base, path, headers=None, auth=True, cafile=None, timeout_s=10):
+    """(status, headers, parsed JSON or raw bytes): HEADERS and, if AUTH,
+    the token; redirects are returned, not followed."""
+    h = dict(AUTH if auth else {})
+    h.update(headers or {})
+    req = urllib.request.Request(base + path, headers=h)
+    handlers = [_NoRedirect()]
+    if cafile:
+        handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.build_opener(*handlers).open(req, timeout=timeout_s) as r:
             body, status, hdrs = r.read(), r.status, r.headers
     except urllib.error.HTTPError as e:
         body, status, hdrs = e.read(), e.code, e.headers
+    except (socket.timeout, TimeoutError, ConnectionError) as e:  # status 0: no answer
+        return 0, None, repr(e).encode()
     try:
         return status, hdrs, json.loads(body)
     except ValueError:
         return status, hdrs, body
 
 
-def raw_get(port, target, timeout_s=5):
+def head_lines(port, headers=None, auth=True):
+    """Host, the token (if AUTH) and HEADERS (None: left out) as request lines."""
+    h = {"Host": "127.0.0.1:%d" % port}
+    h.update(AUTH if auth else {})
+    h.update(headers or {})
+    return "".join("%s: %s\r\n" % kv for kv in h.items() if kv[1] is not None)
+
+
+def raw_get(port, target, timeout_s=5, headers=None, auth=True):
     """A request line sent as is (no client-side path normalisation)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target).encode())
+    s.sendall(("GET %s HTTP/1.1\r\n%sConnection: close\r\n\r\n"
+               % (target, head_lines(port, headers, auth))).encode())
     data = b""
     while True:
         try:
@@ -130,14 +177,14 @@ def raw_get(port, target, timeout_s=5):
 class SSE:
     """A server-sent-event client on a raw socket (rcvbuf_bytes small = slow)."""
 
-    def __init__(self, port, last_id=None, rcvbuf_bytes=None, query=""):
+    def __init__(self, port, last_id=None, rcvbuf_bytes=None, query="", headers=None, auth=True):
         self.s = socket.socket()
         if rcvbuf_bytes:
             self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf_bytes)
         self.s.connect(("127.0.0.1", port))
         hdr = "Last-Event-ID: %d\r\n" % last_id if last_id is not None else ""
-        self.s.sendall(("GET /api/events%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n"
-                        % (query, hdr)).encode())
+        self.s.sendall(("GET /api/events%s HTTP/1.1\r\n%sAccept: text/event-stream\r\n%s\r\n"
+                        % (query, head_lines(port, headers, auth), hdr)).encode())
         self.buf = b""
         self.status = None
         self.head = ""

@@ -22,6 +22,12 @@ export async function getJson(path, params) {
     apiError.value = t('err.api', { msg: e.message })
     throw e
   }
+  if (res.status === 401) {
+    // The session cookie expired or the token changed: only a new token
+    // URL helps, so say that rather than the status.
+    apiError.value = t('err.auth')
+    throw new Error('401 Unauthorized')
+  }
   if (!res.ok) {
     let msg = `${res.status} ${res.statusText}`
     try {

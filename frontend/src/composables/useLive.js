@@ -184,7 +184,7 @@ function applyBatch(batch) {
     } else if (type === 'stats') {
       const d = parse(raw)
       if (d) stats.value = toStats(d)
-    } else if (type === 'reset') reload()
+    } else if (type === 'reset') resetFromServer(parse(raw))
   }
   countRate(nCalls)
   if (nCalls) scheduleStats()
@@ -201,6 +201,16 @@ function applyBatch(batch) {
 
 function reload() {
   return Promise.allSettled([loadProcesses(), loadTop(), loadStats()])
+}
+
+// The server would not replay a resume that deep (--sse-resume-max): it
+// sent one "reset" event whose id is its live edge.  Everything shown is
+// reloaded through the REST API; the calls in between stay in the database.
+function resetFromServer(d) {
+  const skipped = Number(d?.live_from ?? 0) - Number(d?.last_event_id ?? 0)
+  if (skipped > 0) skippedEvents.value += skipped
+  reload()
+  for (const fn of resetListeners) fn()
 }
 
 // Another host: a new stream (?host=), empty state, every view reloads.
