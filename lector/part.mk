@@ -2,8 +2,8 @@
 
 LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/source_bpf.c
 LECTOR_LIBS       := -lbpf -lelf -lz
-LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
-LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
+LECTOR_DB_CFLAGS   = $(MARIADB_CFLAGS)
+LECTOR_DB_LIBS     = $(MARIADB_LIBS)
 
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
@@ -47,20 +47,25 @@ $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) 
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
 all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/bench/insert-ceiling
+RUN_BUILD += $(BUILD)/bin/lector $(BUILD)/memprobe-cat
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 
 .PHONY: run stop bench-lector
-run: deps all
+# make run installs and builds only what running needs (RUN_BUILD).
+run:
+	$(call deps_then_make,run,$(RUN_BUILD))
 	@$(TOP)/scripts/run.sh
 stop:
 	@$(TOP)/scripts/stop.sh
-bench-lector: all
+bench-lector:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/run
 bench: bench-lector
 
 # Ingest rate while --retain-days purges 1M old rows, against no purge.
 .PHONY: bench-retain
-bench-retain: all
+bench-retain:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/retain
 bench: bench-retain

@@ -6,7 +6,8 @@
 SERVER_SRC  := $(wildcard server/*.c)
 SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o \
                $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o
-SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell pkg-config --cflags libmariadb 2>/dev/null)
+SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIADB_CFLAGS) \
+	       $(call pkg_flags,--cflags,libcjson,libcjson-dev,web) $(call need_header,civetweb.h,libcivetweb-dev,web)
 
 $(BUILD)/server:
 	@mkdir -p $@
@@ -25,14 +26,16 @@ $(BUILD)/server/lector_range.o: lector/range.c lector/range.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
+	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(MARIADB_LIBS) -lpthread
 
 .PHONY: server bench-server
 server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
+RUN_BUILD += $(BUILD)/memprobe-server
 TEST_SUITES += $(TOP)/tests/server/run-tests
 
-bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm
+bench-server:
+	$(call deps_then_make,$(BENCH_GROUPS),$(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm)
 	@$(TOP)/bench/server/run
 
 # Benchmark helper: many SSE clients in one epoll loop.

@@ -21,5 +21,6 @@ KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/rin
 .PHONY: kernel-test-tools test-kernel
 kernel-test-tools: $(KERNEL_TEST_TOOLS)
 
-test-kernel: deps
+test-kernel:
+	@$(TOP)/scripts/deps.sh run kernel
 	@$(TOP)/tests/run $(TOP)/tests/kernel/run-tests
