@@ -115,7 +115,7 @@ for g in "${groups[@]}"; do
 	done
 	[ ${#want[@]} -eq 0 ] && continue
 	missing+=("${want[@]}")
-	reasons+=("  ${want[*]}: ${WHY[$g]}")
+	reasons+=("deps:   ${want[*]}: ${WHY[$g]}")
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	[ $check_only = 1 ] || echo "deps: nothing to install for: ${groups[*]}"

@@ -5,6 +5,14 @@
 include $(TOP)/tests/faults/part.mk
 TEST_SUITES += $(TOP)/tests/kernel/run-tests
 
+# The README's quick start in a bare Debian 12 rootfs (mmdebstrap), then
+# make test with a few suites there (tests/fresh/run --help).
+TEST_SUITES += $(TOP)/tests/fresh/run
+.PHONY: test-fresh
+test-fresh:
+	@$(TOP)/scripts/deps.sh fresh
+	@$(TOP)/tests/run $(TOP)/tests/fresh/run
+
 $(BUILD)/tests:
 	@mkdir -p $@
 
