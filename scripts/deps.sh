@@ -96,7 +96,8 @@ has() {
 headers_pkg() {
 	local p="linux-headers-${KVER:-$(uname -r)}"
 	installed "$p" && return 0
-	if apt-cache show "$p" >/dev/null 2>&1; then
+	# no package lists yet (a new machine): try it, apt-get update runs first
+	if apt-cache show "$p" >/dev/null 2>&1 || ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
 		echo "$p"
 	else
 		echo "deps: no package $p in apt's lists; the module needs that kernel's headers" >&2
@@ -160,19 +161,19 @@ progress() {
 	return 0
 }
 
-# apt WHAT ARG...: apt-get ARG... with its progress; another apt or dpkg
-# holding the lock (unattended-upgrades at boot, a second install) is
-# waited for, up to 5 minutes.
-apt() {
+# apt_get WHAT ARG...: apt-get ARG... with its progress; another apt or
+# dpkg holding the lock (unattended-upgrades at boot, a second install) is
+# waited for, up to 10 minutes.
+apt_get() {
 	local what=$1 try rc
 	shift
-	for try in $(seq 1 20); do
+	for try in $(seq 1 40); do
 		echo "deps: apt-get $1 ($what)"
 		$SUDO apt-get -q -o APT::Status-Fd=1 -o DPkg::Lock::Timeout=300 "$@" 2>>"$log" | progress "$what"
 		rc=${PIPESTATUS[0]}
 		[ "$rc" -eq 0 ] && return 0
 		tail -n 5 "$log" | grep -q "Could not get lock" || break
-		echo "deps: apt is busy elsewhere (another apt-get or dpkg); trying again in 15 s ($try/20)"
+		echo "deps: apt is busy elsewhere (another apt-get or dpkg); trying again in 15 s ($try/40)"
 		sleep 15
 	done
 	echo "deps: apt-get $* failed (status $rc); the end of its log ($log):" >&2
@@ -184,8 +185,8 @@ echo "deps: ${#missing[@]} Debian packages to install, for:"
 printf '%s\n' "${reasons[@]}"
 t0=$SECONDS
 kib0=$(installed_kib)
-apt "package lists" update
-apt "installing" install -y --no-install-recommends "${missing[@]}"
+apt_get "package lists" update
+apt_get "installing" install -y --no-install-recommends "${missing[@]}"
 echo "deps: installed ${#missing[@]} packages and their dependencies," \
 	"$((($(installed_kib) - kib0) / 1024)) MB, in $((SECONDS - t0)) s"
 rm -f "$log"
