@@ -11,34 +11,25 @@
 # only when no npm is on PATH.
 set -euo pipefail
 
+# group -> "packages | why" (what running needs first, then the rest)
 declare -A GROUP=(
-	[build]="gcc libc6-dev make pkg-config"
-	[bpf]="clang libbpf-dev bpftool libelf-dev zlib1g-dev"
-	[db]="mariadb-server mariadb-client libmariadb-dev"
-	[web]="libcivetweb-dev libcjson-dev curl"
-	[node]="nodejs npm"
-	[stap]="systemtap systemtap-runtime kmod"
-	[kernel]="systemtap systemtap-runtime kmod linux-headers-amd64 qemu-system-x86 busybox-static cpio"
-	[tools]="python3 strace prometheus llvm libclang-rt-14-dev"
-	[browser]="chromium"
-	[install]="systemd util-linux"
-	[fresh]="mmdebstrap"
-	[bench]="wrk bpftrace linux-perf"
+	[build]="gcc libc6-dev make pkg-config | the C compiler and pkg-config"
+	[bpf]="clang libbpf-dev bpftool libelf-dev zlib1g-dev | the eBPF capture source (clang, libbpf, bpftool)"
+	[db]="mariadb-server mariadb-client libmariadb-dev | the private MariaDB and its C client library"
+	[web]="libcivetweb-dev libcjson-dev curl | memprobe-server's HTTP and JSON libraries, curl for the API"
+	[node]="nodejs npm | the dashboard build (npm ci, Vite)"
+	[stap]="systemtap systemtap-runtime kmod | the SystemTap module (make module, make load)"
+	[kernel]="systemtap systemtap-runtime kmod linux-headers-amd64 qemu-system-x86 busybox-static cpio
+		| tests: the SystemTap module in a qemu guest kernel"
+	[tools]="python3 strace prometheus llvm libclang-rt-14-dev
+		| tests: python3 checkers, strace, promtool, the fuzzers' runtime"
+	[browser]="chromium | tests: the dashboard in Chromium"
+	[install]="systemd util-linux | tests: make install's systemd units"
+	[fresh]="mmdebstrap | tests: a bare Debian 12 rootfs (tests/fresh)"
+	[bench]="wrk bpftrace linux-perf | benchmarks: wrk, bpftrace, perf"
 )
-declare -A WHY=(
-	[build]="the C compiler and pkg-config"
-	[bpf]="the eBPF capture source (clang, libbpf, bpftool)"
-	[db]="the private MariaDB and its C client library"
-	[web]="memprobe-server's HTTP and JSON libraries, curl for the API"
-	[node]="the dashboard build (npm ci, Vite)"
-	[stap]="the SystemTap module (make module, make load)"
-	[kernel]="tests: the SystemTap module in a qemu guest kernel"
-	[tools]="tests: python3 checkers, strace, promtool, the fuzzers' runtime"
-	[browser]="tests: the dashboard in Chromium"
-	[install]="tests: make install's systemd units"
-	[fresh]="tests: a bare Debian 12 rootfs (tests/fresh)"
-	[bench]="benchmarks: wrk, bpftrace, perf"
-)
+pkgs_of() { echo ${GROUP[$1]%%|*}; }
+why_of() { local w=${GROUP[$1]#*| }; echo "$w"; }
 declare -A ALIAS=(
 	[run]="build bpf db web node"
 	[test]="build bpf db web node kernel tools browser install fresh"
@@ -54,7 +45,7 @@ root or through sudo).  --check only lists them and exits 1 if any is.
 Groups:
 USAGE
 	local g
-	for g in $ORDER; do printf '  %-8s %s\n           (%s)\n' "$g" "${GROUP[$g]}" "${WHY[$g]}"; done
+	for g in $ORDER; do printf '  %-8s %s\n           (%s)\n' "$g" "$(pkgs_of "$g")" "$(why_of "$g")"; done
 	for g in run test all; do printf '  %-8s = %s\n' "$g" "${ALIAS[$g]}"; done
 	echo "stap also takes the headers of the running kernel (or \$KVER's) when apt knows them."
 }
@@ -106,7 +97,7 @@ headers_pkg() {
 
 missing=() reasons=() seen=" "
 for g in "${groups[@]}"; do
-	pkgs=${GROUP[$g]}
+	pkgs=$(pkgs_of "$g")
 	[ "$g" = stap ] && pkgs="$pkgs $(headers_pkg)"
 	want=()
 	for p in $pkgs; do
@@ -116,7 +107,7 @@ for g in "${groups[@]}"; do
 	done
 	[ ${#want[@]} -eq 0 ] && continue
 	missing+=("${want[@]}")
-	reasons+=("deps:   ${want[*]}: ${WHY[$g]}")
+	reasons+=("deps:   ${want[*]}: $(why_of "$g")")
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	[ $check_only = 1 ] || echo "deps: nothing to install for: ${groups[*]}"
