@@ -126,10 +126,10 @@ rig_cleanup() {
 	fi
 	if [ "$KEEP" = 1 ]; then
 		tap_diag "rootfs kept (nothing mounted): $ROOT; logs: $WORK"
-	else
-		rm -rf --one-file-system "$ROOT"
-		rm -rf "$WORK"
+		return 0
 	fi
+	rm -rf --one-file-system "$ROOT"
+	if [ "${FAILED:-0}" = 1 ]; then tap_diag "logs kept: $WORK"; else rm -rf "$WORK"; fi
 }
 
 # A port nobody listens on (other stacks run on this machine).
