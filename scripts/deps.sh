@@ -160,8 +160,10 @@ apt_get() {
 	shift
 	for try in $(seq 1 40); do
 		echo "deps: apt-get $1 ($what)"
+		set +e # apt-get's own status, not pipefail's exit
 		$SUDO apt-get -q -o APT::Status-Fd=1 -o DPkg::Lock::Timeout=300 "$@" 2>>"$log" | progress "$what"
 		rc=${PIPESTATUS[0]}
+		set -e
 		[ "$rc" -eq 0 ] && return 0
 		tail -n 5 "$log" | grep -q "Could not get lock" || break
 		echo "deps: apt is busy elsewhere (another apt-get or dpkg); trying again in 15 s ($try/40)"
