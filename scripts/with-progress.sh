@@ -3,7 +3,13 @@
 # still at work (one updating line on a terminal), so a long download is
 # never a silent minute; prints how long it took.  Exits with CMD's status.
 set -uo pipefail
-[ $# -ge 2 ] || { echo "usage: with-progress.sh LABEL CMD..." >&2; exit 2; }
+case ${1:-} in
+-h | --help)
+	echo "usage: with-progress.sh LABEL CMD...: run CMD, print 'LABEL: still running (N s)' every 10 s"
+	exit 0
+	;;
+esac
+[ $# -ge 2 ] || { echo "usage: with-progress.sh LABEL CMD... (see --help)" >&2; exit 2; }
 label=$1
 shift
 t0=$SECONDS
