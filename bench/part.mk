@@ -12,5 +12,10 @@ $(BUILD)/bench/mmap-flood: bench/kernel/mmap_flood.c | $(BUILD)/bench
 .PHONY: bench bench-kernel
 bench: bench-kernel
 
-bench-kernel: deps
+# Every benchmark installs what the benchmarks use (scripts/deps.sh), then
+# builds in a sub-make (Makefile: deps_then_make).
+BENCH_GROUPS := run kernel tools browser bench
+
+bench-kernel:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/kernel/run

@@ -25,7 +25,8 @@ $(BPF_VMLINUX): | $(BPF_DIR)
 	bpftool btf dump file $(KERNEL_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BPF_OBJ): bpf/memprobe.bpf.c include/memprobe_abi.h $(BPF_VMLINUX)
-	$(BPF_CLANG) $(BPF_CFLAGS) -I$(BPF_DIR) -I$(TOP)/include -c $< -o $@
+	@command -v $(BPF_CLANG) >/dev/null || { echo "bpf: $(BPF_CLANG) missing: run scripts/deps.sh bpf" >&2; exit 1; }
+	$(BPF_CLANG) $(BPF_CFLAGS) -I$(BPF_DIR) -I$(TOP)/include $(call pkg_flags,--cflags,libbpf,libbpf-dev,bpf) -c $< -o $@
 
 $(BPF_SKEL): $(BPF_OBJ)
 	bpftool gen skeleton $< name memprobe_bpf > $@.tmp && mv $@.tmp $@
@@ -55,6 +56,7 @@ all: $(BPF_SKEL) $(WORKLOAD_BINS) $(BPF_DIR)/mp-bpf-probe $(BUILD)/bench/mmap-fl
 TEST_SUITES += $(TOP)/tests/bpf/run-tests
 
 .PHONY: bench-bpf
-bench-bpf: all
+bench-bpf:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/bpf/run
 bench: bench-bpf

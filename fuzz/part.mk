@@ -7,9 +7,8 @@
 
 FUZZ_CC       := clang
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS   := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
-		 -I$(TOP)/include -I$(TOP)/lector -I$(TOP)/server \
-		 $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
+FUZZ_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+		 -I$(TOP)/include -I$(TOP)/lector -I$(TOP)/server $(MARIADB_CFLAGS)
 FUZZ_TARGETS  ?= ring spill acct http
 FUZZ_SECONDS  ?= 300
 FUZZ_DIR      := $(BUILD)/fuzz
@@ -30,7 +29,7 @@ FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) 
 define FUZZ_RULE
 $(FUZZ_DIR)/$(1): $(FUZZ_SRC_$(1)) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SRC_$(1)) -o $$@ $(FUZZ_LIBS_$(1))
+	$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SRC_$(1)) -o $$@ $(FUZZ_LIBS_$(1))
 endef
 $(foreach t,ring spill acct http,$(eval $(call FUZZ_RULE,$(t))))
 
@@ -44,12 +43,12 @@ fuzz-build: $(FUZZ_BINS)
 # the workload whose own mmap/brk calls are checked, and a sanitizer
 # runtime would add calls of its own.
 ASAN_DIR    := $(BUILD)/asan
-ASAN_CFLAGS := $(FUZZ_CFLAGS) -I$(BUILD)/bpf
+ASAN_CFLAGS  = $(FUZZ_CFLAGS) -I$(BUILD)/bpf
 ASAN_SOURCE := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 # by wildcard: lector/ and server/ part.mk are read after this file
 ASAN_LECTOR := $(filter-out lector/memprobe_cat.c,$(wildcard lector/*.c))
 ASAN_SERVER := $(wildcard server/*.c)
-ASAN_DB     := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
+ASAN_DB      = $(MARIADB_LIBS)
 ASAN_BINS   := $(addprefix $(ASAN_DIR)/,acct-test ring-file-test ringcheck check-records \
 		memprobe-cat lector memprobe-server)
 

@@ -33,5 +33,6 @@ TEST_SUITES += $(TOP)/tests/install/run-tests
 
 # The units under a real systemd, in a qemu guest (slow: not in make test).
 .PHONY: test-install-systemd
-test-install-systemd: deps all
+test-install-systemd:
+	$(call deps_then_make,run kernel install,all)
 	@$(TOP)/tests/run $(TOP)/tests/install/run-systemd-guest

@@ -2,8 +2,8 @@
 
 LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
 LECTOR_LIBS       := -lbpf -lelf -lz
-LECTOR_DB_CFLAGS  := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
-LECTOR_DB_LIBS    := $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb)
+LECTOR_DB_CFLAGS   = $(MARIADB_CFLAGS)
+LECTOR_DB_LIBS     = $(MARIADB_LIBS)
 
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
@@ -70,27 +70,33 @@ $(BUILD)/bench/map-holder: bench/lector/map_holder.c
 
 all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
      $(BUILD)/bench/insert-ceiling $(BUILD)/bench/commit-lock $(BUILD)/bench/map-holder $(BUILD)/bench/range-ops
+RUN_BUILD += $(BUILD)/bin/lector $(BUILD)/memprobe-cat
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 
 .PHONY: run stop bench-lector
-run: deps all
+# make run installs and builds only what running needs (RUN_BUILD).
+run:
+	$(call deps_then_make,run,$(RUN_BUILD))
 	@$(TOP)/scripts/run.sh
 stop:
 	@$(TOP)/scripts/stop.sh
-bench-lector: all
+bench-lector:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/run
 bench: bench-lector
 
 # Ingest of the 1M flood with and without a process holding 65k separate
 # mappings that changes one per commit.
 .PHONY: bench-ranges
-bench-ranges: all
+bench-ranges:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/ranges
 bench: bench-ranges
 
 # Ingest rate while --retain-days purges 1M old rows, against no purge.
 .PHONY: bench-retain
-bench-retain: all
+bench-retain:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/retain
 bench: bench-retain

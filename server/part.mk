@@ -6,7 +6,9 @@
 SERVER_SRC  := $(wildcard server/*.c)
 SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o \
                $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o $(BUILD)/server/lector_range_tree.o
-SERVER_DEFS := -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(shell pkg-config --cflags libmariadb 2>/dev/null)
+SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIADB_CFLAGS) \
+	       $(call pkg_flags,--cflags,libcjson,libcjson-dev,web) $(call need_header,civetweb.h,libcivetweb-dev,web) \
+	       $(call need_header,openssl/evp.h,libssl-dev,web)
 
 $(BUILD)/server:
 	@mkdir -p $@
@@ -28,22 +30,24 @@ $(BUILD)/server/lector_range_tree.o: lector/range_tree.c lector/range.h lector/r
 	$(CC) $(MP_CFLAGS) -c $< -o $@
 
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson -lcrypto $(shell pkg-config --libs libmariadb 2>/dev/null || echo -lmariadb) -lpthread
+	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(call pkg_flags,--libs,libcrypto,libssl-dev,web) $(MARIADB_LIBS) -lpthread
 
 .PHONY: server bench-server
 server: $(BUILD)/memprobe-server
 all: $(BUILD)/memprobe-server
+RUN_BUILD += $(BUILD)/memprobe-server
 TEST_SUITES += $(TOP)/tests/server/run-tests
 
-bench-server: $(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm $(BUILD)/bin/lector $(BUILD)/bench/mmap-flood \
-	      $(BUILD)/bench/auth-cost
+bench-server:
+	$(call deps_then_make,$(BENCH_GROUPS),$(BUILD)/memprobe-server $(BUILD)/bench/sse-swarm $(BUILD)/bin/lector \
+		$(BUILD)/bench/mmap-flood $(BUILD)/bench/auth-cost)
 	@$(TOP)/bench/server/run
 
 # Benchmark helper: the access check alone, ns per request.
 $(BUILD)/bench/auth-cost: bench/server/auth_cost.c server/auth.c server/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -Iserver bench/server/auth_cost.c server/auth.c -o $@ \
-		-lcivetweb -lcjson -lcrypto
+		-lcivetweb -lcjson $(call pkg_flags,--libs,libcrypto,libssl-dev,web)
 
 # Benchmark helper: many SSE clients in one epoll loop.
 $(BUILD)/bench/sse-swarm: bench/server/sse_swarm.c

@@ -13,12 +13,15 @@ MODULE_KO    := $(BUILD)/memprobe.ko
 .PHONY: module load unload
 
 module:
+	@KVER=$(KVER) $(TOP)/scripts/deps.sh stap
 	@$(TOP)/scripts/stap-build.sh --kver $(KVER) --out $(MODULE_KO)
 
 # The load check runs first so a kernel without module support fails fast,
-# before a compile it could never use.
+# before an install and a compile it could never use.  Both install the
+# "stap" group of scripts/deps.sh (SystemTap, the kernel's headers).
 load:
 	@$(TOP)/scripts/stap-load.sh check >/dev/null
+	@KVER=$(KVER) $(TOP)/scripts/deps.sh stap
 	@$(TOP)/scripts/stap-build.sh --kver $(KVER) --out $(MODULE_KO)
 	@$(TOP)/scripts/stap-load.sh load --ko $(MODULE_KO) $(if $(RING_RECORDS),--ring-records $(RING_RECORDS))
 
@@ -39,4 +42,4 @@ $(BUILD)/tests/ring-file-test: tests/stap/ring-file-test.c $(BUILD)/lector/sourc
 	@mkdir -p $(dir $@)
 	$(CC) $(MP_CFLAGS) $(filter %.c %.o,$^) -o $@ $(LECTOR_LIBS)
 
-test: $(BUILD)/tests/comm-helper $(BUILD)/tests/ring-file-test $(BUILD)/memprobe-cat
+TEST_BUILD += $(BUILD)/tests/comm-helper $(BUILD)/tests/ring-file-test $(BUILD)/memprobe-cat

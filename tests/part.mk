@@ -5,6 +5,14 @@
 include $(TOP)/tests/faults/part.mk
 TEST_SUITES += $(TOP)/tests/kernel/run-tests
 
+# The README's quick start in a bare Debian 12 rootfs (mmdebstrap), then
+# make test with a few suites there (tests/fresh/run --help).
+TEST_SUITES += $(TOP)/tests/fresh/run
+.PHONY: test-fresh
+test-fresh:
+	@$(TOP)/scripts/deps.sh fresh
+	@$(TOP)/tests/run $(TOP)/tests/fresh/run
+
 $(BUILD)/tests:
 	@mkdir -p $@
 
@@ -26,5 +34,6 @@ KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/rin
 .PHONY: kernel-test-tools test-kernel
 kernel-test-tools: $(KERNEL_TEST_TOOLS)
 
-test-kernel: deps
+test-kernel:
+	@$(TOP)/scripts/deps.sh run kernel
 	@$(TOP)/tests/run $(TOP)/tests/kernel/run-tests
