@@ -28,15 +28,26 @@
 #define MEMPROBE_PROC_NAME    "memprobe"
 #define MEMPROBE_PROC_PATH    "/proc/memprobe"
 
-/* What a record describes. */
+/*
+ * What a record describes: the one list of calls.  X(ENUM, value, name);
+ * the value is stored (the ring, and the calls.call ENUM's index in
+ * migrations/), the name is what the API and the dashboard show
+ * (frontend/vite.config.js reads this list; tests/server checks that the
+ * migrations' ENUM spells the same names in the same order).
+ */
+#define MEMPROBE_CALLS(X)                                                   \
+	X(MP_CALL_MMAP,   1, "mmap")                                        \
+	X(MP_CALL_MUNMAP, 2, "munmap")                                      \
+	X(MP_CALL_MREMAP, 3, "mremap")                                      \
+	X(MP_CALL_BRK,    4, "brk")                                         \
+	X(MP_CALL_EXEC,   5, "exec") /* image replaced (sched_process_exec) */ \
+	X(MP_CALL_EXIT,   6, "exit") /* last thread of the process exited */
+
 enum memprobe_call {
-	MP_CALL_MMAP   = 1,
-	MP_CALL_MUNMAP = 2,
-	MP_CALL_MREMAP = 3,
-	MP_CALL_BRK    = 4,
-	MP_CALL_EXEC   = 5, /* process image replaced (sched_process_exec) */
-	MP_CALL_EXIT   = 6, /* last thread of the process exited */
-	MP_CALL_MAX    = 6,
+#define MEMPROBE_CALL_ENUM(e, v, n) e = v,
+	MEMPROBE_CALLS(MEMPROBE_CALL_ENUM)
+#undef MEMPROBE_CALL_ENUM
+	MP_CALL_MAX = 6,
 };
 
 /*
@@ -177,17 +188,14 @@ MEMPROBE_STATIC_ASSERT(sizeof(struct memprobe_record) == MEMPROBE_RECORD_SIZE,
 MEMPROBE_STATIC_ASSERT(sizeof(struct memprobe_ring_hdr) == 192,
 		       "memprobe_ring_hdr layout changed: bump MEMPROBE_ABI_VERSION");
 
-/* Names for calls, for tools and logs. */
+/* A call's name (MEMPROBE_CALLS), "?" for a value outside the list. */
 static inline const char *memprobe_call_name(unsigned int call)
 {
 	switch (call) {
-	case MP_CALL_MMAP:   return "mmap";
-	case MP_CALL_MUNMAP: return "munmap";
-	case MP_CALL_MREMAP: return "mremap";
-	case MP_CALL_BRK:    return "brk";
-	case MP_CALL_EXEC:   return "exec";
-	case MP_CALL_EXIT:   return "exit";
-	default:             return "?";
+#define MEMPROBE_CALL_CASE(e, v, n) case e: return n;
+	MEMPROBE_CALLS(MEMPROBE_CALL_CASE)
+#undef MEMPROBE_CALL_CASE
+	default: return "?";
 	}
 }
 
