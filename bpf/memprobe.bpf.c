@@ -29,6 +29,9 @@
  *          settimeofday()/NTP steps like CLOCK_REALTIME does, which a
  *          boot-clock + offset would not; only a leap-second change of the
  *          TAI offset itself (rare) is not followed.
+ *   memory the ABI v2 fields (rss_*, swap, cgroup_id, file_dev/ino): see
+ *          rec_mem(), mmap_file() and mp_oom_kill() below; mem_fields = 0
+ *          leaves them 0, so bench/bpf measures their cost in one run.
  *   wakeup the consumer is not woken per record (BPF_RB_NO_WAKEUP: a wakeup
  *          per record cost 5.6x); only when the unread data crosses
  *          wakeup_bytes (a quarter of the ring), and it polls with a short
@@ -48,11 +51,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_BRK    12
 #define NR_MREMAP 25
 #define TS_COMPAT 0x0002 /* 32-bit syscall in progress: other numbering */
+#define MAP_ANONYMOUS 0x20
 
 /* Set by user space before load. */
 const volatile __u64 tai_offset_ns;    /* CLOCK_TAI - CLOCK_REALTIME */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u32 page_shift = 12;
+const volatile __u32 nr_cpus = 1;      /* possible CPUs (libbpf_num_possible_cpus) */
+const volatile __u8 mem_fields = 1;    /* 0: leave the ABI v2 fields 0 (bench) */
 
 /* Read by user space through the mmapped .bss. */
 __u64 seq_next;
@@ -97,6 +103,161 @@ struct {
 	__type(value, __u8);
 } recent_exits SEC(".maps");
 
+/*
+ * The mm's rss counters, CO-RE for both layouts (indices MM_FILEPAGES 0,
+ * MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3: the enum is anonymous,
+ * so not relocatable, and unchanged since 4.x):
+ *   up to 6.1   struct mm_rss_stat { atomic_long_t count[4]; } rss_stat;
+ *   6.2 and up  struct percpu_counter rss_stat[4];
+ * A percpu_counter's shared `count` lags the truth by the per-CPU deltas
+ * not yet folded (each below the batch, 32 pages on small machines), and
+ * /proc/PID/status prints the full sum (percpu_counter_sum) on the kernels
+ * we run on, so we add the per-CPU parts too.  The part of CPU c lives at
+ * counters + c's per-cpu offset.  The kernel's BTF does not tag `counters`
+ * __percpu (bpf_per_cpu_ptr() refuses it) and kallsyms has no data symbols
+ * here (no __per_cpu_offset ksym), so the offsets are learned once from a
+ * per-CPU map of our own: offset(c) = address of c's element - the map's
+ * __percpu base.  Cost: 4 reads per possible CPU per record.
+ */
+struct mm_rss_stat___atomic {
+	atomic_long_t count[4];
+};
+
+struct mm_struct___atomic {
+	struct mm_rss_stat___atomic rss_stat;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pcpu {
+	struct percpu_counter rss_stat[4];
+} __attribute__((preserve_access_index));
+
+#define MP_MAX_CPUS 256 /* per-CPU parts beyond are not added (documented) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_probe SEC(".maps");
+
+__u64 cpu_off[MP_MAX_CPUS]; /* per-cpu offset of each CPU, once learned */
+__u32 cpu_off_n;            /* CPUs learned: 0 until the first record */
+
+/* A pointer's value as a number: the verifier refuses arithmetic between a
+ * map (value) pointer and a number, but not copying the pointer's bytes. */
+static __always_inline __u64 ptr_bits(void *p)
+{
+	__u64 bits = 0;
+
+	bpf_probe_read_kernel(&bits, sizeof(bits), &p);
+	return bits;
+}
+
+static __noinline int learn_cpu_offsets(void)
+{
+	__u64 base = 0, arr = ptr_bits(&cpu_probe); /* struct bpf_array */
+	__u32 cpu, zero = 0;
+
+	if (!arr || bpf_probe_read_kernel(&base, sizeof(base),
+					  (void *)(arr + bpf_core_field_offset(struct bpf_array, pptrs))))
+		return 0;
+	for (cpu = 0; cpu < MP_MAX_CPUS && cpu < nr_cpus; cpu++) {
+		void *p = bpf_map_lookup_percpu_elem(&cpu_probe, &zero, cpu);
+
+		if (!p)
+			break;
+		cpu_off[cpu] = ptr_bits(p) - base;
+	}
+	cpu_off_n = cpu;
+	return 0;
+}
+
+static __always_inline void rss_pages_pcpu(struct mm_struct *mm, __s64 v[4])
+{
+	struct mm_struct___pcpu *m = (void *)mm;
+	__u32 cpu, n;
+	int i;
+
+	if (!cpu_off_n)
+		learn_cpu_offsets();
+	n = cpu_off_n;
+	for (i = 0; i < 4; i++)
+		v[i] = m->rss_stat[i].count;
+	for (cpu = 0; cpu < MP_MAX_CPUS && cpu < n; cpu++) {
+		for (i = 0; i < 4; i++) {
+			__s32 d = 0;
+
+			bpf_probe_read_kernel(&d, sizeof(d),
+					      (void *)m->rss_stat[i].counters + cpu_off[cpu]);
+			v[i] += d;
+		}
+	}
+}
+
+/* ABI v2 memory fields of mm (0 without an mm), pages -> bytes. */
+static __always_inline void rec_mem(struct memprobe_record *r, struct mm_struct *mm)
+{
+	__s64 v[4] = {};
+	int i;
+
+	if (mm && bpf_core_type_exists(struct mm_rss_stat___atomic)) {
+		struct mm_struct___atomic *m = (void *)mm;
+
+		for (i = 0; i < 4; i++)
+			v[i] = m->rss_stat.count[i].counter;
+	} else if (mm) {
+		rss_pages_pcpu(mm, v);
+	}
+	for (i = 0; i < 4; i++)
+		v[i] = v[i] > 0 ? v[i] : 0; /* both kernels clamp at 0 for /proc */
+	r->rss_file_bytes = (__u64)v[0] << page_shift;
+	r->rss_anon_bytes = (__u64)v[1] << page_shift;
+	r->swap_bytes = (__u64)v[2] << page_shift;
+	r->rss_shmem_bytes = (__u64)v[3] << page_shift;
+}
+
+/* new_encode_dev(): the st_dev that stat(2) shows for a kernel dev_t. */
+static __always_inline __u32 encode_dev(__u32 dev)
+{
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct memprobe_record *r = data;
+	struct file *f = vma->vm_file;
+
+	if (f) {
+		r->file_dev = encode_dev(f->f_inode->i_sb->s_dev);
+		r->file_ino = f->f_inode->i_ino;
+	}
+	return 0;
+}
+
+/*
+ * dev/inode of the file a successful mmap just mapped at addr.  The vma is
+ * the truth (the fd may already be closed or reused by another thread, and
+ * on overlayfs the vma maps the backing file); bpf_find_vma() finds it under
+ * mmap_read_trylock, never waiting: if a writer holds the lock, the record
+ * says so (MEMPROBE_REC_FILE_UNREAD) instead of guessing.  Only file mmaps
+ * pay for it.  The callback writes into a stack copy: the verifier does not
+ * let ring memory be a callback's context.
+ */
+static __always_inline void mmap_file(struct memprobe_record *r, struct task_struct *task,
+				      __u64 addr)
+{
+	struct memprobe_record f = {};
+
+	if (bpf_find_vma(task, addr, vma_file_cb, &f, 0) == -16 /* EBUSY */) {
+		r->flags |= MEMPROBE_REC_FILE_UNREAD;
+		return;
+	}
+	r->file_dev = f.file_dev;
+	r->file_ino = f.file_ino;
+}
+
 static __always_inline void count_drop(void)
 {
 	__u32 zero = 0;
@@ -107,7 +268,8 @@ static __always_inline void count_drop(void)
 		*d += 1;
 }
 
-/* Reserve a record and fill what every record carries; NULL = dropped. */
+/* Reserve a record and fill what every record carries about the current
+ * task; NULL = dropped. */
 static __always_inline struct memprobe_record *rec_begin(struct task_struct *task, __u16 call)
 {
 	struct task_struct *leader = task->group_leader;
@@ -140,7 +302,13 @@ static __always_inline struct memprobe_record *rec_begin(struct task_struct *tas
 	r->prot = 0;
 	r->mflags = 0;
 	r->fd = -1;
-	r->reserved = 0;
+	r->file_dev = 0;
+	r->file_ino = 0;
+	r->rss_anon_bytes = 0;
+	r->rss_file_bytes = 0;
+	r->rss_shmem_bytes = 0;
+	r->swap_bytes = 0;
+	r->cgroup_id = mem_fields ? bpf_get_current_cgroup_id() : 0;
 	/* Plain loads through the BTF pointers, not bpf_probe_read_kernel() /
 	 * bpf_get_current_comm(): a third of the program's cost.  comm is
 	 * NUL-padded by the kernel (strscpy_pad in __set_task_comm). */
@@ -217,6 +385,11 @@ static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 	}
 	r->ret = ret;
 	r->total_vm_bytes = total_vm_bytes(mm);
+	if (mem_fields) {
+		rec_mem(r, mm);
+		if (nr == NR_MMAP && !(ret < 0 && ret > -4096) && !(a[3] & MAP_ANONYMOUS))
+			mmap_file(r, task, ret);
+	}
 	rec_commit(r);
 	return 0;
 }
@@ -299,6 +472,8 @@ int BPF_PROG(mp_exec, struct task_struct *p)
 	if (!r)
 		return 0;
 	r->total_vm_bytes = total_vm_bytes(task->mm);
+	if (mem_fields)
+		rec_mem(r, task->mm);
 	rec_commit(r);
 	return 0;
 }
@@ -325,6 +500,43 @@ int BPF_PROG(mp_exit, struct task_struct *p)
 	if (!r)
 		return 0;
 	r->ret = task->exit_code;
+	rec_commit(r);
+	return 0;
+}
+
+/*
+ * The OOM killer marked a victim (oom:mark_victim, under task_lock(victim),
+ * so victim->mm is stable).  current is whoever ran out of memory; the
+ * record is the victim's: identity, cgroup (its css_set's default-hierarchy
+ * cgroup, the kernfs id bpf_get_current_cgroup_id() would give for it) and
+ * counters at the kill.  The tracepoint's (task, uid) prototype is the
+ * one in 6.1's stable updates and current kernels.
+ */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mp_oom_kill, struct task_struct *victim, uid_t uid)
+{
+	struct task_struct *leader = victim->group_leader;
+	struct memprobe_record *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop();
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->seq = __sync_fetch_and_add(&seq_next, 1);
+	r->ts_ns = bpf_ktime_get_tai_ns() - tai_offset_ns;
+	r->start_ns = leader->start_boottime;
+	r->pid = victim->tgid;
+	r->tid = victim->pid;
+	r->uid = uid;
+	r->call = MP_CALL_OOM_KILL;
+	r->fd = -1;
+	__builtin_memcpy(r->comm, leader->comm, sizeof(r->comm));
+	__builtin_memcpy(r->thread_comm, victim->comm, sizeof(r->thread_comm));
+	r->total_vm_bytes = total_vm_bytes(victim->mm);
+	rec_mem(r, victim->mm);
+	r->cgroup_id = BPF_CORE_READ(victim, cgroups, dfl_cgrp, kn, id);
 	rec_commit(r);
 	return 0;
 }

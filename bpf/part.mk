@@ -34,7 +34,8 @@ $(BPF_SKEL): $(BPF_OBJ)
 # The workload and its checker (tests/workload/).  The mmap+munmap loop
 # of the flood test and the benchmark is bench/kernel's mmap-flood, shared
 # with the guest benchmark (rule in bench/part.mk).
-WORKLOAD_BINS := $(WORKLOAD_DIR)/known-calls $(WORKLOAD_DIR)/check-records
+WORKLOAD_BINS := $(WORKLOAD_DIR)/known-calls $(WORKLOAD_DIR)/check-records \
+		 $(WORKLOAD_DIR)/mem-fields
 
 $(WORKLOAD_DIR)/known-calls: tests/workload/known-calls.c tests/workload/workload.h \
 		include/memprobe_abi.h | $(WORKLOAD_DIR)
@@ -42,6 +43,9 @@ $(WORKLOAD_DIR)/known-calls: tests/workload/known-calls.c tests/workload/workloa
 
 $(WORKLOAD_DIR)/check-records: tests/workload/check-records.c tests/workload/workload.h \
 		include/memprobe_abi.h | $(WORKLOAD_DIR)
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+$(WORKLOAD_DIR)/mem-fields: tests/workload/mem-fields.c include/memprobe_abi.h | $(WORKLOAD_DIR)
 	$(CC) $(MP_CFLAGS) $< -o $@
 
 # mp-bpf-probe: drives source_bpf directly (tiny ring without draining,

@@ -23,7 +23,7 @@
 #endif
 
 #define MEMPROBE_MAGIC        0x45424f52504d454dULL /* "MEMPROBE" little endian */
-#define MEMPROBE_ABI_VERSION  1
+#define MEMPROBE_ABI_VERSION  2
 #define MEMPROBE_COMM_LEN     16
 #define MEMPROBE_PROC_NAME    "memprobe"
 #define MEMPROBE_PROC_PATH    "/proc/memprobe"
@@ -41,17 +41,20 @@
 	X(MP_CALL_MREMAP, 3, "mremap")                                      \
 	X(MP_CALL_BRK,    4, "brk")                                         \
 	X(MP_CALL_EXEC,   5, "exec") /* image replaced (sched_process_exec) */ \
-	X(MP_CALL_EXIT,   6, "exit") /* last thread of the process exited */
+	X(MP_CALL_EXIT,   6, "exit") /* last thread of the process exited */ \
+	X(MP_CALL_OOM_KILL, 7, "oom_kill") /* chosen by the OOM killer (oom:mark_victim) */
 
 enum memprobe_call {
 #define MEMPROBE_CALL_ENUM(e, v, n) e = v,
 	MEMPROBE_CALLS(MEMPROBE_CALL_ENUM)
 #undef MEMPROBE_CALL_ENUM
-	MP_CALL_MAX = 6,
+	MP_CALL_MAX = 7,
 };
 
 /*
- * One event.  144 bytes, no implicit padding, naturally aligned fields.
+ * One event.  192 bytes, no implicit padding, naturally aligned fields.
+ * ABI version 2: version 1 (144 bytes) ended at thread_comm, had no memory
+ * fields, and its file_dev was a reserved 0.
  *
  * Identity:
  *   seq       per capture session, +1 for every event the probe saw,
@@ -77,6 +80,11 @@ enum memprobe_call {
  *           len = heap bytes after the call (resulting break - start_brk)
  *   EXEC    comm is the new image's name
  *   EXIT    ret = exit code (as in task->exit_code), total_vm_bytes = 0
+ *   OOM_KILL  the victim the OOM killer chose, not the task that ran out
+ *           of memory: pid, tid, uid, start_ns, comm, thread_comm,
+ *           cgroup_id and all the memory fields are the victim's, read as
+ *           it is marked (before its memory is reaped).  ret = 0; the
+ *           argument fields are 0, fd -1.  One record per victim.
  *
  * Result:
  *   ret     the syscall's return value: an address, 0, or -errno.
@@ -84,7 +92,47 @@ enum memprobe_call {
  *           iff ret == addr (or addr == 0, a query).
  *   total_vm_bytes  the process's mm->total_vm after the call, in bytes
  *           (what /proc/PID/status calls VmSize).
+ *
+ * Memory held (version 2), in every record but EXIT (0 there: the mm is
+ * gone), read from the process's mm counters after the call, the sources
+ * of /proc/PID/status:
+ *   rss_anon_bytes   MM_ANONPAGES  x page size  (RssAnon)
+ *   rss_file_bytes   MM_FILEPAGES  x page size  (RssFile)
+ *   rss_shmem_bytes  MM_SHMEMPAGES x page size  (RssShmem)
+ *   swap_bytes       MM_SWAPENTS   x page size  (VmSwap): swap entries,
+ *                    stored as bytes like the others.
+ *   Resident = anon + file + shmem (VmRSS).  Each is what the kernel's
+ *   counter says at that moment, exactly as /proc/PID/status would print
+ *   it then: the sum of the per-CPU parts where the counter is a
+ *   percpu_counter (6.2 and later), the atomic counter before (where a
+ *   thread's own not yet folded page counts are invisible to both).
+ *   A kernel that prints only the shared part of a percpu_counter
+ *   (percpu_counter_read_positive) can differ from ours by at most its
+ *   batch per CPU.
+ *
+ * Who (version 2):
+ *   cgroup_id  the task's cgroup in the cgroup v2 (unified) hierarchy: the
+ *              kernfs id, which is the inode number of the cgroup's
+ *              directory under the cgroup2 mount (1 = the root).  On a
+ *              host with v1 controllers mounted beside it, still the
+ *              unified hierarchy's cgroup.
+ *
+ * Mapped file (version 2), MMAP of a file only, else 0:
+ *   file_dev   the device of the file the new mapping maps (its
+ *              vm_file's inode's i_sb->s_dev), encoded as the kernel
+ *              encodes st_dev for stat(2) (new_encode_dev: minor low 8
+ *              bits | major << 8 | minor high bits << 12), which equals
+ *              glibc's makedev(major, minor) for every kernel device.
+ *              Where stat() reports another device than the superblock
+ *              (btrfs subvolumes, overlayfs), this is the superblock's.
+ *   file_ino   that inode's number (st_ino).
+ *   flags      MEMPROBE_REC_FILE_UNREAD: a successful MMAP that maps a
+ *              file whose dev/ino could not be read without waiting
+ *              (another thread held the mm's lock for writing), so
+ *              file_dev/file_ino are 0.  Other bits are 0.
  */
+#define MEMPROBE_REC_FILE_UNREAD 0x0001
+
 struct memprobe_record {
 	__u64 seq;
 	__u64 ts_ns;
@@ -93,7 +141,7 @@ struct memprobe_record {
 	__u32 tid;
 	__u32 uid;
 	__u16 call;     /* enum memprobe_call */
-	__u16 flags;    /* reserved, 0 */
+	__u16 flags;    /* MEMPROBE_REC_* */
 	__u64 addr;
 	__u64 len;
 	__u64 new_addr;
@@ -104,12 +152,19 @@ struct memprobe_record {
 	__u32 prot;
 	__u32 mflags;
 	__s32 fd;
-	__u32 reserved; /* 0 */
+	__u32 file_dev; /* new_encode_dev(), as st_dev (version 1: reserved) */
 	char  comm[MEMPROBE_COMM_LEN];
 	char  thread_comm[MEMPROBE_COMM_LEN];
+	/* version 2 */
+	__u64 rss_anon_bytes;
+	__u64 rss_file_bytes;
+	__u64 rss_shmem_bytes;
+	__u64 swap_bytes;
+	__u64 cgroup_id;
+	__u64 file_ino;
 };
 
-#define MEMPROBE_RECORD_SIZE 144
+#define MEMPROBE_RECORD_SIZE 192
 
 /*
  * The ring behind /proc/memprobe.

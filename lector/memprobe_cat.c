@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/sysmacros.h>
 
 #include "source.h"
 
@@ -51,12 +52,16 @@ static void usage(FILE *f)
 	      "Prints memprobe capture records, one line each:\n"
 	      "  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
 	      "  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
-	      "(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal).\n"
+	      "  rss_anon= rss_file= rss_shmem= swap= cgroup= dev=MAJOR:MINOR ino= [file=unread]\n"
+	      "(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal;\n"
+	      "sizes in bytes; cgroup is the cgroup v2 id, the inode of its directory;\n"
+	      "dev/ino: the file a mmap mapped, 0:0 0 otherwise; file=unread: its lock was\n"
+	      "busy; call=oom_kill: the OOM killer's victim, fields are the victim's).\n"
 	      "  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
 	      "                 ring when loaded, else bpf)\n"
 	      "  --ring-path=FILE  ring: read FILE instead of /proc/memprobe (a saved ring)\n"
 	      "  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
-	      "  --raw          write the binary 144-byte records to stdout instead\n"
+	      "  --raw          write the binary 192-byte records to stdout instead\n"
 	      "  --pid=N        only records of process N\n"
 	      "  --count=N      stop after N records\n"
 	      "  --duration-ms=N  stop after N milliseconds\n"
@@ -207,7 +212,13 @@ static void print_text(FILE *f, const struct memprobe_record *r)
 	print_escaped(f, r->comm, sizeof(r->comm));
 	fputs(" thread=", f);
 	print_escaped(f, r->thread_comm, sizeof(r->thread_comm));
-	fputc('\n', f);
+	fprintf(f,
+		" rss_anon=%" PRIu64 " rss_file=%" PRIu64 " rss_shmem=%" PRIu64 " swap=%" PRIu64
+		" cgroup=%" PRIu64 " dev=%u:%u ino=%" PRIu64 "%s\n",
+		(uint64_t)r->rss_anon_bytes, (uint64_t)r->rss_file_bytes,
+		(uint64_t)r->rss_shmem_bytes, (uint64_t)r->swap_bytes, (uint64_t)r->cgroup_id,
+		major(r->file_dev), minor(r->file_dev), (uint64_t)r->file_ino,
+		r->flags & MEMPROBE_REC_FILE_UNREAD ? " file=unread" : "");
 }
 
 static int on_record(const struct memprobe_record *r, void *ctx)

@@ -20,6 +20,8 @@
  *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
  *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
+ *   MEMPROBE_BPF_MEM_FIELDS 0: leave the ABI v2 memory fields 0 (bench/bpf's
+ *                          baseline for their cost)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -100,6 +102,7 @@ static uint64_t tai_offset_ns(void)
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
 	const char *mode = getenv("MEMPROBE_BPF_MODE");
+	const char *mem = getenv("MEMPROBE_BPF_MEM_FIELDS");
 	struct memprobe_bpf *skel = sb->skel;
 	bool pair = mode && !strcmp(mode, "pair");
 
@@ -107,6 +110,8 @@ static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 	skel->rodata->tai_offset_ns = tai_offset_ns();
 	skel->rodata->wakeup_bytes = sb->ring_bytes / 4;
 	skel->rodata->page_shift = __builtin_ctzl(sb->page_bytes);
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
+	skel->rodata->mem_fields = !(mem && !strcmp(mem, "0"));
 	bpf_program__set_autoload(skel->progs.mp_exit_regs, !pair);
 	bpf_program__set_autoload(skel->progs.mp_enter_pair, pair);
 	bpf_program__set_autoload(skel->progs.mp_exit_pair, pair);

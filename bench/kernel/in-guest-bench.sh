@@ -3,8 +3,9 @@
 # root inside the qemu guest by bench/kernel/run.  Owns two measurements,
 # printed as figures (never pass/fail):
 #   1. an mmap+munmap loop pinned to CPU 1, in interleaved rounds:
-#      untraced, traced with no reader (the probe's own cost), traced with
-#      memprobe-cat --raw draining on CPU 0: ns per pair (median and
+#      untraced, traced with no reader (the probe's own cost), the same with
+#      the ABI 2 memory fields off (mem_fields=0: their cost per event),
+#      traced with memprobe-cat --raw draining on CPU 0: ns per pair (median and
 #      best-of-N), the ratios to untraced, and whether every call was
 #      recorded (records of the loop == 2 * pairs, no seq gap);
 #   2. the highest event rate held with zero drops: 2 producer threads at
@@ -80,7 +81,7 @@ traced_run() {
 # (the real setup).
 # Interleaved so a change in host load hits all three alike.
 bench_overhead() {
-	local untraced=() bare=() traced=() i recorded=yes
+	local untraced=() bare=() bare1=() traced=() i recorded=yes
 	local bare_pairs=30000
 	loop_run >/dev/null # warm-up: first-touch costs, not measured
 	for i in $(seq 1 "$RUNS"); do
@@ -93,11 +94,20 @@ bench_overhead() {
 		[ "$RUN_ALL" = 1 ] || recorded=no
 		"$B/tests/ringcheck" hdr >"$T/hdr" 2>&3
 		mod_unload
+		# the same module with the ABI 2 memory fields left 0: their cost
+		mod_load mem_fields=0 || { echo "module failed to load (mem_fields=0)"; return 1; }
+		bare1+=("$(loop_run $bare_pairs)")
+		mod_unload
 	done
 	local mu_ns mb_ns mt_ns
 	mu_ns=$(median "${untraced[@]}") mb_ns=$(median "${bare[@]}") mt_ns=$(median "${traced[@]}")
 	echo "untraced          ns/pair: ${untraced[*]} (median $mu_ns)"
 	echo "no reader ($bare_pairs) ns/pair: ${bare[*]} (median $mb_ns)"
+	local mb1_ns
+	mb1_ns=$(median "${bare1[@]}")
+	echo "no reader, memory fields off (mem_fields=0) ns/pair: ${bare1[*]} (median $mb1_ns)"
+	awk -v b="$mb_ns" -v b1="$mb1_ns" 'BEGIN {
+		printf "ABI 2 memory fields (rss, swap, cgroup): %+.0f ns per event (no-reader pairs, median, / 2)\n", (b - b1) / 2 }'
 	echo "traced + reader   ns/pair: ${traced[*]} (median $mt_ns)"
 	awk -v t="$mt_ns" -v b="$mb_ns" -v u="$mu_ns" 'BEGIN {
 		printf "ratio traced+reader/untraced: %.2fx   traced-no-reader/untraced: %.2fx\n", t / u, b / u }'

@@ -20,7 +20,7 @@ import urllib.request
 
 STATE = struct.Struct("<7Q")
 STATE_MAGIC = 0x3154534E55524D4D
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 
 
 def state(path):
@@ -48,14 +48,14 @@ def ring(path, n, session, pid):
     while cap < n:
         cap *= 2
     hdr = bytearray(4096)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 1, 144, cap, 4096, session, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 2, 192, cap, 4096, session, 0, 0, 0)
     struct.pack_into("<QQQ", hdr, 64, n, 0, n)
     with open(path, "wb") as f:
         f.write(hdr)
         for seq in range(n):
             f.write(REC.pack(seq, 1700000000000000000 + seq, st, pid, pid, 0, 1, 0, 0, 4096, 0, 0, 0,
                              0x10000000 + seq * 4096, 4096 * (seq + 1), 3, 0x22, -1, 0, b"faultring", b"faultring"))
-        f.write(bytes(144 * (cap - n)))
+        f.write(bytes(192 * (cap - n)))
     return 0
 
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """tests/fuzz/jsonl_vs_raw.py JSONL RAW - exit 0 when lector's JSONL lines
-are the raw 144-byte records (memprobe-cat --raw), in order, every field."""
+are the raw 192-byte records (memprobe-cat --raw), in order, every field."""
 import json
 import struct
 import sys
 
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 CALLS = {1: "mmap", 2: "munmap", 3: "mremap", 4: "brk", 5: "exec", 6: "exit"}
 raw = open(sys.argv[2], "rb").read()
-recs = [REC.unpack_from(raw, o) for o in range(0, len(raw) - len(raw) % 144, 144)]
+recs = [REC.unpack_from(raw, o) for o in range(0, len(raw) - len(raw) % 192, 192)]
 lines = [json.loads(l) for l in open(sys.argv[1])]
 if len(lines) != len(recs):
     sys.exit("%d JSONL lines, %d raw records" % (len(lines), len(recs)))

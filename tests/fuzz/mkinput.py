@@ -7,7 +7,7 @@ Layouts: include/memprobe_abi.h (record, ring header), lector/queue.h (qent)."""
 import struct
 import sys
 
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 P = 4096
 
 
@@ -18,7 +18,7 @@ def rec(seq, comm):
 
 def ring(cap, recs):
     hdr = bytearray(4096)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 1, 144, cap, 4096, 0xf22, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 2, 192, cap, 4096, 0xf22, 0, 0, 0)
     struct.pack_into("<QQQ", hdr, 64, len(recs), 0, len(recs))
     return bytes(hdr) + b"".join(recs)
 
@@ -27,7 +27,7 @@ kind, out = sys.argv[1], sys.argv[2]
 if kind == "truncated":
     data = ring(1024, [rec(0, b"trunc")])
 elif kind == "ring1":
-    data = ring(4, [rec(0, b"ring")]) + bytes(144 * 3)
+    data = ring(4, [rec(0, b"ring")]) + bytes(192 * 3)
 elif kind == "spill":
     data = b"".join(struct.pack("<Q", 0xf21) + rec(i, b"spilled") + struct.pack("<QQ", 1 << 40, 1 << 40)
                     for i in range(2))

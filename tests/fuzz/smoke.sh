@@ -100,7 +100,7 @@ server_tests() {
 	check_san "lector --migrate (ASan) creates the schema" test $? -eq 0
 	san_run "$ASAN/lector" --config="$CONF" --source=ring --ring-path="$WORK/chain/ring.bin" \
 		--spill="$WORK/db.spill" 2>"$WORK/store.err"
-	n_raw=$(($(stat -c %s "$WORK/chain/raw") / 144))
+	n_raw=$(($(stat -c %s "$WORK/chain/raw") / 192))
 	check_san "lector (ASan) stores the capture's $n_raw records in MariaDB" \
 		test "$(sql 'SELECT COUNT(*) FROM calls')" = "$n_raw"
 	(umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$WORK/api-token" &&

@@ -5,7 +5,8 @@
 # Owns the checks of issue 2 against the real module in a real kernel:
 # load, exact records through the mmap+poll and the read() paths, a renamed
 # thread, ring overflow, load/unload under load, who may open the ring and
-# map it (ring-guard.sh), unload under waiters, and a clean kernel log.
+# map it (ring-guard.sh), unload under waiters, the ABI 2 memory fields and
+# OOM kill records (tests/lib/mem-fields.sh), and a clean kernel log.
 set -uo pipefail
 case "${1:-}" in
 -h | --help)
@@ -22,6 +23,7 @@ _tap_n=${1:-0}
 . "$TOP/tests/kernel/guest-lib.sh"
 . "$TOP/tests/kernel/lector-unload.sh"
 . "$TOP/tests/kernel/ring-guard.sh"
+. "$TOP/tests/lib/mem-fields.sh"
 
 T=$(mktemp -d /tmp/kt.XXXXXX)
 LOG=$MEMPROBE_RESULTS/in-guest.log
@@ -165,6 +167,24 @@ t_load_unload() {
 		test $reader_ok -eq 10
 }
 
+# 7. The ABI 2 memory fields (RSS, swap, cgroup, mapped file) against
+# /proc and stat(2), and an OOM kill in a small memory cgroup: the same
+# checks as the eBPF source's (tests/lib/mem-fields.sh), through the ring.
+MEMFIELDS=$B/workload/mem-fields
+MF_TMP=$T
+mf_capture_start() { cat_start "$1/raw" --raw; }
+mf_capture_stop() { cat_stop; }
+t_mem() {
+	grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts ||
+		mount -t cgroup2 none /sys/fs/cgroup 2>&3 || tap_diag "cannot mount cgroup2"
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
+		echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>&3
+	mod_load || { tap_fail "module: memory fields: module loads"; return 1; }
+	t_mem_fields "module: memory fields"
+	t_oom_kill "module: oom kill"
+	mod_unload
+}
+
 t_dmesg() {
 	dmesg >"$MEMPROBE_RESULTS/dmesg.txt"
 	local bad
@@ -184,5 +204,6 @@ t_overflow
 t_load_unload
 t_lector_unload
 t_unload_waiters
+t_mem
 t_dmesg
 rm -rf "$T"

@@ -3,7 +3,7 @@
 client (batch mode, names as HEX so any byte survives):
 
   dbtool.py raw SOCK SESSION OUT        rows of a session, in seq order, as
-                                        144-byte memprobe records (for
+                                        192-byte memprobe records (for
                                         tests/workload/check-records)
   dbtool.py oracle SOCK SESSION PID     recompute the process's totals from
                                         its stored calls, independently of
@@ -21,7 +21,7 @@ import sys
 
 CALLS = {"mmap": 1, "munmap": 2, "mremap": 3, "brk": 4, "exec": 5, "exit": 6}
 PAGE = 4096
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 
 
 def query(sock, sql):

@@ -23,7 +23,7 @@ import sys
 
 P = 4096
 B = 0x200000000000
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 MMAP, MUNMAP, MREMAP, EXIT = 1, 2, 3, 6
 
 
@@ -71,14 +71,14 @@ def write_ring(path, session, pid, calls):
     while cap < len(calls):
         cap *= 2
     hdr = bytearray(4096)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 1, 144, cap, 4096, session, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 2, 192, cap, 4096, session, 0, 0, 0)
     struct.pack_into("<QQQ", hdr, 64, len(calls), 0, len(calls))
     with open(path, "wb") as f:
         f.write(hdr)
         for seq, (call, addr, ln, new_len, ret) in enumerate(calls):
             f.write(REC.pack(seq, 1700000000000000000 + seq, st, pid, pid, 0, call, 0, addr, ln, 0, new_len,
                              0, ret, 1 << 30, 3, 0x22, -1, 0, b"rangering", b"rangering"))
-        f.write(bytes(144 * (cap - len(calls))))
+        f.write(bytes(192 * (cap - len(calls))))
 
 
 def main(a):

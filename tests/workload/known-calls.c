@@ -53,6 +53,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "workload.h"
@@ -155,6 +156,14 @@ static long x_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uin
 	r = expect(MP_CALL_MMAP, ret);
 	r->addr = addr, r->len = len, r->prot = prot, r->mflags = flags, r->fd = fd;
 	r->offset = off;
+	if (!(ret < 0 && ret > -4096) && fd >= 0 && !(flags & MAP_ANONYMOUS)) {
+		struct stat st;
+
+		if (fstat(fd, &st) != 0)
+			die("known-calls: fstat of a mapped fd failed\n");
+		r->file_dev = (uint32_t)st.st_dev; /* st_dev: new_encode_dev() */
+		r->file_ino = st.st_ino;
+	}
 	return ret;
 }
 

@@ -4,7 +4,7 @@
  * workload did, used by the host eBPF test and the guest stap test alike.
  *
  * Format: a sequence of struct memprobe_record (include/memprobe_abi.h),
- * 144 bytes each, native endianness.
+ * 192 bytes each (ABI 2), native endianness.
  *   [0]    header, call == WL_CALL_HEADER:
  *            pid, uid      the workload process and its real uid
  *            tid           number of expected records that follow
