@@ -3,7 +3,7 @@
  * and its range set (lector/range.c) with arbitrary input.
  *
  * Byte 0, bit 0 picks the mode:
- *   0  records: the rest is a stream of 144-byte records (any call, addr,
+ *   0  records: the rest is a stream of 192-byte records (any call, addr,
  *      len, ret, flags...); pid is folded to 4 values and start_ns to 2 so
  *      processes collide and pids get reused; record flags bit 0 makes the
  *      sink "commit" (acct_clean) after the record.
