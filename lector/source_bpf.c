@@ -35,6 +35,7 @@
 #include <sys/random.h>
 #include <sys/timex.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "source_impl.h"
@@ -99,6 +100,26 @@ static uint64_t tai_offset_ns(void)
 	return (uint64_t)tx.tai * 1000000000ULL;
 }
 
+/* oom:mark_victim passes the victim's task (6.1 stable, current kernels);
+ * older kernels pass only its pid, which the program cannot use: there the
+ * program is not loaded and no oom_kill record is made. */
+static bool oom_tracepoint_has_task(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t = NULL;
+	int id = btf ? btf__find_by_name_kind(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF) : -1;
+	bool ok = false;
+
+	if (id > 0)
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type); /* the prototype */
+	if (t && btf_is_func_proto(t) && btf_vlen(t) >= 2)
+		ok = btf_is_ptr(btf__type_by_id(btf, btf_params(t)[1].type));
+	btf__free(btf);
+	return ok;
+}
+
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
 	const char *mode = getenv("MEMPROBE_BPF_MODE");
@@ -115,6 +136,7 @@ static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 	bpf_program__set_autoload(skel->progs.mp_exit_regs, !pair);
 	bpf_program__set_autoload(skel->progs.mp_enter_pair, pair);
 	bpf_program__set_autoload(skel->progs.mp_exit_pair, pair);
+	bpf_program__set_autoload(skel->progs.mp_oom_kill, oom_tracepoint_has_task());
 	return bpf_map__set_max_entries(skel->maps.events, sb->ring_bytes);
 }
 

@@ -295,12 +295,13 @@ int main(int argc, char **argv)
 	test_refusals(path);
 	test_delivery(path);
 	test_keep_before_release(path);
-	/* the slots start at 4096; the page 4096..8191 holds records 0..27 */
+	/* the slots start at 4096; the page 4096..8191 holds the whole records
+	 * 0..4096 / MEMPROBE_RECORD_SIZE - 1 */
 	test_shrink(path, 5, MEMPROBE_HDR_SIZE + 20 * MEMPROBE_RECORD_SIZE + 72, 20,
 		    "truncated mid-page while read: the 20 whole records, then a clear error");
-	test_shrink(path, 5, MEMPROBE_HDR_SIZE + 4096, 28,
-		    "truncated on a page boundary while read: 28 records, then a clear error "
-		    "(no SIGBUS)");
+	test_shrink(path, 5, MEMPROBE_HDR_SIZE + 4096, 4096 / MEMPROBE_RECORD_SIZE,
+		    "truncated on a page boundary while read: the page's whole records, then "
+		    "a clear error (no SIGBUS)");
 	test_shrink(path, 5, 0, 5, "truncated to nothing (header gone): a clear error, no SIGBUS");
 	return 0;
 }
