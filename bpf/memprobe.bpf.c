@@ -169,6 +169,9 @@ static __noinline int learn_cpu_offsets(void)
 			break;
 		cpu_off[cpu] = ptr_bits(p) - base;
 	}
+	/* Published after the offsets (x86 keeps store order; this keeps the
+	 * compiler's).  CPUs racing here write the same values. */
+	asm volatile("" ::: "memory");
 	cpu_off_n = cpu;
 	return 0;
 }

@@ -104,8 +104,9 @@ enum memprobe_call {
  *   Resident = anon + file + shmem (VmRSS).  Each is what the kernel's
  *   counter says at that moment, exactly as /proc/PID/status would print
  *   it then: the sum of the per-CPU parts where the counter is a
- *   percpu_counter (6.2 and later), the atomic counter before (where a
- *   thread's own not yet folded page counts are invisible to both).
+ *   percpu_counter (6.2 and later; the eBPF source adds the parts of the
+ *   first 256 possible CPUs), the atomic counter before (where a thread's
+ *   own not yet folded page counts are invisible to both).
  *   A kernel that prints only the shared part of a percpu_counter
  *   (percpu_counter_read_positive) can differ from ours by at most its
  *   batch per CPU.
