@@ -106,8 +106,14 @@ bench_overhead() {
 	local mb1_ns
 	mb1_ns=$(median "${bare1[@]}")
 	echo "no reader, memory fields off (mem_fields=0) ns/pair: ${bare1[*]} (median $mb1_ns)"
-	awk -v b="$mb_ns" -v b1="$mb1_ns" 'BEGIN {
-		printf "ABI 2 memory fields (rss, swap, cgroup): %+.0f ns per event (no-reader pairs, median, / 2)\n", (b - b1) / 2 }'
+	# Paired per round (neighbours in time share the host's load): the
+	# median of (fields on - fields off) / 2 per event, and its spread.
+	local diffs=() k
+	for k in "${!bare[@]}"; do
+		diffs+=("$(( (bare[k] - bare1[k]) / 2 ))")
+	done
+	echo "ABI 2 memory fields (rss, swap, cgroup), ns per event, per round (on - off) / 2:" \
+		"${diffs[*]} (median $(median "${diffs[@]}"); medians of the runs: $(( (mb_ns - mb1_ns) / 2 )))"
 	echo "traced + reader   ns/pair: ${traced[*]} (median $mt_ns)"
 	awk -v t="$mt_ns" -v b="$mb_ns" -v u="$mu_ns" 'BEGIN {
 		printf "ratio traced+reader/untraced: %.2fx   traced-no-reader/untraced: %.2fx\n", t / u, b / u }'
