@@ -215,7 +215,10 @@ static __always_inline void rec_mem(struct memprobe_record *r, struct mm_struct 
 	__s64 v[4] = {};
 	int i;
 
-	if (mm && bpf_core_type_exists(struct mm_rss_stat___atomic)) {
+	/* A field test, not bpf_core_type_exists(struct mm_rss_stat): a type
+	 * missing from vmlinux makes libbpf search the modules' BTF, which
+	 * needs CAP_SYS_ADMIN (the lector unit has CAP_BPF + CAP_PERFMON). */
+	if (mm && bpf_core_field_exists(struct mm_struct___atomic, rss_stat)) {
 		struct mm_struct___atomic *m = (void *)mm;
 
 		for (i = 0; i < 4; i++)
