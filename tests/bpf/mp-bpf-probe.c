@@ -5,7 +5,7 @@
  *
  *   mp-bpf-probe --raw [--ring-kib N] [--hold-ms N] [--duration-ms N] [--ready-file F]
  *                [--count-len BYTES [--count-comm NAME]] [--prog-stats]
- *       capture, write raw 144-byte records to stdout; after --hold-ms of not
+ *       capture, write raw 192-byte records to stdout; after --hold-ms of not
  *       draining, drain until --duration-ms (or SIGINT/SIGTERM).  At the end
  *       prints to stderr one line:
  *         stats seen=S drops=D drops_after=D2 delivered=N missing=M dup=U counted=C

@@ -6,7 +6,7 @@ so only the host separates its processes."""
 import struct
 
 PAGE = 4096
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s")
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
 MMAP, MUNMAP = 1, 2
 PIDS = [101, 202, 303, 404, 505, 606]
 START_NS = 5_000_000_000
@@ -48,9 +48,9 @@ def write_ring(path, session, recs):
     while cap < len(recs):
         cap *= 2
     hdr = bytearray(PAGE)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 1, 144, cap, PAGE, session, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 2, 192, cap, PAGE, session, 0, 0, 0)
     struct.pack_into("<QQQ", hdr, 64, len(recs), 0, len(recs))
     with open(path, "wb") as f:
         f.write(bytes(hdr))
         f.write(b"".join(recs))
-        f.write(bytes(144 * (cap - len(recs))))
+        f.write(bytes(192 * (cap - len(recs))))

@@ -15,7 +15,24 @@
 MF_MIB=${MF_MIB:-16}
 MF_OOM_LIMIT_MIB=${MF_OOM_LIMIT_MIB:-48}
 
-mf_cg2_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+# A chroot (tests/fresh) may have no cgroup file system mounted: the
+# hierarchies are the kernel's, so mount them under MF_TMP for the test,
+# and unmount them at its end (mf_umount).
+MF_MOUNTS=()
+mf_mount() { # mf_mount TYPE OPTIONS DIR
+	mkdir -p "$3" && mount -t "$1" -o "$2" none "$3" || return 1
+	MF_MOUNTS+=("$3")
+}
+mf_umount() {
+	local m
+	for m in "${MF_MOUNTS[@]}"; do umount "$m" || tap_diag "could not unmount $m"; done
+	MF_MOUNTS=()
+}
+mf_cg2_root() { # sets MF_CG2: where the cgroup2 hierarchy is mounted
+	MF_CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$MF_CG2" ] && return 0
+	mf_mount cgroup2 rw "$MF_TMP/cgroup2" && MF_CG2=$MF_TMP/cgroup2
+}
 
 # mf_run_in CGDIR... -- CMD...: become CMD inside each CGDIR (exec: call it
 # in a subshell or with &, so $! is CMD's pid).
@@ -40,15 +57,15 @@ mf_rmdir() {
 }
 
 # RSS, swap, a mapped file and the cgroup id of a process in a new cgroup.
-t_mem_fields() {
-	local label=$1 d=$MF_TMP/memfields cg2 cg id
+t_mem_fields() { mf_mem_fields "$@"; mf_umount; }
+mf_mem_fields() {
+	local label=$1 d=$MF_TMP/memfields cg id
 	mkdir -p "$d"
-	cg2=$(mf_cg2_root)
-	if [ -z "$cg2" ]; then
-		tap_fail "$label: a cgroup2 hierarchy is mounted"
+	if ! mf_cg2_root; then
+		tap_fail "$label: a cgroup2 hierarchy is mounted or can be"
 		return
 	fi
-	cg=$cg2/memprobe-test-mem-$$
+	cg=$MF_CG2/memprobe-test-mem-$$
 	mkdir "$cg" || { tap_fail "$label: made cgroup $cg"; return; }
 	id=$(stat -c %i "$cg")
 	if ! mf_capture_start "$d"; then
@@ -80,40 +97,46 @@ mf_tap_lines() {
 	done <"$2"
 }
 
-# mf_mem_cgroup NAME: print a new memory cgroup limited to MF_OOM_LIMIT_MIB
-# and without swap, under this shell's own one (v2 or v1).
+# mf_mem_cgroup NAME: set MF_MEM to a new memory cgroup limited to
+# MF_OOM_LIMIT_MIB and without swap, under this shell's own one (v2 or v1).
 mf_mem_cgroup() {
-	local cg2 mnt rel dir bytes=$((MF_OOM_LIMIT_MIB << 20))
-	cg2=$(mf_cg2_root)
-	if [ -n "$cg2" ] && grep -qw memory "$cg2/cgroup.controllers" 2>/dev/null; then
+	local mnt rel dir bytes=$((MF_OOM_LIMIT_MIB << 20))
+	MF_MEM=
+	mf_cg2_root || MF_CG2=
+	if [ -n "$MF_CG2" ] && grep -qw memory "$MF_CG2/cgroup.controllers" 2>/dev/null; then
 		rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
-		dir=$cg2$rel/$1
+		dir=$MF_CG2$rel/$1
 		mkdir "$dir" && echo "$bytes" >"$dir/memory.max" || return 1
 		[ -e "$dir/memory.swap.max" ] && echo 0 >"$dir/memory.swap.max"
 	else
 		mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
 		rel=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/self/cgroup)
-		[ -n "$mnt" ] || return 1
+		[ -n "$rel" ] || return 1
+		if [ -z "$mnt" ]; then
+			mf_mount cgroup memory "$MF_TMP/cgroup-memory" || return 1
+			mnt=$MF_TMP/cgroup-memory
+		fi
 		dir=$mnt$rel/$1
 		mkdir "$dir" && echo "$bytes" >"$dir/memory.limit_in_bytes" || return 1
 		[ -e "$dir/memory.memsw.limit_in_bytes" ] &&
 			echo "$bytes" >"$dir/memory.memsw.limit_in_bytes"
 	fi
-	echo "$dir"
+	MF_MEM=$dir
 }
 
 # An OOM kill inside a small memory cgroup: one oom_kill record, the victim's.
-t_oom_kill() {
-	local label=$1 d=$MF_TMP/oom cg2 cg mem id
+t_oom_kill() { mf_oom_kill "$@"; mf_umount; }
+mf_oom_kill() {
+	local label=$1 d=$MF_TMP/oom cg mem id
 	mkdir -p "$d"
-	cg2=$(mf_cg2_root)
-	mem=$(mf_mem_cgroup "memprobe-test-oom-$$") || {
-		tap_fail "$label: made a memory cgroup with a ${MF_OOM_LIMIT_MIB} MiB limit"
+	mf_mem_cgroup "memprobe-test-oom-$$" && mf_cg2_root || {
+		tap_fail "$label: made a memory cgroup with a ${MF_OOM_LIMIT_MIB} MiB limit (and cgroup2 is there)"
+		[ -z "$MF_MEM" ] || mf_rmdir "$MF_MEM"
 		return
 	}
-	cg=$mem
-	if [ "${mem#"$cg2"/}" = "$mem" ]; then # v1 memory: its own v2 cgroup too
-		cg=$cg2/memprobe-test-oom-$$
+	mem=$MF_MEM cg=$MF_MEM
+	if [ "${mem#"$MF_CG2"/}" = "$mem" ]; then # v1 memory: its own v2 cgroup too
+		cg=$MF_CG2/memprobe-test-oom-$$
 		mkdir "$cg" || { tap_fail "$label: made cgroup $cg"; mf_rmdir "$mem"; return; }
 	fi
 	id=$(stat -c %i "$cg")

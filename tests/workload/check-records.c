@@ -74,7 +74,7 @@ static struct memprobe_record *load(const char *path, size_t *n_out)
 	}
 	extra = fread(&got, 1, 1, f); /* a trailing partial record? */
 	*n_out = n;
-	tap(!extra && !ferror(f), "%s holds whole 144-byte records (%zu)", path, n);
+	tap(!extra && !ferror(f), "%s holds whole %zu-byte records (%zu)", path, sizeof(*v), n);
 	if (f != stdin)
 		fclose(f);
 	return v;
