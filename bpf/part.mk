@@ -24,7 +24,7 @@ $(BPF_VMLINUX): | $(BPF_DIR)
 	@command -v bpftool >/dev/null || { echo "bpf: bpftool missing: run scripts/deps.sh bpf" >&2; exit 1; }
 	bpftool btf dump file $(KERNEL_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BPF_OBJ): bpf/memprobe.bpf.c include/memprobe_abi.h $(BPF_VMLINUX)
+$(BPF_OBJ): bpf/memprobe.bpf.c bpf/memprobe_mem.bpf.h include/memprobe_abi.h $(BPF_VMLINUX)
 	@command -v $(BPF_CLANG) >/dev/null || { echo "bpf: $(BPF_CLANG) missing: run scripts/deps.sh bpf" >&2; exit 1; }
 	$(BPF_CLANG) $(BPF_CFLAGS) -I$(BPF_DIR) -I$(TOP)/include $(call pkg_flags,--cflags,libbpf,libbpf-dev,bpf) -c $< -o $@
 
