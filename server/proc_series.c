@@ -58,12 +58,10 @@ struct replay {
 	size_t n, cap;
 };
 
-static const char *const call_names[] = {"", "mmap", "munmap", "mremap", "brk", "exec", "exit"};
-
 static uint16_t call_of(const char *name)
 {
 	for (uint16_t i = 1; i <= MP_CALL_MAX; i++)
-		if (!strcmp(name, call_names[i]))
+		if (!strcmp(name, memprobe_call_name(i)))
 			return i;
 	return 0;
 }
