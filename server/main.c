@@ -181,19 +181,7 @@ static int check_build(const struct server_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct server_opts o = {.listen_addr = "127.0.0.1",
-				.listen_loopback = 1,
-				.port = 8080,
-				.num_threads = 200,
-				.sse_max = 100,
-				.sse_queue_len = 4096,
-				.sse_poll_ms = 10,
-				.sse_heartbeat_ms = 15000,
-				.sse_resume_max = 20000,
-				.db_pool_size = 16,
-				.db_wait_ms = 1000,
-				.cache_ms = 100,
-				.series_max_calls = 200000};
+	struct server_opts o;
 	struct db_pool *db = NULL, *poll_db = NULL;
 	struct mg_context *ctx = NULL;
 	struct mg_server_port sp[4];
@@ -203,6 +191,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int sig, rc;
 
+	opts_defaults(&o);
 	rc = opts_parse(argc, argv, &o, &config);
 	if (rc == 0)
 		rc = check_build(&o);

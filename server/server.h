@@ -86,7 +86,9 @@ struct req {
 /* Handlers return the status they set in r->reply. */
 typedef int (*route_fn)(struct req *r);
 
-/* opts.c: options and the safety checks; 0 or -EINVAL (message printed). */
+/* opts.c: the option table, its defaults and the safety checks; 0 or
+ * -EINVAL (message printed). */
+void opts_defaults(struct server_opts *o);
 int opts_parse(int argc, char **argv, struct server_opts *o, const char **config);
 
 /* auth.c: who may ask (token, session cookie), Host and Origin checks and
