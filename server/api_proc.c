@@ -49,14 +49,6 @@ static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 0;
 }
 
-static int first_col_u64(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
-	return 1;
-}
-
 struct proc_filter {
 	char host[MP_HOST_ID_MAX + 1], name[17];
 	uint64_t pid, uid, state;
@@ -126,7 +118,7 @@ int api_processes(struct req *r)
 	rows = cJSON_CreateArray();
 	rc = db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err));
+		rc = db_select(r->db, count_sql, p, 10, row_first_u64, &total, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(rows);
 		return reply_db_error(r, rc, err);
@@ -254,15 +246,6 @@ static int add_top_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 0;
 }
 
-static int keep_sum(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	((double *)arg)[0] = json_num(c[0]);
-	((double *)arg)[1] = json_num(c[1]);
-	return 1;
-}
-
 int api_top(struct req *r)
 {
 	static const char *const allowed[] = {"host", NULL};
@@ -281,7 +264,7 @@ int api_top(struct req *r)
 	p[1] = DB_STR(host);
 	rc = db_select(r->db, top_sql, p, 2, add_top_row, rows, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, top_sum_sql, p, 2, keep_sum, sum, err, sizeof(err));
+		rc = db_select(r->db, top_sum_sql, p, 2, row_two_nums, sum, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(rows);
 		return reply_db_error(r, rc, err);

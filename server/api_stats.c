@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../model/host_id.h"
+#include "rows.h"
 #include "server.h"
 
 static const char stats_sql[] =
@@ -60,15 +61,6 @@ static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 0;
 }
 
-static int keep_two(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	((double *)arg)[0] = json_num(c[0]);
-	((double *)arg)[1] = json_num(c[1]);
-	return 1;
-}
-
 static void add_server(cJSON *o)
 {
 	cJSON *s = cJSON_AddObjectToObject(o, "server");
@@ -107,7 +99,7 @@ int api_stats(struct req *r)
 	}
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(sessions);
 		return reply_db_error(r, rc, err);
@@ -315,7 +307,7 @@ int api_metrics(struct req *r)
 	}
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
 	if (rc == 0)
 		rc =
 		    db_select(r->db, metric_proc_sql, hp, 2, add_metric_proc, &m, err, sizeof(err));

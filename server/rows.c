@@ -1,7 +1,9 @@
 /*
  * rows.c - one calls row and one processes row as the API's JSON objects
- * (rows.h), shared by the REST handlers and the event stream.
+ * (rows.h), shared by the REST handlers and the event stream, and the
+ * row callbacks of one-row answers (counts, sums).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +96,21 @@ cJSON *proc_row_json(char **c, unsigned long *len)
 	cJSON_AddNumberToObject(o, "n_brk", json_num(c[17]));
 	cJSON_AddNumberToObject(o, "n_failed", json_num(c[18]));
 	return o;
+}
+
+int row_first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
+	return 1;
+}
+
+int row_two_nums(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	((double *)arg)[0] = json_num(c[0]);
+	((double *)arg)[1] = json_num(c[1]);
+	return 1;
 }

@@ -32,4 +32,9 @@ extern const char proc_by_key_sql[];
 cJSON *calls_row_json(char **col, unsigned long *len);
 cJSON *proc_row_json(char **col, unsigned long *len);
 
+/* db_select row callbacks for one-row answers: the first column as a
+ * uint64_t (arg: uint64_t *), the first two as numbers (arg: double[2]). */
+int row_first_u64(void *arg, char **col, unsigned long *len, unsigned int ncols);
+int row_two_nums(void *arg, char **col, unsigned long *len, unsigned int ncols);
+
 #endif

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "../model/clock.h"
+#include "rows.h"
 #include "sse_batch.h"
 
 #define BATCH_ROWS_MAX 2000
@@ -139,14 +140,6 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
-	return 1;
-}
-
 static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
 
 /* No client: nothing to read or format, only the live edge to follow (the
@@ -157,7 +150,7 @@ static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
 static int follow_edge(char *err, size_t errlen)
 {
 	uint64_t edge = 0;
-	int rc = db_select(hub.db, max_cid_sql, NULL, 0, first_u64, &edge, err, errlen);
+	int rc = db_select(hub.db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, errlen);
 
 	pthread_mutex_lock(&hub.lock);
 	if (rc == 0 && !atomic_load(&hub.n) && edge > atomic_load(&hub.last_cid))
@@ -233,7 +226,7 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
-	rc = db_select(poll_db, max_cid_sql, NULL, 0, first_u64, &edge, err, sizeof(err));
+	rc = db_select(poll_db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, sizeof(err));
 	atomic_store(&hub.last_cid, edge);
 	if (rc < 0) {
 		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",
