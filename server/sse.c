@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "../model/clock.h"
+#include "../model/host_id.h"
 #include "rows.h"
 #include "sse_batch.h"
 
