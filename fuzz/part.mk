@@ -16,7 +16,8 @@ FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
 FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c lector/range_tree.c
-FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c server/auth.c \
+FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/params.c server/json.c server/rows.c \
+		  server/cache.c server/auth.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
 		  server/proc_series.c lector/acct.c lector/range.c lector/range_tree.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
