@@ -5,7 +5,7 @@
  * as struct memprobe_record (include/memprobe_abi.h) in a BPF ring buffer.
  *
  * Two ways to pair a call's arguments with its result are built, one is
- * chosen at load time by user space (lector/source_bpf.c):
+ * chosen at load time by user space (capture/source_bpf.c):
  *   regs  (default, kept)  one BTF raw tracepoint on sys_exit reads the
  *         arguments from the task's saved user registers (regs->di, si, dx,
  *         r10, r8, r9 are untouched by the syscall on x86_64) - one program

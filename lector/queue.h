@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 
 /* One queued record with what the sink binds directly (row-wise). */
 struct qent {

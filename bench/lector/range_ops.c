@@ -1,6 +1,6 @@
 /*
  * range-ops - what one call costs lector's accounting of a process's ranges
- * (lector/range.c), by how many separate ranges the process holds: one page
+ * (model/range.c), by how many separate ranges the process holds: one page
  * moved per call pair (munmap, mmap one page over), at random slots, the
  * way bench/lector/ranges' map-holder moves them.  The same run measures
  * range.c as it is (a sorted array up to RANGE_ARRAY_MAX ranges, a tree

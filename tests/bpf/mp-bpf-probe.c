@@ -1,5 +1,5 @@
 /*
- * mp-bpf-probe - drives the eBPF source (lector/source_bpf.c) directly, for
+ * mp-bpf-probe - drives the eBPF source (capture/source_bpf.c) directly, for
  * what memprobe-cat cannot do: hold the ring undrained (drop tests), account
  * every sequence number, and measure lone-call latency.
  *

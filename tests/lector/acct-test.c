@@ -1,6 +1,6 @@
 /*
- * acct-test.c - unit tests of lector's accounting rules (lector/acct.c,
- * lector/range.c) on synthetic records: the edge cases DESIGN.md "Memory
+ * acct-test.c - unit tests of lector's accounting rules (model/acct.c,
+ * model/range.c) on synthetic records: the edge cases DESIGN.md "Memory
  * semantics" names, each checked against numbers worked out by hand.
  * Prints TAP.
  */

@@ -1,6 +1,6 @@
 /*
  * retain-test.c - unit tests of retention's cutoff (lector/retain.h) and
- * of the retain_days bound (lector/config.c): a horizon reaching back past
+ * of the retain_days bound (model/config.c): a horizon reaching back past
  * the epoch purges nothing (it must never wrap to a cutoff in the future,
  * which purged everything), the largest accepted value is the longest
  * horizon a signed 64-bit nanosecond count holds, and one day more is

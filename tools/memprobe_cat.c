@@ -4,7 +4,7 @@
  * Owns the one text form of a record (one line, key=value, comm escaped
  * C-style) that users and tests read, and the --raw form (the 144-byte
  * records as they are).  Source-agnostic: the ring or the eBPF program,
- * through lector/source.h.  Ends on SIGINT/SIGTERM, --count, --duration-ms,
+ * through capture/source.h.  Ends on SIGINT/SIGTERM, --count, --duration-ms,
  * or when the source shuts down (module unloaded); exit status 0 then.
  */
 #include <errno.h>

@@ -26,7 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 
 enum source_kind {
 	SOURCE_AUTO = 0, /* ring if /proc/memprobe exists, else bpf */

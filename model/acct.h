@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 #include "range.h"
 
 enum acct_count {
