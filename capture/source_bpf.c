@@ -18,7 +18,10 @@
  *
  * Environment (for tests and benchmarks):
  *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
- *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
+ *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results;
+ *                          read only in builds with MEMPROBE_BPF_PAIR defined
+ *                          (tests/bpf/mp-bpf-probe, for tests/bpf and
+ *                          bench/bpf): lector and memprobe-cat always use regs
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
  */
 #include <errno.h>
@@ -97,11 +100,22 @@ static uint64_t tai_offset_ns(void)
 	return (uint64_t)tx.tai * 1000000000ULL;
 }
 
+/* The pair mode (bpf/memprobe.bpf.c) is there to be measured against regs. */
+static bool bpf_pair_mode(void)
+{
+#ifdef MEMPROBE_BPF_PAIR
+	const char *mode = getenv("MEMPROBE_BPF_MODE");
+
+	return mode && !strcmp(mode, "pair");
+#else
+	return false;
+#endif
+}
+
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
-	const char *mode = getenv("MEMPROBE_BPF_MODE");
 	struct memprobe_bpf *skel = sb->skel;
-	bool pair = mode && !strcmp(mode, "pair");
+	bool pair = bpf_pair_mode();
 
 	sb->ring_bytes = ring_bytes_wanted(opts);
 	skel->rodata->tai_offset_ns = tai_offset_ns();

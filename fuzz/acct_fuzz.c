@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "../tests/lector/acct_inspect.h"
 #include "fuzz_util.h"
 
 #define PAGE	 4096ULL

@@ -77,7 +77,4 @@ int acct_restore(struct acct *a, const struct acct_proc *p);
  * (their exit record was never seen); returns how many. */
 int acct_close_dead(struct acct *a, bool (*alive)(uint32_t pid, uint64_t start_ns));
 
-struct acct_proc *acct_find(struct acct *a, uint32_t pid);
-size_t acct_live_count(const struct acct *a);
-
 #endif

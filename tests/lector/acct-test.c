@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "acct_inspect.h"
 
 #define P 4096ULL
 
