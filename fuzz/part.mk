@@ -66,7 +66,7 @@ $(ASAN_DIR)/check-records: tests/workload/check-records.c tests/workload/workloa
 		include/memprobe_abi.h
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $< -o $@
-$(ASAN_DIR)/memprobe-cat: tools/memprobe_cat.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
+$(ASAN_DIR)/memprobe-cat: tools/memprobe_cat.c model/options.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(filter %.c,$^) -o $@ $(LECTOR_LIBS)
 $(ASAN_DIR)/lector: $(ASAN_LECTOR) $(ASAN_SOURCE) $(BUILD)/lector/migrations_gen.c \

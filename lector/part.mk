@@ -7,10 +7,10 @@ LECTOR_DB_CFLAGS   = $(MARIADB_CFLAGS)
 LECTOR_DB_LIBS     = $(MARIADB_LIBS)
 LECTOR_CAPTURE_OBJ := $(patsubst capture/%.c,$(BUILD)/capture/%.o,$(CAPTURE_SRC))
 # model/part.mk is read after this file: its objects by name.
-LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o config.o)
+LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o config.o options.o)
 
 # The daemon: sources -> queue -> accounting -> sink.
-LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c \
+LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
 		     lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
 MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))

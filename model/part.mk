@@ -2,7 +2,7 @@
 # the range set (range, range_tree), the configuration file (config), the
 # host id charset and the clocks.  No threads, no database, no capture.
 
-MODEL_SRC := model/acct.c model/range.c model/range_tree.c model/config.c
+MODEL_SRC := model/acct.c model/range.c model/range_tree.c model/config.c model/options.c
 MODEL_OBJ := $(patsubst model/%.c,$(BUILD)/model/%.o,$(MODEL_SRC))
 
 $(BUILD)/model:
