@@ -8,7 +8,7 @@
 FUZZ_CC       := clang
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
-		 -I$(TOP)/include -I$(TOP)/model -I$(TOP)/capture -I$(TOP)/lector -I$(TOP)/server $(MARIADB_CFLAGS)
+		 -I$(TOP)/include -I$(TOP)/model -I$(TOP)/capture -I$(TOP)/db -I$(TOP)/lector -I$(TOP)/server $(MARIADB_CFLAGS)
 FUZZ_TARGETS  ?= ring spill acct http
 FUZZ_SECONDS  ?= 300
 FUZZ_DIR      := $(BUILD)/fuzz
@@ -22,7 +22,7 @@ FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/h
 FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
 FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
-FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard model/*.h) $(wildcard capture/*.h) $(wildcard server/*.h) include/memprobe_abi.h
+FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard model/*.h) $(wildcard capture/*.h) $(wildcard db/*.h) $(wildcard server/*.h) include/memprobe_abi.h
 
 # One rule per target (no secondary expansion: it would apply to every
 # part.mk included after this one).
@@ -69,11 +69,11 @@ $(ASAN_DIR)/check-records: tests/workload/check-records.c tests/workload/workloa
 $(ASAN_DIR)/memprobe-cat: tools/memprobe_cat.c model/options.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(filter %.c,$^) -o $@ $(LECTOR_LIBS)
-$(ASAN_DIR)/lector: $(ASAN_LECTOR) $(ASAN_SOURCE) $(BUILD)/lector/migrations_gen.c \
+$(ASAN_DIR)/lector: $(ASAN_LECTOR) $(ASAN_SOURCE) $(wildcard db/*.c) $(BUILD)/db/migrations_gen.c \
 		$(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) -pthread $(filter %.c,$^) -o $@ $(LECTOR_LIBS) $(ASAN_DB)
-$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) $(wildcard model/*.c) $(FUZZ_HDRS)
+$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) $(wildcard model/*.c) db/db_core.c $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(SERVER_DEFS) $(filter %.c,$^) -o $@ \
 		-lcivetweb -lcjson -lcrypto $(ASAN_DB) -lpthread

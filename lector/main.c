@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "lector.h"
+#include "migrate.h"
 #include "options.h"
 #include "retain.h"
-#include "sink_mysql_stmt.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 	if (rc < 0 || settings_load(&a, &l.cfg) < 0)
 		return 2;
 	if (a.migrate) {
-		rc = sink_mysql_migrate(&l.cfg, err, sizeof(err));
+		rc = db_migrate_config(&l.cfg, err, sizeof(err));
 		fprintf(stderr, "lector: %s\n", rc < 0 ? err : "schema is up to date");
 		return rc < 0 ? 1 : 0;
 	}

@@ -1,6 +1,7 @@
 # lector/ - the lector daemon: capture thread -> queue -> writer thread
-# (accounting, sinks), retention, migrations.  The capture library is in
-# capture/, the shared accounting and configuration in model/.
+# (accounting, sinks), retention.  The capture library is in capture/, the
+# shared accounting and configuration in model/, MariaDB access and the
+# migrations in db/.
 
 LECTOR_LIBS       := $(CAPTURE_LIBS)
 LECTOR_DB_CFLAGS   = $(MARIADB_CFLAGS)
@@ -11,25 +12,17 @@ LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o con
 
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
-		     lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
+		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
-MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
 
 $(BUILD)/lector:
 	@mkdir -p $@
 
-$(BUILD)/lector/%.o: lector/%.c lector/*.h model/*.h capture/*.h include/memprobe_abi.h | $(BUILD)/lector
-	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -c $< -o $@
-
-# Migrations are compiled in: a binary knows exactly the schema it speaks.
-$(BUILD)/lector/migrations_gen.c: $(MIGRATIONS) migrations/embed.sh | $(BUILD)/lector
-	migrations/embed.sh $@ $(MIGRATIONS)
-
-$(BUILD)/lector/migrations_gen.o: $(BUILD)/lector/migrations_gen.c lector/migrate.h
+$(BUILD)/lector/%.o: lector/%.c lector/*.h model/*.h capture/*.h db/*.h include/memprobe_abi.h | $(BUILD)/lector
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -c $< -o $@
 
 $(BUILD)/bin/lector: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_DAEMON_SRC)) $(LECTOR_CAPTURE_OBJ) \
-		$(LECTOR_MODEL_OBJ) $(BUILD)/lector/migrations_gen.o
+		$(LECTOR_MODEL_OBJ) $(DB_OBJ)
 	@mkdir -p $(BUILD)/bin
 	$(CC) $(CFLAGS) -pthread $^ -o $@ $(LECTOR_LIBS) $(LECTOR_DB_LIBS)
 
@@ -41,8 +34,7 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c mo
 
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
-		     lector/sink_mysql_read.c lector/migrate.c) $(LECTOR_MODEL_OBJ) \
-		   $(BUILD)/lector/migrations_gen.o
+		     lector/sink_mysql_read.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)

@@ -4,7 +4,7 @@
 #   make bench-server  req/s, latency, SSE figures (bench/server/run)
 
 SERVER_SRC  := $(wildcard server/*.c)
-SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(MODEL_OBJ)
+SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(MODEL_OBJ) $(BUILD)/db/db_core.o
 SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIADB_CFLAGS) \
 	       $(call pkg_flags,--cflags,libcjson,libcjson-dev,web) $(call need_header,civetweb.h,libcivetweb-dev,web) \
 	       $(call need_header,openssl/evp.h,libssl-dev,web)
@@ -12,11 +12,13 @@ SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIAD
 $(BUILD)/server:
 	@mkdir -p $@
 
-# model/'s headers too: proc_series.c embeds struct acct_proc and range_set.
-$(BUILD)/server/%.o: server/%.c server/*.h model/*.h include/memprobe_abi.h | $(BUILD)/server
+# model/'s headers too: proc_series.c embeds struct acct_proc and range_set;
+# db/'s: the pool (db.c) sits on db/db_core.c.
+$(BUILD)/server/%.o: server/%.c server/*.h model/*.h db/*.h include/memprobe_abi.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -c $< -o $@
 
-# model/ (config, accounting, ranges) is linked, shared with lector, not copied.
+# model/ (config, accounting, ranges) and db/db_core.c are linked, shared
+# with lector, not copied.
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(call pkg_flags,--libs,libcrypto,libssl-dev,web) $(MARIADB_LIBS) -lpthread
 
