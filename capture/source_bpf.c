@@ -38,6 +38,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "source_impl.h"
 #include "testpause.h"
 #include "memprobe.skel.h"
@@ -288,11 +289,8 @@ static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
 
 static void bpf_refresh_skipped(struct source_bpf *sb)
 {
-	struct timespec ts;
-	uint64_t now_ms;
+	uint64_t now_ms = mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (sb->skipped_at_ms && now_ms - sb->skipped_at_ms < SKIPPED_REFRESH_MS)
 		return;
 	sb->skipped = bpf_recursion_misses(sb);

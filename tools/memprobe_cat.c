@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "options.h"
 #include "source.h"
 
@@ -260,28 +261,20 @@ static void print_stats(struct source *s)
 		st.skipped);
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000L + (now.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
 /* Poll until a stop condition; 0 on a clean end, -errno otherwise. */
 static int cat_loop(struct source *s, struct cat_state *st)
 {
 	const struct cat_opts *o = st->o;
-	struct timespec t0;
+	uint64_t t0_ms;
 	int rc = 0, slice_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0_ms = mono_ms();
 	while (!stop_requested) {
 		if (o->count && st->printed >= o->count)
 			break;
 		slice_ms = POLL_SLICE_MS;
 		if (o->duration_ms) {
-			long left_ms = o->duration_ms - elapsed_ms(&t0);
+			long left_ms = o->duration_ms - (long)(mono_ms() - t0_ms);
 
 			if (left_ms <= 0)
 				break;

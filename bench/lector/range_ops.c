@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "range.h"
 
 #define PAGE_BYTES 4096ULL
@@ -21,10 +22,7 @@
 
 static double now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return (double)mono_ns();
 }
 
 /* ns per call on a set of n ranges, with array_max as given. */
