@@ -18,8 +18,8 @@
 struct lector;
 
 struct capture {
-	struct runstate *rs;  /* the state file; NULL when it cannot be kept */
-	uint64_t read_kept;   /* records kept (queued) this session */
+	struct runstate *rs; /* the state file; NULL when it cannot be kept */
+	uint64_t read_kept;  /* records kept (queued) this session */
 	/* a ring session resumed after a kill: its records up to this seq are
 	 * in the journal already (kept, killed before their release), so the
 	 * ring's second delivery of them is skipped */
@@ -28,8 +28,8 @@ struct capture {
 	/* records staged for the queue, pushed together before a release */
 	struct qent *stage;
 	size_t stage_n;
-	uint64_t lost_known;  /* the queue's lost_total already taken off read_kept */
-	bool spill_was_full;  /* the last push found the spill disk full */
+	uint64_t lost_known; /* the queue's lost_total already taken off read_kept */
+	bool spill_was_full; /* the last push found the spill disk full */
 	time_t spill_full_logged;
 };
 

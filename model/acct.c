@@ -1,7 +1,7 @@
 /*
  * acct.c - fold records into per-process totals.
  *
- * Rules (DESIGN.md "Memory semantics"):
+ * Rules (README.md, "What the numbers mean"):
  *  - failed calls (ret < 0; brk: ret != addr) are counted but change no total;
  *  - mmap adds [ret, ret + len) and replaces whatever was there (MAP_FIXED);
  *  - munmap removes only what was mapped while watched, so memory mapped

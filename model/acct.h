@@ -1,5 +1,5 @@
 /*
- * acct.h - per-process memory accounting (DESIGN.md "Memory semantics").
+ * acct.h - per-process memory accounting (README.md, "What the numbers mean").
  *
  * A process is keyed by (pid, start_ns) within one host: pids are reused.
  * acct_apply() folds one record into its process and marks it dirty; the

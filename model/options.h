@@ -24,7 +24,7 @@ struct opt_row {
 	const char *name; /* long name, without "--" */
 	const char *arg;  /* its argument in the help ("FILE"), NULL: none */
 	enum opt_kind kind;
-	size_t offset;    /* OPT_FLAG, OPT_STRING: offsetof the field */
+	size_t offset; /* OPT_FLAG, OPT_STRING: offsetof the field */
 	int (*call)(const char *arg, void *out);
 	const char *help; /* '\n' starts a continuation line; NULL: not listed */
 };

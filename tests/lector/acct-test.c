@@ -1,7 +1,7 @@
 /*
  * acct-test.c - unit tests of lector's accounting rules (model/acct.c,
- * model/range.c) on synthetic records: the edge cases DESIGN.md "Memory
- * semantics" names, each checked against numbers worked out by hand.
+ * model/range.c) on synthetic records: the edge cases README.md "What the
+ * numbers mean" names, each checked against numbers worked out by hand.
  * Prints TAP.
  */
 #include <stdio.h>
