@@ -29,10 +29,10 @@
 #define DB_UPD_ADD(c)  ", " #c "=" #c "+VALUES(" #c ")"
 
 #define DB_COLUMNS(T)	  (T(DB_COL_NAME_))
-#define DB_COLUMN_LIST(T) (DB_COLUMNS(T) + 2)
+#define DB_COLUMN_LIST(T) (&DB_COLUMNS(T)[2])
 #define DB_MARKS(T)	  (T(DB_COL_MARK_))
-#define DB_MARK_LIST(T)	  (DB_MARKS(T) + 1)
-#define DB_UPDATE_LIST(T) ((T(DB_COL_UPD_)) + 2)
+#define DB_MARK_LIST(T)	  (&DB_MARKS(T)[1])
+#define DB_UPDATE_LIST(T) (&(T(DB_COL_UPD_))[2])
 #define DB_NCOLS(T)	  (0 T(DB_COL_ONE_))
 
 #endif

@@ -48,7 +48,7 @@ int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64
 #define RNAME_R(name)  ", " #name
 #define RNAME_W(name)
 #define RNAME_(name, kind, value, upd, rw) RNAME_##rw(name)
-#define RESTORE_COLUMNS (PROC_TABLE(RNAME_) + 2)
+#define RESTORE_COLUMNS (&(PROC_TABLE(RNAME_))[2]) /* without the first ", " */
 #define RCOL_R(name)   RCOL_##name,
 #define RCOL_W(name)
 #define RCOL_(name, kind, value, upd, rw) RCOL_##rw(name)
