@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/host_id.h"
+#include "host_id.h"
 #include "fuzz_util.h"
 #include "memprobe_abi.h"
 #include "http_model.h"

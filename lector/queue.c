@@ -181,14 +181,6 @@ int queue_push_many(struct queue *q, const struct qent *e, size_t n)
 	return rc;
 }
 
-int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec)
-{
-	struct qent e;
-
-	queue_entry_fill(&e, session, rec);
-	return queue_push_many(q, &e, 1);
-}
-
 static size_t same_session_prefix(const struct qent *out, size_t n)
 {
 	size_t k = 1;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/host_id.h"
+#include "host_id.h"
 #include "memprobe_abi.h"
 #include "rows.h"
 #include "server.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/host_id.h"
+#include "host_id.h"
 #include "rows.h"
 #include "server.h"
 

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/clock.h"
+#include "clock.h"
 #include "cache.h"
 
 #define CACHE_SLOTS	     512

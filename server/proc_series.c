@@ -1,7 +1,7 @@
 /*
  * proc_series.c - one process's memory over time for /api/processes/{pid}:
  * its stored calls replayed, in capture order, through lector's own
- * accounting (lector/acct.c + lector/range.c, linked in, not copied), so
+ * accounting (model/acct.c + model/range.c, linked in, not copied), so
  * every point is exactly what lector's processes row held after that call.
  *
  * Capture order: sessions by their first call's ts_ns for this process,

@@ -22,8 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../model/clock.h"
-#include "../model/host_id.h"
+#include "clock.h"
+#include "host_id.h"
 #include "rows.h"
 #include "sse_batch.h"
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/host_id.h"
+#include "host_id.h"
 #include "server.h"
 
 struct msg {

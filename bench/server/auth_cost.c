@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../model/clock.h"
+#include "clock.h"
 #include "server.h"
 
 /* The request headers of the case being timed. */

@@ -1,5 +1,5 @@
 /*
- * ring-file-test.c - the ring reader (lector/source_ring.c) against ring
+ * ring-file-test.c - the ring reader (capture/source_ring.c) against ring
  * files written here: header refusals with their messages, delivery order,
  * a refused record staying for the next poll, -ESHUTDOWN once the
  * producer is gone (running = 0) and the ring is drained, nothing

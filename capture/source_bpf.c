@@ -18,7 +18,10 @@
  *
  * Environment (for tests and benchmarks):
  *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
- *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
+ *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results;
+ *                          read only in builds with MEMPROBE_BPF_PAIR defined
+ *                          (tests/bpf/mp-bpf-probe, for tests/bpf and
+ *                          bench/bpf): lector and memprobe-cat always use regs
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
  */
 #include <errno.h>
@@ -35,6 +38,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "source_impl.h"
 #include "testpause.h"
 #include "memprobe.skel.h"
@@ -97,11 +101,22 @@ static uint64_t tai_offset_ns(void)
 	return (uint64_t)tx.tai * 1000000000ULL;
 }
 
+/* The pair mode (bpf/memprobe.bpf.c) is there to be measured against regs. */
+static bool bpf_pair_mode(void)
+{
+#ifdef MEMPROBE_BPF_PAIR
+	const char *mode = getenv("MEMPROBE_BPF_MODE");
+
+	return mode && !strcmp(mode, "pair");
+#else
+	return false;
+#endif
+}
+
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
-	const char *mode = getenv("MEMPROBE_BPF_MODE");
 	struct memprobe_bpf *skel = sb->skel;
-	bool pair = mode && !strcmp(mode, "pair");
+	bool pair = bpf_pair_mode();
 
 	sb->ring_bytes = ring_bytes_wanted(opts);
 	skel->rodata->tai_offset_ns = tai_offset_ns();
@@ -274,11 +289,8 @@ static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
 
 static void bpf_refresh_skipped(struct source_bpf *sb)
 {
-	struct timespec ts;
-	uint64_t now_ms;
+	uint64_t now_ms = mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (sb->skipped_at_ms && now_ms - sb->skipped_at_ms < SKIPPED_REFRESH_MS)
 		return;
 	sb->skipped = bpf_recursion_misses(sb);
