@@ -110,9 +110,10 @@ static int on_record(const struct memprobe_record *rec, void *ctx)
 	struct capture *c = &l->cap;
 
 	if (c->skip_kept) {
-		if (rec->seq <= c->skip_through_seq)
-			return 0; /* in the journal already */
-		c->skip_kept = false;
+		if (rec->seq > c->skip_through_seq)
+			c->skip_kept = false;
+		else if (rec->seq >= c->skip_from_seq)
+			return 0; /* in the spill file already */
 	}
 	queue_entry_fill(&c->stage[c->stage_n++], l->session, rec);
 	return c->stage_n == STAGE_MAX ? stage_flush(l) : 0;
@@ -185,22 +186,27 @@ static int capture_loop(struct lector *l, struct source *src)
 }
 
 /* A ring outlives its reader: after a kill, the next lector resumes the
- * same session at the ring's consumer position, while the journal may hold
- * records past it (kept, not yet released when the kill came).  The ring
- * delivers in seq order, so skip its records up to the journal's newest
- * one of this session; the journal's replay stores them. */
+ * same session at the ring's consumer position, while the spill file may
+ * hold records past it (kept, not yet released when the kill came).  The
+ * ring delivers in seq order, so skip its records in the span of seqs the
+ * file holds of this session; the file's replay stores them.  What comes
+ * before the span is either committed (journal mode: the writer's
+ * committed seq drops it) or was held in memory and lost with the kill
+ * (--mem-queue=N: memory holds the older records, the file the newer), so
+ * the ring's second delivery is the one copy and is kept. */
 static void skip_journaled(struct lector *l)
 {
-	struct qent last;
-	int rc = queue_last_spilled(l->q, &last);
+	uint64_t session = 0, first = 0, last = 0;
+	int rc = queue_spilled_span(l->q, &session, &first, &last);
 
-	l->cap.skip_kept = rc == 1 && last.session == l->session;
-	l->cap.skip_through_seq = l->cap.skip_kept ? last.rec.seq : 0;
+	l->cap.skip_kept = rc == 1 && session == l->session;
+	l->cap.skip_from_seq = l->cap.skip_kept ? first : 0;
+	l->cap.skip_through_seq = l->cap.skip_kept ? last : 0;
 	if (l->cap.skip_kept)
 		fprintf(stderr,
-			"lector: the journal holds session %" PRIu64 " up to seq %" PRIu64
+			"lector: the spill file holds session %" PRIu64 " seq %" PRIu64 "..%" PRIu64
 			": the ring's second delivery of those is skipped\n",
-			l->session, l->cap.skip_through_seq);
+			l->session, first, last);
 }
 
 /* A new capture session begins (start, module loaded again): the stats

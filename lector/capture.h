@@ -20,10 +20,11 @@ struct lector;
 struct capture {
 	struct runstate *rs; /* the state file; NULL when it cannot be kept */
 	uint64_t read_kept;  /* records kept (queued) this session */
-	/* a ring session resumed after a kill: its records up to this seq are
-	 * in the journal already (kept, killed before their release), so the
-	 * ring's second delivery of them is skipped */
+	/* a ring session resumed after a kill: its records from_seq..through_seq
+	 * are in the spill file already (kept, killed before their release), so
+	 * the ring's second delivery of them is skipped (capture.c) */
 	bool skip_kept;
+	uint64_t skip_from_seq;
 	uint64_t skip_through_seq;
 	/* records staged for the queue, pushed together before a release */
 	struct qent *stage;

@@ -59,9 +59,11 @@ int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms);
 /* Drop the n entries last peeked. */
 void queue_pop(struct queue *q, size_t n);
 
-/* The newest entry of the spill file (a previous run's journal, at start):
- * 1 and *out, 0 when the file is empty, -errno. */
-int queue_last_spilled(struct queue *q, struct qent *out);
+/* The seqs the spill file (a previous run's journal, at start) holds of
+ * its newest entry's session: 1 with *session, *first_seq (of the file's
+ * tail block of that session) and *last_seq (the newest entry's), 0 when
+ * the file is empty, -errno. */
+int queue_spilled_span(struct queue *q, uint64_t *session, uint64_t *first_seq, uint64_t *last_seq);
 
 /* Move what waits in memory to the front of the spill file (shutdown with
  * the sink down): nothing queued is lost across a restart. */
