@@ -6,7 +6,8 @@
 // st.tokenUrl is the URL make run prints; st.get() is a script's request
 // (bearer token, the certificate trusted).  The server can be stopped and
 // started again on the same port (reconnect test).  stop() tears all of
-// it down.
+// it down.  startStack({dist}) serves another build of the dashboard (the
+// benchmark's, frontend/dist-bench).
 import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -98,8 +99,8 @@ function request(st, url, { auth = true, headers = {} } = {}) {
   })
 }
 
-export async function startStack() {
-  for (const [k, f] of Object.entries(BIN))
+export async function startStack({ dist = BIN.dist } = {}) {
+  for (const [k, f] of Object.entries({ ...BIN, dist }))
     if (!fs.existsSync(f)) throw new Error(`${f} missing (${k}): run make first`)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-browser-'))
   const st = { dir, procs: {}, port: await freePort(), ...credentials(dir) }
@@ -113,7 +114,7 @@ export async function startStack() {
   st.get = (p, opts) => request(st, st.url + p, opts)
   st.startServer = async () => {
     st.procs.server = start('server', BIN.server,
-      ['--port', String(st.port), '--config', `${dir}/reader.conf`, '--static', path.dirname(BIN.dist),
+      ['--port', String(st.port), '--config', `${dir}/reader.conf`, '--static', path.dirname(dist),
         '--token-file', `${dir}/api-token`, '--tls-cert', `${dir}/tls-cert.pem`, '--tls-key', `${dir}/tls-key.pem`], dir)
     await waitFor('memprobe-server /healthz', async () => {
       if (st.procs.server.exitCode !== null) throw new Error(`server exited; see ${dir}/server.log:\n${tail(dir, 'server')}`)
