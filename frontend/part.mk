@@ -4,6 +4,7 @@
 # for the tests from its "browser" group.
 #   make frontend       build frontend/dist
 #   make test-browser   the browser suite alone
+#   make test-frontend  the dashboard's contracts alone (node, no browser)
 #   make bench-browser  first render and frame rate under a 5k events/s stream
 #                       (synthetic feed, then the real stack with mmap-flood),
 #                       on the bench build: frontend/dist-bench (vite --mode
@@ -17,7 +18,7 @@ FRONTEND_SRC := $(wildcard frontend/src/*.js frontend/src/*.css frontend/src/*/*
 FRONTEND_MODS := frontend/node_modules/.package-lock.json
 
 # Node as old as package.json's engines allow ("node": ">=N"), and npm.
-.PHONY: frontend node-check test-browser bench-browser
+.PHONY: frontend node-check test-browser test-frontend bench-browser
 node-check:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "frontend: node and npm" \
 		"are needed to build the dashboard: run scripts/deps.sh node (make run does)" >&2; exit 1; }
@@ -40,7 +41,7 @@ frontend: frontend/dist/index.html
 all: frontend/dist/index.html
 RUN_BUILD += frontend/dist/index.html
 
-TEST_SUITES += $(TOP)/tests/browser/run-tests
+TEST_SUITES += $(TOP)/tests/frontend/run-tests $(TOP)/tests/browser/run-tests
 
 # The browser suite's workload, static: no loader mmaps in its totals.
 $(BUILD)/tests/browser-hold: tests/browser/hold.c
@@ -51,6 +52,10 @@ all: $(BUILD)/tests/browser-hold
 test-browser:
 	$(call deps_then_make,run browser,all)
 	@$(TOP)/tests/run $(TOP)/tests/browser/run-tests
+
+test-frontend:
+	$(call deps_then_make,node,frontend/dist/index.html)
+	@$(TOP)/tests/run $(TOP)/tests/frontend/run-tests
 
 bench: bench-browser
 bench-browser:
