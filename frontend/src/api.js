@@ -38,9 +38,9 @@ const TYPES = {
   array: (v) => Array.isArray(v),
   object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
   'number|null': (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
-  'state': (v) => v === 'alive' || v === 'exited',
+  state: (v) => v === 'alive' || v === 'exited',
   'call name': (v) => CALLS.includes(v),
-  'point': (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
+  point: (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
 }
 const WANT = {
   number: 'a number', integer: 'an integer', string: 'a string', decimal: 'a string of decimal digits',
