@@ -2,17 +2,21 @@
 // tests: loaded through Vite with frontend/vite.config.js, so the
 // virtual:memprobe-abi module (the call names and host charset read from
 // the C headers) resolves exactly as in the build.
+import fs from 'node:fs'
 import path from 'node:path'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const TOP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const FRONTEND = path.join(TOP, 'frontend')
-const require = createRequire(path.join(FRONTEND, 'package.json'))
 
 // loadFrontend('src/api.js', ...): the modules, in that order.
 export async function loadFrontend(...files) {
-  const { createServer } = await import(require.resolve('vite'))
+  // Vite's ES module entry (its package.json "exports"): Node 18's
+  // require.resolve finds the CommonJS one, whose named exports import()
+  // does not see there.
+  const dir = path.join(FRONTEND, 'node_modules/vite')
+  const entry = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).exports['.'].import
+  const { createServer } = await import(pathToFileURL(path.join(dir, entry)).href)
   const server = await createServer({
     root: FRONTEND,
     configFile: path.join(FRONTEND, 'vite.config.js'),
