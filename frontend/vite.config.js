@@ -1,11 +1,17 @@
 // vite.config.js - builds the dashboard into frontend/dist (served by
-// memprobe-server).  `npm run dev` proxies /api to a running server on
-// MEMPROBE_URL so the UI can be worked on without rebuilding; the proxy
-// sends the server's token, read from MEMPROBE_TOKEN_FILE (default: the
-// var/api-token of make run) only when the dev server starts.
+// memprobe-server).  The call names and the host id charset come from the C
+// headers that define them (vite-abi.js, the module "virtual:memprobe-abi").
+// `vite build --mode bench` builds the benchmark's copy (frontend/dist-bench,
+// make bench-browser): the same dashboard plus the hooks bench/browser reads
+// (import.meta.env.MODE === 'bench'), which the production build leaves out.
+// `npm run dev` proxies /api to a running server on MEMPROBE_URL so the UI
+// can be worked on without rebuilding; the proxy sends the server's token,
+// read from MEMPROBE_TOKEN_FILE (default: the var/api-token of make run)
+// only when the dev server starts (not in mode "test": tests/frontend).
 import fs from 'node:fs'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import { memprobeAbi } from './vite-abi.js'
 
 function devProxy() {
   const target = process.env.MEMPROBE_URL || 'http://127.0.0.1:8080'
@@ -22,9 +28,9 @@ function devProxy() {
   }
 }
 
-export default defineConfig(({ command }) => ({
-  plugins: [vue()],
+export default defineConfig(({ command, mode }) => ({
+  plugins: [vue(), memprobeAbi()],
   base: './',
-  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 900 },
-  server: command === 'serve' ? { proxy: devProxy() } : {}
+  build: { outDir: mode === 'bench' ? 'dist-bench' : 'dist', emptyOutDir: true, chunkSizeWarningLimit: 900 },
+  server: command === 'serve' && mode !== 'test' ? { proxy: devProxy() } : {}
 }))
