@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "ring_file.h"
 #include "source.h"
 
 static int test_n;
@@ -283,6 +286,34 @@ static void test_shrink(const char *path, int at, off_t cut_bytes, int want_n, c
 	    what, detail);
 }
 
+/* The guard takes only the kernel's SIGBUS of a guarded page: one sent by
+ * kill(2) or raise() keeps its default action (the process ends) while a
+ * guard is installed. */
+static void test_guard_leaves_sent_sigbus(void)
+{
+	const char *what = "a SIGBUS sent with kill while a ring guard is installed still ends the process";
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		tap(0, what, "fork failed");
+		return;
+	}
+	if (pid == 0) {
+		void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED || ring_guard_add(p, 4096) < 0)
+			_exit(3);
+		raise(SIGBUS);
+		_exit(0); /* the signal was swallowed */
+	}
+	waitpid(pid, &status, 0);
+	tap(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS, what,
+	    WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : WEXITSTATUS(status) == 0
+									? "the process went on: the signal was lost"
+									: "setup failed");
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096];
@@ -302,5 +333,6 @@ int main(int argc, char **argv)
 		    "truncated on a page boundary while read: 28 records, then a clear error "
 		    "(no SIGBUS)");
 	test_shrink(path, 5, 0, 5, "truncated to nothing (header gone): a clear error, no SIGBUS");
+	test_guard_leaves_sent_sigbus();
 	return 0;
 }
