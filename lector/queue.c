@@ -243,6 +243,8 @@ int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms)
 
 void queue_pop(struct queue *q, size_t n)
 {
+	if (n == 0)
+		return; /* nothing peeked (in journal mode mem_cap is 0) */
 	pthread_mutex_lock(&q->lock);
 	if (!q->last_from_spill) {
 		q->head = (q->head + n) % q->mem_cap;
