@@ -102,7 +102,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	if (prev_action.sa_flags & SA_SIGINFO) {
 		prev_action.sa_sigaction(sig, si, uc);
 	} else if (prev_action.sa_handler == SIG_IGN) {
-		/* ignored before the guard: stays ignored */
+		/* ignored before the guard: a sent one stays ignored; a fault
+		 * runs the access again, and the kernel ends a process whose
+		 * fault signal is ignored, so take the default action */
+		if (si->si_code > 0)
+			signal(SIGBUS, SIG_DFL);
 	} else if (prev_action.sa_handler != SIG_DFL) {
 		prev_action.sa_handler(sig);
 	} else {
