@@ -22,7 +22,7 @@ CACHE_DIR   ?= /var/cache/memprobe
 CC          ?= gcc
 CFLAGS      ?= -O2 -g
 WARN        := -Wall -Wextra -Werror
-MP_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) -I$(TOP)/include -I$(TOP)/lector
+MP_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) -I$(TOP)/include -I$(TOP)/model -I$(TOP)/capture -I$(TOP)/db -I$(TOP)/lector
 export TOP BUILD CACHE_DIR
 
 .PHONY: all deps test test-unit check-deps clean help

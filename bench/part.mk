@@ -6,7 +6,7 @@ $(BUILD)/bench:
 	@mkdir -p $@
 
 # Event generator: threads x mmap+munmap pairs, flat out or paced.
-$(BUILD)/bench/mmap-flood: bench/kernel/mmap_flood.c | $(BUILD)/bench
+$(BUILD)/bench/mmap-flood: bench/kernel/mmap_flood.c model/clock.h | $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) -pthread $< -o $@
 
 .PHONY: bench bench-kernel

@@ -5,7 +5,9 @@
  * as struct memprobe_record (include/memprobe_abi.h) in a BPF ring buffer.
  *
  * Two ways to pair a call's arguments with its result are built, one is
- * chosen at load time by user space (lector/source_bpf.c):
+ * chosen at load time by user space (capture/source_bpf.c; lector and
+ * memprobe-cat always load regs, pair only the test and benchmark driver
+ * tests/bpf/mp-bpf-probe):
  *   regs  (default, kept)  one BTF raw tracepoint on sys_exit reads the
  *         arguments from the task's saved user registers (regs->di, si, dx,
  *         r10, r8, r9 are untouched by the syscall on x86_64) - one program
@@ -13,10 +15,8 @@
  *   pair  sys_enter stores the arguments in a hash map keyed by tid,
  *         sys_exit looks them up.  Kept for comparison (bench/bpf): it costs
  *         a second program run and two hash operations per call.
- *   Measured on this machine (bench/bpf, mmap+munmap loop, drained, every
- *   call recorded in both modes): eBPF program time per loop call (kernel
- *   bpf_stats) regs 240-350 ns vs pair 620-1120 ns; loop CPU time vs
- *   untraced regs 1.08x vs pair 1.74x.  regs is kept.
+ *   make bench-bpf measures both (program time per call, loop CPU time
+ *   against untraced); regs costs less, so regs is kept.
  *
  * Semantics that must match the stap ring:
  *   seq    one global counter, +1 for every event, including the ones the

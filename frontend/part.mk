@@ -4,15 +4,21 @@
 # for the tests from its "browser" group.
 #   make frontend       build frontend/dist
 #   make test-browser   the browser suite alone
+#   make test-frontend  the dashboard's contracts alone (node, no browser)
 #   make bench-browser  first render and frame rate under a 5k events/s stream
-#                       (synthetic feed, then the real stack with mmap-flood)
+#                       (synthetic feed, then the real stack with mmap-flood),
+#                       on the bench build: frontend/dist-bench (vite --mode
+#                       bench) adds the hooks bench/browser reads
+# The call names and host id charset are read from the C headers at build
+# time (frontend/vite-abi.js).
 
 FRONTEND_SRC := $(wildcard frontend/src/*.js frontend/src/*.css frontend/src/*/*.vue \
-		  frontend/src/*/*.js frontend/src/*.vue) frontend/index.html frontend/vite.config.js
+		  frontend/src/*/*.js frontend/src/*.vue) frontend/index.html frontend/vite.config.js \
+		frontend/vite-abi.js include/memprobe_abi.h model/host_id.h
 FRONTEND_MODS := frontend/node_modules/.package-lock.json
 
 # Node as old as package.json's engines allow ("node": ">=N"), and npm.
-.PHONY: frontend node-check test-browser bench-browser
+.PHONY: frontend node-check test-browser test-frontend bench-browser
 node-check:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "frontend: node and npm" \
 		"are needed to build the dashboard: run scripts/deps.sh node (make run does)" >&2; exit 1; }
@@ -28,11 +34,14 @@ $(FRONTEND_MODS): frontend/package-lock.json frontend/package.json | node-check
 frontend/dist/index.html: $(FRONTEND_SRC) $(FRONTEND_MODS)
 	cd frontend && npx vite build --logLevel warn
 
+frontend/dist-bench/index.html: $(FRONTEND_SRC) $(FRONTEND_MODS)
+	cd frontend && npx vite build --mode bench --logLevel warn
+
 frontend: frontend/dist/index.html
 all: frontend/dist/index.html
 RUN_BUILD += frontend/dist/index.html
 
-TEST_SUITES += $(TOP)/tests/browser/run-tests
+TEST_SUITES += $(TOP)/tests/frontend/run-tests $(TOP)/tests/browser/run-tests
 
 # The browser suite's workload, static: no loader mmaps in its totals.
 $(BUILD)/tests/browser-hold: tests/browser/hold.c
@@ -44,8 +53,12 @@ test-browser:
 	$(call deps_then_make,run browser,all)
 	@$(TOP)/tests/run $(TOP)/tests/browser/run-tests
 
+test-frontend:
+	$(call deps_then_make,node,frontend/dist/index.html)
+	@$(TOP)/tests/run $(TOP)/tests/frontend/run-tests
+
 bench: bench-browser
 bench-browser:
-	$(call deps_then_make,$(BENCH_GROUPS),all)
+	$(call deps_then_make,$(BENCH_GROUPS),all frontend/dist-bench/index.html)
 	@node $(TOP)/bench/browser/render-bench.mjs
 	@node $(TOP)/bench/browser/render-bench.mjs --real

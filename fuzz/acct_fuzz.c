@@ -1,6 +1,6 @@
 /*
- * acct_fuzz.c - libFuzzer harness of lector's accounting (lector/acct.c)
- * and its range set (lector/range.c) with arbitrary input.
+ * acct_fuzz.c - libFuzzer harness of lector's accounting (model/acct.c)
+ * and its range set (model/range.c) with arbitrary input.
  *
  * Byte 0, bit 0 picks the mode:
  *   0  records: the rest is a stream of 192-byte records (any call, addr,
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "../tests/lector/acct_inspect.h"
 #include "fuzz_util.h"
 
 #define PAGE	 4096ULL

@@ -11,7 +11,7 @@
 #include "fake_server.h"
 
 struct fake_state fake;
-volatile int server_stopping = 1; /* SSE: no poller loop, no client loop */
+atomic_int server_stopping = 1; /* SSE: no poller loop, no client loop */
 
 void fake_reset(void)
 {

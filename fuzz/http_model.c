@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_id.h"
 #include "fuzz_util.h"
+#include "memprobe_abi.h"
 #include "http_model.h"
 
-#define HOST_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 #define USER_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define PID_MAX	 4194304
 
@@ -25,7 +26,11 @@ static const char *const state_v[] = {"all", "alive", "exited", NULL};
 static const char *const sort_v[] = {"net", "mapped", "vm",	   "requested",
 				     "pid", "name",   "last_seen", NULL};
 static const char *const order_v[] = {"desc", "asc", NULL};
-static const char *const call_v[] = {"mmap", "munmap", "mremap", "brk", "exec", "exit", NULL};
+static const char *const call_v[] = {
+#define CALL_NAME(e, v, n) n,
+    MEMPROBE_CALLS(CALL_NAME)
+#undef CALL_NAME
+	NULL};
 
 #define U(n, lo, hi, d, i)                                                                         \
 	{                                                                                          \
@@ -40,7 +45,7 @@ static const char *const call_v[] = {"mmap", "munmap", "mremap", "brk", "exec", 
 		.name = n, .kind = 'e', .values = v, .def = d, .values_as_str = str, .dbi = i      \
 	}
 
-static const struct pspec processes_spec[] = {S("host", 65, HOST_SET, 0),
+static const struct pspec processes_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0),
 					      U("pid", 1, PID_MAX, 0, 2),
 					      U("uid", 0, 4294967295u, 0, -1),
 					      S("user", 33, USER_SET, -1),
@@ -51,18 +56,21 @@ static const struct pspec processes_spec[] = {S("host", 65, HOST_SET, 0),
 					      U("limit", 1, 1000, 100, 10),
 					      U("offset", 0, 1000000, 0, 11),
 					      {0}};
-static const struct pspec one_spec[] = {S("host", 65, HOST_SET, 1),
+static const struct pspec one_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 1),
 					U("start_ns", 1, UINT64_MAX, 0, 3),
 					U("points", 2, 5000, 500, -1),
 					{0}};
-static const struct pspec top_spec[] = {S("host", 65, HOST_SET, 0), {0}};
-static const struct pspec calls_spec[] = {
-    S("host", 65, HOST_SET, 2),		U("pid", 1, PID_MAX, 0, 4),
-    E("call", call_v, 0, 1, 6),		U("since_ns", 1, INT64_MAX, 0, 8),
-    U("until_ns", 1, INT64_MAX, 0, 10), U("before", 1, INT64_MAX, 0, 0),
-    U("limit", 1, 1000, 100, 12),	{0}};
+static const struct pspec top_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0), {0}};
+static const struct pspec calls_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 2),
+					  U("pid", 1, PID_MAX, 0, 4),
+					  E("call", call_v, 0, 1, 6),
+					  U("since_ns", 1, INT64_MAX, 0, 8),
+					  U("until_ns", 1, INT64_MAX, 0, 10),
+					  U("before", 1, INT64_MAX, 0, 0),
+					  U("limit", 1, 1000, 100, 12),
+					  {0}};
 static const struct pspec events_spec[] = {U("last_event_id", 0, INT64_MAX, 0, -1),
-					   S("host", 65, HOST_SET, -1),
+					   S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, -1),
 					   U("pid", 1, PID_MAX, 0, -1),
 					   S("name", 17, NULL, -1),
 					   {0}};

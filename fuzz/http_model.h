@@ -1,7 +1,7 @@
 /*
  * http_model.h - an independent model of the server's documented
  * parameter rules (docs/API.md), written from the rules, not from
- * server/http.c, for http_fuzz.c to compare the real handlers against.
+ * server/params.c, for http_fuzz.c to compare the real handlers against.
  */
 #ifndef MEMPROBE_FUZZ_HTTP_MODEL_H
 #define MEMPROBE_FUZZ_HTTP_MODEL_H

@@ -8,21 +8,22 @@
 FUZZ_CC       := clang
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS    = -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
-		 -I$(TOP)/include -I$(TOP)/lector -I$(TOP)/server $(MARIADB_CFLAGS)
+		 -I$(TOP)/include -I$(TOP)/model -I$(TOP)/capture -I$(TOP)/db -I$(TOP)/lector -I$(TOP)/server $(MARIADB_CFLAGS)
 FUZZ_TARGETS  ?= ring spill acct http
 FUZZ_SECONDS  ?= 300
 FUZZ_DIR      := $(BUILD)/fuzz
 
-FUZZ_SRC_ring  := fuzz/ring_fuzz.c lector/source_ring.c lector/ring_file.c
+FUZZ_SRC_ring  := fuzz/ring_fuzz.c capture/source_ring.c capture/ring_file.c
 FUZZ_SRC_spill := fuzz/spill_fuzz.c lector/queue.c
-FUZZ_SRC_acct  := fuzz/acct_fuzz.c lector/acct.c lector/range.c lector/range_tree.c
-FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/cache.c server/auth.c \
+FUZZ_SRC_acct  := fuzz/acct_fuzz.c model/acct.c model/range.c model/range_tree.c
+FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/params.c server/json.c server/rows.c \
+		  server/cache.c server/auth.c \
 		  server/api_proc.c server/api_calls.c server/sse.c server/sse_batch.c \
-		  server/proc_series.c lector/acct.c lector/range.c lector/range_tree.c
+		  server/proc_series.c model/acct.c model/range.c model/range_tree.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
 FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
 
-FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard server/*.h) include/memprobe_abi.h
+FUZZ_HDRS := $(wildcard fuzz/*.h) $(wildcard lector/*.h) $(wildcard model/*.h) $(wildcard capture/*.h) $(wildcard db/*.h) $(wildcard server/*.h) include/memprobe_abi.h
 
 # One rule per target (no secondary expansion: it would apply to every
 # part.mk included after this one).
@@ -44,15 +45,15 @@ fuzz-build: $(FUZZ_BINS)
 # runtime would add calls of its own.
 ASAN_DIR    := $(BUILD)/asan
 ASAN_CFLAGS  = $(FUZZ_CFLAGS) -I$(BUILD)/bpf
-ASAN_SOURCE := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
-# by wildcard: lector/ and server/ part.mk are read after this file
-ASAN_LECTOR := $(filter-out lector/memprobe_cat.c,$(wildcard lector/*.c))
+ASAN_SOURCE := capture/source.c capture/source_ring.c capture/ring_file.c capture/source_bpf.c
+# by wildcard: lector/, model/ and server/ part.mk are read after this file
+ASAN_LECTOR := $(wildcard lector/*.c) $(wildcard model/*.c)
 ASAN_SERVER := $(wildcard server/*.c)
 ASAN_DB      = $(MARIADB_LIBS)
 ASAN_BINS   := $(addprefix $(ASAN_DIR)/,acct-test ring-file-test ringcheck check-records \
 		memprobe-cat lector memprobe-server)
 
-$(ASAN_DIR)/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c \
+$(ASAN_DIR)/acct-test: tests/lector/acct-test.c model/acct.c model/range.c model/range_tree.c \
 		$(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(filter %.c,$^) -o $@
@@ -66,15 +67,14 @@ $(ASAN_DIR)/check-records: tests/workload/check-records.c tests/workload/workloa
 		include/memprobe_abi.h
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $< -o $@
-$(ASAN_DIR)/memprobe-cat: lector/memprobe_cat.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
+$(ASAN_DIR)/memprobe-cat: tools/memprobe_cat.c model/options.c $(ASAN_SOURCE) $(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(filter %.c,$^) -o $@ $(LECTOR_LIBS)
-$(ASAN_DIR)/lector: $(ASAN_LECTOR) $(BUILD)/lector/migrations_gen.c \
+$(ASAN_DIR)/lector: $(ASAN_LECTOR) $(ASAN_SOURCE) $(wildcard db/*.c) $(BUILD)/db/migrations_gen.c \
 		$(BPF_SKEL) $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) -pthread $(filter %.c,$^) -o $@ $(LECTOR_LIBS) $(ASAN_DB)
-$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) lector/config.c lector/acct.c lector/range.c \
-		lector/range_tree.c $(FUZZ_HDRS)
+$(ASAN_DIR)/memprobe-server: $(ASAN_SERVER) $(wildcard model/*.c) db/db_core.c $(FUZZ_HDRS)
 	@mkdir -p $(ASAN_DIR)
 	$(FUZZ_CC) $(ASAN_CFLAGS) $(SERVER_DEFS) $(filter %.c,$^) -o $@ \
 		-lcivetweb -lcjson -lcrypto $(ASAN_DB) -lpthread

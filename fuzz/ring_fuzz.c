@@ -1,5 +1,5 @@
 /*
- * ring_fuzz.c - libFuzzer harness of the ring reader (lector/source_ring.c,
+ * ring_fuzz.c - libFuzzer harness of the ring reader (capture/source_ring.c,
  * mmap mode) against arbitrary ring files.
  *
  * Input: fewer than 192 bytes is the whole file (tiny, truncated rings);

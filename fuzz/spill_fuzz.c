@@ -84,7 +84,7 @@ static uint64_t replay(struct queue *q, const uint8_t *file, uint64_t n_file, si
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct memprobe_record rec = {.seq = 42, .pid = 7, .comm = "after"};
-	struct qent out[1];
+	struct qent out[1], one;
 	struct queue *q;
 	uint64_t n_file;
 	size_t mem_cap, batch;
@@ -104,7 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = queue_open(&q, mem_cap, spill_path);
 	FUZZ_ASSERT(rc == 0, "queue_open: %d", rc);
 	FUZZ_ASSERT(replay(q, data + 1, n_file, batch) == n_file, "replay lost entries");
-	rc = queue_push(q, 99, &rec);
+	queue_entry_fill(&one, 99, &rec);
+	rc = queue_push_many(q, &one, 1);
 	FUZZ_ASSERT(rc == 0, "push after replay: %d", rc);
 	rc = queue_peek(q, out, 1, 0);
 	FUZZ_ASSERT(rc == 1 && out[0].rec.seq == 42 && out[0].comm_len == 5,

@@ -32,7 +32,7 @@
  * What a record describes: the one list of calls.  X(ENUM, value, name);
  * the value is stored (the ring, and the calls.call ENUM's index in
  * migrations/), the name is what the API and the dashboard show
- * (frontend/vite.config.js reads this list; tests/server checks that the
+ * (frontend/vite-abi.js reads this list; tests/server checks that the
  * migrations' ENUM spells the same names in the same order).
  */
 #define MEMPROBE_CALLS(X)                                                   \

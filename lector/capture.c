@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lector.h"
 
 /* Records are staged and handed to the queue together, before the source
@@ -25,8 +27,18 @@
  * per record.  The sources release at most every 4096 records; a fuller
  * stage is pushed at once (kept early, released later: harmless). */
 #define STAGE_MAX 4096
-static struct qent stage[STAGE_MAX];
-static size_t stage_n;
+
+int capture_init(struct capture *c)
+{
+	c->stage = calloc(STAGE_MAX, sizeof(*c->stage));
+	return c->stage ? 0 : -ENOMEM;
+}
+
+void capture_free(struct capture *c)
+{
+	free(c->stage);
+	c->stage = NULL;
+}
 
 #define SPILL_FULL_LOG_EVERY_S 5
 
@@ -35,51 +47,51 @@ static size_t stage_n;
  * again.  The count is in capture_stats.lost. */
 static void report_spill_full(struct lector *l, bool full)
 {
-	static time_t last_log;
-	static bool was_full;
+	struct capture *c = &l->cap;
 	struct queue_stats qs;
 
-	if (!full && !was_full)
+	if (!full && !c->spill_was_full)
 		return;
 	queue_get_stats(l->q, &qs);
-	if (full && (!was_full || time(NULL) - last_log >= SPILL_FULL_LOG_EVERY_S)) {
+	if (full &&
+	    (!c->spill_was_full || time(NULL) - c->spill_full_logged >= SPILL_FULL_LOG_EVERY_S)) {
 		fprintf(stderr,
 			"lector: the spill disk is full (%s): records that do not fit are LOST, "
 			"%" PRIu64 " so far (counted in capture_stats.lost); free space there or "
 			"bring the database back\n",
 			l->cfg.spill_path, qs.lost_total);
-		last_log = time(NULL);
+		c->spill_full_logged = time(NULL);
 	} else if (!full) {
 		fprintf(stderr,
 			"lector: the spill file takes records again; %" PRIu64
 			" were lost while its disk was full\n",
 			qs.lost_total);
 	}
-	was_full = full;
+	c->spill_was_full = full;
 }
 
 static int stage_flush(struct lector *l)
 {
-	static uint64_t lost_known;
+	struct capture *c = &l->cap;
 	struct queue_stats qs;
 	bool full;
 	int rc;
 
-	if (!stage_n)
+	if (!c->stage_n)
 		return 0;
 	/* counted as kept before they are queued: the state file never says
 	 * less was read than the writer may already have committed */
-	l->read_kept += stage_n;
-	if (l->rs)
-		runstate_update(l->rs, l->read_kept, l->src_stats.seen, l->src_stats.drops);
-	rc = queue_push_many(l->q, stage, stage_n);
+	c->read_kept += c->stage_n;
+	if (c->rs)
+		runstate_update(c->rs, c->read_kept, l->src_stats.seen, l->src_stats.drops);
+	rc = queue_push_many(l->q, c->stage, c->stage_n);
 	full = queue_err_is_full(rc);
 	if (full) {
 		queue_get_stats(l->q, &qs);
-		l->read_kept -= qs.lost_total - lost_known;
-		lost_known = qs.lost_total;
-		if (l->rs)
-			runstate_update(l->rs, l->read_kept, l->src_stats.seen,
+		c->read_kept -= qs.lost_total - c->lost_known;
+		c->lost_known = qs.lost_total;
+		if (c->rs)
+			runstate_update(c->rs, c->read_kept, l->src_stats.seen,
 					l->src_stats.drops);
 		rc = 0;
 	} else if (rc < 0) {
@@ -88,21 +100,23 @@ static int stage_flush(struct lector *l)
 			l->cfg.spill_path, strerror(-rc));
 	}
 	report_spill_full(l, full);
-	stage_n = 0;
+	c->stage_n = 0;
 	return rc;
 }
 
 static int on_record(const struct memprobe_record *rec, void *ctx)
 {
 	struct lector *l = ctx;
+	struct capture *c = &l->cap;
 
-	if (l->skip_kept) {
-		if (rec->seq <= l->skip_through_seq)
-			return 0; /* in the journal already */
-		l->skip_kept = false;
+	if (c->skip_kept) {
+		if (rec->seq > c->skip_through_seq)
+			c->skip_kept = false;
+		else if (rec->seq >= c->skip_from_seq)
+			return 0; /* in the spill file already */
 	}
-	queue_entry_fill(&stage[stage_n++], l->session, rec);
-	return stage_n == STAGE_MAX ? stage_flush(l) : 0;
+	queue_entry_fill(&c->stage[c->stage_n++], l->session, rec);
+	return c->stage_n == STAGE_MAX ? stage_flush(l) : 0;
 }
 
 /* The source is about to release what it delivered: keep it first. */
@@ -132,7 +146,7 @@ static void log_progress(struct lector *l)
 		"lector: seen %" PRIu64 ", dropped by the producer %" PRIu64 "%s"
 		", committed %llu, waiting %" PRIu64 " (spilled %" PRIu64 ")\n",
 		l->src_stats.seen, l->src_stats.drops, skipped,
-		(unsigned long long)l->committed_rows, qs.mem_len + qs.spill_len, qs.spill_len);
+		(unsigned long long)atomic_load(&l->committed_rows), qs.mem_len + qs.spill_len, qs.spill_len);
 }
 
 static int capture_loop(struct lector *l, struct source *src)
@@ -150,8 +164,8 @@ static int capture_loop(struct lector *l, struct source *src)
 		if (rc < 0)
 			break;
 		snapshot_stats(l, src);
-		if (l->rs) /* every poll: the time of the last one bounds the gap */
-			runstate_update(l->rs, l->read_kept, l->src_stats.seen,
+		if (l->cap.rs) /* every poll: the time of the last one bounds the gap */
+			runstate_update(l->cap.rs, l->cap.read_kept, l->src_stats.seen,
 					l->src_stats.drops);
 		if (l->src_stats.drops != last_drops || l->src_stats.skipped != last_skipped ||
 		    time(NULL) - last_log >= 10) {
@@ -172,22 +186,27 @@ static int capture_loop(struct lector *l, struct source *src)
 }
 
 /* A ring outlives its reader: after a kill, the next lector resumes the
- * same session at the ring's consumer position, while the journal may hold
- * records past it (kept, not yet released when the kill came).  The ring
- * delivers in seq order, so skip its records up to the journal's newest
- * one of this session; the journal's replay stores them. */
+ * same session at the ring's consumer position, while the spill file may
+ * hold records past it (kept, not yet released when the kill came).  The
+ * ring delivers in seq order, so skip its records in the span of seqs the
+ * file holds of this session; the file's replay stores them.  What comes
+ * before the span is either committed (journal mode: the writer's
+ * committed seq drops it) or was held in memory and lost with the kill
+ * (--mem-queue=N: memory holds the older records, the file the newer), so
+ * the ring's second delivery is the one copy and is kept. */
 static void skip_journaled(struct lector *l)
 {
-	struct qent last;
-	int rc = queue_last_spilled(l->q, &last);
+	uint64_t session = 0, first = 0, last = 0;
+	int rc = queue_spilled_span(l->q, &session, &first, &last);
 
-	l->skip_kept = rc == 1 && last.session == l->session;
-	l->skip_through_seq = l->skip_kept ? last.rec.seq : 0;
-	if (l->skip_kept)
+	l->cap.skip_kept = rc == 1 && session == l->session;
+	l->cap.skip_from_seq = l->cap.skip_kept ? first : 0;
+	l->cap.skip_through_seq = l->cap.skip_kept ? last : 0;
+	if (l->cap.skip_kept)
 		fprintf(stderr,
-			"lector: the journal holds session %" PRIu64 " up to seq %" PRIu64
+			"lector: the spill file holds session %" PRIu64 " seq %" PRIu64 "..%" PRIu64
 			": the ring's second delivery of those is skipped\n",
-			l->session, l->skip_through_seq);
+			l->session, first, last);
 }
 
 /* A new capture session begins (start, module loaded again): the stats
@@ -197,26 +216,22 @@ void capture_begin_session(struct lector *l, struct source *src, uint64_t prev_s
 			   uint64_t prev_end_ns)
 {
 	struct queue_stats qs;
-	struct timespec now;
+	uint64_t now_ns = wall_ns();
 
 	queue_get_stats(l->q, &qs);
-	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&l->stats_lock);
 	source_get_stats(src, &l->src_stats);
 	l->session = l->src_stats.session_id;
 	l->prev_session = prev_session != l->session ? prev_session : 0;
 	l->gap_before_ms = 0;
-	if (l->prev_session && prev_end_ns) {
-		uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-
+	if (l->prev_session && prev_end_ns)
 		l->gap_before_ms = now_ns > prev_end_ns ? (now_ns - prev_end_ns) / 1000000 : 0;
-	}
 	l->lost_base = qs.lost_total;
 	pthread_mutex_unlock(&l->stats_lock);
-	l->read_kept = 0;
+	l->cap.read_kept = 0;
 	skip_journaled(l);
-	if (l->rs)
-		runstate_begin(l->rs, l->session);
+	if (l->cap.rs)
+		runstate_begin(l->cap.rs, l->session);
 	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n",
 		l->src_stats.name, l->session,
 		l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
@@ -276,21 +291,19 @@ int capture_run(struct lector *l, const struct source_opts *so, bool exit_on_unl
 	int rc;
 
 	for (;;) {
-		struct timespec end;
-		uint64_t prev = l->session;
+		uint64_t prev = l->session, end_ns;
 
 		rc = capture_loop(l, *src);
 		snapshot_stats(l, *src);
 		/* a ring file's producer never comes back: only the module's */
 		if (rc != -ESHUTDOWN || exit_on_unload || strcmp(path, MEMPROBE_PROC_PATH))
 			break;
-		clock_gettime(CLOCK_REALTIME, &end);
+		end_ns = wall_ns();
 		source_close(*src);
 		*src = NULL;
 		if (wait_for_ring(l, so, src) <= 0)
 			return 0;
-		capture_begin_session(l, *src, prev,
-				      (uint64_t)end.tv_sec * 1000000000ULL + (uint64_t)end.tv_nsec);
+		capture_begin_session(l, *src, prev, end_ns);
 	}
 	if (rc == -ESHUTDOWN)
 		fprintf(stderr, "lector: the capture source went away (module unloaded)\n");

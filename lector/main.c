@@ -6,11 +6,11 @@
  * that to the writer once it connects), open the capture source and the
  * state file (runstate.c: what a killed previous run left uncommitted),
  * then the capture thread (capture.c, this thread) feeds the writer
- * thread (lector.c) until SIGTERM/SIGINT, across module reloads unless
+ * thread (writer.c) until SIGTERM/SIGINT, across module reloads unless
  * --exit-on-unload; shutdown drains what is queued.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,54 +21,77 @@
 #include <unistd.h>
 
 #include "lector.h"
+#include "migrate.h"
+#include "options.h"
 #include "retain.h"
-#include "sink_mysql_stmt.h"
 
 static volatile sig_atomic_t stop_signal;
-static struct retain *retainer; /* --retain-days */
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
 }
 
+struct args {
+	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	enum source_kind source;
+	bool migrate;
+	bool exit_on_unload;
+};
+
+static int parse_source(const char *arg, void *out)
+{
+	struct args *a = out;
+
+	a->source = source_kind_parse(arg);
+	if ((int)a->source >= 0)
+		return 0;
+	fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n", arg);
+	return -EINVAL;
+}
+
+#define STR(field) OPT_STRING, offsetof(struct args, field), NULL
+static const struct opt_row options[] = {
+    {"source", "auto|ring|bpf", OPT_CALL, 0, parse_source,
+     "capture source (auto: /proc/memprobe if present, else eBPF)"},
+    {"ring-path", "FILE", STR(ring_path), "ring file for --source=ring (default /proc/memprobe)"},
+    {"sink", "mysql|jsonl", STR(sink), "store in MariaDB (default) or print JSON lines on stdout"},
+    {"config", "FILE", STR(config), "settings file (key = value), e.g. var/lector.conf"},
+    {"host-id", "NAME", STR(host_id), "name of this machine in the database (default hostname)"},
+    {"spill", "FILE", STR(spill),
+     "where records wait while the database is down (default:\n"
+     "next to --config, else /var/cache/memprobe/lector.spill)"},
+    {"mem-queue", "N", STR(mem_queue),
+     "records held in memory before spilling to disk; 0 =\n"
+     "journal: every record is on disk before it is\n"
+     "committed (default with the ring source, so a\n"
+     "kill -9 loses nothing the ring already released)"},
+    {"batch", "N", STR(batch), "records per transaction (default 10000)"},
+    {"retain-days", "N", STR(retain_days),
+     "purge this host's calls, exited processes and sessions\n"
+     "older than N days, in the background (0 = keep, default;\n"
+     "at most 106751, the span of the 64-bit ns clock)"},
+    {"exit-on-unload", NULL, OPT_FLAG, offsetof(struct args, exit_on_unload), NULL,
+     "exit when the module is unloaded (default: say so,\n"
+     "wait for it to be loaded again, capture on)"},
+    {"migrate", NULL, OPT_FLAG, offsetof(struct args, migrate), NULL,
+     "apply database migrations and exit"},
+    {"help", NULL, OPT_HELP, 0, NULL, "this text"},
+};
+#undef STR
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
 static void usage(FILE *f)
 {
 	fputs("usage: lector [OPTIONS]\n"
-	      "Capture every mmap/munmap/mremap/brk on this machine and store it.\n\n"
-	      "  --source=auto|ring|bpf  capture source (auto: /proc/memprobe if present, else "
-	      "eBPF)\n"
-	      "  --ring-path=FILE        ring file for --source=ring (default /proc/memprobe)\n"
-	      "  --sink=mysql|jsonl      store in MariaDB (default) or print JSON lines on stdout\n"
-	      "  --config=FILE           settings file (key = value), e.g. var/lector.conf\n"
-	      "  --host-id=NAME          name of this machine in the database (default hostname)\n"
-	      "  --spill=FILE            where records wait while the database is down (default:\n"
-	      "                          next to --config, else /var/cache/memprobe/lector.spill)\n"
-	      "  --mem-queue=N           records held in memory before spilling to disk; 0 =\n"
-	      "                          journal: every record is on disk before it is\n"
-	      "                          committed (default with the ring source, so a\n"
-	      "                          kill -9 loses nothing the ring already released)\n"
-	      "  --batch=N               records per transaction (default 10000)\n"
-	      "  --retain-days=N         purge this host's calls, exited processes and sessions\n"
-	      "                          older than N days, in the background (0 = keep, default;\n"
-	      "                          at most 106751, the span of the 64-bit ns clock)\n"
-	      "  --exit-on-unload        exit when the module is unloaded (default: say so,\n"
-	      "                          wait for it to be loaded again, capture on)\n"
-	      "  --migrate               apply database migrations and exit\n"
-	      "  --help                  this text\n\n"
-	      "Credentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
+	      "Capture every mmap/munmap/mremap/brk on this machine and store it.\n\n",
+	      f);
+	options_help(f, options, N_OPTIONS, 26);
+	fputs("\nCredentials come from the config file or the environment (MEMPROBE_DB_USER,\n"
 	      "MEMPROBE_DB_PASSWORD, MEMPROBE_DB_HOST, MEMPROBE_DB_PORT, MEMPROBE_DB_SOCKET,\n"
 	      "MEMPROBE_DB_NAME), never from the command line.\n",
 	      f);
 }
-
-struct args {
-	const char *config, *sink, *ring_path;
-	enum source_kind source;
-	bool migrate;
-	bool mem_queue_set;
-	bool exit_on_unload;
-};
 
 static int parse_num(const char *s, size_t *out)
 {
@@ -98,119 +121,64 @@ static void default_spill_path(struct lector_config *c, const char *config)
 	}
 }
 
-static int parse_args(int argc, char **argv, struct args *a, struct lector_config *c)
+/* argv -> struct args: 0, 1 (--help: exit 0) or -EINVAL (said). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-	    {"source", 1, 0, 's'},
-	    {"ring-path", 1, 0, 'r'},
-	    {"sink", 1, 0, 'k'},
-	    {"config", 1, 0, 'c'},
-	    {"host-id", 1, 0, 'H'},
-	    {"spill", 1, 0, 'S'},
-	    {"mem-queue", 1, 0, 'm'},
-	    {"batch", 1, 0, 'b'},
-	    {"retain-days", 1, 0, 'D'},
-	    {"migrate", 0, 0, 'M'},
-	    {"exit-on-unload", 0, 0, 'U'},
-	    {"help", 0, 0, 'h'},
-	    {0, 0, 0, 0},
-	};
-	const char *host = NULL, *spill = NULL, *memq = NULL, *batch = NULL, *retain = NULL;
-	int o;
+	int first_arg, rc;
 
 	a->source = SOURCE_AUTO;
 	a->sink = "mysql";
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 's':
-			a->source = source_kind_parse(optarg);
-			if ((int)a->source < 0) {
-				fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'r':
-			a->ring_path = optarg;
-			break;
-		case 'k':
-			a->sink = optarg;
-			break;
-		case 'c':
-			a->config = optarg;
-			break;
-		case 'H':
-			host = optarg;
-			break;
-		case 'S':
-			spill = optarg;
-			break;
-		case 'm':
-			memq = optarg;
-			break;
-		case 'b':
-			batch = optarg;
-			break;
-		case 'M':
-			a->migrate = true;
-			break;
-		case 'D':
-			retain = optarg;
-			break;
-		case 'U':
-			a->exit_on_unload = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
+	rc = options_parse(options, N_OPTIONS, argc, argv, a, &first_arg);
+	if (rc == OPTIONS_HELP)
+		return 1;
+	if (rc == -ENOENT)
+		usage(stderr);
+	if (rc < 0)
+		return rc;
+	if (first_arg < argc) {
 		fprintf(stderr,
 			"lector: unexpected argument '%s' (credentials go in --config or "
 			"MEMPROBE_DB_*)\n",
-			argv[optind]);
+			argv[first_arg]);
 		return -EINVAL;
 	}
 	if (strcmp(a->sink, "mysql") && strcmp(a->sink, "jsonl")) {
 		fprintf(stderr, "lector: unknown --sink '%s' (mysql, jsonl)\n", a->sink);
 		return -EINVAL;
 	}
-	if (a->config) {
-		char err[512];
-		int rc = config_load_file(c, a->config, err, sizeof(err));
+	return 0;
+}
 
-		if (rc < 0) {
-			fprintf(stderr, "lector: %s\n", err);
-			return rc;
-		}
+/* The settings: defaults, then the config file, then the environment,
+ * then the options that override them. */
+static int settings_load(const struct args *a, struct lector_config *c)
+{
+	char err[512];
+
+	config_defaults(c);
+	if (a->config && config_load_file(c, a->config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lector: %s\n", err);
+		return -EINVAL;
 	}
 	config_load_env(c);
-	if (host)
-		snprintf(c->host_id, sizeof(c->host_id), "%s", host);
-	if (retain) {
-		char err[256];
-
-		if (config_parse_retain_days(retain, &c->retain_days, err, sizeof(err)) < 0) {
-			fprintf(stderr, "lector: --retain-days: %s\n", err);
-			return -EINVAL;
-		}
+	if (a->host_id)
+		snprintf(c->host_id, sizeof(c->host_id), "%s", a->host_id);
+	if (a->retain_days &&
+	    config_parse_retain_days(a->retain_days, &c->retain_days, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lector: --retain-days: %s\n", err);
+		return -EINVAL;
 	}
-	if (spill)
-		snprintf(c->spill_path, sizeof(c->spill_path), "%s", spill);
+	if (a->spill)
+		snprintf(c->spill_path, sizeof(c->spill_path), "%s", a->spill);
 	else if (!c->spill_path[0])
 		default_spill_path(c, a->config);
-	if ((memq && strcmp(memq, "0") && parse_num(memq, &c->mem_queue_max)) ||
-	    (batch && parse_num(batch, &c->batch_max))) {
+	if ((a->mem_queue && strcmp(a->mem_queue, "0") && parse_num(a->mem_queue, &c->mem_queue_max)) ||
+	    (a->batch && parse_num(a->batch, &c->batch_max))) {
 		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
 		return -EINVAL;
 	}
-	if (memq && !strcmp(memq, "0"))
+	if (a->mem_queue && !strcmp(a->mem_queue, "0"))
 		c->mem_queue_max = 0;
-	a->mem_queue_set = memq != NULL;
 	return 0;
 }
 
@@ -220,8 +188,8 @@ static int open_sink(struct lector *l, const struct args *a)
 	int rc;
 
 	if (!strcmp(a->sink, "jsonl"))
-		return sink_jsonl_open(&l->sink, &l->cfg, err, sizeof(err));
-	rc = sink_mysql_open(&l->sink, &l->cfg, err, sizeof(err));
+		return sink_jsonl_open(&l->w.sink, &l->cfg, err, sizeof(err));
+	rc = sink_mysql_open(&l->w.sink, &l->cfg, err, sizeof(err));
 	if (rc == -ECONNREFUSED) {
 		/* like an outage: capture now, the writer connects and resumes
 		 * (schema check, committed seq, processes) before any accounting */
@@ -229,14 +197,14 @@ static int open_sink(struct lector *l, const struct args *a)
 			"lector: %s\nlector: the database is not reachable; capturing anyway: "
 			"records wait in memory (%zu), then in %s, until it is; retrying\n",
 			err, l->cfg.mem_queue_max, l->cfg.spill_path);
-		l->restore_pending = true;
-		return sink_mysql_open_lazy(&l->sink, &l->cfg);
+		l->w.restore_pending = true;
+		return sink_mysql_open_lazy(&l->w.sink, &l->cfg);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "lector: %s\n", err);
 		return rc;
 	}
-	return lector_restore(l);
+	return writer_restore(l);
 }
 
 static int run(struct lector *l, const struct args *a)
@@ -254,20 +222,20 @@ static int run(struct lector *l, const struct args *a)
 	}
 	capture_begin_session(l, src, l->prev.magic ? l->prev.session : 0, l->prev.updated_ns);
 	/* the previous run's uncommitted records, once its spill is in */
-	l->prev_pending = l->prev.magic && l->prev.session != l->session;
-	rc = lector_writer_start(l);
+	l->w.prev_pending = l->prev.magic && l->prev.session != l->session;
+	rc = writer_start(l);
 	if (rc == 0) {
 		rc = capture_run(l, &so, a->exit_on_unload, &src);
 		source_close(src);
 		src = NULL;
 		fprintf(stderr, "lector: stopping; writing what is queued\n");
-		lector_writer_stop(l);
+		writer_stop(l);
 		if (rc == 0 && atomic_load(&l->writer_failed))
 			rc = -EIO; /* e.g. a newer schema met after a late connect */
 		fprintf(stderr,
 			"lector: stopped; %llu records committed this run, %" PRIu64
 			" delivered by the source\n",
-			(unsigned long long)l->committed_rows, l->src_stats.delivered);
+			(unsigned long long)atomic_load(&l->committed_rows), l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
@@ -276,6 +244,7 @@ static int run(struct lector *l, const struct args *a)
 int main(int argc, char **argv)
 {
 	struct lector l;
+	struct retain *retainer = NULL; /* --retain-days */
 	struct args a = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[512] = "";
@@ -284,23 +253,28 @@ int main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.stop_signal = &stop_signal;
 	pthread_mutex_init(&l.stats_lock, NULL);
-	config_defaults(&l.cfg);
-	rc = parse_args(argc, argv, &a, &l.cfg);
-	if (rc < 0)
+	rc = parse_args(argc, argv, &a);
+	if (rc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc < 0 || settings_load(&a, &l.cfg) < 0)
 		return 2;
 	if (a.migrate) {
-		rc = sink_mysql_migrate(&l.cfg, err, sizeof(err));
+		rc = db_migrate_config(&l.cfg, err, sizeof(err));
 		fprintf(stderr, "lector: %s\n", rc < 0 ? err : "schema is up to date");
 		return rc < 0 ? 1 : 0;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (!a.mem_queue_set && (a.source == SOURCE_RING ||
+	if (!a.mem_queue && (a.source == SOURCE_RING ||
 				 (a.source == SOURCE_AUTO &&
 				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
-	rc = acct_new(&l.acct);
+	rc = acct_new(&l.w.acct);
+	if (rc == 0)
+		rc = capture_init(&l.cap);
 	if (rc == 0)
 		rc = queue_open(&l.q, l.cfg.mem_queue_max, l.cfg.spill_path);
 	if (rc == -EBUSY)
@@ -311,7 +285,7 @@ int main(int argc, char **argv)
 	else if (rc < 0)
 		fprintf(stderr, "lector: cannot open spill file %s: %s (pass --spill=FILE)\n",
 			l.cfg.spill_path, strerror(-rc));
-	if (rc == 0 && (src_rc = runstate_open(&l.rs, l.cfg.spill_path, &l.prev)) < 0)
+	if (rc == 0 && (src_rc = runstate_open(&l.cap.rs, l.cfg.spill_path, &l.prev)) < 0)
 		fprintf(stderr,
 			"lector: cannot keep %s.state (%s): a kill -9 of this lector will not "
 			"be counted by the next one\n",
@@ -323,10 +297,11 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = run(&l, &a);
 	retain_stop(retainer);
-	if (l.sink)
-		l.sink->ops->close(l.sink);
+	if (l.w.sink)
+		l.w.sink->ops->close(l.w.sink);
 	queue_close(l.q);
-	runstate_close(l.rs);
-	acct_free(l.acct);
+	runstate_close(l.cap.rs);
+	acct_free(l.w.acct);
+	capture_free(&l.cap);
 	return rc < 0 ? 1 : 0;
 }

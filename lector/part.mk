@@ -1,56 +1,48 @@
-# lector/ - capture sources, memprobe-cat and the lector daemon.
+# lector/ - the lector daemon: capture thread -> queue -> writer thread
+# (accounting, sinks), retention.  The capture library is in capture/, the
+# shared accounting and configuration in model/, MariaDB access and the
+# migrations in db/.
 
-LECTOR_SRC_COMMON := lector/source.c lector/source_ring.c lector/ring_file.c lector/source_bpf.c
-LECTOR_LIBS       := -lbpf -lelf -lz
+LECTOR_LIBS       := $(CAPTURE_LIBS)
 LECTOR_DB_CFLAGS   = $(MARIADB_CFLAGS)
 LECTOR_DB_LIBS     = $(MARIADB_LIBS)
+LECTOR_CAPTURE_OBJ := $(patsubst capture/%.c,$(BUILD)/capture/%.o,$(CAPTURE_SRC))
+# model/part.mk is read after this file: its objects by name.
+LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o config.o options.o)
 
 # The daemon: sources -> queue -> accounting -> sink.
-LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/lector.c lector/queue.c lector/acct.c lector/range.c \
-		     lector/range_tree.c lector/config.c lector/migrate.c lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
+LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
+		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
-MIGRATIONS        := $(sort $(wildcard migrations/[0-9][0-9][0-9]_*.sql))
 
 $(BUILD)/lector:
 	@mkdir -p $@
 
-$(BUILD)/lector/%.o: lector/%.c lector/*.h include/memprobe_abi.h $(BPF_SKEL) | $(BUILD)/lector
-	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -I$(BUILD)/bpf -c $< -o $@
-
-$(BUILD)/memprobe-cat: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_SRC_COMMON) lector/memprobe_cat.c)
-	$(CC) $(CFLAGS) $^ -o $@ $(LECTOR_LIBS)
-
-# Migrations are compiled in: a binary knows exactly the schema it speaks.
-$(BUILD)/lector/migrations_gen.c: $(MIGRATIONS) migrations/embed.sh | $(BUILD)/lector
-	migrations/embed.sh $@ $(MIGRATIONS)
-
-$(BUILD)/lector/migrations_gen.o: $(BUILD)/lector/migrations_gen.c lector/migrate.h
+$(BUILD)/lector/%.o: lector/%.c lector/*.h model/*.h capture/*.h db/*.h include/memprobe_abi.h | $(BUILD)/lector
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -c $< -o $@
 
-$(BUILD)/bin/lector: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_SRC_COMMON) $(LECTOR_DAEMON_SRC)) \
-		$(BUILD)/lector/migrations_gen.o
+$(BUILD)/bin/lector: $(patsubst lector/%.c,$(BUILD)/lector/%.o,$(LECTOR_DAEMON_SRC)) $(LECTOR_CAPTURE_OBJ) \
+		$(LECTOR_MODEL_OBJ) $(DB_OBJ)
 	@mkdir -p $(BUILD)/bin
 	$(CC) $(CFLAGS) -pthread $^ -o $@ $(LECTOR_LIBS) $(LECTOR_DB_LIBS)
 
 # Unit test of the accounting rules (no database, no capture).
-$(BUILD)/tests/acct-test: tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c \
-		lector/acct.h lector/range.h lector/range_tree.h include/memprobe_abi.h
+$(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c model/range_tree.c \
+		model/*.h include/memprobe_abi.h
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c lector/acct.c lector/range.c lector/range_tree.c -o $@
+	$(CC) $(MP_CFLAGS) tests/lector/acct-test.c model/acct.c model/range.c model/range_tree.c -o $@
 
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
-		     lector/sink_mysql_read.c lector/migrate.c lector/config.c lector/acct.c lector/range.c \
-		     lector/range_tree.c) \
-		   $(BUILD)/lector/migrations_gen.o
+		     lector/sink_mysql_read.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
 # Unit test of retention's cutoff and the retain_days bound (no database).
-$(BUILD)/tests/retain-test: tests/lector/retain-test.c lector/config.c lector/config.h lector/retain.h
+$(BUILD)/tests/retain-test: tests/lector/retain-test.c model/config.c model/config.h lector/retain.h
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(MP_CFLAGS) tests/lector/retain-test.c lector/config.c -o $@
+	$(CC) $(MP_CFLAGS) tests/lector/retain-test.c model/config.c -o $@
 
 # Benchmark helper: what the commit lock costs per transaction.
 $(BUILD)/bench/commit-lock: bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) lector/*.h
@@ -58,19 +50,19 @@ $(BUILD)/bench/commit-lock: bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) lector
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/commit-lock.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
 # Benchmark helper: ns per call of the range set, by the number of ranges.
-$(BUILD)/bench/range-ops: bench/lector/range_ops.c lector/range.c lector/range_tree.c lector/range.h \
-		lector/range_tree.h
+$(BUILD)/bench/range-ops: bench/lector/range_ops.c model/range.c model/range_tree.c model/range.h \
+		model/range_tree.h
 	@mkdir -p $(BUILD)/bench
-	$(CC) $(MP_CFLAGS) bench/lector/range_ops.c lector/range.c lector/range_tree.c -o $@
+	$(CC) $(MP_CFLAGS) bench/lector/range_ops.c model/range.c model/range_tree.c -o $@
 
 # Benchmark load: one process holding many separate mappings, churning one.
 $(BUILD)/bench/map-holder: bench/lector/map_holder.c
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $< -o $@
 
-all: $(BUILD)/memprobe-cat $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
+all: $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
      $(BUILD)/bench/insert-ceiling $(BUILD)/bench/commit-lock $(BUILD)/bench/map-holder $(BUILD)/bench/range-ops
-RUN_BUILD += $(BUILD)/bin/lector $(BUILD)/memprobe-cat
+RUN_BUILD += $(BUILD)/bin/lector
 
 TEST_SUITES += $(TOP)/tests/lector/run-tests
 

@@ -181,14 +181,6 @@ int queue_push_many(struct queue *q, const struct qent *e, size_t n)
 	return rc;
 }
 
-int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec)
-{
-	struct qent e;
-
-	queue_entry_fill(&e, session, rec);
-	return queue_push_many(q, &e, 1);
-}
-
 static size_t same_session_prefix(const struct qent *out, size_t n)
 {
 	size_t k = 1;
@@ -251,6 +243,8 @@ int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms)
 
 void queue_pop(struct queue *q, size_t n)
 {
+	if (n == 0)
+		return; /* nothing peeked (in journal mode mem_cap is 0) */
 	pthread_mutex_lock(&q->lock);
 	if (!q->last_from_spill) {
 		q->head = (q->head + n) % q->mem_cap;
@@ -270,16 +264,50 @@ void queue_pop(struct queue *q, size_t n)
 	pthread_mutex_unlock(&q->lock);
 }
 
-int queue_last_spilled(struct queue *q, struct qent *out)
+/* Entry i of the spill file into *e: 0, or -errno (-EIO when short). */
+static int spill_entry(struct queue *q, uint64_t i, struct qent *e)
 {
-	ssize_t got = 0;
-	int rc;
+	ssize_t got = pread(q->spill_fd, e, sizeof(*e), (off_t)(i * sizeof(*e)));
+
+	return got < 0 ? -errno : got == (ssize_t)sizeof(*e) ? 0 : -EIO;
+}
+
+/* Entries are appended in order, so a session's entries are one block and
+ * the newest session's block is the file's tail: a binary search for its
+ * first entry (O(log n) reads). */
+int queue_spilled_span(struct queue *q, uint64_t *session, uint64_t *first_seq, uint64_t *last_seq)
+{
+	struct qent e;
+	uint64_t lo, hi;
+	int rc = 0;
 
 	pthread_mutex_lock(&q->lock);
-	if (q->spill_wr > q->spill_rd)
-		got = pread(q->spill_fd, out, sizeof(*out),
-			    (off_t)((q->spill_wr - 1) * sizeof(*out)));
-	rc = got < 0 ? -errno : got == (ssize_t)sizeof(*out);
+	if (q->spill_wr <= q->spill_rd)
+		goto out;
+	rc = spill_entry(q, q->spill_wr - 1, &e);
+	if (rc < 0)
+		goto out;
+	*session = e.session;
+	*last_seq = e.rec.seq;
+	lo = q->spill_rd;
+	hi = q->spill_wr - 1; /* the first entry of the block is in [lo, hi] */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		rc = spill_entry(q, mid, &e);
+		if (rc < 0)
+			goto out;
+		if (e.session == *session)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	rc = spill_entry(q, lo, &e);
+	if (rc == 0) {
+		*first_seq = e.rec.seq;
+		rc = 1;
+	}
+out:
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 
 /* One queued record with what the sink binds directly (row-wise). */
 struct qent {
@@ -42,13 +42,12 @@ struct queue;
 int queue_open(struct queue **out, size_t mem_cap, const char *spill_path);
 void queue_close(struct queue *q);
 
-/* Append one record (fills the lengths).  -errno when the spill file
- * cannot be written.  -ENOSPC (or -EDQUOT, -EFBIG): the disk is full; the
- * entries that did not fit are dropped and counted in lost_total, and the
- * caller may go on (what is queued drains once the sink is back).  Any
- * other error: the caller must stop, nothing may be lost silently. */
-int queue_push(struct queue *q, uint64_t session, const struct memprobe_record *rec);
-/* The same for n prepared entries: one lock, at most one write. */
+/* Append n entries prepared by queue_entry_fill (one lock, at most one
+ * write).  -errno when the spill file cannot be written.  -ENOSPC (or
+ * -EDQUOT, -EFBIG): the disk is full; the entries that did not fit are
+ * dropped and counted in lost_total, and the caller may go on (what is
+ * queued drains once the sink is back).  Any other error: the caller must
+ * stop, nothing may be lost silently. */
 int queue_push_many(struct queue *q, const struct qent *e, size_t n);
 /* The spill failed for lack of space (ENOSPC, EDQUOT, EFBIG). */
 bool queue_err_is_full(int rc);
@@ -60,9 +59,11 @@ int queue_peek(struct queue *q, struct qent *out, size_t max, int timeout_ms);
 /* Drop the n entries last peeked. */
 void queue_pop(struct queue *q, size_t n);
 
-/* The newest entry of the spill file (a previous run's journal, at start):
- * 1 and *out, 0 when the file is empty, -errno. */
-int queue_last_spilled(struct queue *q, struct qent *out);
+/* The seqs the spill file (a previous run's journal, at start) holds of
+ * its newest entry's session: 1 with *session, *first_seq (of the file's
+ * tail block of that session) and *last_seq (the newest entry's), 0 when
+ * the file is empty, -errno. */
+int queue_spilled_span(struct queue *q, uint64_t *session, uint64_t *first_seq, uint64_t *last_seq);
 
 /* Move what waits in memory to the front of the spill file (shutdown with
  * the sink down): nothing queued is lost across a restart. */

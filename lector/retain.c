@@ -1,8 +1,8 @@
 /*
  * retain.c - purge what is older than --retain-days, for this host only.
  *
- * Calls have no time index (migration 011 dropped it: it halved the insert
- * rate), but cid is commit-ordered and commits follow capture time, so the
+ * Calls have no time index (migration 011 dropped it: it cost inserts
+ * dearly), but cid is commit-ordered and commits follow capture time, so the
  * old calls are at the low end of by_cid.  A pass walks by_cid upward in
  * chunks of RETAIN_CHUNK_ROWS cids from a cursor, deleting this host's rows
  * of the chunk whose ts_ns (CLOCK_REALTIME) is before the cutoff, and
@@ -11,7 +11,9 @@
  * DELETE is its own short transaction (autocommit, READ COMMITTED: no gap
  * locks near the rows lector inserts), and the thread rests twice as long
  * as the last batch took, so it takes at most about a third of the
- * database's time from ingest (bench/lector/retain).
+ * database's time from ingest (bench/lector/retain measures it).  The
+ * statements are prepared once per connection (db/db_core.h) and the
+ * host's id is db/host.c's lookup, as the sink's.
  * Exited processes last seen before the cutoff (index by_live) and capture
  * sessions not updated since the cutoff go the same way.
  */
@@ -26,8 +28,10 @@
 #include <time.h>
 #include <mysql.h>
 
+#include "clock.h"
+#include "db_core.h"
+#include "host.h"
 #include "retain.h"
-#include "sink_mysql_stmt.h"
 
 #define RETAIN_CHUNK_ROWS   5000
 #define RETAIN_PAUSE_MIN_MS 20
@@ -36,6 +40,28 @@
 #define RETAIN_EVERY_S	    600 /* then every ten minutes */
 #define RETAIN_RETRY_S	    30	/* database down or host not registered yet */
 
+/* The statements of a pass, prepared once per connection. */
+enum retain_stmt {
+	CHUNK_SPAN,    /* the next chunk of by_cid: its last cid, its rows */
+	CHUNK_MINE,    /* this host's rows of the chunk, and the old ones */
+	CHUNK_DELETE,  /* this host's old rows of the chunk */
+	PROCS_DELETE,  /* exited processes last seen before the cutoff */
+	STATS_DELETE,  /* sessions not updated since the cutoff */
+	RETAIN_NSTMTS
+};
+
+static const char *const retain_sql[RETAIN_NSTMTS] = {
+    [CHUNK_SPAN] = "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (by_cid) "
+		   "WHERE cid > ? ORDER BY cid LIMIT ?) t",
+    [CHUNK_MINE] = "SELECT COUNT(*), COALESCE(SUM(ts_ns < ?), 0) FROM calls FORCE INDEX "
+		   "(by_cid) WHERE cid > ? AND cid <= ? AND host_id = ?",
+    [CHUNK_DELETE] = "DELETE FROM calls WHERE cid > ? AND cid <= ? AND host_id = ? AND ts_ns < ?",
+    [PROCS_DELETE] = "DELETE FROM processes WHERE host_id = ? AND exited = 1 AND "
+		     "last_seen_ns < ? LIMIT ?",
+    [STATS_DELETE] = "DELETE FROM capture_stats WHERE host_id = ? AND updated_at < NOW(6) - "
+		     "INTERVAL ? DAY LIMIT ?",
+};
+
 struct retain {
 	struct lector_config cfg;
 	pthread_t thread;
@@ -43,116 +69,90 @@ struct retain {
 	pthread_cond_t wake;
 	atomic_bool stopping;
 	MYSQL *db;
+	MYSQL_STMT *st[RETAIN_NSTMTS];
 	unsigned int host_id;
 	uint64_t cursor_cid; /* by_cid below this: nothing of ours to purge */
-	char err[512];	     /* why the last connect failed */
+	char err[512];	     /* why the last step failed */
 };
 
 struct purged {
 	uint64_t calls, procs, sessions;
 };
 
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Sleep up to ms; returns true when asked to stop. */
 static bool rest(struct retain *r, uint64_t ms)
 {
 	struct timespec dl;
-	uint64_t until = clock_ns(CLOCK_MONOTONIC) + ms * 1000000ULL;
+	uint64_t until = mono_ns() + ms * 1000000ULL;
 
 	dl.tv_sec = (time_t)(until / 1000000000ULL);
 	dl.tv_nsec = (long)(until % 1000000000ULL);
 	pthread_mutex_lock(&r->lock);
-	while (!atomic_load(&r->stopping) && clock_ns(CLOCK_MONOTONIC) < until)
+	while (!atomic_load(&r->stopping) && mono_ns() < until)
 		pthread_cond_timedwait(&r->wake, &r->lock, &dl);
 	pthread_mutex_unlock(&r->lock);
 	return atomic_load(&r->stopping);
 }
 
-/* A query whose first row's columns are numbers; NULL reads as 0.
- * Returns the number of columns read, 0 for no row, -EIO. */
-static int query_u64(struct retain *r, const char *sql, uint64_t *out, int n)
-{
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	int got = 0;
-
-	if (mysql_query(r->db, sql) || !(res = mysql_store_result(r->db)))
-		return -EIO;
-	row = mysql_fetch_row(res);
-	for (int i = 0; row && i < n && i < (int)mysql_num_fields(res); i++, got++)
-		out[i] = row[i] ? strtoull(row[i], NULL, 10) : 0;
-	mysql_free_result(res);
-	return got;
-}
-
-static int exec_count(struct retain *r, const char *sql, uint64_t *affected)
-{
-	if (mysql_query(r->db, sql))
-		return -EIO;
-	*affected = mysql_affected_rows(r->db);
-	return 0;
-}
-
-/* Connect and find this host's id (the sink registers it). */
-static int retain_connect(struct retain *r)
-{
-	const struct lector_config *c = &r->cfg;
-	char name[2 * sizeof(c->host_id) + 1], sql[256];
-	uint64_t id = 0;
-
-	r->db = sink_mysql_connect(c, 5, 0, r->err, sizeof(r->err));
-	if (!r->db || mysql_query(r->db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"))
-		return -EIO;
-	mysql_real_escape_string(r->db, name, c->host_id, strlen(c->host_id));
-	snprintf(sql, sizeof(sql), "SELECT host_id FROM hosts WHERE name = '%s'", name);
-	if (query_u64(r, sql, &id, 1) != 1)
-		return -ENOENT;
-	r->host_id = (unsigned int)id;
-	return 0;
-}
-
 static void retain_disconnect(struct retain *r)
 {
+	for (int i = 0; i < RETAIN_NSTMTS; i++)
+		if (r->st[i])
+			mysql_stmt_close(r->st[i]);
+	memset(r->st, 0, sizeof(r->st));
 	if (r->db)
 		mysql_close(r->db);
 	r->db = NULL;
 }
 
+/* Connect, find this host's id (the sink registers it: -ENOENT until
+ * then), prepare the statements. */
+static int retain_connect(struct retain *r)
+{
+	const struct lector_config *c = &r->cfg;
+	int rc;
+
+	r->db = db_connect_config(c, 5, 0, r->err, sizeof(r->err));
+	if (!r->db)
+		return -EIO;
+	if (mysql_query(r->db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")) {
+		snprintf(r->err, sizeof(r->err), "%s", mysql_error(r->db));
+		return -EIO;
+	}
+	rc = db_host_find(r->db, c->host_id, &r->host_id, r->err, sizeof(r->err));
+	if (rc <= 0)
+		return rc < 0 ? rc : -ENOENT;
+	for (int i = 0; i < RETAIN_NSTMTS; i++)
+		if (!(r->st[i] = db_prepare(r->db, retain_sql[i], r->err, sizeof(r->err))))
+			return -EIO;
+	return 0;
+}
+
 /* One chunk of by_cid after lo.  Returns 1 to go on, 0 when the pass is
- * done (recent rows of ours, or the end of the table), -EIO. */
+ * done (recent rows of ours, or the end of the table), -errno. */
 static int calls_chunk(struct retain *r, uint64_t cutoff_ns, uint64_t *lo, uint64_t *purged)
 {
-	char sql[512];
 	uint64_t span[2] = {0, 0}, mine[2] = {0, 0}, gone = 0;
+	const struct db_param after[2] = {DB_U64(*lo), DB_U64(RETAIN_CHUNK_ROWS)};
+	char *err = r->err;
+	size_t errlen = sizeof(r->err);
+	int rc = db_stmt_u64(r->st[CHUNK_SPAN], after, 2, span, 2, err, errlen);
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (by_cid) "
-		 "WHERE cid > %" PRIu64 " ORDER BY cid LIMIT %d) t",
-		 *lo, RETAIN_CHUNK_ROWS);
-	if (query_u64(r, sql, span, 2) < 0)
-		return -EIO;
-	if (!span[1])
-		return 0;
-	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*), COALESCE(SUM(ts_ns < %" PRIu64 "), 0) FROM calls FORCE INDEX "
-		 "(by_cid) WHERE cid > %" PRIu64 " AND cid <= %" PRIu64 " AND host_id = %u",
-		 cutoff_ns, *lo, span[0], r->host_id);
-	if (query_u64(r, sql, mine, 2) < 0)
-		return -EIO;
+	if (rc < 0 || !span[1])
+		return rc < 0 ? rc : 0;
+	const struct db_param chunk[4] = {DB_U64(cutoff_ns), DB_U64(*lo), DB_U64(span[0]),
+					  DB_U64(r->host_id)};
+
+	rc = db_stmt_u64(r->st[CHUNK_MINE], chunk, 4, mine, 2, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (mine[1]) {
-		snprintf(sql, sizeof(sql),
-			 "DELETE FROM calls WHERE cid > %" PRIu64 " AND cid <= %" PRIu64
-			 " AND host_id = %u AND ts_ns < %" PRIu64,
-			 *lo, span[0], r->host_id, cutoff_ns);
-		if (exec_count(r, sql, &gone) < 0)
-			return -EIO;
+		const struct db_param old[4] = {DB_U64(*lo), DB_U64(span[0]), DB_U64(r->host_id),
+						DB_U64(cutoff_ns)};
+
+		rc = db_stmt_exec(r->st[CHUNK_DELETE], old, 4, &gone, err, errlen);
+		if (rc < 0)
+			return rc;
 		*purged += gone;
 	}
 	if (mine[0] > mine[1])
@@ -164,35 +164,39 @@ static int calls_chunk(struct retain *r, uint64_t cutoff_ns, uint64_t *lo, uint6
 /* How long to rest after a batch that started at t0_ns. */
 static uint64_t pause_ms(uint64_t t0_ns)
 {
-	return RETAIN_PAUSE_MIN_MS +
-	       RETAIN_PAUSE_FACTOR * (clock_ns(CLOCK_MONOTONIC) - t0_ns) / 1000000;
+	return RETAIN_PAUSE_MIN_MS + RETAIN_PAUSE_FACTOR * (mono_ns() - t0_ns) / 1000000;
 }
 
 /* Batches of one DELETE ... LIMIT until fewer rows than the limit go. */
-static int purge_limited(struct retain *r, const char *sql, uint64_t *purged)
+static int purge_limited(struct retain *r, MYSQL_STMT *st, const struct db_param *ps,
+			 unsigned int n, uint64_t *purged)
 {
-	uint64_t n;
+	uint64_t gone;
 
 	do {
-		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+		uint64_t t0 = mono_ns();
+		int rc = db_stmt_exec(st, ps, n, &gone, r->err, sizeof(r->err));
 
-		if (exec_count(r, sql, &n) < 0)
-			return -EIO;
-		*purged += n;
+		if (rc < 0)
+			return rc;
+		*purged += gone;
 		if (rest(r, pause_ms(t0)))
 			return 0;
-	} while (n == RETAIN_CHUNK_ROWS);
+	} while (gone == RETAIN_CHUNK_ROWS);
 	return 0;
 }
 
 static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 {
+	const struct db_param procs[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
+					  DB_U64(RETAIN_CHUNK_ROWS)};
+	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
+					  DB_U64(RETAIN_CHUNK_ROWS)};
 	uint64_t lo = r->cursor_cid;
-	char sql[384];
 	int rc = 1;
 
 	while (rc > 0) {
-		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+		uint64_t t0 = mono_ns();
 
 		rc = calls_chunk(r, cutoff_ns, &lo, &p->calls);
 		r->cursor_cid = lo;
@@ -201,19 +205,8 @@ static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 	}
 	if (rc < 0)
 		return rc;
-	snprintf(
-	    sql, sizeof(sql),
-	    "DELETE FROM processes WHERE host_id = %u AND exited = 1 AND last_seen_ns < %" PRIu64
-	    " LIMIT %d",
-	    r->host_id, cutoff_ns, RETAIN_CHUNK_ROWS);
-	if (purge_limited(r, sql, &p->procs) < 0)
-		return -EIO;
-	snprintf(
-	    sql, sizeof(sql),
-	    "DELETE FROM capture_stats WHERE host_id = %u AND updated_at < NOW(6) - INTERVAL %u "
-	    "DAY LIMIT %d",
-	    r->host_id, r->cfg.retain_days, RETAIN_CHUNK_ROWS);
-	return purge_limited(r, sql, &p->sessions);
+	rc = purge_limited(r, r->st[PROCS_DELETE], procs, 3, &p->procs);
+	return rc < 0 ? rc : purge_limited(r, r->st[STATS_DELETE], stats, 3, &p->sessions);
 }
 
 /* Said when something was purged, and after the first whole pass (which
@@ -243,17 +236,17 @@ static void *retain_main(void *arg)
 
 	while (!rest(r, wait_s * 1000)) {
 		struct purged p = {0, 0, 0};
-		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-		uint64_t cutoff_ns = retain_cutoff_ns(clock_ns(CLOCK_REALTIME), r->cfg.retain_days);
+		uint64_t t0 = mono_ns();
+		uint64_t cutoff_ns = retain_cutoff_ns(wall_ns(), r->cfg.retain_days);
 		int rc = r->db ? 0 : retain_connect(r);
 
 		if (rc == 0)
 			rc = retain_pass(r, cutoff_ns, &p);
-		report(r, &p, cutoff_ns, rc == 0 && !passed, clock_ns(CLOCK_MONOTONIC) - t0);
+		report(r, &p, cutoff_ns, rc == 0 && !passed, mono_ns() - t0);
 		passed = passed || rc == 0;
 		if (rc < 0 && rc != -ENOENT)
-			fprintf(stderr, "lector: retention: %s; retrying in %d s\n",
-				r->db ? mysql_error(r->db) : r->err, RETAIN_RETRY_S);
+			fprintf(stderr, "lector: retention: %s; retrying in %d s\n", r->err,
+				RETAIN_RETRY_S);
 		if (rc < 0)
 			retain_disconnect(r);
 		wait_s = rc < 0 ? RETAIN_RETRY_S : RETAIN_EVERY_S;

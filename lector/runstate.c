@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "runstate.h"
 
 #define RUNSTATE_MAGIC 0x3154534e55524d4dULL /* "MMRUNST1" */
@@ -25,14 +26,6 @@
 struct runstate {
 	volatile struct runstate_rec *rec;
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int runstate_open(struct runstate **out, const char *spill_path, struct runstate_rec *prev)
 {

@@ -55,6 +55,10 @@ struct sink {
 };
 
 int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
+/* A MariaDB sink that connects on first use (the database is down at start). */
+int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg);
+/* The statement that locks the writers' commit_order row (migration 014). */
+void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len);
 int sink_jsonl_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -15,7 +15,7 @@
 struct sink_jsonl {
 	struct sink base;
 	FILE *out;
-	char host[64];
+	char host[MP_HOST_ID_MAX + 1];
 };
 
 static void put_json_str(FILE *f, const char *s, size_t len)

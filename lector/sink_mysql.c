@@ -28,9 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <mysql.h>
 
+#include "clock.h"
+#include "db_core.h"
+#include "host.h"
 #include "migrate.h"
 #include "sink.h"
 #include "sink_mysql_stmt.h"
@@ -55,14 +57,6 @@ struct sink_mysql {
 	uint64_t last_attempt_ms;
 	bool ever_connected;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void disconnect(struct sink_mysql *m)
 {
@@ -153,52 +147,22 @@ static int commit_lock(struct sink_mysql *m)
 	return -EIO;
 }
 
-/* One connection with the config's settings; NULL with the reason in err.
- * A timeout of 0: the client library's default. */
-MYSQL *sink_mysql_connect(const struct lector_config *c, unsigned int connect_timeout_s,
-			  unsigned int rw_timeout_s, char *err, size_t errlen)
-{
-	MYSQL *db = mysql_init(NULL);
-
-	if (!db) {
-		snprintf(err, errlen, "out of memory for a MariaDB connection");
-		return NULL;
-	}
-	if (connect_timeout_s)
-		mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout_s);
-	if (rw_timeout_s) {
-		mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout_s);
-		mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout_s);
-	}
-	if (!mysql_real_connect(db, c->db_host, c->db_user, c->db_password, c->db_name, c->db_port,
-				c->db_socket[0] ? c->db_socket : NULL, 0)) {
-		snprintf(err, errlen,
-			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run "
-			 "starts it)",
-			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name,
-			 mysql_error(db));
-		mysql_close(db);
-		return NULL;
-	}
-	return db;
-}
-
 static int sink_connect(struct sink_mysql *m)
 {
 	const struct lector_config *c = &m->cfg;
 	unsigned int timeout_s = 3, rw_timeout_s = 30;
 	int rc;
 
-	m->last_attempt_ms = now_ms();
-	m->db = sink_mysql_connect(c, timeout_s, rw_timeout_s, m->base.err, sizeof(m->base.err));
+	m->last_attempt_ms = mono_ms();
+	m->db = db_connect_config(c, timeout_s, rw_timeout_s, m->base.err, sizeof(m->base.err));
 	if (!m->db)
 		return -ECONNREFUSED;
 	rc = migrate_check(m->db, m->base.err, sizeof(m->base.err));
 	if (rc == 0)
 		rc = check_bulk(m);
 	if (rc == 0)
-		rc =
-		    stmts_host_id(m->db, c->host_id, &m->host_id, m->base.err, sizeof(m->base.err));
+		rc = db_host_register(m->db, c->host_id, &m->host_id, m->base.err,
+				      sizeof(m->base.err));
 	if (rc == 0)
 		rc = stmts_prepare(&m->st, m->db, m->host_id, m->base.err, sizeof(m->base.err));
 	if (rc == 0 && mysql_query(m->db, SESSION_TIMEOUTS_SQL))
@@ -217,7 +181,7 @@ static int ensure_connected(struct sink_mysql *m)
 {
 	if (m->db)
 		return 0;
-	if (now_ms() - m->last_attempt_ms < RECONNECT_INTERVAL_MS)
+	if (mono_ms() - m->last_attempt_ms < RECONNECT_INTERVAL_MS)
 		return -EAGAIN;
 	return sink_connect(m);
 }
@@ -332,17 +296,4 @@ int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg)
 	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
 	*out = &m->base;
 	return 0;
-}
-
-/* For --migrate: connect with the same settings and apply migrations. */
-int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen)
-{
-	MYSQL *db = sink_mysql_connect(c, 0, 0, err, errlen);
-	int rc;
-
-	if (!db)
-		return -ECONNREFUSED;
-	rc = migrate_apply(db, err, errlen);
-	mysql_close(db);
-	return rc;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_core.h"
 #include "sink_mysql_stmt.h"
 
 #define RANGE_CHUNK_ROWS 8192 /* rows per bulk execute: a few hundred KiB */
@@ -53,10 +54,11 @@ int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char
 		 "(%u,?,?,?,?) ON DUPLICATE KEY UPDATE end_addr=VALUES(end_addr)",
 		 host_id);
 	for (int i = 0; i < 3; i++) {
-		*stmt[i] = mysql_stmt_init(db);
-		if (!*stmt[i] || mysql_stmt_prepare(*stmt[i], sql[i], strlen(sql[i]))) {
-			snprintf(err, errlen, "preparing the ranges statements: %s",
-				 *stmt[i] ? mysql_stmt_error(*stmt[i]) : mysql_error(db));
+		char why[256];
+
+		*stmt[i] = db_prepare(db, sql[i], why, sizeof(why));
+		if (!*stmt[i]) {
+			snprintf(err, errlen, "preparing the ranges statements: %s", why);
 			return -EIO;
 		}
 	}
@@ -179,43 +181,48 @@ static int cmp_key(uint32_t pid, uint64_t start_ns, const struct acct_proc *p)
 	return start_ns < p->start_ns ? -1 : start_ns > p->start_ns;
 }
 
+struct range_merge {
+	struct acct_proc *procs;
+	size_t n, i, rows;
+};
+
+/* One row (pid, start_ns, start_addr, end_addr), in key order. */
+static int merge_row(void *arg, char **col, unsigned long *len, unsigned int ncols)
+{
+	struct range_merge *m = arg;
+	uint32_t pid = (uint32_t)strtoul(col[0], NULL, 10);
+	uint64_t start_ns = strtoull(col[1], NULL, 10);
+	int c = 1;
+
+	(void)len;
+	if (ncols != 4)
+		return -EIO;
+	while (m->i < m->n && (c = cmp_key(pid, start_ns, &m->procs[m->i])) > 0) {
+		m->procs[m->i].mapped.log.overflow = m->rows != m->procs[m->i].mapped.n;
+		m->i++, m->rows = 0;
+	}
+	if (c != 0)
+		return 0; /* not a live process */
+	m->rows++;
+	return range_add(&m->procs[m->i].mapped, strtoull(col[2], NULL, 10),
+			 strtoull(col[3], NULL, 10));
+}
+
 /* Load this host's ranges into procs[] (sorted by pid, start_ns, as the
  * rows come in key order): a merge join.  A process whose rows were not
  * kept one for one (adjacent rows merge) gets its whole set stored at its
- * next commit.  Rows of no live process are left alone.  0 or -EIO. */
+ * next commit.  Rows of no live process are left alone.  0 or -errno. */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n)
 {
-	char sql[256];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	size_t i = 0, rows = 0;
-	int rc = 0;
+	const struct db_param key[1] = {DB_U64(host_id)};
+	struct range_merge m = {procs, n, 0, 0};
+	char err[256];
+	int rc = db_query_rows(db,
+			       "SELECT pid, start_ns, start_addr, end_addr FROM process_ranges "
+			       "WHERE host_id=? ORDER BY pid, start_ns, start_addr",
+			       key, 1, merge_row, &m, err, sizeof(err));
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT pid, start_ns, start_addr, end_addr FROM process_ranges WHERE host_id=%u "
-		 "ORDER BY pid, start_ns, start_addr",
-		 host_id);
-	if (mysql_query(db, sql) || !(res = mysql_use_result(db)))
-		return -EIO;
-	while ((row = mysql_fetch_row(res)) && rc == 0) {
-		uint32_t pid = (uint32_t)strtoul(row[0], NULL, 10);
-		uint64_t start_ns = strtoull(row[1], NULL, 10);
-		int c = 1;
-
-		while (i < n && (c = cmp_key(pid, start_ns, &procs[i])) > 0) {
-			procs[i].mapped.log.overflow = rows != procs[i].mapped.n;
-			i++, rows = 0;
-		}
-		if (c != 0)
-			continue; /* not a live process */
-		rc = range_add(&procs[i].mapped, strtoull(row[2], NULL, 10),
-			       strtoull(row[3], NULL, 10));
-		rows++;
-	}
-	if (i < n)
-		procs[i].mapped.log.overflow = rows != procs[i].mapped.n;
-	if (mysql_errno(db))
-		rc = -EIO;
-	mysql_free_result(res);
+	if (m.i < n)
+		procs[m.i].mapped.log.overflow = m.rows != procs[m.i].mapped.n;
 	return rc;
 }

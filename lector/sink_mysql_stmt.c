@@ -1,5 +1,8 @@
 /*
- * sink_mysql_stmt.c - SQL text and parameter bindings of the MySQL sink.
+ * sink_mysql_stmt.c - SQL text and parameter bindings of the MySQL sink:
+ * each table's columns are listed once (CALLS_TABLE, PROC_TABLE,
+ * STATS_TABLE), and its column list, placeholders, upsert clause and
+ * bindings are made from that list (db/db_columns.h).
  *
  * The calls insert binds row-wise (STMT_ATTR_ROW_SIZE = sizeof(struct
  * qent)) straight onto the queue entries: no copy, one bulk round trip per
@@ -11,68 +14,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_columns.h"
+#include "db_core.h"
 #include "sink_mysql_stmt.h"
 
-static MYSQL_STMT *prepare(MYSQL *db, const char *sql, char *err, size_t errlen)
-{
-	MYSQL_STMT *s = mysql_stmt_init(db);
+/* calls: one row per record, bound row-wise on the queue entry (e: the
+ * first entry, r: its record); kind U64, U32, U16, S64, S32, or BYTES (a
+ * name and its length beside it in the entry).  syscall: the ENUM's index
+ * is MP_CALL_* (include/memprobe_abi.h, tests/lector checks the ENUM). */
+#define CALLS_TABLE(X)                                                                             \
+	X(session, U64, e->session, KEEP)                                                          \
+	X(seq, U64, r->seq, KEEP)                                                                  \
+	X(ts_ns, U64, r->ts_ns, KEEP)                                                              \
+	X(pid, U32, r->pid, KEEP)                                                                  \
+	X(tid, U32, r->tid, KEEP)                                                                  \
+	X(uid, U32, r->uid, KEEP)                                                                  \
+	X(start_ns, U64, r->start_ns, KEEP)                                                        \
+	X(comm, BYTES, comm, KEEP)                                                                 \
+	X(thread_comm, BYTES, thread_comm, KEEP)                                                   \
+	X(syscall, U16, r->call, KEEP)                                                             \
+	X(addr, U64, r->addr, KEEP)                                                                \
+	X(len_bytes, U64, r->len, KEEP)                                                            \
+	X(new_addr, U64, r->new_addr, KEEP)                                                        \
+	X(new_len_bytes, U64, r->new_len, KEEP)                                                    \
+	X(offset_bytes, U64, r->offset, KEEP)                                                      \
+	X(prot, U32, r->prot, KEEP)                                                                \
+	X(flags, U32, r->mflags, KEEP)                                                             \
+	X(fd, S32, r->fd, KEEP)                                                                    \
+	X(result, S64, r->ret, KEEP)                                                               \
+	X(total_vm_bytes, U64, r->total_vm_bytes, KEEP)
 
-	if (s && mysql_stmt_prepare(s, sql, strlen(sql)) == 0)
-		return s;
-	snprintf(err, errlen, "preparing statement: %s", s ? mysql_stmt_error(s) : mysql_error(db));
-	if (s)
-		mysql_stmt_close(s);
-	return NULL;
-}
+/* capture_stats: one row per session, kind U (u64), TEXT or DOUBLE.  The
+ * counters of this session's own row only grow (MAX), whoever commits. */
+#define STATS_TABLE(X)                                                                             \
+	X(session, U, session, KEEP)                                                               \
+	X(source, TEXT, src, KEEP)                                                                 \
+	X(committed_seq, U, seq, MAX)                                                              \
+	X(rows_committed, U, rows, ADD)                                                            \
+	X(seen, U, seen, MAX)                                                                      \
+	X(drops, U, drops, MAX)                                                                    \
+	X(queued, U, cs->queued, SET)                                                              \
+	X(spilled_total, U, cs->spilled_total, SET)                                                \
+	X(lag_ms, U, cs->lag_ms, SET)                                                              \
+	X(rate_eps, DOUBLE, cs->rate_eps, SET)                                                     \
+	X(lost, U, own(cs->lost), MAX)                                                             \
+	X(lost_before, U, own(cs->lost_before), MAX)                                               \
+	X(gap_before_ms, U, own(cs->gap_before_ms), MAX)                                           \
+	X(prev_session, U, own(cs->prev_session), MAX)                                             \
+	X(skipped, U, own(cs->skipped), MAX)
 
-static const char *PROC_COLS =
-    "pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes, net_bytes_raw, "
-    "mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known, "
-    "n_mmap, n_munmap, n_mremap, n_brk, n_failed";
-#define PROC_NCOLS 20
+#define PCOL_(name, ...) PCOL_##name,
+#define SCOL_(name, ...) SCOL_##name,
+enum { PROC_TABLE(PCOL_) PROC_NCOLS };
+enum { STATS_TABLE(SCOL_) STATS_NCOLS };
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen)
 {
 	char sql[2048];
 
+	/* host_id: a number we looked up ourselves, part of the text */
+	snprintf(sql, sizeof(sql), "INSERT IGNORE INTO calls (host_id%s) VALUES (%u%s)",
+		 DB_COLUMNS(CALLS_TABLE), host_id, DB_MARKS(CALLS_TABLE));
+	st->calls = db_prepare(db, sql, err, errlen);
 	snprintf(sql, sizeof(sql),
-		 "INSERT IGNORE INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, "
-		 "comm, "
-		 "thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, "
-		 "prot, flags, "
-		 "fd, result, total_vm_bytes) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		 host_id);
-	st->calls = prepare(db, sql, err, errlen);
+		 "INSERT INTO processes (host_id%s) VALUES (%u%s) ON DUPLICATE KEY UPDATE %s",
+		 DB_COLUMNS(PROC_TABLE), host_id, DB_MARKS(PROC_TABLE), DB_UPDATE_LIST(PROC_TABLE));
+	st->proc = st->calls ? db_prepare(db, sql, err, errlen) : NULL;
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO processes (host_id, %s) VALUES "
-		 "(%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-		 "ON DUPLICATE KEY UPDATE uid=VALUES(uid), comm=VALUES(comm), "
-		 "last_seen_ns=VALUES(last_seen_ns), exited=VALUES(exited), "
-		 "net_bytes=VALUES(net_bytes), "
-		 "net_bytes_raw=VALUES(net_bytes_raw), mapped_bytes=VALUES(mapped_bytes), "
-		 "vm_size_bytes=VALUES(vm_size_bytes), requested_bytes=VALUES(requested_bytes), "
-		 "heap_bytes=VALUES(heap_bytes), heap_base_bytes=VALUES(heap_base_bytes), "
-		 "heap_known=VALUES(heap_known), n_mmap=VALUES(n_mmap), n_munmap=VALUES(n_munmap), "
-		 "n_mremap=VALUES(n_mremap), n_brk=VALUES(n_brk), n_failed=VALUES(n_failed)",
-		 PROC_COLS, host_id);
-	st->proc = st->calls ? prepare(db, sql, err, errlen) : NULL;
-	snprintf(
-	    sql, sizeof(sql),
-	    "INSERT INTO capture_stats (host_id, session, source, committed_seq, rows_committed, "
-	    "seen, "
-	    "drops, queued, spilled_total, lag_ms, rate_eps, lost, lost_before, gap_before_ms, "
-	    "prev_session, skipped) VALUES (%u,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-	    "ON DUPLICATE KEY UPDATE committed_seq=GREATEST(committed_seq, VALUES(committed_seq)), "
-	    "rows_committed=rows_committed+VALUES(rows_committed), "
-	    "seen=GREATEST(seen, VALUES(seen)), drops=GREATEST(drops, VALUES(drops)), "
-	    "queued=VALUES(queued), spilled_total=VALUES(spilled_total), lag_ms=VALUES(lag_ms), "
-	    "rate_eps=VALUES(rate_eps), lost=GREATEST(lost, VALUES(lost)), "
-	    "lost_before=GREATEST(lost_before, VALUES(lost_before)), "
-	    "gap_before_ms=GREATEST(gap_before_ms, VALUES(gap_before_ms)), "
-	    "prev_session=GREATEST(prev_session, VALUES(prev_session)), "
-	    "skipped=GREATEST(skipped, VALUES(skipped)), updated_at=NOW(6)",
-	    host_id);
-	st->stats = st->proc ? prepare(db, sql, err, errlen) : NULL;
+		 "INSERT INTO capture_stats (host_id%s) VALUES (%u%s) ON DUPLICATE KEY UPDATE "
+		 "%s, updated_at=NOW(6)",
+		 DB_COLUMNS(STATS_TABLE), host_id, DB_MARKS(STATS_TABLE),
+		 DB_UPDATE_LIST(STATS_TABLE));
+	st->stats = st->proc ? db_prepare(db, sql, err, errlen) : NULL;
 	if (!st->stats)
 		return -EIO;
 	return ranges_prepare(st, db, host_id, err, errlen);
@@ -97,44 +110,38 @@ static void bind_num(MYSQL_BIND *b, enum enum_field_types t, const void *p, bool
 	b->is_unsigned = is_unsigned;
 }
 
-static void bind_bytes(MYSQL_BIND *b, enum enum_field_types t, const void *p, unsigned long *len)
+/* A name of up to MEMPROBE_COMM_LEN bytes, its length beside it. */
+static void bind_bytes(MYSQL_BIND *b, const void *p, const unsigned long *len)
 {
-	b->buffer_type = t;
+	b->buffer_type = MYSQL_TYPE_BLOB;
 	b->buffer = (void *)p;
-	b->buffer_length = len ? *len : 0;
-	b->length = len;
+	b->buffer_length = MEMPROBE_COMM_LEN;
+	b->length = (unsigned long *)len;
 }
 
 int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n)
 {
 	const struct memprobe_record *r = &e[0].rec;
-	MYSQL_BIND b[20];
+	MYSQL_BIND b[DB_NCOLS(CALLS_TABLE)], *c = b;
 	unsigned int rows = (unsigned int)n;
 	size_t row_bytes = sizeof(struct qent);
 
 	memset(b, 0, sizeof(b));
-	bind_num(&b[0], MYSQL_TYPE_LONGLONG, &e[0].session, true);
-	bind_num(&b[1], MYSQL_TYPE_LONGLONG, &r->seq, true);
-	bind_num(&b[2], MYSQL_TYPE_LONGLONG, &r->ts_ns, true);
-	bind_num(&b[3], MYSQL_TYPE_LONG, &r->pid, true);
-	bind_num(&b[4], MYSQL_TYPE_LONG, &r->tid, true);
-	bind_num(&b[5], MYSQL_TYPE_LONG, &r->uid, true);
-	bind_num(&b[6], MYSQL_TYPE_LONGLONG, &r->start_ns, true);
-	bind_bytes(&b[7], MYSQL_TYPE_BLOB, r->comm, (unsigned long *)&e[0].comm_len);
-	bind_bytes(&b[8], MYSQL_TYPE_BLOB, r->thread_comm, (unsigned long *)&e[0].thread_comm_len);
-	bind_num(&b[9], MYSQL_TYPE_SHORT, &r->call, true); /* ENUM index = MP_CALL_* */
-	bind_num(&b[10], MYSQL_TYPE_LONGLONG, &r->addr, true);
-	bind_num(&b[11], MYSQL_TYPE_LONGLONG, &r->len, true);
-	bind_num(&b[12], MYSQL_TYPE_LONGLONG, &r->new_addr, true);
-	bind_num(&b[13], MYSQL_TYPE_LONGLONG, &r->new_len, true);
-	bind_num(&b[14], MYSQL_TYPE_LONGLONG, &r->offset, true);
-	bind_num(&b[15], MYSQL_TYPE_LONG, &r->prot, true);
-	bind_num(&b[16], MYSQL_TYPE_LONG, &r->mflags, true);
-	bind_num(&b[17], MYSQL_TYPE_LONG, &r->fd, false);
-	bind_num(&b[18], MYSQL_TYPE_LONGLONG, &r->ret, false);
-	bind_num(&b[19], MYSQL_TYPE_LONGLONG, &r->total_vm_bytes, true);
-	for (int i = 7; i <= 8; i++)
-		b[i].buffer_length = MEMPROBE_COMM_LEN;
+#define CALL_U64(v)   bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), true)
+#define CALL_U32(v)   bind_num(c++, MYSQL_TYPE_LONG, &(v), true)
+#define CALL_U16(v)   bind_num(c++, MYSQL_TYPE_SHORT, &(v), true)
+#define CALL_S64(v)   bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), false)
+#define CALL_S32(v)   bind_num(c++, MYSQL_TYPE_LONG, &(v), false)
+#define CALL_BYTES(f) bind_bytes(c++, r->f, &e->f##_len)
+#define BIND_(name, kind, value, upd) CALL_##kind(value);
+	CALLS_TABLE(BIND_)
+#undef BIND_
+#undef CALL_BYTES
+#undef CALL_S32
+#undef CALL_S64
+#undef CALL_U16
+#undef CALL_U32
+#undef CALL_U64
 	if (mysql_stmt_attr_set(st->calls, STMT_ATTR_ARRAY_SIZE, &rows) ||
 	    mysql_stmt_attr_set(st->calls, STMT_ATTR_ROW_SIZE, &row_bytes) ||
 	    mysql_stmt_bind_param(st->calls, b) || mysql_stmt_execute(st->calls))
@@ -147,59 +154,48 @@ int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n)
  * arrays.  Their ranges are written apart, only what changed
  * (sink_mysql_ranges.c). */
 #define PROC_CHUNK_MAX 256
-#define PROC_NNUM      (PROC_NCOLS - 1) /* all but comm */
 
 struct proc_cols {
-	uint64_t num[PROC_NNUM][PROC_CHUNK_MAX];
+	uint64_t num[PROC_NCOLS][PROC_CHUNK_MAX]; /* comm's unused */
 	const char *comm[PROC_CHUNK_MAX];
 	unsigned long comm_len[PROC_CHUNK_MAX];
 };
 
 static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p)
 {
-	const uint64_t v[PROC_NNUM] = {p->pid,
-				       p->start_ns,
-				       p->uid,
-				       p->first_seen_ns,
-				       p->last_seen_ns,
-				       p->exited,
-				       acct_net_bytes_shown(p),
-				       (uint64_t)p->net_bytes,
-				       acct_mapped_bytes(p),
-				       p->vm_size_bytes,
-				       p->requested_bytes,
-				       p->heap_bytes,
-				       p->heap_base_bytes,
-				       p->heap_known,
-				       p->count[0],
-				       p->count[1],
-				       p->count[2],
-				       p->count[3],
-				       p->count[4]};
-
-	for (int j = 0; j < PROC_NNUM; j++)
-		c->num[j][i] = v[j];
+#define FILL_U(col, value)    c->num[col][i] = (uint64_t)(value)
+#define FILL_S(col, value)    c->num[col][i] = (uint64_t)(value)
+#define FILL_COMM(col, value) c->num[col][i] = 0 /* bound apart */
+#define FILL_(name, kind, value, ...) FILL_##kind(PCOL_##name, value);
+	PROC_TABLE(FILL_)
+#undef FILL_
+#undef FILL_COMM
+#undef FILL_S
+#undef FILL_U
 	c->comm[i] = p->comm;
 	c->comm_len[i] = strnlen(p->comm, MEMPROBE_COMM_LEN);
 }
 
+#define KIND_(name, kind, ...) PROC_KIND_##kind,
+enum proc_kind { PROC_KIND_U, PROC_KIND_S, PROC_KIND_COMM };
+static const enum proc_kind proc_kind[PROC_NCOLS] = {PROC_TABLE(KIND_)};
+#undef KIND_
+
 static int proc_execute(MYSQL_STMT *s, struct proc_cols *c, unsigned int rows)
 {
 	MYSQL_BIND b[PROC_NCOLS];
-	int j = 0;
 
 	memset(b, 0, sizeof(b));
 	for (int col = 0; col < PROC_NCOLS; col++) {
-		if (col == 3) {
+		if (proc_kind[col] == PROC_KIND_COMM) {
 			b[col].buffer_type = MYSQL_TYPE_BLOB;
 			b[col].buffer = (void *)c->comm;
 			b[col].length = c->comm_len;
 			continue;
 		}
 		b[col].buffer_type = MYSQL_TYPE_LONGLONG;
-		b[col].buffer = c->num[j];
-		b[col].is_unsigned = col != 8; /* net_bytes_raw is signed */
-		j++;
+		b[col].buffer = c->num[col];
+		b[col].is_unsigned = proc_kind[col] == PROC_KIND_U;
 	}
 	if (mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &rows) || mysql_stmt_bind_param(s, b) ||
 	    mysql_stmt_execute(s))
@@ -234,29 +230,29 @@ int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty)
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n)
 {
-	MYSQL_BIND b[15];
+	MYSQL_BIND b[STATS_NCOLS];
+	uint64_t v[STATS_NCOLS];
 	uint64_t session = n ? e[0].session : cs->session;
-	uint64_t zero = 0;
-	const uint64_t *own[5] = {&cs->lost, &cs->lost_before, &cs->gap_before_ms,
-				  &cs->prev_session, &cs->skipped};
 	uint64_t seq = n ? e[n - 1].rec.seq : 0, rows = n;
 	uint64_t seen = cs->current ? cs->seen : 0, drops = cs->current ? cs->drops : 0;
 	const char *src = (n == 0 || cs->current) ? cs->source : "replay";
 	unsigned long src_len = strlen(src);
 
 	memset(b, 0, sizeof(b));
-	bind_num(&b[0], MYSQL_TYPE_LONGLONG, &session, true);
-	bind_bytes(&b[1], MYSQL_TYPE_STRING, src, &src_len);
-	bind_num(&b[2], MYSQL_TYPE_LONGLONG, &seq, true);
-	bind_num(&b[3], MYSQL_TYPE_LONGLONG, &rows, true);
-	bind_num(&b[4], MYSQL_TYPE_LONGLONG, &seen, true);
-	bind_num(&b[5], MYSQL_TYPE_LONGLONG, &drops, true);
-	bind_num(&b[6], MYSQL_TYPE_LONGLONG, &cs->queued, true);
-	bind_num(&b[7], MYSQL_TYPE_LONGLONG, &cs->spilled_total, true);
-	bind_num(&b[8], MYSQL_TYPE_LONGLONG, &cs->lag_ms, true);
-	bind_num(&b[9], MYSQL_TYPE_DOUBLE, &cs->rate_eps, false);
-	for (int i = 0; i < 5; i++) /* like seen/drops: only for this session's row */
-		bind_num(&b[10 + i], MYSQL_TYPE_LONGLONG, cs->current ? own[i] : &zero, true);
+	/* like seen/drops: only for this session's row */
+#define own(x)		   (cs->current ? (x) : 0)
+#define STAT_U(col, x)	   (v[col] = (x), bind_num(&b[col], MYSQL_TYPE_LONGLONG, &v[col], true))
+#define STAT_DOUBLE(col, x) bind_num(&b[col], MYSQL_TYPE_DOUBLE, &(x), false)
+#define STAT_TEXT(col, x)                                                                          \
+	(b[col].buffer_type = MYSQL_TYPE_STRING, b[col].buffer = (void *)(x),                      \
+	 b[col].buffer_length = src_len, b[col].length = &src_len)
+#define BIND_(name, kind, value, upd) STAT_##kind(SCOL_##name, value);
+	STATS_TABLE(BIND_)
+#undef BIND_
+#undef STAT_TEXT
+#undef STAT_DOUBLE
+#undef STAT_U
+#undef own
 	if (mysql_stmt_bind_param(st->stats, b) || mysql_stmt_execute(st->stats))
 		return -EIO;
 	return 0;

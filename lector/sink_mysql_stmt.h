@@ -1,6 +1,8 @@
 /*
- * sink_mysql_stmt.h - the prepared statements of the MySQL sink and the
- * bindings between queue entries / processes and their columns.
+ * sink_mysql_stmt.h - inside the MariaDB sink (sink_mysql*.c only): its
+ * prepared statements (sink_mysql_stmt.c), the ranges' (sink_mysql_ranges.c)
+ * and what it reads back (sink_mysql_read.c).  Connecting, the hosts table
+ * and migrations are db/'s; lector's other files see only sink.h.
  */
 #ifndef MEMPROBE_SINK_MYSQL_STMT_H
 #define MEMPROBE_SINK_MYSQL_STMT_H
@@ -13,6 +15,32 @@
 
 struct range_batch;
 
+/* The processes table, one column a row: kind U (unsigned), S (signed) or
+ * COMM; the value written from p (struct acct_proc); the upsert
+ * (db/db_columns.h); R: read back into that field when lector restarts
+ * (sink_mysql_read.c), W: written only (the read-back recomputes it). */
+#define PROC_TABLE(X)                                                                              \
+	X(pid, U, p->pid, KEEP, R)                                                                 \
+	X(start_ns, U, p->start_ns, KEEP, R)                                                       \
+	X(uid, U, p->uid, SET, R)                                                                  \
+	X(comm, COMM, p->comm, SET, R)                                                             \
+	X(first_seen_ns, U, p->first_seen_ns, KEEP, R)                                             \
+	X(last_seen_ns, U, p->last_seen_ns, SET, R)                                                \
+	X(exited, U, p->exited, SET, W)                                                            \
+	X(net_bytes, U, acct_net_bytes_shown(p), SET, W)                                           \
+	X(net_bytes_raw, S, p->net_bytes, SET, R)                                                  \
+	X(mapped_bytes, U, acct_mapped_bytes(p), SET, W)                                           \
+	X(vm_size_bytes, U, p->vm_size_bytes, SET, R)                                              \
+	X(requested_bytes, U, p->requested_bytes, SET, R)                                          \
+	X(heap_bytes, U, p->heap_bytes, SET, R)                                                    \
+	X(heap_base_bytes, U, p->heap_base_bytes, SET, R)                                          \
+	X(heap_known, U, p->heap_known, SET, R)                                                    \
+	X(n_mmap, U, p->count[ACCT_N_MMAP], SET, R)                                                \
+	X(n_munmap, U, p->count[ACCT_N_MUNMAP], SET, R)                                            \
+	X(n_mremap, U, p->count[ACCT_N_MREMAP], SET, R)                                            \
+	X(n_brk, U, p->count[ACCT_N_BRK], SET, R)                                                  \
+	X(n_failed, U, p->count[ACCT_N_FAILED], SET, R)
+
 struct mysql_stmts {
 	MYSQL_STMT *calls;
 	MYSQL_STMT *proc;
@@ -24,13 +52,15 @@ struct mysql_stmts {
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
 		  size_t errlen);
 void stmts_close(struct mysql_stmts *st);
-int stmts_host_id(MYSQL *db, const char *name, unsigned int *host_id, char *err, size_t errlen);
 int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n);
 int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n);
+/* sink_mysql_read.c.  A session's committed_seq: 1 found, 0 none, -EIO. */
 int stmts_committed_seq(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *seq);
+/* rows_committed of a session (0 when it has no row): 0 or -EIO. */
 int stmts_session_rows(MYSQL *db, unsigned int host_id, uint64_t session, uint64_t *rows);
+/* This host's live processes into a, with their ranges: how many, -errno. */
 int stmts_restore_procs(MYSQL *db, unsigned int host_id, struct acct *a);
 /* sink_mysql_ranges.c: the processes' ranges, one row per range. */
 int ranges_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
@@ -40,12 +70,5 @@ void ranges_close(struct mysql_stmts *st);
 int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);
 /* Load ranges into procs[0..n), sorted by (pid, start_ns). */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n);
-int sink_mysql_migrate(const struct lector_config *c, char *err, size_t errlen);
-MYSQL *sink_mysql_connect(const struct lector_config *c, unsigned int connect_timeout_s,
-			  unsigned int rw_timeout_s, char *err, size_t errlen);
-/* The statement that locks the writers' commit_order row (migration 014). */
-void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len);
-/* A MariaDB sink that connects on first use (the database is down at start). */
-int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg);
 
 #endif

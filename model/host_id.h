@@ -3,7 +3,7 @@
  * host_id.h - what a host id (the name a lector writes its rows under,
  * `host_id` in lector.conf, `?host=` in the API) may be made of: the one
  * definition.  lector's config, every server handler that takes ?host=,
- * the fuzz model and the dashboard (frontend/vite.config.js reads this
+ * the fuzz model and the dashboard (frontend/vite-abi.js reads this
  * file) use these two.
  */
 #ifndef MEMPROBE_HOST_ID_H

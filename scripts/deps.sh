@@ -154,14 +154,16 @@ progress() {
 
 # apt_get WHAT ARG...: apt-get ARG... with its progress; another apt or
 # dpkg holding the lock (unattended-upgrades at boot, a second install) is
-# waited for, up to 10 minutes.
+# waited for, up to 10 minutes: 40 tries 15 s apart, each failing at once
+# on a held lock (apt's own lock wait is off, so the two waits do not
+# multiply).
 apt_get() {
 	local what=$1 try rc
 	shift
 	for try in $(seq 1 40); do
 		echo "deps: apt-get $1 ($what)"
 		set +e # apt-get's own status, not pipefail's exit
-		$SUDO apt-get -q -o APT::Status-Fd=1 -o DPkg::Lock::Timeout=300 "$@" 2>>"$log" | progress "$what"
+		$SUDO apt-get -q -o APT::Status-Fd=1 -o DPkg::Lock::Timeout=0 "$@" 2>>"$log" | progress "$what"
 		rc=${PIPESTATUS[0]}
 		set -e
 		[ "$rc" -eq 0 ] && return 0

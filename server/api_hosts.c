@@ -29,26 +29,21 @@ static const char hosts_sql[] =
     " MAX(updated_at) AS upd FROM capture_stats GROUP BY host_id) s ON s.host_id = h.host_id"
     " ORDER BY h.name";
 
-static double num(const char *s)
-{
-	return s ? strtod(s, NULL) : 0;
-}
-
 static int add_host(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	(void)n;
 	json_add_bytes_str(o, "name", c[0], len[0]);
-	cJSON_AddNumberToObject(o, "first_seen_s", num(c[1]));
-	cJSON_AddNumberToObject(o, "last_seen_s", num(c[2]));
-	cJSON_AddBoolToObject(o, "active", num(c[3]) < HOST_ACTIVE_S);
-	cJSON_AddNumberToObject(o, "mem_total_bytes", num(c[4]));
-	cJSON_AddNumberToObject(o, "swap_total_bytes", num(c[5]));
-	cJSON_AddNumberToObject(o, "sessions", num(c[6]));
-	cJSON_AddNumberToObject(o, "calls_committed", num(c[7]));
-	cJSON_AddNumberToObject(o, "processes_alive", num(c[8]));
-	cJSON_AddNumberToObject(o, "processes", num(c[9]));
+	cJSON_AddNumberToObject(o, "first_seen_s", json_num(c[1]));
+	cJSON_AddNumberToObject(o, "last_seen_s", json_num(c[2]));
+	cJSON_AddBoolToObject(o, "active", json_num(c[3]) < HOST_ACTIVE_S);
+	cJSON_AddNumberToObject(o, "mem_total_bytes", json_num(c[4]));
+	cJSON_AddNumberToObject(o, "swap_total_bytes", json_num(c[5]));
+	cJSON_AddNumberToObject(o, "sessions", json_num(c[6]));
+	cJSON_AddNumberToObject(o, "calls_committed", json_num(c[7]));
+	cJSON_AddNumberToObject(o, "processes_alive", json_num(c[8]));
+	cJSON_AddNumberToObject(o, "processes", json_num(c[9]));
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }
@@ -67,10 +62,10 @@ int api_hosts(struct req *r)
 	rc = db_select(r->db, hosts_sql, NULL, 0, add_host, hosts, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(hosts);
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "hosts", hosts);
 	cJSON_AddNumberToObject(o, "active_within_s", HOST_ACTIVE_S);
-	return http_send_json(r->conn, 200, o);
+	return reply_json(r, 200, o);
 }

@@ -11,20 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_id.h"
+#include "rows.h"
 #include "server.h"
-
-#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 static const char *const sort_names[] = {"net", "mapped", "vm",	       "requested",
 					 "pid", "name",	  "last_seen", NULL};
 static const char *const order_names[] = {"desc", "asc", NULL};
 static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
-#define PROC_COLS                                                                                  \
-	"h.name, p.pid, p.start_ns, p.uid, p.comm, p.first_seen_ns, p.last_seen_ns, "              \
-	"p.exited, p.net_bytes, p.net_bytes_raw, p.mapped_bytes, p.vm_size_bytes, "                \
-	"p.requested_bytes, h.mem_total_bytes + h.swap_total_bytes, p.n_mmap, p.n_munmap, "        \
-	"p.n_mremap, p.n_brk, p.n_failed"
 /* host name ('' = all), pid (0 = all), uid (-1 = all), name substring,
  * state: the same seven parameters in every list query. */
 #define PROC_WHERE                                                                                 \
@@ -33,7 +28,7 @@ static const char *const state_names[] = {"all", "alive", "exited", NULL};
 	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
 
 #define LIST_SQL(col, dir)                                                                         \
-	"SELECT STRAIGHT_JOIN " PROC_COLS PROC_WHERE " ORDER BY " col " " dir                      \
+	"SELECT STRAIGHT_JOIN " PROC_COLUMNS PROC_WHERE " ORDER BY " col " " dir                   \
 	", p.host_id, p.pid, p.start_ns LIMIT ? OFFSET ?"
 #define LIST_SQL_BOTH(col)                                                                         \
 	{                                                                                          \
@@ -45,48 +40,7 @@ static const char *const list_sql[7][2] = {
     LIST_SQL_BOTH("p.vm_size_bytes"), LIST_SQL_BOTH("p.requested_bytes"),
     LIST_SQL_BOTH("p.pid"),	      LIST_SQL_BOTH("p.comm"),
     LIST_SQL_BOTH("p.last_seen_ns")};
-const char proc_by_key_sql[] =
-    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
-    " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
 static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
-
-static double num(const char *s)
-{
-	return strtod(s, NULL);
-}
-
-/* One processes row (PROC_COLS order) as a JSON object. */
-cJSON *proc_row_json(char **c, unsigned long *len)
-{
-	cJSON *o = cJSON_CreateObject();
-	double held = num(c[8]), denom = num(c[13]);
-
-	json_add_bytes_str(o, "host", c[0], len[0]);
-	cJSON_AddNumberToObject(o, "pid", num(c[1]));
-	cJSON_AddStringToObject(o, "start_ns", c[2]);
-	cJSON_AddNumberToObject(o, "uid", num(c[3]));
-	json_add_bytes_str(o, "name", c[4], len[4]);
-	json_add_int_raw(o, "first_seen_ns", c[5]);
-	json_add_int_raw(o, "last_seen_ns", c[6]);
-	cJSON_AddStringToObject(o, "state", c[7][0] == '1' ? "exited" : "alive");
-	cJSON_AddNumberToObject(o, "memory_held_bytes", held);
-	cJSON_AddNumberToObject(o, "net_bytes_raw", num(c[9]));
-	cJSON_AddNumberToObject(o, "mapped_bytes", num(c[10]));
-	cJSON_AddNumberToObject(o, "vm_size_bytes", num(c[11]));
-	cJSON_AddNumberToObject(o, "requested_bytes", num(c[12]));
-	if (denom > 0)
-		cJSON_AddNumberToObject(o, "pct_of_system_vm", 100.0 * held / denom);
-	else
-		cJSON_AddNullToObject(o, "pct_of_system_vm");
-	cJSON_AddNumberToObject(o, "pct_denominator_bytes", denom);
-	cJSON_AddStringToObject(o, "pct_denominator", "MemTotal+SwapTotal of the process's host");
-	cJSON_AddNumberToObject(o, "n_mmap", num(c[14]));
-	cJSON_AddNumberToObject(o, "n_munmap", num(c[15]));
-	cJSON_AddNumberToObject(o, "n_mremap", num(c[16]));
-	cJSON_AddNumberToObject(o, "n_brk", num(c[17]));
-	cJSON_AddNumberToObject(o, "n_failed", num(c[18]));
-	return o;
-}
 
 static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
@@ -95,16 +49,8 @@ static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 0;
 }
 
-static int first_col_u64(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
-	return 1;
-}
-
 struct proc_filter {
-	char host[65], name[17];
+	char host[MP_HOST_ID_MAX + 1], name[17];
 	uint64_t pid, uid, state;
 };
 
@@ -120,8 +66,8 @@ static int user_param(struct req *r, struct proc_filter *f)
 	if (rc <= 0 || f->uid != UINT64_MAX)
 		return rc < 0 ? rc : 0;
 	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) || !res) {
-		http_send_error(r->conn, 400, "bad parameter", "user",
-				"no such user on the server's host; use uid= for other hosts");
+		reply_error(r, 400, "bad parameter", "user",
+			    "no such user on the server's host; use uid= for other hosts");
 		return -EINVAL;
 	}
 	f->uid = res->pw_uid;
@@ -155,7 +101,7 @@ int api_processes(struct req *r)
 	cJSON *rows, *o;
 
 	if (http_check_params(r, allowed) ||
-	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
+	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
 	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) || user_param(r, &f) ||
 	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0 ||
@@ -172,10 +118,10 @@ int api_processes(struct req *r)
 	rows = cJSON_CreateArray();
 	rc = db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, count_sql, p, 10, first_col_u64, &total, err, sizeof(err));
+		rc = db_select(r->db, count_sql, p, 10, row_first_u64, &total, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(rows);
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "total", (double)total);
@@ -184,11 +130,11 @@ int api_processes(struct req *r)
 	cJSON_AddStringToObject(o, "sort", sort_names[sort]);
 	cJSON_AddStringToObject(o, "order", order_names[order]);
 	cJSON_AddItemToObject(o, "processes", rows);
-	return http_send_json(r->conn, 200, o);
+	return reply_json(r, 200, o);
 }
 
 static const char one_sql[] =
-    "SELECT " PROC_COLS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+    "SELECT " PROC_COLUMNS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
     " WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
     " ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
 static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
@@ -197,7 +143,7 @@ static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 
 	(void)n;
 	*(cJSON **)(host + 1) = proc_row_json(c, len);
-	snprintf(*host, 65, "%.*s", (int)len[0], c[0]);
+	snprintf(*host, MP_HOST_ID_MAX + 1, "%.*s", (int)len[0], c[0]);
 	return 1;
 }
 
@@ -224,23 +170,27 @@ static int parse_pid_path(struct req *r, uint64_t *pid)
 	if (isdigit((unsigned char)r->path_arg[0]) && !*end && !errno && *pid >= 1 &&
 	    *pid <= 4194304)
 		return 0;
-	http_send_error(r->conn, 400, "bad parameter", "pid",
-			"the path must be /api/processes/PID, PID from 1 to 4194304");
+	reply_error(r, 400, "bad parameter", "pid",
+		    "the path must be /api/processes/PID, PID from 1 to 4194304");
 	return -EINVAL;
 }
 
 int api_process_one(struct req *r)
 {
 	static const char *const allowed[] = {"host", "start_ns", "points", NULL};
-	char host[65], found_host[65], err[256], key[CACHE_KEY_BYTES];
+	char host[MP_HOST_ID_MAX + 1], found_host[MP_HOST_ID_MAX + 1], err[256],
+	    key[CACHE_KEY_BYTES];
 	void *found[2] = {found_host, NULL};
 	uint64_t pid, start_ns, points;
 	struct db_param p[5];
+	const char *body;
+	size_t len_bytes;
+	void *owner;
 	cJSON *proc;
 	int rc;
 
 	if (parse_pid_path(r, &pid) || http_check_params(r, allowed) ||
-	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0 ||
+	    param_str(r, "host", host, sizeof(host), MP_HOST_ID_CHARSET) < 0 ||
 	    param_u64(r, "start_ns", 1, UINT64_MAX, 0, &start_ns) ||
 	    param_u64(r, "points", 2, 5000, 500, &points))
 		return 400;
@@ -250,8 +200,9 @@ int api_process_one(struct req *r)
 	snprintf(key, sizeof(key), "/api/processes/%llu?host=%s&start_ns=%llu&points=%llu",
 		 (unsigned long long)pid, host, (unsigned long long)start_ns,
 		 (unsigned long long)points);
-	if (cache_serve(r->conn, key))
-		return 200;
+	if (cache_lookup(key, &r->cache, &body, &len_bytes, &owner))
+		return reply_borrowed(r, 200, "application/json", body, len_bytes, cache_release,
+				      owner);
 	p[0] = DB_U64(pid);
 	p[1] = DB_STR(host);
 	p[2] = DB_STR(host);
@@ -259,17 +210,17 @@ int api_process_one(struct req *r)
 	p[4] = DB_U64(start_ns);
 	rc = db_select(r->db, one_sql, p, 5, keep_proc, found, err, sizeof(err));
 	if (rc < 0)
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	proc = found[1];
 	if (!proc)
-		return http_send_error(r->conn, 404, "no such process", "pid",
-				       "no process with this pid (and host/start_ns) was captured");
+		return reply_error(r, 404, "no such process", "pid",
+				   "no process with this pid (and host/start_ns) was captured");
 	rc = proc_series_add(r->db, proc, found_host, points, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(proc);
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	}
-	return http_send_json(r->conn, 200, proc);
+	return reply_json(r, 200, proc);
 }
 
 #define TOP_WHERE                                                                                  \
@@ -287,34 +238,25 @@ static int add_top_row(void *arg, char **c, unsigned long *len, unsigned int n)
 
 	(void)n;
 	json_add_bytes_str(o, "host", c[0], len[0]);
-	cJSON_AddNumberToObject(o, "pid", num(c[1]));
+	cJSON_AddNumberToObject(o, "pid", json_num(c[1]));
 	json_add_bytes_str(o, "name", c[2], len[2]);
-	cJSON_AddNumberToObject(o, "requested_bytes", num(c[3]));
+	cJSON_AddNumberToObject(o, "requested_bytes", json_num(c[3]));
 	cJSON_AddStringToObject(o, "start_ns", c[4]);
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }
 
-static int keep_sum(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	((double *)arg)[0] = num(c[0]);
-	((double *)arg)[1] = num(c[1]);
-	return 1;
-}
-
 int api_top(struct req *r)
 {
 	static const char *const allowed[] = {"host", NULL};
-	char host[65], err[256];
+	char host[MP_HOST_ID_MAX + 1], err[256];
 	struct db_param p[2];
 	double sum[2] = {0, 0}, top_bytes = 0;
 	cJSON *rows = cJSON_CreateArray(), *o, *it;
 	int rc;
 
 	if (http_check_params(r, allowed) ||
-	    param_str(r, "host", host, sizeof(host), HOST_CHARSET) < 0) {
+	    param_str(r, "host", host, sizeof(host), MP_HOST_ID_CHARSET) < 0) {
 		cJSON_Delete(rows);
 		return 400;
 	}
@@ -322,10 +264,10 @@ int api_top(struct req *r)
 	p[1] = DB_STR(host);
 	rc = db_select(r->db, top_sql, p, 2, add_top_row, rows, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, top_sum_sql, p, 2, keep_sum, sum, err, sizeof(err));
+		rc = db_select(r->db, top_sum_sql, p, 2, row_two_nums, sum, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(rows);
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	}
 	cJSON_ArrayForEach(it, rows)
 	{
@@ -342,5 +284,5 @@ int api_top(struct req *r)
 	cJSON_AddNumberToObject(it, "processes", sum[1] - cJSON_GetArraySize(rows));
 	cJSON_AddNumberToObject(it, "requested_bytes", sum[0] - top_bytes);
 	cJSON_AddNumberToObject(it, "share", sum[0] > 0 ? (sum[0] - top_bytes) / sum[0] : 0);
-	return http_send_json(r->conn, 200, o);
+	return reply_json(r, 200, o);
 }

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_id.h"
+#include "rows.h"
 #include "server.h"
-
-#define HOST_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 static const char stats_sql[] =
     "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
@@ -24,11 +24,6 @@ static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length),
 			       " COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
 			       " FROM information_schema.tables WHERE table_schema = DATABASE()";
 
-static double num(const char *s)
-{
-	return strtod(s, NULL);
-}
-
 static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -39,40 +34,31 @@ static int add_session(void *arg, char **c, unsigned long *len, unsigned int n)
 	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[1], NULL, 10));
 	cJSON_AddStringToObject(o, "session", hex);
 	json_add_bytes_str(o, "source", c[2], len[2]);
-	cJSON_AddNumberToObject(o, "committed_seq", num(c[3]));
-	cJSON_AddNumberToObject(o, "events_committed", num(c[4]));
-	cJSON_AddNumberToObject(o, "events_seen", num(c[5]));
-	cJSON_AddNumberToObject(o, "drops", num(c[6]));
-	cJSON_AddNumberToObject(o, "queued", num(c[7]));
-	cJSON_AddNumberToObject(o, "spilled_total", num(c[8]));
-	cJSON_AddNumberToObject(o, "lag_ms", num(c[9]));
-	cJSON_AddNumberToObject(o, "events_per_second", num(c[10]));
-	cJSON_AddNumberToObject(o, "updated_at_s", num(c[11]));
-	cJSON_AddNumberToObject(o, "started_at_s", num(c[12]));
-	cJSON_AddNumberToObject(o, "mem_total_bytes", num(c[13]));
-	cJSON_AddNumberToObject(o, "swap_total_bytes", num(c[14]));
+	cJSON_AddNumberToObject(o, "committed_seq", json_num(c[3]));
+	cJSON_AddNumberToObject(o, "events_committed", json_num(c[4]));
+	cJSON_AddNumberToObject(o, "events_seen", json_num(c[5]));
+	cJSON_AddNumberToObject(o, "drops", json_num(c[6]));
+	cJSON_AddNumberToObject(o, "queued", json_num(c[7]));
+	cJSON_AddNumberToObject(o, "spilled_total", json_num(c[8]));
+	cJSON_AddNumberToObject(o, "lag_ms", json_num(c[9]));
+	cJSON_AddNumberToObject(o, "events_per_second", json_num(c[10]));
+	cJSON_AddNumberToObject(o, "updated_at_s", json_num(c[11]));
+	cJSON_AddNumberToObject(o, "started_at_s", json_num(c[12]));
+	cJSON_AddNumberToObject(o, "mem_total_bytes", json_num(c[13]));
+	cJSON_AddNumberToObject(o, "swap_total_bytes", json_num(c[14]));
 	/* losses lector counts itself (docs/FAULTS.md) */
-	cJSON_AddNumberToObject(o, "lost", num(c[15]));
-	cJSON_AddNumberToObject(o, "lost_before", num(c[16]));
-	cJSON_AddNumberToObject(o, "gap_before_ms", num(c[17]));
+	cJSON_AddNumberToObject(o, "lost", json_num(c[15]));
+	cJSON_AddNumberToObject(o, "lost_before", json_num(c[16]));
+	cJSON_AddNumberToObject(o, "gap_before_ms", json_num(c[17]));
 	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[18], NULL, 10));
 	if (strcmp(hex, "0x0"))
 		cJSON_AddStringToObject(o, "prev_session", hex);
 	else
 		cJSON_AddNullToObject(o, "prev_session");
 	/* probe runs the producer skipped: an upper bound on events missing */
-	cJSON_AddNumberToObject(o, "skipped", num(c[19]));
+	cJSON_AddNumberToObject(o, "skipped", json_num(c[19]));
 	cJSON_AddItemToArray(arg, o);
 	return 0;
-}
-
-static int keep_two(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	((double *)arg)[0] = num(c[0]);
-	((double *)arg)[1] = num(c[1]);
-	return 1;
 }
 
 static void add_server(cJSON *o)
@@ -91,7 +77,8 @@ static int host_filter(struct req *r, char *host, size_t cap, struct db_param *p
 {
 	static const char *const allowed[] = {"host", NULL};
 
-	if (http_check_params(r, allowed) || param_str(r, "host", host, cap, HOST_CHARSET) < 0)
+	if (http_check_params(r, allowed) ||
+	    param_str(r, "host", host, cap, MP_HOST_ID_CHARSET) < 0)
 		return -EINVAL;
 	p[0] = DB_STR(host);
 	p[1] = DB_STR(host);
@@ -101,7 +88,7 @@ static int host_filter(struct req *r, char *host, size_t cap, struct db_param *p
 int api_stats(struct req *r)
 {
 	double size[2] = {0, 0};
-	char err[256], host[65];
+	char err[256], host[MP_HOST_ID_MAX + 1];
 	struct db_param hp[2];
 	cJSON *o, *sessions = cJSON_CreateArray();
 	int rc;
@@ -112,10 +99,10 @@ int api_stats(struct req *r)
 	}
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(sessions);
-		return http_db_error(r, rc, err);
+		return reply_db_error(r, rc, err);
 	}
 	o = cJSON_CreateObject();
 	/* The newest session per host comes first (ORDER BY updated_at). */
@@ -123,7 +110,7 @@ int api_stats(struct req *r)
 	cJSON_AddNumberToObject(o, "db_size_bytes", size[0]);
 	cJSON_AddNumberToObject(o, "calls_rows_estimate", size[1]);
 	add_server(o);
-	return http_send_json(r->conn, 200, o);
+	return reply_json(r, 200, o);
 }
 
 /* A growing text buffer for /metrics. */
@@ -216,7 +203,7 @@ static int add_metric_proc(void *arg, char **c, unsigned long *len, unsigned int
 	sb_label(&m->lab, c[3], len[3]);
 	sb_printf(&m->lab, "\"%c", 0);
 	for (int i = 0; i < 3; i++)
-		m->val[m->n][i] = num(c[4 + i]);
+		m->val[m->n][i] = json_num(c[4 + i]);
 	m->n++;
 	return m->lab.oom ? -ENOMEM : 0;
 }
@@ -310,7 +297,7 @@ int api_metrics(struct req *r)
 	struct sbuf b = {0};
 	double size[2] = {0, 0};
 	cJSON *sessions = cJSON_CreateArray();
-	char err[256], host[65];
+	char err[256], host[MP_HOST_ID_MAX + 1];
 	struct db_param hp[2];
 	int rc;
 
@@ -320,22 +307,23 @@ int api_metrics(struct req *r)
 	}
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, size_sql, NULL, 0, keep_two, size, err, sizeof(err));
+		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
 	if (rc == 0)
 		rc =
 		    db_select(r->db, metric_proc_sql, hp, 2, add_metric_proc, &m, err, sizeof(err));
 	if (rc < 0) {
-		rc = http_db_error(r, rc, err);
+		rc = reply_db_error(r, rc, err);
 		goto out;
 	}
 	metrics_sessions(&b, sessions);
 	metrics_procs(&b, &m);
 	metrics_server(&b, size[0]);
 	if (b.oom)
-		rc = http_send_error(r->conn, 500, "out of memory", NULL, NULL);
-	else
-		rc = http_send_text(r->conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.p,
-				    b.len);
+		rc = reply_error(r, 500, "out of memory", NULL, NULL);
+	else {
+		rc = reply_owned(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+		b.p = NULL; /* the reply frees it once sent */
+	}
 out:
 	cJSON_Delete(sessions);
 	free(m.lab.p);
@@ -357,12 +345,12 @@ int api_healthz(struct req *r)
 	if (http_check_params(r, allowed))
 		return 400;
 	if (!sse_db_healthy(&age_ms))
-		return http_send_error(r->conn, 503, "unhealthy", NULL,
-				       "database not reachable (the server's own poll of new calls "
-				       "fails or stalls)");
+		return reply_error(r, 503, "unhealthy", NULL,
+				   "database not reachable (the server's own poll of new calls "
+				   "fails or stalls)");
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ok");
 	cJSON_AddNumberToObject(o, "sse_clients", sse_client_count());
 	cJSON_AddNumberToObject(o, "db_checked_ms_ago", (double)age_ms);
-	return http_send_json(r->conn, 200, o);
+	return reply_json(r, 200, o);
 }

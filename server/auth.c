@@ -213,8 +213,8 @@ static int is_api(const char *uri)
 	return !strncmp(uri, "/api", 4) || !strncmp(uri, "/metrics", 8);
 }
 
-static int reply_json(struct mg_connection *conn, int status, const char *extra, const char *error,
-		      const char *reason)
+static int refuse_json(struct mg_connection *conn, int status, const char *extra, const char *error,
+		       const char *reason)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *s;
@@ -224,7 +224,7 @@ static int reply_json(struct mg_connection *conn, int status, const char *extra,
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (s)
-		http_send_full(conn, status, "application/json", extra, s, strlen(s));
+		http_send(conn, status, "application/json", extra, s, strlen(s));
 	free(s);
 	return status;
 }
@@ -242,14 +242,14 @@ static int reply_misdirected(struct mg_connection *conn)
 			 clean);
 	else
 		snprintf(reason, sizeof(reason), "a Host header is required");
-	return reply_json(conn, 421, "", "misdirected request", reason);
+	return refuse_json(conn, 421, "", "misdirected request", reason);
 }
 
 static int reply_forbidden(struct mg_connection *conn)
 {
-	return reply_json(conn, 403, "", "forbidden",
-			  "a request from another origin (Origin, Sec-Fetch-Site) is refused: "
-			  "open the dashboard itself");
+	return refuse_json(conn, 403, "", "forbidden",
+			   "a request from another origin (Origin, Sec-Fetch-Site) is refused: "
+			   "open the dashboard itself");
 }
 
 static const char login_page[] =
@@ -266,13 +266,13 @@ static const char login_page[] =
 static int reply_unauthorized(struct mg_connection *conn, const char *uri)
 {
 	if (!is_api(uri))
-		return http_send_full(conn, 401, "text/html; charset=utf-8", "", login_page,
-				      sizeof(login_page) - 1);
-	return reply_json(conn, 401, "WWW-Authenticate: Bearer realm=\"memprobe\"\r\n",
-			  "unauthorized",
-			  "send Authorization: Bearer TOKEN (the token is in var/api-token after "
-			  "make run, /etc/memprobe/api-token when installed), or open the "
-			  "dashboard through its token URL");
+		return http_send(conn, 401, "text/html; charset=utf-8", "", login_page,
+				 sizeof(login_page) - 1);
+	return refuse_json(conn, 401, "WWW-Authenticate: Bearer realm=\"memprobe\"\r\n",
+			   "unauthorized",
+			   "send Authorization: Bearer TOKEN (the token is in var/api-token after "
+			   "make run, /etc/memprobe/api-token when installed), or open the "
+			   "dashboard through its token URL");
 }
 
 #define SAFE_PATH  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-"
@@ -311,13 +311,13 @@ static int reply_session(struct mg_connection *conn, const struct mg_request_inf
 	char cookie[COOKIE_MAX_BYTES], loc[600], head[1024];
 
 	if (make_cookie(cookie, sizeof(cookie)))
-		return reply_json(conn, 500, "", "no randomness", "getrandom failed");
+		return refuse_json(conn, 500, "", "no randomness", "getrandom failed");
 	clean_location(ri, loc, sizeof(loc));
 	snprintf(head, sizeof(head),
 		 "Location: %s\r\nSet-Cookie: " COOKIE_NAME "=%s; Path=/; Max-Age=%d; HttpOnly; "
 		 "SameSite=Strict%s\r\n",
 		 loc, cookie, SESSION_MAX_AGE_S, a.tls ? "; Secure" : "");
-	return http_send_full(conn, 303, "text/plain; charset=utf-8", head, "", 0);
+	return http_send(conn, 303, "text/plain; charset=utf-8", head, "", 0);
 }
 
 int auth_begin_request(struct mg_connection *conn)
@@ -328,7 +328,6 @@ int auth_begin_request(struct mg_connection *conn)
 	char tok[TOKEN_MAX_BYTES + 2];
 	int n;
 
-	cache_disarm();
 	if (!host_ok(mg_get_header(conn, "Host")))
 		return reply_misdirected(conn);
 	if (!strcmp(uri, "/healthz"))

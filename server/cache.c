@@ -3,10 +3,12 @@
  *
  * Rows only change when lector commits calls (processes rows are written
  * in the same transaction), and the SSE poller sees every such commit as a
- * new cid.  An entry is therefore fresh while no call was committed since
- * it was built (for up to CACHE_SAME_MS), and for --cache-ms after that in
- * any case: under live capture a REST answer is at most that much behind
- * (the event stream is the live channel).  --cache-ms 0 turns it off.
+ * new cid; main.c hands the poller's newest cid (sse_last_cid) to
+ * cache_init as a callback, so this file calls nothing of the stream.  An
+ * entry is therefore fresh while no call was committed since it was built
+ * (for up to CACHE_SAME_MS), and for --cache-ms after that in any case:
+ * under live capture a REST answer is at most that much behind (the event
+ * stream is the live channel).  --cache-ms 0 turns it off.
  *
  * When an entry goes stale, one request rebuilds it while the others keep
  * getting the stale copy (for up to CACHE_STALE_MS per rebuild, and while
@@ -23,9 +25,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "server.h"
+#include "clock.h"
+#include "cache.h"
 
 #define CACHE_SLOTS	     512
 #define CACHE_BODY_MAX_BYTES (256 * 1024)
@@ -49,24 +51,12 @@ struct entry {
 static struct entry slots[CACHE_SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int fresh_ms;
-static __thread struct cache_capture *capture;
+static cache_newest_fn newest_cid;
 
-struct cache_capture {
-	const char *key;
-	uint64_t cid;
-};
-
-void cache_init(unsigned int cache_ms)
+void cache_init(unsigned int cache_ms, cache_newest_fn newest)
 {
-	fresh_ms = cache_ms;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	fresh_ms = newest ? cache_ms : 0;
+	newest_cid = newest;
 }
 
 static unsigned int slot_of(const char *key)
@@ -78,8 +68,10 @@ static unsigned int slot_of(const char *key)
 	return h % CACHE_SLOTS;
 }
 
-static void body_put(struct body *b)
+void cache_release(void *owner)
 {
+	struct body *b = owner;
+
 	if (b && atomic_fetch_sub(&b->ref, 1) == 1)
 		free(b);
 }
@@ -89,66 +81,65 @@ static int fresh(const struct entry *e, uint64_t cid, uint64_t t)
 	return t - e->built_ms < fresh_ms || (e->cid == cid && t - e->built_ms < CACHE_SAME_MS);
 }
 
-/* Serve KEY from the cache (1) or arm the capture of the response the
- * handler is about to send (0). */
-int cache_serve(struct mg_connection *conn, const char *key)
+/* Under the lock: the entry's body, referenced, when this request may
+ * use it; NULL when this request is the one to rebuild it. */
+static struct body *take_if_fresh(struct entry *e, uint64_t cid, uint64_t t)
 {
-	static __thread struct cache_capture cap;
-	uint64_t cid = sse_last_cid(), t = now_ms();
-	struct entry *e;
-	struct body *hit = NULL;
+	int ok = fresh(e, cid, t);
 
-	capture = NULL;
+	/* Stale by either rule, 100 ms or 5 s: one rebuilds, the others get
+	 * the copy.  Counting the window from the build alone covered only
+	 * the first rule, and every 5 s all connections of an idle database
+	 * queried it at once. */
+	if (!ok && t - e->built_ms < CACHE_SAME_MS + CACHE_STALE_MS) {
+		if (e->refresh_ms && t - e->refresh_ms < CACHE_STALE_MS)
+			ok = 1; /* someone else is rebuilding it */
+		else
+			e->refresh_ms = t; /* this request rebuilds it */
+	}
+	if (!ok)
+		return NULL;
+	atomic_fetch_add(&e->body->ref, 1);
+	return e->body;
+}
+
+int cache_lookup(const char *key, struct cache_ticket *t, const char **body, size_t *len_bytes,
+		 void **owner)
+{
+	struct body *hit = NULL;
+	struct entry *e;
+	uint64_t now;
+
+	t->armed = 0;
 	if (!fresh_ms || strlen(key) >= CACHE_KEY_BYTES)
 		return 0;
+	t->cid = newest_cid();
+	now = mono_ms();
 	e = &slots[slot_of(key)];
 	pthread_mutex_lock(&lock);
-	if (e->body && !strcmp(e->key, key)) {
-		int ok = fresh(e, cid, t);
-
-		/* Stale by either rule, 100 ms or 5 s: one rebuilds, the
-		 * others get the copy.  Counting the window from the build
-		 * alone covered only the first rule, and every 5 s all
-		 * connections of an idle database queried it at once. */
-		if (!ok && t - e->built_ms < CACHE_SAME_MS + CACHE_STALE_MS) {
-			if (e->refresh_ms && t - e->refresh_ms < CACHE_STALE_MS)
-				ok = 1; /* someone else is rebuilding it */
-			else
-				e->refresh_ms = t; /* this request rebuilds it */
-		}
-		if (ok) {
-			hit = e->body;
-			atomic_fetch_add(&hit->ref, 1);
-		}
-	}
+	if (e->body && !strcmp(e->key, key))
+		hit = take_if_fresh(e, t->cid, now);
 	pthread_mutex_unlock(&lock);
 	if (hit) {
-		http_send_text(conn, 200, "application/json", hit->data, hit->len_bytes);
-		body_put(hit);
+		*body = hit->data;
+		*len_bytes = hit->len_bytes;
+		*owner = hit;
 		return 1;
 	}
-	cap.key = key;
-	cap.cid = cid;
-	capture = &cap;
+	strcpy(t->key, key);
+	t->armed = 1;
 	return 0;
 }
 
-void cache_disarm(void)
+void cache_store(struct cache_ticket *t, int status, const char *data, size_t len_bytes)
 {
-	capture = NULL;
-}
-
-/* Called by http_send_text: keep a 200 JSON body for the armed key. */
-void cache_store(int status, const char *body, size_t len_bytes)
-{
-	struct cache_capture *c = capture;
 	struct body *b = NULL, *old;
 	struct entry *e;
 
-	capture = NULL;
-	if (!c)
+	if (!t->armed)
 		return;
-	e = &slots[slot_of(c->key)];
+	t->armed = 0;
+	e = &slots[slot_of(t->key)];
 	if (status != 200 || len_bytes > CACHE_BODY_MAX_BYTES ||
 	    !(b = malloc(sizeof(*b) + len_bytes))) {
 		pthread_mutex_lock(&lock);
@@ -158,14 +149,14 @@ void cache_store(int status, const char *body, size_t len_bytes)
 	}
 	atomic_init(&b->ref, 1);
 	b->len_bytes = len_bytes;
-	memcpy(b->data, body, len_bytes);
+	memcpy(b->data, data, len_bytes);
 	pthread_mutex_lock(&lock);
 	e->refresh_ms = 0;
 	old = e->body;
-	strcpy(e->key, c->key);
+	strcpy(e->key, t->key);
 	e->body = b;
-	e->cid = c->cid;
-	e->built_ms = now_ms();
+	e->cid = t->cid;
+	e->built_ms = mono_ms();
 	pthread_mutex_unlock(&lock);
-	body_put(old);
+	cache_release(old);
 }

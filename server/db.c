@@ -6,6 +6,7 @@
  * failed request, not a restarted server.  Waiting for a free connection
  * is bounded (wait_ms): a few slow queries cost other requests a 503 with
  * Retry-After, never a thread stuck for as long as the slow ones last.
+ * Connecting, binding and fetching are db/db_core.c's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,9 +17,7 @@
 
 #include "db.h"
 
-#define STMT_CACHE    24
-#define COL_MAX	      40
-#define COL_BUF_BYTES 512
+#define STMT_CACHE 24
 
 struct db_conn {
 	MYSQL *my;
@@ -56,24 +55,19 @@ static void conn_close(struct db_conn *c)
 static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t errlen)
 {
 	const struct db_settings *s = &p->set;
-	unsigned int timeout_s = 5;
-
-	c->my = mysql_init(NULL);
-	if (!c->my) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	mysql_options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
-	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "binary");
 	/* No join buffer: with a one-row hosts table the optimizer chose a
 	 * block-nested-loop join, which cannot use the cid index order, and
 	 * "newest 100 calls" became a full scan + filesort of every call. */
-	mysql_options(c->my, MYSQL_INIT_COMMAND, "SET SESSION join_cache_level = 0");
-	if (!mysql_real_connect(c->my, s->host, s->user, s->password, s->name, s->port,
-				s->socket[0] ? s->socket : NULL, 0)) {
+	const struct db_target t = {
+	    .host = s->host, .user = s->user, .password = s->password, .name = s->name,
+	    .socket = s->socket, .port = s->port, .connect_timeout_s = 5, .charset = "binary",
+	    .init_sql = "SET SESSION join_cache_level = 0"};
+	char why[512];
+
+	c->my = db_connect(&t, why, sizeof(why));
+	if (!c->my) {
 		snprintf(err, errlen, "cannot connect to MariaDB as '%s' (%s): %s", s->user,
-			 s->socket[0] ? s->socket : s->host, mysql_error(c->my));
-		conn_close(c);
+			 s->socket[0] ? s->socket : s->host, why);
 		return -ECONNREFUSED;
 	}
 	return 0;
@@ -163,112 +157,15 @@ static MYSQL_STMT *stmt_get(struct db_conn *c, const char *sql, char *err, size_
 	for (unsigned int i = 0; i < STMT_CACHE; i++)
 		if (c->cache[i].sql == sql)
 			return c->cache[i].st;
-	st = mysql_stmt_init(c->my);
-	if (!st || mysql_stmt_prepare(st, sql, strlen(sql))) {
-		snprintf(err, errlen, "prepare failed: %s", mysql_error(c->my));
-		if (st)
-			mysql_stmt_close(st);
+	st = db_prepare(c->my, sql, err, errlen);
+	if (!st)
 		return NULL;
-	}
 	slot = c->next_slot++ % STMT_CACHE;
 	if (c->cache[slot].st)
 		mysql_stmt_close(c->cache[slot].st);
 	c->cache[slot].sql = sql;
 	c->cache[slot].st = st;
 	return st;
-}
-
-static void bind_params(MYSQL_BIND *b, const struct db_param *ps, unsigned int n)
-{
-	memset(b, 0, n * sizeof(*b));
-	for (unsigned int i = 0; i < n; i++) {
-		switch (ps[i].type) {
-		case DBP_U64:
-			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			b[i].buffer = (void *)&ps[i].u64;
-			b[i].is_unsigned = 1;
-			break;
-		case DBP_I64:
-			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			b[i].buffer = (void *)&ps[i].i64;
-			break;
-		case DBP_STR:
-			b[i].buffer_type = MYSQL_TYPE_STRING;
-			b[i].buffer = (void *)ps[i].str;
-			b[i].buffer_length = ps[i].len_bytes;
-			b[i].length = (unsigned long *)&ps[i].len_bytes;
-			break;
-		}
-	}
-}
-
-/* Results are fetched as text into one heap block (worker stacks are
- * 100 KiB).  NULL columns come back as empty strings of length 0. */
-struct fetch_buf {
-	MYSQL_BIND bind[COL_MAX];
-	unsigned long len[COL_MAX];
-	my_bool is_null[COL_MAX];
-	char *col[COL_MAX];
-	char data[COL_MAX][COL_BUF_BYTES];
-};
-
-static int run_stmt(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, db_row_fn fn,
-		    void *arg, char *err, size_t errlen)
-{
-	MYSQL_BIND pb[16];
-	struct fetch_buf *fb = NULL;
-	unsigned int ncols = mysql_stmt_field_count(st);
-	int rc = 0, frc;
-
-	if (n > 16 || ncols > COL_MAX) {
-		snprintf(err, errlen, "query shape out of bounds");
-		return -E2BIG;
-	}
-	bind_params(pb, ps, n);
-	if ((n && mysql_stmt_bind_param(st, pb)) || mysql_stmt_execute(st)) {
-		snprintf(err, errlen, "query failed: %s", mysql_stmt_error(st));
-		return -EIO;
-	}
-	fb = calloc(1, sizeof(*fb));
-	if (!fb) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < ncols; i++) {
-		fb->bind[i].buffer_type = MYSQL_TYPE_STRING;
-		fb->bind[i].buffer = fb->data[i];
-		fb->bind[i].buffer_length = COL_BUF_BYTES - 1;
-		fb->bind[i].length = &fb->len[i];
-		fb->bind[i].is_null = &fb->is_null[i];
-		fb->col[i] = fb->data[i];
-	}
-	if (ncols && mysql_stmt_bind_result(st, fb->bind)) {
-		snprintf(err, errlen, "bind failed: %s", mysql_stmt_error(st));
-		rc = -EIO;
-		goto out;
-	}
-	while (ncols && (frc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
-		if (frc == 1) {
-			snprintf(err, errlen, "fetch failed: %s", mysql_stmt_error(st));
-			rc = -EIO;
-			break;
-		}
-		for (unsigned int i = 0; i < ncols; i++) {
-			if (fb->is_null[i])
-				fb->len[i] = 0;
-			if (fb->len[i] > COL_BUF_BYTES - 1)
-				fb->len[i] = COL_BUF_BYTES - 1; /* truncated: columns are short */
-			fb->data[i][fb->len[i]] = 0;
-		}
-		rc = fn(arg, fb->col, fb->len, ncols);
-		if (rc)
-			break;
-	}
-out:
-	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
-	free(fb);
-	return rc < 0 ? rc : 0;
 }
 
 int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, unsigned int n,
@@ -292,7 +189,7 @@ int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, uns
 			conn_close(c);
 		goto out;
 	}
-	rc = run_stmt(st, ps, n, fn, arg, err, errlen);
+	rc = db_stmt_rows(st, ps, n, fn, arg, err, errlen);
 	if (rc == -EIO && mysql_stmt_errno(st) >= 2000)
 		conn_close(c);
 out:

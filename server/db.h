@@ -1,7 +1,8 @@
 /*
  * db.h - a small pool of read-only MariaDB connections and one query
- * helper: prepared statement, bound parameters, every column fetched as
- * text and handed row by row to a callback.
+ * helper: prepared statement, bound parameters (struct db_param, DB_U64,
+ * DB_STR: db/db_core.h), every column fetched as text and handed row by
+ * row to a callback (db_row_fn).
  */
 #ifndef MEMPROBE_SERVER_DB_H
 #define MEMPROBE_SERVER_DB_H
@@ -9,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mysql.h>
+
+#include "db_core.h"
 
 struct db_pool;
 
@@ -20,22 +23,6 @@ struct db_settings {
 	char user[64];
 	char password[128];
 };
-
-enum db_param_type { DBP_U64, DBP_I64, DBP_STR };
-
-struct db_param {
-	enum db_param_type type;
-	uint64_t u64;
-	int64_t i64;
-	const char *str;
-	unsigned long len_bytes;
-};
-
-#define DB_U64(v) ((struct db_param){.type = DBP_U64, .u64 = (v)})
-#define DB_STR(s) ((struct db_param){.type = DBP_STR, .str = (s), .len_bytes = strlen(s)})
-
-/* Return 0 to go on, > 0 to stop early, < 0 to abort with that error. */
-typedef int (*db_row_fn)(void *arg, char **col, unsigned long *len, unsigned int ncols);
 
 /* wait_ms: how long db_select waits for a free connection before it
  * fails with -ETIMEDOUT. */

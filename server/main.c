@@ -1,9 +1,7 @@
 /*
- * main.c - memprobe-server: the route table, start-up and clean shutdown
- * (options: opts.c; who may ask: auth.c, run before any route).  Every
- * URL the server answers is in routes[] below; anything else under /api
- * is a JSON 404 and the rest is static files of the dashboard
- * (frontend/dist, or a placeholder page).
+ * main.c - memprobe-server: start-up and clean shutdown (options: opts.c;
+ * who may ask: auth.c, run before any route; every URL it answers:
+ * routes.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,59 +15,7 @@
 #include "config.h" /* lector's loader: same file format and MEMPROBE_DB_* */
 #include "server.h"
 
-volatile int server_stopping;
-
-static const struct route {
-	const char *path;
-	int prefix; /* path is a prefix; the rest is path_arg */
-	route_fn fn;
-	int cached; /* answers depend on committed calls only */
-} routes[] = {
-    {"/api/processes", 0, api_processes, 1},
-    {"/api/processes/", 1, api_process_one, 0}, /* caches by its parsed values */
-    {"/api/top", 0, api_top, 1},
-    {"/api/calls", 0, api_calls, 1},
-    {"/api/hosts", 0, api_hosts, 0},
-    {"/api/stats", 0, api_stats, 0},
-    {"/api/events", 0, api_events, 0},
-    {"/metrics", 0, api_metrics, 0},
-    {"/healthz", 0, api_healthz, 0},
-};
-
-static int dispatch(struct mg_connection *conn, void *db)
-{
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	const char *uri = ri->local_uri;
-	struct req r = {.conn = conn, .ri = ri, .db = db, .path_arg = ""};
-	char key[CACHE_KEY_BYTES]; /* the cache keeps a pointer until fn replies */
-
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		size_t n = strlen(routes[i].path);
-
-		if (routes[i].prefix ? strncmp(uri, routes[i].path, n)
-				     : strcmp(uri, routes[i].path))
-			continue;
-		if (strcmp(ri->request_method, "GET"))
-			return http_send_error(conn, 405, "method not allowed", NULL,
-					       "this API is read-only: use GET");
-		r.path_arg = uri + (routes[i].prefix ? n : 0);
-		cache_disarm();
-		if (routes[i].cached) {
-			int n = snprintf(key, sizeof(key), "%s?%s", uri,
-					 ri->query_string ? ri->query_string : "");
-
-			/* A key that does not fit is served uncached: a
-			 * truncated one would share an entry with others. */
-			if (n >= 0 && (size_t)n < sizeof(key) && cache_serve(conn, key))
-				return 200;
-		}
-		return routes[i].fn(&r) > 0 ? 200 : 400;
-	}
-	return http_send_error(
-	    conn, 404, "not found", NULL,
-	    "no such endpoint; see /api/hosts, /api/processes, /api/top, /api/calls, "
-	    "/api/stats, /api/events, /metrics, /healthz");
-}
+atomic_int server_stopping;
 
 static int log_message(const struct mg_connection *conn, const char *message)
 {
@@ -214,9 +160,7 @@ static struct mg_context *start_http(struct server_opts *o, struct db_pool *db)
 			ports);
 		return NULL;
 	}
-	mg_set_request_handler(ctx, "/api", dispatch, db);
-	mg_set_request_handler(ctx, "/metrics", dispatch, db);
-	mg_set_request_handler(ctx, "/healthz", dispatch, db);
+	routes_register(ctx, db);
 	return ctx;
 }
 
@@ -237,19 +181,7 @@ static int check_build(const struct server_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct server_opts o = {.listen_addr = "127.0.0.1",
-				.listen_loopback = 1,
-				.port = 8080,
-				.num_threads = 200,
-				.sse_max = 100,
-				.sse_queue_len = 4096,
-				.sse_poll_ms = 10,
-				.sse_heartbeat_ms = 15000,
-				.sse_resume_max = 20000,
-				.db_pool_size = 16,
-				.db_wait_ms = 1000,
-				.cache_ms = 100,
-				.series_max_calls = 200000};
+	struct server_opts o;
 	struct db_pool *db = NULL, *poll_db = NULL;
 	struct mg_context *ctx = NULL;
 	struct mg_server_port sp[4];
@@ -259,6 +191,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int sig, rc;
 
+	opts_defaults(&o);
 	rc = opts_parse(argc, argv, &o, &config);
 	if (rc == 0)
 		rc = check_build(&o);
@@ -278,7 +211,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	cache_init(o.cache_ms);
+	cache_init(o.cache_ms, sse_last_cid); /* fresh while no newer cid */
 	proc_series_init(o.series_max_calls, o.db_pool_size / 4);
 	if (rc == 0)
 		rc = sse_start(db, poll_db, &o);

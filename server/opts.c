@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,52 +24,12 @@
 /* RFC 6750's b64token, which every HTTP client sends unchanged. */
 #define TOKEN_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/="
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: memprobe-server [options]\n"
-	    "Serves memprobe's database: REST /api/*, SSE /api/events, /metrics, the dashboard.\n"
-	    "Every request but /healthz needs the token: 'Authorization: Bearer TOKEN', or the\n"
-	    "session cookie a browser gets by opening /?token=TOKEN once.\n"
-	    "  --token-file FILE    the token (first line; 16-256 characters of A-Z a-z 0-9 "
-	    "-._~+/=);\n"
-	    "                       FILE must not be readable by other users (mode 600, or 640\n"
-	    "                       for a group); else env MEMPROBE_SERVER_TOKEN\n"
-	    "  --no-auth            serve without a token (a single-user machine, loopback only):\n"
-	    "                       any local user can then read every process's calls\n"
-	    "  --listen ADDR        one IP address to listen on (default 127.0.0.1); no names,\n"
-	    "                       no lists, no port (that is --port)\n"
-	    "  --port N             TCP port (default 8080; 0 = any free port)\n"
-	    "  --expose             allow a non-loopback --listen\n"
-	    "  --allow-host NAME    also answer to Host: NAME (a name a proxy or DNS gives this\n"
-	    "                       server; up to 16); the listen address and, on loopback,\n"
-	    "                       localhost are always allowed\n"
-	    "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain)\n"
-	    "  --tls-key FILE       its private key (default: in the --tls-cert file)\n"
-	    "  --config FILE        database settings, lector's format (db_host, db_socket, "
-	    "db_port,\n"
-	    "                       db_name, db_user, db_password); MEMPROBE_DB_* override it.\n"
-	    "                       Use a read-only user (default user memprobe_reader).\n"
-	    "  --static DIR         dashboard files (default: the installed copy, else\n"
-	    "                       frontend/dist, else a placeholder)\n"
-	    "  --threads N          HTTP worker threads (default 200)\n"
-	    "  --sse-max N          event-stream clients (default 100, below --threads)\n"
-	    "  --sse-queue N        messages queued per client before it is cut loose (default "
-	    "4096)\n"
-	    "  --sse-poll-ms N      database poll period for new calls (default 10)\n"
-	    "  --sse-heartbeat-ms N heartbeat period (default 15000)\n"
-	    "  --sse-resume-max N   a resume (Last-Event-ID) more than N ids behind gets a\n"
-	    "                       'reset' event instead of a replay (default 20000)\n"
-	    "  --db-pool N          database connections for requests (default 16)\n"
-	    "  --db-wait-ms N       wait at most N ms for a free connection, then 503 with\n"
-	    "                       Retry-After (default 1000)\n"
-	    "  --series-max-calls N calls replayed for one process's memory over time\n"
-	    "                       (default 200000; more: the series is marked truncated)\n"
-	    "  --cache-ms N         REST answers may be up to N ms behind the database while\n"
-	    "                       calls are being committed (default 100; 0 = no cache)\n"
-	    "  --help               this text\n");
-}
+/* What the table's entries parse into; the token file and the config
+ * file are read after the whole command line. */
+struct opts_ctx {
+	struct server_opts *o;
+	const char *token_file, *config; /* point into argv */
+};
 
 static int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
 {
@@ -183,28 +144,150 @@ static int read_token(struct server_opts *o, const char *path)
 	return 0;
 }
 
-static const struct option long_opts[] = {{"listen", 1, 0, 'l'},
-					  {"port", 1, 0, 'p'},
-					  {"expose", 0, 0, 'e'},
-					  {"token-file", 1, 0, 't'},
-					  {"no-auth", 0, 0, 'n'},
-					  {"allow-host", 1, 0, 'A'},
-					  {"tls-cert", 1, 0, 'c' + 256},
-					  {"tls-key", 1, 0, 'k' + 256},
-					  {"config", 1, 0, 'c'},
-					  {"static", 1, 0, 's'},
-					  {"threads", 1, 0, 'T'},
-					  {"sse-max", 1, 0, 'M'},
-					  {"sse-queue", 1, 0, 'Q'},
-					  {"sse-poll-ms", 1, 0, 'P'},
-					  {"sse-heartbeat-ms", 1, 0, 'H'},
-					  {"sse-resume-max", 1, 0, 'R'},
-					  {"db-pool", 1, 0, 'D'},
-					  {"db-wait-ms", 1, 0, 'W'},
-					  {"cache-ms", 1, 0, 'C'},
-					  {"series-max-calls", 1, 0, 'S'},
-					  {"help", 0, 0, 'h'},
-					  {0}};
+static int set_listen(struct opts_ctx *c, const char *arg)
+{
+	return parse_listen(c->o, arg);
+}
+static int set_allow_host(struct opts_ctx *c, const char *arg)
+{
+	return add_allowed_host(c->o, arg);
+}
+static int set_token_file(struct opts_ctx *c, const char *arg)
+{
+	c->token_file = arg;
+	return 0;
+}
+static int set_config(struct opts_ctx *c, const char *arg)
+{
+	c->config = arg;
+	return 0;
+}
+
+/* How an option stores its value: a flag sets an int to 1, a number is
+ * checked against [min, max], a path is copied into a buffer, the rest
+ * have their own parser. */
+enum opt_kind { OPT_FLAG, OPT_UINT, OPT_PATH, OPT_FN, OPT_HELP };
+
+struct opt_spec {
+	const char *name;
+	const char *arg; /* the value's name in --help; NULL: takes none */
+	enum opt_kind kind;
+	size_t field; /* offsetof(struct server_opts, ...) for FLAG, UINT, PATH */
+	size_t cap;   /* PATH: the buffer's size */
+	unsigned int min, max;
+	int (*set)(struct opts_ctx *c, const char *arg); /* FN */
+	const char *help;				 /* lines of --help, '\n' between them */
+};
+
+#define FIELD(f) offsetof(struct server_opts, f)
+#define FLAG(n, f, h)                                                                              \
+	{                                                                                          \
+		n, NULL, OPT_FLAG, FIELD(f), 0, 0, 0, NULL, h                                      \
+	}
+#define UINT(n, f, lo, hi, h)                                                                      \
+	{                                                                                          \
+		n, "N", OPT_UINT, FIELD(f), 0, lo, hi, NULL, h                                     \
+	}
+#define PATH(n, a, f, h)                                                                           \
+	{                                                                                          \
+		n, a, OPT_PATH, FIELD(f), sizeof(((struct server_opts *)0)->f), 0, 0, NULL, h      \
+	}
+#define FN(n, a, fn, h)                                                                            \
+	{                                                                                          \
+		n, a, OPT_FN, 0, 0, 0, 0, fn, h                                                    \
+	}
+
+/* Every option, in --help order. */
+static const struct opt_spec opt_table[] = {
+    FN("token-file", "FILE", set_token_file,
+       "the token (first line; 16-256 characters of A-Z a-z 0-9 -._~+/=);\n"
+       "FILE must not be readable by other users (mode 600, or 640\n"
+       "for a group); else env MEMPROBE_SERVER_TOKEN"),
+    FLAG("no-auth", no_auth,
+	 "serve without a token (a single-user machine, loopback only):\n"
+	 "any local user can then read every process's calls"),
+    FN("listen", "ADDR", set_listen,
+       "one IP address to listen on (default 127.0.0.1); no names,\n"
+       "no lists, no port (that is --port)"),
+    UINT("port", port, 0, 65535, "TCP port (default 8080; 0 = any free port)"),
+    FLAG("expose", expose, "allow a non-loopback --listen"),
+    FN("allow-host", "NAME", set_allow_host,
+       "also answer to Host: NAME (a name a proxy or DNS gives this\n"
+       "server; up to 16); the listen address and, on loopback,\n"
+       "localhost are always allowed"),
+    PATH("tls-cert", "FILE", tls_cert, "serve HTTPS with this PEM certificate (chain)"),
+    PATH("tls-key", "FILE", tls_key, "its private key (default: in the --tls-cert file)"),
+    FN("config", "FILE", set_config,
+       "database settings, lector's format (db_host, db_socket, db_port,\n"
+       "db_name, db_user, db_password); MEMPROBE_DB_* override it.\n"
+       "Use a read-only user (default user memprobe_reader)."),
+    PATH("static", "DIR", static_dir,
+	 "dashboard files (default: the installed copy, else\n"
+	 "frontend/dist, else a placeholder)"),
+    UINT("threads", num_threads, 4, 4000, "HTTP worker threads (default 200)"),
+    UINT("sse-max", sse_max, 0, 4000, "event-stream clients (default 100, below --threads)"),
+    UINT("sse-queue", sse_queue_len, 16, 1000000,
+	 "messages queued per client before it is cut loose (default 4096)"),
+    UINT("sse-poll-ms", sse_poll_ms, 1, 10000, "database poll period for new calls (default 10)"),
+    UINT("sse-heartbeat-ms", sse_heartbeat_ms, 100, 3600000, "heartbeat period (default 15000)"),
+    UINT("sse-resume-max", sse_resume_max, 0, 100000000,
+	 "a resume (Last-Event-ID) more than N ids behind gets a\n"
+	 "'reset' event instead of a replay (default 20000)"),
+    UINT("db-pool", db_pool_size, 1, 256, "database connections for requests (default 16)"),
+    UINT("db-wait-ms", db_wait_ms, 10, 600000,
+	 "wait at most N ms for a free connection, then 503 with\n"
+	 "Retry-After (default 1000)"),
+    UINT("series-max-calls", series_max_calls, 10, 10000000,
+	 "calls replayed for one process's memory over time\n"
+	 "(default 200000; more: the series is marked truncated)"),
+    UINT("cache-ms", cache_ms, 0, 10000,
+	 "REST answers may be up to N ms behind the database while\n"
+	 "calls are being committed (default 100; 0 = no cache)"),
+    {"help", NULL, OPT_HELP, 0, 0, 0, 0, NULL, "this text"},
+};
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+void opts_defaults(struct server_opts *o)
+{
+	*o = (struct server_opts){.listen_addr = "127.0.0.1",
+				  .listen_loopback = 1,
+				  .port = 8080,
+				  .num_threads = 200,
+				  .sse_max = 100,
+				  .sse_queue_len = 4096,
+				  .sse_poll_ms = 10,
+				  .sse_heartbeat_ms = 15000,
+				  .sse_resume_max = 20000,
+				  .db_pool_size = 16,
+				  .db_wait_ms = 1000,
+				  .cache_ms = 100,
+				  .series_max_calls = 200000};
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: memprobe-server [options]\n"
+	      "Serves memprobe's database: REST /api/*, SSE /api/events, /metrics, the dashboard.\n"
+	      "Every request but /healthz needs the token: 'Authorization: Bearer TOKEN', or the\n"
+	      "session cookie a browser gets by opening /?token=TOKEN once.\n",
+	      f);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt_spec *s = &opt_table[i];
+		char head[32];
+
+		snprintf(head, sizeof(head), "--%s%s%s", s->name, s->arg ? " " : "",
+			 s->arg ? s->arg : "");
+		fprintf(f, "  %-20s ", head);
+		for (const char *p = s->help; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(f, "%.*s\n", (int)n, p);
+			p += n;
+			if (*p && *++p)
+				fprintf(f, "%23s", "");
+		}
+	}
+}
 
 static int copy_path(char *dst, size_t cap, const char *src)
 {
@@ -212,63 +295,6 @@ static int copy_path(char *dst, size_t cap, const char *src)
 		return -ENAMETOOLONG;
 	memcpy(dst, src, strlen(src) + 1);
 	return 0;
-}
-
-/* One option; *token_file and *config point into argv. */
-static int one_opt(int ch, struct server_opts *o, const char **token_file, const char **config)
-{
-	switch (ch) {
-	case 'l':
-		return parse_listen(o, optarg);
-	case 'p':
-		return parse_uint(optarg, 0, 65535, &o->port);
-	case 'e':
-		o->expose = 1;
-		return 0;
-	case 't':
-		*token_file = optarg;
-		return 0;
-	case 'n':
-		o->no_auth = 1;
-		return 0;
-	case 'A':
-		return add_allowed_host(o, optarg);
-	case 'c' + 256:
-		return copy_path(o->tls_cert, sizeof(o->tls_cert), optarg);
-	case 'k' + 256:
-		return copy_path(o->tls_key, sizeof(o->tls_key), optarg);
-	case 'c':
-		*config = optarg;
-		return 0;
-	case 's':
-		return copy_path(o->static_dir, sizeof(o->static_dir), optarg);
-	case 'T':
-		return parse_uint(optarg, 4, 4000, &o->num_threads);
-	case 'M':
-		return parse_uint(optarg, 0, 4000, &o->sse_max);
-	case 'Q':
-		return parse_uint(optarg, 16, 1000000, &o->sse_queue_len);
-	case 'P':
-		return parse_uint(optarg, 1, 10000, &o->sse_poll_ms);
-	case 'H':
-		return parse_uint(optarg, 100, 3600000, &o->sse_heartbeat_ms);
-	case 'R':
-		return parse_uint(optarg, 0, 100000000, &o->sse_resume_max);
-	case 'D':
-		return parse_uint(optarg, 1, 256, &o->db_pool_size);
-	case 'W':
-		return parse_uint(optarg, 10, 600000, &o->db_wait_ms);
-	case 'C':
-		return parse_uint(optarg, 0, 10000, &o->cache_ms);
-	case 'S':
-		return parse_uint(optarg, 10, 10000000, &o->series_max_calls);
-	case 'h':
-		usage(stdout);
-		exit(0);
-	default:
-		usage(stderr);
-		return -EINVAL;
-	}
 }
 
 /* The combinations that would make the defaults unsafe, refused. */
@@ -297,30 +323,73 @@ static int check_safety(const struct server_opts *o)
 	return why ? -EINVAL : 0;
 }
 
-int opts_parse(int argc, char **argv, struct server_opts *o, const char **config)
+/* One option's value into its place. */
+static int store(const struct opt_spec *s, struct opts_ctx *c, const char *arg)
 {
-	const char *token_file = NULL;
-	int ch, idx = 0, rc = 0;
+	char *field = (char *)c->o + s->field;
 
-	while (rc == 0 && (ch = getopt_long(argc, argv, "", long_opts, &idx)) != -1) {
-		rc = one_opt(ch, o, &token_file, config);
-		if (rc && ch == 'l')
+	switch (s->kind) {
+	case OPT_FLAG:
+		*(int *)field = 1;
+		return 0;
+	case OPT_UINT:
+		return parse_uint(arg, s->min, s->max, (unsigned int *)field);
+	case OPT_PATH:
+		return copy_path(field, s->cap, arg);
+	case OPT_FN:
+		return s->set(c, arg);
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	}
+	return -EINVAL;
+}
+
+/* The command line through the table: getopt_long's val is 256 + the
+ * table index. */
+static int parse_argv(int argc, char **argv, struct opts_ctx *c)
+{
+	struct option lo[N_OPTS + 1] = {{0}};
+	int ch, rc = 0;
+
+	for (size_t i = 0; i < N_OPTS; i++)
+		lo[i] = (struct option){opt_table[i].name, opt_table[i].arg ? 1 : 0, NULL,
+					256 + (int)i};
+	while (rc == 0 && (ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		const struct opt_spec *s = ch >= 256 ? &opt_table[ch - 256] : NULL;
+
+		if (!s) {
+			usage(stderr);
+			return -EINVAL;
+		}
+		rc = store(s, c, optarg);
+		if (rc && s->set == set_listen)
 			fprintf(stderr,
 				"memprobe-server: --listen takes one IP address, e.g. 127.0.0.1 or "
 				"[::1], not '%s': no names, no lists, no port (use --port)\n",
 				optarg);
-		else if (rc && ch != '?')
+		else if (rc)
 			fprintf(stderr, "memprobe-server: bad value for --%s: '%s' (see --help)\n",
-				long_opts[idx].name, optarg);
+				s->name, optarg);
 	}
 	if (rc == 0 && optind < argc) {
 		fprintf(stderr, "memprobe-server: unexpected argument '%s' (see --help)\n",
 			argv[optind]);
 		rc = -EINVAL;
 	}
+	return rc;
+}
+
+/* Parsing, then the token, then the safety checks: each apart. */
+int opts_parse(int argc, char **argv, struct server_opts *o, const char **config)
+{
+	struct opts_ctx c = {.o = o};
+	int rc = parse_argv(argc, argv, &c);
+
 	if (rc == 0)
-		rc = read_token(o, token_file);
+		rc = read_token(o, c.token_file);
 	if (rc == 0)
 		rc = check_safety(o);
+	*config = c.config;
 	return rc;
 }

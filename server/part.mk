@@ -4,8 +4,7 @@
 #   make bench-server  req/s, latency, SSE figures (bench/server/run)
 
 SERVER_SRC  := $(wildcard server/*.c)
-SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(BUILD)/server/lector_config.o \
-               $(BUILD)/server/lector_acct.o $(BUILD)/server/lector_range.o $(BUILD)/server/lector_range_tree.o
+SERVER_OBJ  := $(patsubst server/%.c,$(BUILD)/server/%.o,$(SERVER_SRC)) $(MODEL_OBJ) $(BUILD)/db/db_core.o
 SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIADB_CFLAGS) \
 	       $(call pkg_flags,--cflags,libcjson,libcjson-dev,web) $(call need_header,civetweb.h,libcivetweb-dev,web) \
 	       $(call need_header,openssl/evp.h,libssl-dev,web)
@@ -13,22 +12,13 @@ SERVER_DEFS  = -DMEMPROBE_PLACEHOLDER_DIR='"$(TOP)/server/placeholder"' $(MARIAD
 $(BUILD)/server:
 	@mkdir -p $@
 
-# lector's headers too: proc_series.c embeds struct acct_proc and range_set.
-$(BUILD)/server/%.o: server/%.c server/*.h lector/acct.h lector/range.h include/memprobe_abi.h | $(BUILD)/server
+# model/'s headers too: proc_series.c embeds struct acct_proc and range_set;
+# db/'s: the pool (db.c) sits on db/db_core.c.
+$(BUILD)/server/%.o: server/%.c server/*.h model/*.h db/*.h include/memprobe_abi.h | $(BUILD)/server
 	$(CC) $(MP_CFLAGS) $(SERVER_DEFS) -c $< -o $@
 
-# lector's config loader, linked rather than copied.
-$(BUILD)/server/lector_config.o: lector/config.c lector/config.h | $(BUILD)/server
-	$(CC) $(MP_CFLAGS) -c $< -o $@
-
-# lector's accounting rules, linked so the process series replays them.
-$(BUILD)/server/lector_acct.o: lector/acct.c lector/acct.h lector/range.h | $(BUILD)/server
-	$(CC) $(MP_CFLAGS) -c $< -o $@
-$(BUILD)/server/lector_range.o: lector/range.c lector/range.h lector/range_tree.h | $(BUILD)/server
-	$(CC) $(MP_CFLAGS) -c $< -o $@
-$(BUILD)/server/lector_range_tree.o: lector/range_tree.c lector/range.h lector/range_tree.h | $(BUILD)/server
-	$(CC) $(MP_CFLAGS) -c $< -o $@
-
+# model/ (config, accounting, ranges) and db/db_core.c are linked, shared
+# with lector, not copied.
 $(BUILD)/memprobe-server: $(SERVER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ -lcivetweb -lcjson $(call pkg_flags,--libs,libcrypto,libssl-dev,web) $(MARIADB_LIBS) -lpthread
 

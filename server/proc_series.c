@@ -1,15 +1,14 @@
 /*
  * proc_series.c - one process's memory over time for /api/processes/{pid}:
  * its stored calls replayed, in capture order, through lector's own
- * accounting (lector/acct.c + lector/range.c, linked in, not copied), so
+ * accounting (model/acct.c + model/range.c, linked in, not copied), so
  * every point is exactly what lector's processes row held after that call.
  *
  * Capture order: sessions by their first call's ts_ns for this process,
  * then seq within a session.  The replay always starts at the process's
  * first call (a later start would lose ranges and the heap baseline), and
- * stops after max_calls calls (--series-max-calls, default 200000: about
- * 1.3 s and 6 MB on a loaded 2-core machine): the response then says
- * series_truncated and the last point is not the row's totals.
+ * stops after max_calls calls (--series-max-calls): the response then
+ * says series_truncated and the last point is not the row's totals.
  *
  * Downsampling: when more points were made than asked for, `points`
  * evenly spaced calls (by call index, first and last included) are kept;
@@ -25,6 +24,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "rows.h"
 #include "server.h"
 
 static unsigned int max_calls = 200000;
@@ -109,14 +109,6 @@ static int replay_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	return 0;
 }
 
-static int keep_count(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
-	return 1;
-}
-
 static void add_point_json(cJSON *arr, const struct point *p)
 {
 	cJSON *o = cJSON_CreateArray();
@@ -176,7 +168,7 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 	p[4] = p[1];
 	p[5] = p[2];
 	p[6] = DB_U64(max_calls);
-	rc = db_select(db, count_sql, p, 3, keep_count, &calls, err, errlen);
+	rc = db_select(db, count_sql, p, 3, row_first_u64, &calls, err, errlen);
 	if (rc == 0)
 		rc = acct_new(&rp.acct);
 	if (rc < 0)

@@ -1,17 +1,21 @@
 /*
  * server.h - what the parts of memprobe-server share: settings, the
- * request context handed to every route handler, and each part's entry
- * points.  Handlers are plain functions listed in main.c's route table.
+ * request and the reply every route handler gets and fills, and each
+ * part's entry points.  Handlers are plain functions listed in routes.c's
+ * route table (docs/ARCHITECTURE.md, "The server").
  */
 #ifndef MEMPROBE_SERVER_H
 #define MEMPROBE_SERVER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <civetweb.h>
 #include <cjson/cJSON.h>
 
+#include "cache.h"
 #include "db.h"
+#include "json.h"
 
 #define TOKEN_MAX_BYTES	   256
 #define ALLOW_HOST_MAX	   16
@@ -53,17 +57,38 @@ struct server_opts {
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define SECURITY_HEADERS SECURITY_HEADER_LINES "\r\n"
 
-/* One request: the connection, its parsed query, and the pool. */
+/* What a handler answers: it fills this and never writes to the
+ * connection; the dispatcher (routes.c) stores it in the cache when the
+ * route is cached, sends it, and releases the body. */
+struct reply {
+	int status;   /* 0: none yet */
+	int streamed; /* the handler wrote its own response (the event stream) */
+	const char *ctype;
+	const char *extra; /* more header lines, each ending in CRLF ("" for none) */
+	const char *body;
+	size_t len_bytes;
+	void (*release)(void *owner); /* called once the body is sent (NULL: static) */
+	void *owner;
+};
+
+/* One request: the connection, its parsed query, the pool, the reply
+ * being built and, on a cache miss of a cached answer, the ticket its
+ * body is stored under. */
 struct req {
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;
 	const char *path_arg; /* rest of the path after a prefix route */
 	struct db_pool *db;
+	struct reply reply;
+	struct cache_ticket cache;
 };
 
+/* Handlers return the status they set in r->reply. */
 typedef int (*route_fn)(struct req *r);
 
-/* opts.c: options and the safety checks; 0 or -EINVAL (message printed). */
+/* opts.c: the option table, its defaults and the safety checks; 0 or
+ * -EINVAL (message printed). */
+void opts_defaults(struct server_opts *o);
 int opts_parse(int argc, char **argv, struct server_opts *o, const char **config);
 
 /* auth.c: who may ask (token, session cookie), Host and Origin checks and
@@ -75,41 +100,42 @@ int auth_begin_request(struct mg_connection *conn);
  * --tls-cert/--tls-key; call between mg_init_library and mg_start. */
 int tls_prepare(const struct server_opts *o, char *pem_path, size_t cap);
 
-/* http.c: responses and validated parameters.  The param_* helpers send
- * the 400 themselves and return -EINVAL, so a handler just returns. */
-int http_send_json(struct mg_connection *c, int status, cJSON *body);
-int http_send_error(struct mg_connection *c, int status, const char *error, const char *param,
-		    const char *reason);
-int http_send_text(struct mg_connection *c, int status, const char *ctype, const char *body,
-		   size_t len_bytes);
-/* extra: more header lines, each ending in CRLF ("" for none). */
-int http_send_full(struct mg_connection *c, int status, const char *ctype, const char *extra,
-		   const char *body, size_t len_bytes);
+/* routes.c: the route table and the dispatcher. */
+void routes_register(struct mg_context *ctx, struct db_pool *db);
+
+/* http.c: replies, and the one function that writes a response.  Each
+ * reply_* sets r->reply (releasing a body set before) and returns the
+ * status. */
+int http_send(struct mg_connection *c, int status, const char *ctype, const char *extra,
+	      const char *body, size_t len_bytes);
+int reply_send(struct mg_connection *c, struct reply *rp);
+int reply_text(struct req *r, int status, const char *ctype, const char *body, size_t len_bytes);
+/* body is malloc'd; the reply frees it. */
+int reply_owned(struct req *r, int status, const char *ctype, char *body, size_t len_bytes);
+int reply_borrowed(struct req *r, int status, const char *ctype, const char *body, size_t len_bytes,
+		   void (*release)(void *), void *owner);
+int reply_json(struct req *r, int status, cJSON *body);
+int reply_error(struct req *r, int status, const char *error, const char *param,
+		const char *reason);
+/* A failed db_select (rc < 0): 503, with Retry-After when the pool was
+ * busy (-ETIMEDOUT) rather than the database down; returns rc. */
+int reply_db_error(struct req *r, int rc, const char *what);
+/* The handler writes the response itself (the event stream). */
+int reply_streamed(struct req *r);
+
+/* params.c: validated query parameters.  A bad one sets a 400 reply
+ * naming it and why, and the helper returns -EINVAL, so a handler just
+ * returns. */
 int http_check_params(struct req *r, const char *const *allowed);
 int param_u64(struct req *r, const char *name, uint64_t min, uint64_t max, uint64_t def,
 	      uint64_t *out);
 int param_str(struct req *r, const char *name, char *out, size_t cap, const char *charset);
 int param_enum(struct req *r, const char *name, const char *const *values, int def, int *out);
-/* A failed db_select (rc < 0): 503, with Retry-After when the pool was
- * busy (-ETIMEDOUT) rather than the database down. */
-int http_db_error(struct req *r, int rc, const char *what);
-cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t len);
-cJSON *json_int_raw(const char *digits);
-void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
-void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len);
 
-/* cache.c: keys are "path?query"; longer ones are not cached. */
-#define CACHE_KEY_BYTES 320
-void cache_init(unsigned int cache_ms);
-int cache_serve(struct mg_connection *conn, const char *key);
-void cache_disarm(void);
-void cache_store(int status, const char *body, size_t len_bytes);
 /* api_proc.c */
 int api_processes(struct req *r);
 int api_process_one(struct req *r);
 int api_top(struct req *r);
-cJSON *proc_row_json(char **col, unsigned long *len);
-extern const char proc_by_key_sql[];
 /* proc_series.c */
 /* max_calls: calls replayed at most per request; max_running: replays at
  * once (more: -EBUSY, so heavy requests cannot take every connection). */
@@ -118,14 +144,6 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 		    size_t errlen);
 /* api_calls.c */
 int api_calls(struct req *r);
-cJSON *calls_row_json(char **col, unsigned long *len);
-/* The columns calls_row_json() reads, in its order.  All SQL text is
- * string literals: nothing is built at run time, so no request can see
- * (or prepare) a statement half written by another. */
-#define CALLS_COLUMNS                                                                              \
-	"c.cid, h.name, c.session, c.seq, c.ts_ns, c.pid, c.tid, c.uid, c.start_ns, c.comm, "      \
-	"c.thread_comm, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, "             \
-	"c.offset_bytes, c.prot, c.flags, c.fd, c.result, c.total_vm_bytes"
 /* api_hosts.c */
 int api_hosts(struct req *r);
 /* api_stats.c */
@@ -143,6 +161,7 @@ uint64_t sse_last_cid(void);
 uint64_t sse_reset_total(void);
 int sse_db_healthy(uint64_t *age_ms);
 
-extern volatile int server_stopping;
+/* Set once by main() at shutdown; the SSE poller and client loops stop. */
+extern atomic_int server_stopping;
 
 #endif

@@ -22,14 +22,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "host_id.h"
+#include "rows.h"
 #include "sse_batch.h"
 
 #define BATCH_ROWS_MAX 2000
-#define HOST_CHARSET   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 /* ?host= ?pid= ?name= of /api/events: empty/0 = any. */
 struct sse_filter {
-	char host[65], name[17];
+	char host[MP_HOST_ID_MAX + 1], name[17];
 	uint64_t pid;
 };
 
@@ -45,8 +47,8 @@ struct client {
 static struct {
 	pthread_mutex_t lock; /* list, queues; taken before nothing else */
 	struct client *list;
-	unsigned int n;
-	uint64_t last_cid; /* newest cid fanned out */
+	atomic_uint n;
+	atomic_ullong last_cid; /* newest cid fanned out */
 	pthread_t poller;
 	int running;
 	unsigned int batch_rows; /* calls + their processes fill at most half a client queue */
@@ -63,7 +65,7 @@ static atomic_int poll_failing;
 
 unsigned int sse_client_count(void)
 {
-	return __atomic_load_n(&hub.n, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&hub.n, memory_order_relaxed);
 }
 uint64_t sse_cut_total(void)
 {
@@ -75,7 +77,7 @@ uint64_t sse_sent_total(void)
 }
 uint64_t sse_last_cid(void)
 {
-	return __atomic_load_n(&hub.last_cid, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&hub.last_cid, memory_order_relaxed);
 }
 uint64_t sse_reset_total(void)
 {
@@ -128,16 +130,8 @@ static void fan_out(struct batch *b)
 		if (wake)
 			pthread_cond_signal(&c->wake);
 	}
-	__atomic_store_n(&hub.last_cid, b->last_cid, __ATOMIC_RELAXED);
+	atomic_store_explicit(&hub.last_cid, b->last_cid, memory_order_relaxed);
 	pthread_mutex_unlock(&hub.lock);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(unsigned int ms)
@@ -145,14 +139,6 @@ static void sleep_ms(unsigned int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
-}
-
-static int first_u64(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	*(uint64_t *)arg = strtoull(c[0], NULL, 10);
-	return 1;
 }
 
 static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
@@ -165,11 +151,11 @@ static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
 static int follow_edge(char *err, size_t errlen)
 {
 	uint64_t edge = 0;
-	int rc = db_select(hub.db, max_cid_sql, NULL, 0, first_u64, &edge, err, errlen);
+	int rc = db_select(hub.db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, errlen);
 
 	pthread_mutex_lock(&hub.lock);
-	if (rc == 0 && !hub.n && edge > hub.last_cid)
-		__atomic_store_n(&hub.last_cid, edge, __ATOMIC_RELAXED);
+	if (rc == 0 && !atomic_load(&hub.n) && edge > atomic_load(&hub.last_cid))
+		atomic_store_explicit(&hub.last_cid, edge, memory_order_relaxed);
 	pthread_mutex_unlock(&hub.lock);
 	return rc;
 }
@@ -182,7 +168,8 @@ static int poll_once(char *err, size_t errlen)
 
 	if (!sse_client_count())
 		return follow_edge(err, errlen);
-	rc = batch_fetch(hub.db, hub.last_cid, UINT64_MAX, hub.batch_rows, &b, err, errlen);
+	rc = batch_fetch(hub.db, atomic_load(&hub.last_cid), UINT64_MAX, hub.batch_rows, &b, err,
+			 errlen);
 	if (rc < 0)
 		return rc;
 	if (b->n_calls)
@@ -230,6 +217,7 @@ int sse_db_healthy(uint64_t *age_ms)
 
 int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct server_opts *o)
 {
+	uint64_t edge = 0;
 	char err[256];
 	int rc;
 
@@ -239,7 +227,8 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
-	rc = db_select(poll_db, max_cid_sql, NULL, 0, first_u64, &hub.last_cid, err, sizeof(err));
+	rc = db_select(poll_db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, sizeof(err));
+	atomic_store(&hub.last_cid, edge);
 	if (rc < 0) {
 		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",
 			err);
@@ -268,7 +257,7 @@ static struct client *client_register(uint64_t *hw, const struct sse_filter *f)
 	struct client *c;
 
 	pthread_mutex_lock(&hub.lock);
-	if (hub.n >= hub.o->sse_max) {
+	if (atomic_load(&hub.n) >= hub.o->sse_max) {
 		pthread_mutex_unlock(&hub.lock);
 		return NULL;
 	}
@@ -289,8 +278,8 @@ static struct client *client_register(uint64_t *hw, const struct sse_filter *f)
 		if (hub.list)
 			hub.list->prev = c;
 		hub.list = c;
-		__atomic_add_fetch(&hub.n, 1, __ATOMIC_RELAXED);
-		*hw = hub.last_cid;
+		atomic_fetch_add_explicit(&hub.n, 1, memory_order_relaxed);
+		*hw = atomic_load(&hub.last_cid);
 	}
 	pthread_mutex_unlock(&hub.lock);
 	return c;
@@ -305,7 +294,7 @@ static void client_unregister(struct client *c)
 		hub.list = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	__atomic_sub_fetch(&hub.n, 1, __ATOMIC_RELAXED);
+	atomic_fetch_sub_explicit(&hub.n, 1, memory_order_relaxed);
 	while (c->count) {
 		msg_put(c->q[c->head]);
 		c->head = (c->head + 1) % hub.o->sse_queue_len;
@@ -450,8 +439,8 @@ static int parse_last_id(struct req *r, uint64_t *id)
 	errno = 0;
 	*id = strtoull(h, &end, 10);
 	if (*h < '0' || *h > '9' || *end || errno || *id > INT64_MAX) {
-		http_send_error(r->conn, 400, "bad header", "Last-Event-ID",
-				"must be the decimal id of an event this server sent");
+		reply_error(r, 400, "bad header", "Last-Event-ID",
+			    "must be the decimal id of an event this server sent");
 		return -EINVAL;
 	}
 	return 0;
@@ -468,7 +457,7 @@ int api_events(struct req *r)
 	int rc;
 
 	if (http_check_params(r, allowed) || parse_last_id(r, &last_id) ||
-	    param_str(r, "host", f.host, sizeof(f.host), HOST_CHARSET) < 0 ||
+	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
 	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0)
 		return 400;
@@ -478,7 +467,7 @@ int api_events(struct req *r)
 			 "server-sent event capacity reached (%u clients); retry later or raise "
 			 "--sse-max",
 			 hub.o->sse_max);
-		return http_send_error(r->conn, 503, "too many event clients", NULL, msg);
+		return reply_error(r, 503, "too many event clients", NULL, msg);
 	}
 	mg_printf(r->conn,
 		  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
@@ -494,5 +483,5 @@ int api_events(struct req *r)
 	if (rc == 0)
 		rc = client_loop(&s, c);
 	client_unregister(c);
-	return 200;
+	return reply_streamed(r);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rows.h"
 #include "sse_batch.h"
 
 static const char batch_sql[] =
@@ -82,7 +83,7 @@ static int batch_add_call(void *arg, char **c, unsigned long *len, unsigned int 
 		return -ENOMEM;
 	b->n_calls++;
 	b->last_cid = cid;
-	batch_note_proc(b, c[1], len[1] < 64 ? len[1] : 64, pid, start);
+	batch_note_proc(b, c[1], len[1] < MP_HOST_ID_MAX ? len[1] : MP_HOST_ID_MAX, pid, start);
 	return 0;
 }
 

@@ -10,13 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_id.h"
 #include "server.h"
 
 struct msg {
 	atomic_int ref;
 	uint64_t cid; /* clients skip messages they already had */
 	uint64_t pid; /* what a client's filter looks at */
-	char host[65], name[65];
+	char host[MP_HOST_ID_MAX + 1], name[65];
 	size_t len;
 	char data[];
 };
@@ -24,7 +25,7 @@ struct msg {
 /* A process a batch touched: at most one per call, so a batch of
  * max_rows calls has room for max_rows of them (no cap below that). */
 struct batch_key {
-	char host[65];
+	char host[MP_HOST_ID_MAX + 1];
 	uint64_t pid, start_ns;
 };
 

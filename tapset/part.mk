@@ -37,9 +37,8 @@ $(BUILD)/tests/comm-helper: tests/stap/comm-helper.c
 	$(CC) $(MP_CFLAGS) $< -o $@
 
 # The ring reader against ring files (no kernel needed).
-$(BUILD)/tests/ring-file-test: tests/stap/ring-file-test.c $(BUILD)/lector/source.o \
-		$(BUILD)/lector/source_ring.o $(BUILD)/lector/ring_file.o $(BUILD)/lector/source_bpf.o
+$(BUILD)/tests/ring-file-test: tests/stap/ring-file-test.c $(CAPTURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(MP_CFLAGS) $(filter %.c %.o,$^) -o $@ $(LECTOR_LIBS)
+	$(CC) $(MP_CFLAGS) $(filter %.c %.o,$^) -o $@ $(CAPTURE_LIBS)
 
 TEST_BUILD += $(BUILD)/tests/comm-helper $(BUILD)/tests/ring-file-test $(BUILD)/memprobe-cat

@@ -1,6 +1,7 @@
 // feed-server.mjs - a synthetic stand-in for memprobe-server, for the
-// rendering benchmark only: serves frontend/dist and the same JSON shapes
-// as server/ (processes, top, calls, one process, stats) from memory, and
+// rendering benchmark only: serves the bench build of the dashboard
+// (frontend/dist-bench) and the same JSON shapes as server/ (processes, top,
+// calls, one process, stats, hosts: docs/API.md) from memory, and
 // streams calls over SSE at a fixed rate (--eps).  It measures the
 // browser, not the capture path: no kernel, no database.
 //
@@ -11,7 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const DIST = path.resolve(here, '../../frontend/dist')
+export const BENCH_DIST = path.resolve(here, '../../frontend/dist-bench')
 const CALLS_KEPT = 5000
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' }
 
@@ -41,7 +42,7 @@ function makeWorld(nProcs) {
       n_mmap: 0, n_munmap: 0, n_mremap: 0, n_brk: 0, n_failed: 0, live: []
     })
   }
-  return { procs, calls: [], nextId: 1, dirty: new Set(), sseId: 0 }
+  return { procs, calls: [], nextId: 1, dirty: new Set() }
 }
 
 // One synthetic call: mostly mmap/munmap pairs, some brk, a few failures.
@@ -110,12 +111,16 @@ function api(w, url, res, opts) {
     res.end(JSON.stringify(body))
   }
   const q = url.searchParams
-  if (url.pathname === '/api/processes') return send(200, { total: w.procs.length, processes: w.procs.map(procJson) })
+  if (url.pathname === '/api/processes')
+    return send(200, { total: w.procs.length, limit: 1000, offset: 0, sort: 'requested', order: 'desc', processes: w.procs.map(procJson) })
+  if (url.pathname === '/api/hosts')
+    return send(200, { hosts: [{ name: 'bench', active: true, processes_alive: w.procs.length }], active_within_s: 10 })
   if (url.pathname === '/api/top') return send(200, top(w))
   if (url.pathname === '/api/stats')
     return send(200, {
-      sessions: [{ host: 'bench', source: 'bpf', events_per_second: opts.eps, drops: 0, lag_ms: 3 }],
-      server: { sse_last_id: w.sseId }
+      sessions: [{ host: 'bench', session: '0x1', source: 'bpf', events_per_second: opts.eps, drops: 0, lag_ms: 3,
+        lost: 0, lost_before: 0, gap_before_ms: 0, skipped: 0 }],
+      server: { sse_last_id: w.nextId - 1 }
     })
   if (url.pathname === '/api/calls') {
     const before = Number(q.get('before') || Infinity)
@@ -135,7 +140,7 @@ function api(w, url, res, opts) {
     // Same shape as the server's series: [ts_ns, net, mapped, vm_size];
     // the synthetic feed keeps no history of net/mapped, so those are flat.
     const series = w.calls.filter((c) => c.pid === p.pid)
-      .map((c) => [c.ts_ns, p.net_bytes, p.mapped_bytes, c.vm_size_bytes])
+      .map((c) => [c.ts_ns, p.memory_held_bytes, p.mapped_bytes, c.vm_size_bytes])
     return send(200, { ...procJson(p), series, calls: series.length })
   }
   send(404, { error: 'not found' })
@@ -155,8 +160,14 @@ export function startFeed(opts) {
     const n = Math.floor(carry)
     carry -= n
     let out = ''
-    for (let i = 0; i < n; i++) out += `id: ${++w.sseId}\nevent: call\ndata: ${JSON.stringify(step(w))}\n\n`
-    for (const p of w.dirty) out += `id: ${++w.sseId}\nevent: process\ndata: ${JSON.stringify(procJson(p))}\n\n`
+    for (let i = 0; i < n; i++) {
+      const row = step(w)
+      out += `id: ${row.id}\nevent: call\ndata: ${JSON.stringify(row)}\n\n`
+    }
+    // process events before the calls, and without an id, as server/ sends them
+    let procs = ''
+    for (const p of w.dirty) procs += `event: process\ndata: ${JSON.stringify(procJson(p))}\n\n`
+    out = procs + out
     w.dirty.clear()
     if (out) for (const c of clients) c.write(out)
   }, tickMs)
@@ -171,8 +182,8 @@ export function startFeed(opts) {
     }
     if (url.pathname.startsWith('/api/')) return api(w, url, res, opts)
     const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice(1)
-    const file = path.join(DIST, path.normalize(rel))
-    if (!file.startsWith(DIST) || !fs.existsSync(file)) {
+    const file = path.join(BENCH_DIST, path.normalize(rel))
+    if (!file.startsWith(BENCH_DIST) || !fs.existsSync(file)) {
       res.writeHead(404)
       return res.end()
     }

@@ -1,5 +1,7 @@
 // render-bench.mjs - how the dashboard renders under a flood, in Debian's
-// Chromium: first render (navigation to table rows + pie drawn) and the
+// Chromium, as the bench build (frontend/dist-bench: the dashboard plus the
+// hook window.memprobeReceived, events delivered so far) shows it: first
+// render (navigation to table rows + pie drawn) and the
 // frame rate on each live view while the synthetic feed
 // (feed-server.mjs) streams EPS events/s, against a baseline of the same
 // page with an idle stream, measured in the same run.  Prints figures;
@@ -15,7 +17,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { openBrowser } from '../../tests/browser/browser.mjs'
 import { startStack, TOP } from '../../tests/browser/stack.mjs'
-import { startFeed } from './feed-server.mjs'
+import { startFeed, BENCH_DIST } from './feed-server.mjs'
 
 const REAL = process.argv.includes('--real')
 
@@ -74,7 +76,7 @@ async function firstRender(page, url) {
 // with mmap-flood making eps events/s.
 async function source(eps) {
   if (!REAL) return startFeed({ port: 0, eps, procs: 40 })
-  const st = await startStack()
+  const st = await startStack({ dist: path.join(BENCH_DIST, 'index.html') })
   let flood = null
   if (eps > 0) {
     flood = spawn(path.join(TOP, 'build/bench/mmap-flood'), ['--pairs', '0', '--rate', String(eps / 2)], { stdio: 'ignore' })

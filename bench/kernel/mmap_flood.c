@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define PACE_BATCH_PAIRS 32
 
 struct loop_cfg {
@@ -35,14 +37,6 @@ struct loop_slot {
 	int err;
 };
 
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Sleep until start + done/rate, so a thread never runs ahead of its rate. */
 static void pace(const struct loop_cfg *cfg, unsigned long long start_ns,
 		 unsigned long long done_pairs)
@@ -58,7 +52,7 @@ static void *loop_thread(void *arg)
 {
 	struct loop_slot *slot = arg;
 	const struct loop_cfg *cfg = slot->cfg;
-	unsigned long long start_ns = now_ns(), i;
+	unsigned long long start_ns = mono_ns(), i;
 
 	for (i = 0; cfg->pairs == 0 || i < cfg->pairs; i++) {
 		void *p = mmap(NULL, cfg->len_bytes, PROT_READ | PROT_WRITE,
@@ -161,7 +155,7 @@ int main(int argc, char **argv)
 	tids = calloc(cfg.threads, sizeof(*tids));
 	if (!slot || !tids)
 		return 2;
-	start_ns = now_ns();
+	start_ns = mono_ns();
 	for (int i = 0; i < cfg.threads; i++) {
 		slot[i].cfg = &cfg;
 		if (pthread_create(&tids[i], NULL, loop_thread, &slot[i]) != 0)
@@ -173,7 +167,7 @@ int main(int argc, char **argv)
 		if (slot[i].err)
 			err = slot[i].err;
 	}
-	elapsed_ns = now_ns() - start_ns;
+	elapsed_ns = mono_ns() - start_ns;
 	printf("pid=%d\nthreads=%d\npairs=%llu\nelapsed_ns=%llu\nns_per_pair=%llu\n"
 	       "events_per_s=%llu\n",
 	       getpid(), cfg.threads, total, elapsed_ns, total ? elapsed_ns / total : 0,

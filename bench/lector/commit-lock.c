@@ -17,17 +17,16 @@
 #include <time.h>
 #include <getopt.h>
 
-#include "sink_mysql_stmt.h"
+#include "clock.h"
+#include "db_core.h"
+#include "sink.h"
 
 enum lock_mode { LOCK_NONE, LOCK_NAMED, LOCK_ROW, LOCK_MODES };
 static const char *const mode_name[LOCK_MODES] = {"no_lock", "get_lock", "row_lock"};
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return mono_ns() / 1e3;
 }
 
 static int run(MYSQL *db, const char *sql)
@@ -105,7 +104,7 @@ int main(int argc, char **argv)
 	}
 	config_load_env(&cfg);
 	sink_mysql_lock_sql(cfg.db_name, row_lock_sql, sizeof(row_lock_sql));
-	db = sink_mysql_connect(&cfg, 5, 30, err, sizeof(err));
+	db = db_connect_config(&cfg, 5, 30, err, sizeof(err));
 	if (!db) {
 		fprintf(stderr, "commit-lock: %s\n", err);
 		return 1;

@@ -14,14 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sink.h"
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
 int main(int argc, char **argv)

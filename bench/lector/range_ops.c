@@ -1,6 +1,6 @@
 /*
  * range-ops - what one call costs lector's accounting of a process's ranges
- * (lector/range.c), by how many separate ranges the process holds: one page
+ * (model/range.c), by how many separate ranges the process holds: one page
  * moved per call pair (munmap, mmap one page over), at random slots, the
  * way bench/lector/ranges' map-holder moves them.  The same run measures
  * range.c as it is (a sorted array up to RANGE_ARRAY_MAX ranges, a tree
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "range.h"
 
 #define PAGE_BYTES 4096ULL
@@ -21,10 +22,7 @@
 
 static double now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return (double)mono_ns();
 }
 
 /* ns per call on a set of n ranges, with array_max as given. */

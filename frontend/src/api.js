@@ -1,162 +1,235 @@
-// api.js - the shape the dashboard works with, made from the server's JSON.
-// The server (server/, issue 5) owns the wire format; this file is the one
-// place that knows it, so a renamed field is fixed here and nowhere else.
-// Large integers may come as JSON numbers or decimal strings: both work.
+// api.js - the wire format, the dashboard's side: the server's JSON (written
+// by server/, described in docs/API.md) turned into the shapes the views
+// use.  Each field the dashboard reads is named here once, in CONTRACT, with
+// its type, and checked on every reply and event: a field missing or of
+// another type throws a ContractError that names the endpoint and the field
+// (useApi.js shows it on the page and logs it), never a silent default.
+// Fields the dashboard does not read are not looked at.  The call names and
+// the host id charset come from the C headers (virtual:memprobe-abi, made by
+// vite-abi.js at build time).
+import { CALLS, HOST_RE } from 'virtual:memprobe-abi'
 
-const pick = (o, ...keys) => {
-  for (const k of keys) if (o && o[k] !== undefined && o[k] !== null) return o[k]
-  return undefined
-}
-const num = (v) => (v === undefined || v === null || v === '' ? 0 : Number(v))
+export { CALLS }
+// exec and exit are records of a process's life, not memory calls: the
+// requests table lists (and filters by) the others.
+export const LIFECYCLE_CALLS = ['exec', 'exit']
+export const MEMORY_CALLS = CALLS.filter((c) => !LIFECYCLE_CALLS.includes(c))
 
-export const CALLS = ['mmap', 'munmap', 'mremap', 'brk']
-
-// A process row: totals as of its last event.
-export function toProcess(o) {
-  const calls = pick(o, 'calls', 'n_calls')
-  const exited = pick(o, 'exited')
-  return {
-    host: String(pick(o, 'host') ?? ''),
-    pid: num(pick(o, 'pid')),
-    startNs: String(pick(o, 'start_ns') ?? '0'),
-    comm: String(pick(o, 'comm', 'name') ?? ''),
-    uid: num(pick(o, 'uid')),
-    netBytes: Math.max(0, num(pick(o, 'memory_held_bytes', 'net_bytes'))),
-    mappedBytes: num(pick(o, 'mapped_bytes')),
-    vmSizeBytes: num(pick(o, 'vm_size_bytes', 'total_vm_bytes')),
-    requestedBytes: num(pick(o, 'requested_bytes')),
-    pctVirtual: pctField(o),
-    calls:
-      calls !== undefined
-        ? num(calls)
-        : num(o.n_mmap) + num(o.n_munmap) + num(o.n_mremap) + num(o.n_brk),
-    failed: num(pick(o, 'n_failed', 'failed')),
-    lastSeenNs: String(pick(o, 'last_seen_ns', 'last_seen') ?? '0'),
-    alive:
-      o.state !== undefined
-        ? o.state === 'alive'
-        : pick(o, 'alive') !== undefined
-          ? Boolean(o.alive)
-          : !Number(exited ?? 0)
+export class ContractError extends Error {
+  constructor(where, field, want, got) {
+    const seen = got === undefined ? 'is missing' : `is ${JSON.stringify(got)?.slice(0, 40) ?? typeof got}`
+    super(`${where}: field "${field}" ${seen}, expected ${want} (docs/API.md)`)
+    this.name = 'ContractError'
+    this.where = where
+    this.field = field
   }
 }
 
-// Percent of system virtual memory as a fraction 0..1 whatever the server
-// calls it ("pct_virtual" in percent, or a fraction).
-function pctField(o) {
-  const frac = pick(o, 'frac_virtual', 'virtual_fraction')
-  if (frac !== undefined) return num(frac)
-  const pct = pick(o, 'pct_of_system_vm', 'pct_virtual', 'pct_virtual_memory', 'percent_virtual', 'pct')
-  return pct !== undefined ? num(pct) / 100 : 0
+// Field types.  Nanosecond times are JSON integers (JSON.parse rounds them
+// above 2^53; the dashboard keeps them as decimal strings), start_ns a
+// decimal string, addresses and results hex strings.
+const TYPES = {
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => Number.isInteger(v),
+  string: (v) => typeof v === 'string',
+  decimal: (v) => typeof v === 'string' && /^\d+$/.test(v),
+  hex: (v) => typeof v === 'string' && /^0x[0-9a-f]+$/.test(v),
+  boolean: (v) => typeof v === 'boolean',
+  array: (v) => Array.isArray(v),
+  object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  'number|null': (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
+  state: (v) => v === 'alive' || v === 'exited',
+  'call name': (v) => CALLS.includes(v),
+  point: (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
+}
+const WANT = {
+  number: 'a number', integer: 'an integer', string: 'a string', decimal: 'a string of decimal digits',
+  hex: 'a hex string "0x..."', boolean: 'true or false', array: 'an array', object: 'an object',
+  'number|null': 'a number or null', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
+  point: '[ts_ns, net, mapped, vm_size] (integer, then numbers)'
 }
 
-// A call row.  `key` is unique per call (session + seq).
-// The server sends a failed call as {ok: false, error: errno} and a good
-// one's result as a hex string.
-export function toCall(o) {
-  const failed = o.ok === false || (o.ok === undefined && Number(pick(o, 'result', 'ret')) < 0)
-  // A refused brk is ok: false with a result (the old break), not an errno.
-  const result = o.ok === false && o.error !== undefined ? -num(o.error) : pick(o, 'result', 'ret')
-  const session = String(pick(o, 'session') ?? '0')
-  const seq = String(pick(o, 'seq') ?? '0')
+// What the dashboard reads, object by object (the tables of docs/API.md).
+// tests/frontend checks every name here against those tables, and the
+// browser suite against the replies of a real server.
+export const CONTRACT = {
+  process: {
+    host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', last_seen_ns: 'integer', state: 'state',
+    memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', pct_of_system_vm: 'number|null',
+    n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number'
+  },
+  processList: { processes: 'array' },
+  processOne: { series: 'array' },
+  call: {
+    id: 'number', host: 'string', ts_ns: 'integer', pid: 'number', name: 'string', call: 'call name', addr: 'hex',
+    len_bytes: 'number', new_len_bytes: 'number', ok: 'boolean'
+  },
+  // A call has "error" (the errno) when it returned one, else "result".
+  callError: { error: 'number' },
+  callResult: { result: 'hex' },
+  callPage: { calls: 'array', next_before: 'number|null' },
+  top: { top: 'array', others: 'object' },
+  topRow: { host: 'string', pid: 'number', name: 'string', requested_bytes: 'number', share: 'number' },
+  topOthers: { requested_bytes: 'number', share: 'number' },
+  stats: { sessions: 'array', server: 'object' },
+  statsServer: { sse_last_id: 'number' },
+  session: {
+    source: 'string', events_per_second: 'number', drops: 'number', lost: 'number', lost_before: 'number',
+    gap_before_ms: 'number', lag_ms: 'number', skipped: 'number'
+  },
+  hosts: { hosts: 'array' },
+  host: { name: 'string' },
+  reset: { last_event_id: 'number', live_from: 'number' }
+}
+// Where each object comes from, for the error message and the tests.
+export const SOURCES = {
+  process: ['GET /api/processes', 'GET /api/processes/{pid}', 'event process'],
+  call: ['GET /api/calls', 'event call'],
+  top: ['GET /api/top'],
+  stats: ['GET /api/stats'],
+  hosts: ['GET /api/hosts'],
+  reset: ['event reset']
+}
+
+// o, checked against CONTRACT[kind]; `where` names it in an error.
+function check(o, kind, where) {
+  if (!TYPES.object(o)) throw new ContractError(where, '(the object itself)', 'a JSON object', o)
+  const spec = CONTRACT[kind]
+  for (const field in spec) {
+    if (!TYPES[spec[field]](o[field])) throw new ContractError(where, field, WANT[spec[field]], o[field])
+  }
+  return o
+}
+
+// A process row: its totals as of its last event.
+export function toProcess(o, where = 'event process') {
+  check(o, 'process', where)
   return {
-    key: o.id !== undefined ? `id${o.id}` : `${session}:${seq}`,
-    id: o.id,
-    session,
-    seq,
-    tsNs: String(pick(o, 'ts_ns', 'time_ns') ?? '0'),
-    pid: num(pick(o, 'pid')),
-    comm: String(pick(o, 'comm', 'name') ?? ''),
-    call: String(pick(o, 'call', 'syscall') ?? ''),
-    lenBytes: num(pick(o, 'len_bytes', 'length', 'len')),
-    newLenBytes: num(pick(o, 'new_len_bytes')),
-    addr: pick(o, 'addr') ?? 0,
-    result: result === undefined ? 0 : result,
-    failed,
-    totalVmBytes: num(pick(o, 'total_vm_bytes', 'vm_size_bytes'))
+    host: o.host,
+    pid: o.pid,
+    startNs: o.start_ns,
+    comm: o.name,
+    netBytes: o.memory_held_bytes,
+    mappedBytes: o.mapped_bytes,
+    vmSizeBytes: o.vm_size_bytes,
+    // percent of the host's MemTotal+SwapTotal, as a fraction; null when
+    // that is unknown
+    pctVirtual: o.pct_of_system_vm === null ? 0 : o.pct_of_system_vm / 100,
+    calls: o.n_mmap + o.n_munmap + o.n_mremap + o.n_brk,
+    lastSeenNs: String(o.last_seen_ns),
+    alive: o.state === 'alive'
   }
 }
 
-// Pie slices: [{pid, comm, bytes, fraction}] with "Others" last (pid null).
-export function toTop(o) {
-  const rows = pick(o, 'top', 'slices') || []
-  const total = num(pick(o, 'total_bytes', 'total_requested_bytes'))
-  const sum = rows.reduce((s, r) => s + num(pick(r, 'requested_bytes', 'bytes')), 0)
-  const denom = total || sum || 1
-  const out = rows.map((r) => {
-    const bytes = num(pick(r, 'requested_bytes', 'bytes'))
-    const share = pick(r, 'share')
-    return {
-      host: String(pick(r, 'host') ?? ''),
-      pid: num(r.pid),
-      comm: String(pick(r, 'comm', 'name') ?? ''),
-      bytes,
-      fraction: share ?? bytes / denom
-    }
+// GET /api/processes: the rows.
+export function fromProcessList(body) {
+  const where = 'GET /api/processes'
+  return check(body, 'processList', where).processes.map((o, i) => toProcess(o, `${where}: processes[${i}]`))
+}
+
+// GET /api/processes/{pid}: the row and its memory over time, [{tsMs, net,
+// mapped, vmSize}]: the server's [ts_ns, net_bytes, mapped_bytes,
+// vm_size_bytes] points, its calls replayed through lector's accounting.
+export function fromProcess(body) {
+  const where = 'GET /api/processes/{pid}'
+  const process = toProcess(check(body, 'processOne', where), where)
+  const series = body.series.map((p, i) => {
+    if (!TYPES.point(p)) throw new ContractError(where, `series[${i}]`, WANT.point, p)
+    return { tsMs: p[0] / 1e6, net: p[1], mapped: p[2], vmSize: p[3] }
   })
-  const others = pick(o, 'others', 'others_bytes')
-  const othersBytes = typeof others === 'object' ? num(pick(others, 'requested_bytes', 'bytes')) : num(others)
-  if (othersBytes > 0) out.push({ pid: null, comm: '', bytes: othersBytes, fraction: othersBytes / denom })
+  return { process, series }
+}
+
+// A call row; `key` is unique per call (its commit-ordered id).  A failed
+// call's result is -errno; a refused brk fails with a result (the old
+// break), not an errno.
+export function toCall(o, where = 'event call') {
+  check(o, 'call', where)
+  const errno = 'error' in o
+  check(o, errno ? 'callError' : 'callResult', where)
+  return {
+    key: `id${o.id}`,
+    id: o.id,
+    host: o.host,
+    tsNs: String(o.ts_ns),
+    pid: o.pid,
+    comm: o.name,
+    call: o.call,
+    lenBytes: o.len_bytes,
+    newLenBytes: o.new_len_bytes,
+    addr: o.addr,
+    result: errno ? -o.error : o.result,
+    failed: !o.ok
+  }
+}
+
+// GET /api/calls: one page, newest first, and the keyset cursor for the
+// next (older) one, null at the start of history.
+export function fromCalls(body) {
+  const where = 'GET /api/calls'
+  check(body, 'callPage', where)
+  return { calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)), next: body.next_before }
+}
+
+// GET /api/top: pie slices [{host, pid, comm, bytes, fraction}], "Others"
+// last (pid null) when it holds anything.
+export function fromTop(body) {
+  const where = 'GET /api/top'
+  check(body, 'top', where)
+  const out = body.top.map((r, i) => {
+    check(r, 'topRow', `${where}: top[${i}]`)
+    return { host: r.host, pid: r.pid, comm: r.name, bytes: r.requested_bytes, fraction: r.share }
+  })
+  const others = check(body.others, 'topOthers', `${where}: others`)
+  if (others.requested_bytes > 0)
+    out.push({ host: '', pid: null, comm: '', bytes: others.requested_bytes, fraction: others.share })
   return out
 }
 
-// Capture health for the header.  The server lists capture sessions,
-// newest first: the header shows the newest one.
-export function toStats(o) {
-  const cur = Array.isArray(o.sessions) ? o.sessions[0] || {} : o
+// GET /api/stats: capture health for the header (the first session listed:
+// the newest of the first host) and the newest call id the event stream
+// handed out.
+export function fromStats(body) {
+  const where = 'GET /api/stats'
+  check(body, 'stats', where)
+  const sseLastId = check(body.server, 'statsServer', `${where}: server`).sse_last_id
+  if (!body.sessions.length)
+    return { stats: { source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0 }, sseLastId }
+  const s = check(body.sessions[0], 'session', `${where}: sessions[0]`)
   return {
-    source: String(pick(cur, 'source') ?? ''),
-    eventsPerS: num(pick(cur, 'events_per_second', 'events_per_s', 'rate_eps')),
-    drops: num(pick(cur, 'drops')),
-    // lost: refused by a full spill disk in this session, plus what the
-    // lector before it read but never committed (killed); gap: how long
-    // nothing was captured before this session began.
-    lost: num(pick(cur, 'lost')) + num(pick(cur, 'lost_before')),
-    gapMs: num(pick(cur, 'gap_before_ms')),
-    lagMs: num(pick(cur, 'lag_ms')),
-    // skipped: probe runs SystemTap or the kernel skipped (reentrancy,
-    // recursion): an upper bound on events missing, outside seq.
-    skipped: num(pick(cur, 'skipped'))
+    stats: {
+      source: s.source,
+      eventsPerS: s.events_per_second,
+      drops: s.drops,
+      // lost: refused by a full spill disk in this session, plus what the
+      // lector before it read but never committed (killed); gap: how long
+      // nothing was captured before this session began.
+      lost: s.lost + s.lost_before,
+      gapMs: s.gap_before_ms,
+      lagMs: s.lag_ms,
+      // skipped: probe runs SystemTap or the kernel skipped (reentrancy,
+      // recursion): an upper bound on events missing, outside seq.
+      skipped: s.skipped
+    },
+    sseLastId
   }
 }
 
-// One process's memory over time: [{tsMs, net, mapped, vmSize}].
-// The server's series is [[ts_ns, net_bytes, mapped_bytes, vm_size_bytes],
-// ...]: the process's calls replayed through lector's accounting, so all
-// three measures cover its whole life (net already clamped at 0).
-export function toSeries(o) {
-  const rows = pick(o, 'series') || []
-  return rows.map(([ts, net, mapped, vm]) => ({
-    tsMs: num(ts) / 1e6,
-    net: Math.max(0, num(net)),
-    mapped: num(mapped),
-    vmSize: num(vm)
-  }))
+// GET /api/hosts: [{name}] in the server's order (by name).
+export function fromHosts(body) {
+  const where = 'GET /api/hosts'
+  return check(body, 'hosts', where).hosts.map((h, i) => ({ name: check(h, 'host', `${where}: hosts[${i}]`).name }))
 }
 
-// Keyset cursor for the next (older) page of /api/calls.
-export function nextCursor(o) {
-  return pick(o, 'next', 'next_before', 'before', 'cursor') ?? null
-}
-
-export function listOf(o, ...keys) {
-  if (Array.isArray(o)) return o
-  return pick(o, ...keys) || []
-}
-
-// GET /api/hosts: [{name, active, processesAlive, callsCommitted}] by name.
-export function toHosts(o) {
-  return listOf(o, 'hosts').map((h) => ({
-    name: String(pick(h, 'name') ?? ''),
-    active: Boolean(h.active),
-    processesAlive: num(pick(h, 'processes_alive')),
-    callsCommitted: num(pick(h, 'calls_committed'))
-  }))
+// The "reset" event: how many calls the stream skipped (they stay in the
+// database; the views reload through the REST API).
+export function fromReset(d) {
+  check(d, 'reset', 'event reset')
+  return Math.max(0, d.live_from - d.last_event_id)
 }
 
 // The host filter lives in the URL query (?host=NAME, '' = all hosts);
 // names the server would refuse (its charset) read as all.
-const HOST_RE = /^[A-Za-z0-9._-]{1,64}$/
 export function hostFromSearch(search) {
   const h = new URLSearchParams(search).get('host') || ''
   return HOST_RE.test(h) ? h : ''

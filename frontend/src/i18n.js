@@ -81,6 +81,7 @@ const MESSAGES = {
     'ago.m': '{n} min ago',
     'ago.h': '{n} h ago',
     'err.api': 'Server request failed: {msg}',
+    'err.contract': 'This dashboard does not understand the server\'s reply ({msg}): the two were built from different versions. Rebuild and restart both (make run, or make install), then reload the page.',
     'err.auth': 'Not signed in (the session ended, or the token changed): open the dashboard again through its token URL (make run prints it).',
     'live.skipped': 'The live view fell behind the calls this machine makes and jumped ahead {n} events. Nothing is lost: the skipped calls are in the database (Requests → Older).'
   },
@@ -161,6 +162,7 @@ const MESSAGES = {
     'ago.m': 'hace {n} min',
     'ago.h': 'hace {n} h',
     'err.api': 'Falló una petición al servidor: {msg}',
+    'err.contract': 'Este panel no entiende la respuesta del servidor ({msg}): los dos se construyeron con versiones distintas. Construya y reinicie ambos (make run, o make install) y recargue la página.',
     'err.auth': 'Sin sesión (la sesión terminó o el token cambió): abra de nuevo el panel con su URL con token (make run la muestra).',
     'live.skipped': 'La vista en vivo se quedó atrás de las llamadas de esta máquina y saltó {n} eventos. No se pierde nada: las llamadas saltadas están en la base de datos (Peticiones → Anteriores).'
   }

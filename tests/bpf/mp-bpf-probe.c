@@ -1,5 +1,5 @@
 /*
- * mp-bpf-probe - drives the eBPF source (lector/source_bpf.c) directly, for
+ * mp-bpf-probe - drives the eBPF source (capture/source_bpf.c) directly, for
  * what memprobe-cat cannot do: hold the ring undrained (drop tests), account
  * every sequence number, and measure lone-call latency.
  *
@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "source_impl.h"
 
 struct probe {
@@ -61,14 +62,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int mark_seq(struct probe *p, uint64_t seq)
@@ -106,7 +99,7 @@ static int on_record(const struct memprobe_record *r, void *ctx)
 		p->counted++;
 	if (p->child && r->pid == (uint32_t)p->child && r->call == MP_CALL_MMAP &&
 	    p->lat_n < 64)
-		p->lat_ms[p->lat_n++] = (double)(now_ns(CLOCK_REALTIME) - r->ts_ns) / 1e6;
+		p->lat_ms[p->lat_n++] = (double)(wall_ns() - r->ts_ns) / 1e6;
 	return mark_seq(p, r->seq);
 }
 
@@ -124,24 +117,24 @@ static uint64_t count_missing(const struct probe *p, uint64_t below)
  * producing, so "until empty" may never come. */
 static int drain(struct source *src, struct probe *p, int limit_ms)
 {
-	uint64_t end_ns = now_ns(CLOCK_MONOTONIC) + (uint64_t)limit_ms * 1000000ULL;
+	uint64_t end_ns = mono_ns() + (uint64_t)limit_ms * 1000000ULL;
 	int n, total = 0;
 
-	while ((n = source_poll(src, 20, on_record, p)) > 0 && now_ns(CLOCK_MONOTONIC) < end_ns)
+	while ((n = source_poll(src, 20, on_record, p)) > 0 && mono_ns() < end_ns)
 		total += n;
 	return n < 0 ? n : total;
 }
 
 static int run_raw(struct source *src, struct probe *p, int hold_ms, int duration_ms)
 {
-	uint64_t end_ns = now_ns(CLOCK_MONOTONIC) + (uint64_t)duration_ms * 1000000ULL;
+	uint64_t end_ns = mono_ns() + (uint64_t)duration_ms * 1000000ULL;
 	struct source_stats st, after;
 	int rc = 0;
 
 	p->out = stdout;
 	if (hold_ms > 0)
 		usleep(hold_ms * 1000);
-	while (!stop && (duration_ms <= 0 || now_ns(CLOCK_MONOTONIC) < end_ns)) {
+	while (!stop && (duration_ms <= 0 || mono_ns() < end_ns)) {
 		rc = source_poll(src, 100, on_record, p);
 		if (rc < 0)
 			break;

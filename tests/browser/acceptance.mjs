@@ -5,6 +5,7 @@
 // of memory; each test pins down one thing the user sees.
 import { openBrowser } from './browser.mjs'
 import { startStack, startHold, waitFor, sleep } from './stack.mjs'
+import { checkReplies } from './contract.mjs'
 import { execFileSync } from 'node:child_process'
 
 const MIB = 1024 * 1024
@@ -308,6 +309,37 @@ try {
     assert(!new URL(page.url()).searchParams.has('host'), `URL ${page.url()} still names a host`)
     return `hosts ${mine} and ${other}`
   })
+
+  // Two hosts in the database now, "All hosts" chosen: a process opened
+  // from a call must take the call's host along (a pid alone is ambiguous).
+  const thisHost = async () => (await api(st, 'hosts')).hosts.map((h) => h.name).find((h) => h !== 'mpb-other')
+  await test('opening a process from the requests table (All hosts) chooses the call\'s host', async () => {
+    const mine = await thisHost()
+    await page.goto(st.url + '#/requests')
+    await page.waitForSelector('[data-testid=host]', { timeout: SETTLE_MS })
+    assert((await page.inputValue('[data-testid=host]')) === '', 'All hosts is not the choice')
+    await page.fill('[data-testid=req-pid]', String(hold.pid))
+    const link = `[data-testid=req-table] tr[data-pid="${hold.pid}"] a`
+    await page.click(link, { timeout: SETTLE_MS })
+    await waitFor('process view', async () => (await page.evaluate(() => location.hash)) === `#/process/${hold.pid}`, SETTLE_MS)
+    const host = new URL(page.url()).searchParams.get('host')
+    assert(host === mine, `URL ${page.url()}: the call's host ${mine} was lost (host ${host})`)
+    assert((await page.inputValue('[data-testid=host]')) === mine, 'the header does not show the call\'s host')
+  })
+
+  await test('opening a process from the process view\'s own requests table (All hosts) chooses the call\'s host', async () => {
+    const mine = await thisHost()
+    await page.selectOption('[data-testid=host]', '') // back to All, still in the process view
+    await waitFor('All hosts in the URL', async () => !new URL(page.url()).searchParams.has('host'), SETTLE_MS)
+    assert((await page.evaluate(() => location.hash)) === `#/process/${hold.pid}`, 'left the process view')
+    await page.click(`[data-testid=req-table] tr[data-pid="${hold.pid}"] a`, { timeout: SETTLE_MS })
+    await waitFor('a host chosen', async () => new URL(page.url()).searchParams.has('host'), 3000).catch(() => {})
+    const host = new URL(page.url()).searchParams.get('host')
+    assert(host === mine, `URL ${page.url()}: the call's host ${mine} was lost (host ${host})`)
+  })
+
+  await test('the dashboard reads every reply and event of the real server: each field it reads is there with its type (api.js CONTRACT)', async () =>
+    checkReplies(st, hold.pid))
 
   await test('no console errors and no failed requests (outside the deliberate server outage)', async () => {
     const inOutage = (t) => t >= outage.from && t <= outage.to

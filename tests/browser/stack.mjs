@@ -6,7 +6,8 @@
 // st.tokenUrl is the URL make run prints; st.get() is a script's request
 // (bearer token, the certificate trusted).  The server can be stopped and
 // started again on the same port (reconnect test).  stop() tears all of
-// it down.
+// it down.  startStack({dist}) serves another build of the dashboard (the
+// benchmark's, frontend/dist-bench).
 import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -98,8 +99,8 @@ function request(st, url, { auth = true, headers = {} } = {}) {
   })
 }
 
-export async function startStack() {
-  for (const [k, f] of Object.entries(BIN))
+export async function startStack({ dist = BIN.dist } = {}) {
+  for (const [k, f] of Object.entries({ ...BIN, dist }))
     if (!fs.existsSync(f)) throw new Error(`${f} missing (${k}): run make first`)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-browser-'))
   const st = { dir, procs: {}, port: await freePort(), ...credentials(dir) }
@@ -111,18 +112,27 @@ export async function startStack() {
   st.url = `https://127.0.0.1:${st.port}/`
   st.tokenUrl = `${st.url}?token=${st.token}`
   st.get = (p, opts) => request(st, st.url + p, opts)
-  st.startServer = async () => {
-    st.procs.server = start('server', BIN.server,
-      ['--port', String(st.port), '--config', `${dir}/reader.conf`, '--static', path.dirname(BIN.dist),
-        '--token-file', `${dir}/api-token`, '--tls-cert', `${dir}/tls-cert.pem`, '--tls-key', `${dir}/tls-key.pem`], dir)
-    await waitFor('memprobe-server /healthz', async () => {
-      if (st.procs.server.exitCode !== null) throw new Error(`server exited; see ${dir}/server.log:\n${tail(dir, 'server')}`)
-      return (await st.get('healthz', { auth: false })).status === 200
+  // A memprobe-server on this stack's database and token: `name` (its log
+  // file and st.procs entry) on `port`, with `extra` options.
+  const serve = async (name, port, extra) => {
+    st.procs[name] = start(name, BIN.server,
+      ['--port', String(port), '--config', `${dir}/reader.conf`, '--static', path.dirname(dist),
+        '--token-file', `${dir}/api-token`, '--tls-cert', `${dir}/tls-cert.pem`, '--tls-key', `${dir}/tls-key.pem`,
+        ...extra], dir)
+    const url = `https://127.0.0.1:${port}/`
+    await waitFor(`memprobe-server ${name} /healthz`, async () => {
+      if (st.procs[name].exitCode !== null) throw new Error(`server exited; see ${dir}/${name}.log:\n${tail(dir, name)}`)
+      return (await request(st, url + 'healthz', { auth: false })).status === 200
     }, 15000)
+    return { url, get: (p, opts) => request(st, url + p, opts), stop: () => stopChild(st.procs[name]) }
   }
+  st.startServer = () => serve('server', st.port, [])
+  // A second server beside the first (other options, e.g. --sse-resume-max).
+  st.extraServer = async (extra) => serve('server2', await freePort(), extra)
   st.stopServer = () => stopChild(st.procs.server)
   st.log = (name) => tail(dir, name)
   st.stop = async () => {
+    await stopChild(st.procs.server2)
     await stopChild(st.procs.server)
     await stopChild(st.procs.lector)
     try {

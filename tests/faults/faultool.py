@@ -2,10 +2,13 @@
 """tests/faults/faultool.py - small helpers of the fault suite.
 
   state FILE            print lector's SPILL.state (runstate.h) as k=v lines
-  ring FILE N SESSION PID
+  ring FILE N SESSION PID [RUNNING]
                         write a ring file (the /proc/memprobe layout,
-                        running=0) holding N mmap records of process PID
-                        (its real start time, so lector sees it alive)
+                        running=RUNNING, default 0) holding N mmap records
+                        of process PID (its real start time, so lector
+                        sees it alive)
+  setrunning FILE V     set a ring file's running flag (1: a producer is
+                        there, the reader waits for more; 0: gone)
   setpos FILE POS       set a ring file's consumer_pos to POS: what the
                         module's MEMPROBE_IOC_CONSUME would have made it
   sethdr FILE CAPACITY DATA_OFFSET
@@ -42,13 +45,13 @@ def start_ns(pid):
     return ticks * (1000000000 // os.sysconf("SC_CLK_TCK"))
 
 
-def ring(path, n, session, pid):
+def ring(path, n, session, pid, running=0):
     st = start_ns(pid)
     cap = 1
     while cap < n:
         cap *= 2
     hdr = bytearray(4096)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 2, 192, cap, 4096, session, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424F52504D454D, 2, 192, cap, 4096, session, 0, running, 0)
     struct.pack_into("<QQQ", hdr, 64, n, 0, n)
     with open(path, "wb") as f:
         f.write(hdr)
@@ -56,6 +59,13 @@ def ring(path, n, session, pid):
             f.write(REC.pack(seq, 1700000000000000000 + seq, st, pid, pid, 0, 1, 0, 0, 4096, 0, 0, 0,
                              0x10000000 + seq * 4096, 4096 * (seq + 1), 3, 0x22, -1, 0, b"faultring", b"faultring"))
         f.write(bytes(192 * (cap - n)))
+    return 0
+
+
+def setrunning(path, v):
+    with open(path, "r+b") as f:
+        f.seek(48)  # struct memprobe_ring_hdr: running
+        f.write(struct.pack("<I", v))
     return 0
 
 
@@ -94,7 +104,10 @@ if __name__ == "__main__":
     if a[0] == "state":
         sys.exit(state(a[1]))
     if a[0] == "ring":
-        sys.exit(ring(a[1], int(a[2]), int(a[3], 0), int(a[4]) if len(a) > 4 else 0))
+        sys.exit(ring(a[1], int(a[2]), int(a[3], 0), int(a[4]) if len(a) > 4 else 0,
+                      int(a[5]) if len(a) > 5 else 0))
+    if a[0] == "setrunning":
+        sys.exit(setrunning(a[1], int(a[2])))
     if a[0] == "setpos":
         sys.exit(setpos(a[1], int(a[2])))
     if a[0] == "sethdr":

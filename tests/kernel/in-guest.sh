@@ -2,7 +2,7 @@
 # tests/kernel/in-guest.sh FIRST - the kernel test proper, run as root
 # inside the qemu guest by run-tests (through guest-run).  Prints TAP lines
 # numbered from FIRST+1 on stdout (guest-run replays them on the host).
-# Owns the checks of issue 2 against the real module in a real kernel:
+# Owns the checks of the module against a real kernel:
 # load, exact records through the mmap+poll and the read() paths, a renamed
 # thread, ring overflow, load/unload under load, who may open the ring and
 # map it (ring-guard.sh), unload under waiters, the ABI 2 memory fields and

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tests/kernel/lector-unload.sh - sourced by in-guest.sh.  Owns the check
-# that lector survives the module being unloaded under it (issue 7): it
+# that lector survives the module being unloaded under it: it
 # says so, keeps waiting, reopens /proc/memprobe when the module is loaded
 # again (a new capture session) and captures on.  MariaDB does not run in
 # the guest: lector writes JSON lines.  Needs B, T, fd 3 and guest-lib.sh.

@@ -1,5 +1,5 @@
 # tests/kernel/ring-lector.sh - sourced by tests/kernel/run-tests (host
-# side, after the guest run).  Owns the issue 4 check through the RING path:
+# side, after the guest run).  Owns the exact-storage check through the RING path:
 # the real module's capture of the known-calls workload (cap-mmap.raw, with
 # the workload's own account expect-mmap.bin) is wrapped in a ring file with
 # the real header layout (ringcheck wrap: running = 0, so lector drains it

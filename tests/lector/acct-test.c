@@ -1,13 +1,14 @@
 /*
- * acct-test.c - unit tests of lector's accounting rules (lector/acct.c,
- * lector/range.c) on synthetic records: the edge cases DESIGN.md "Memory
- * semantics" names, each checked against numbers worked out by hand.
+ * acct-test.c - unit tests of lector's accounting rules (model/acct.c,
+ * model/range.c) on synthetic records: the edge cases README.md "What the
+ * numbers mean" names, each checked against numbers worked out by hand.
  * Prints TAP.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "acct.h"
+#include "acct_inspect.h"
 
 #define P 4096ULL
 

@@ -7,7 +7,7 @@ client (batch mode, names as HEX so any byte survives):
                                         tests/workload/check-records)
   dbtool.py oracle SOCK SESSION PID     recompute the process's totals from
                                         its stored calls, independently of
-                                        lector/acct.c, and compare with its
+                                        model/acct.c, and compare with its
                                         processes row; prints a diff
   dbtool.py strace SOCK SESSION FILE   compare the stored calls of every pid
                                         in FILE (strace -f -e trace=memory -o)

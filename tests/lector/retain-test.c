@@ -1,10 +1,11 @@
 /*
  * retain-test.c - unit tests of retention's cutoff (lector/retain.h) and
- * of the retain_days bound (lector/config.c): a horizon reaching back past
+ * of the retain_days bound (model/config.c): a horizon reaching back past
  * the epoch purges nothing (it must never wrap to a cutoff in the future,
  * which purged everything), the largest accepted value is the longest
  * horizon a signed 64-bit nanosecond count holds, and one day more is
- * refused with a sentence, from the flag and from the config file.
+ * refused with a sentence, from the flag and from the config file; and
+ * the longest host_id the config takes (model/host_id.h).
  * Prints TAP.  Usage: retain-test SCRATCH_DIR
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "retain.h"
 
 #define DAY CONFIG_NS_PER_DAY
@@ -91,16 +93,48 @@ static void parse_tests(const char *dir)
 	}
 }
 
+/* host_id = a name of len_bytes characters from MP_HOST_ID_CHARSET, in a
+ * config file: the return of config_load_file, and the name kept. */
+static int load_host_id(const char *dir, size_t len_bytes, struct lector_config *c)
+{
+	char path[4096], name[MP_HOST_ID_MAX + 2], err[256];
+	FILE *f;
+
+	for (size_t i = 0; i < len_bytes; i++)
+		name[i] = MP_HOST_ID_CHARSET[i % (sizeof(MP_HOST_ID_CHARSET) - 1)];
+	name[len_bytes] = 0;
+	snprintf(path, sizeof(path), "%s/host.conf", dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "host_id = %s\n", name) < 0 || fclose(f))
+		return -EIO;
+	config_defaults(c);
+	return config_load_file(c, path, err, sizeof(err));
+}
+
+/* lector's host_id holds what the server's ?host= and the hosts table
+ * take (model/host_id.h): MP_HOST_ID_MAX characters, not one more. */
+static void host_id_tests(const char *dir)
+{
+	struct lector_config c;
+	char d[64];
+	int rc = load_host_id(dir, MP_HOST_ID_MAX, &c);
+
+	snprintf(d, sizeof(d), "rc %d, kept %zu", rc, strlen(c.host_id));
+	tap(rc == 0 && strlen(c.host_id) == MP_HOST_ID_MAX,
+	    "a host_id of MP_HOST_ID_MAX (64) characters is kept whole", d);
+	rc = load_host_id(dir, MP_HOST_ID_MAX + 1, &c);
+	snprintf(d, sizeof(d), "rc %d", rc);
+	tap(rc < 0, "a host_id of 65 characters is refused", d);
+}
+
 int main(int argc, char **argv)
 {
-	struct timespec ts;
-
 	if (argc != 2) {
 		fprintf(stderr, "usage: retain-test SCRATCH_DIR\n");
 		return 2;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	cutoff_tests((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	cutoff_tests(wall_ns());
 	parse_tests(argv[1]);
+	host_id_tests(argv[1]);
 	return 0;
 }

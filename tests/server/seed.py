@@ -51,7 +51,7 @@ def seed_sql(n_procs=150, n_calls=3000, session=42, host=SEED_HOST, pid_base=100
 
 
 # A process on its own host whose replayed series is known call by call
-# (lector/acct.c rules): two capture sessions, the one with the smaller id
+# (model/acct.c rules): two capture sessions, the one with the smaller id
 # captured later, so replay order must be by session start, then seq.
 SERIES_HOST, SERIES_PID, SERIES_START = "serieshost", 4242, 777
 PG, A, B, C = 4096, 0x10000000, 0x20000000, 0x30000000

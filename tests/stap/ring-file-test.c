@@ -1,5 +1,5 @@
 /*
- * ring-file-test.c - the ring reader (lector/source_ring.c) against ring
+ * ring-file-test.c - the ring reader (capture/source_ring.c) against ring
  * files written here: header refusals with their messages, delivery order,
  * a refused record staying for the next poll, -ESHUTDOWN once the
  * producer is gone (running = 0) and the ring is drained, nothing
@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "ring_file.h"
 #include "source.h"
 
 static int test_n;
@@ -283,10 +286,89 @@ static void test_shrink(const char *path, int at, off_t cut_bytes, int want_n, c
 	    what, detail);
 }
 
+/* The guard takes only the kernel's SIGBUS of a guarded page: one sent by
+ * kill(2) or raise() keeps its default action (the process ends) while a
+ * guard is installed. */
+static void test_guard_leaves_sent_sigbus(void)
+{
+	const char *what = "a SIGBUS sent with kill while a ring guard is installed still ends the process";
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		tap(0, what, "fork failed");
+		return;
+	}
+	if (pid == 0) {
+		void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		/* the default action before the guard (a sanitizer's own handler
+		 * would report the signal and exit instead) */
+		signal(SIGBUS, SIG_DFL);
+		if (p == MAP_FAILED || ring_guard_add(p, 4096) < 0)
+			_exit(3);
+		raise(SIGBUS);
+		_exit(0); /* the signal was swallowed */
+	}
+	waitpid(pid, &status, 0);
+	tap(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS, what,
+	    WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : WEXITSTATUS(status) == 0
+									? "the process went on: the signal was lost"
+									: "setup failed");
+}
+
+/* A fault outside every guard ends the process even where SIGBUS was
+ * ignored before the guard (as the kernel ends it without a handler): the
+ * access runs again after the handler, so returning would spin forever.
+ * Runs in a fresh image (this program re-executed), so the guard's handler
+ * is installed over the ignored action; alarm() bounds a spinning child. */
+static int ignored_fault_child(const char *path)
+{
+	FILE *f;
+	void *g;
+	volatile const char *p;
+
+	signal(SIGBUS, SIG_IGN);
+	alarm(3);
+	f = fopen(path, "r");
+	g = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!f || g == MAP_FAILED || ring_guard_add(g, 4096) < 0)
+		return 3;
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fileno(f), 0);
+	if (p == MAP_FAILED || truncate(path, 0) < 0)
+		return 3;
+	(void)p[4096]; /* past the file's end now: a fault */
+	return 0;
+}
+
+static void test_guard_fault_with_sigbus_ignored(const char *self, const char *path)
+{
+	const char *what = "a SIGBUS fault outside the guards ends the process where SIGBUS was ignored";
+	int status = 0;
+	pid_t pid;
+
+	write_ring_cap(path, MEMPROBE_MAGIC, MEMPROBE_ABI_VERSION, 64, 0, 0);
+	pid = fork();
+	if (pid < 0) {
+		tap(0, what, "fork failed");
+		return;
+	}
+	if (pid == 0) {
+		execl(self, self, "--ignored-fault", path, (char *)NULL);
+		_exit(4);
+	}
+	waitpid(pid, &status, 0);
+	tap(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS, what,
+	    WIFSIGNALED(status) ? strsignal(WTERMSIG(status))
+				: "exited: the fault was not taken, or setup failed");
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096];
 
+	if (argc == 3 && !strcmp(argv[1], "--ignored-fault"))
+		return ignored_fault_child(argv[2]);
 	if (argc != 2) {
 		fprintf(stderr, "usage: ring-file-test SCRATCH_DIR\n");
 		return 2;
@@ -303,5 +385,7 @@ int main(int argc, char **argv)
 		    "truncated on a page boundary while read: the page's whole records, then "
 		    "a clear error (no SIGBUS)");
 	test_shrink(path, 5, 0, 5, "truncated to nothing (header gone): a clear error, no SIGBUS");
+	test_guard_leaves_sent_sigbus();
+	test_guard_fault_with_sigbus_ignored("/proc/self/exe", path);
 	return 0;
 }

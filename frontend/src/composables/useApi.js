@@ -1,14 +1,32 @@
-// useApi.js - GET JSON from the server's REST API.  Errors become one
-// message the UI shows (and a rejected promise for the caller), never a
-// silent empty table.
+// useApi.js - GET JSON from the server's REST API, read through one of
+// api.js's from* functions.  Errors become one message the UI shows (and a
+// rejected promise for the caller), never a silent empty table.  A reply
+// that breaks the contract (api.js's ContractError) is shown until the page
+// is reloaded and logged to the console: the dashboard and the server in
+// use were built from different sources.
 import { ref } from 'vue'
 import { t } from '../i18n.js'
 import { selectedHost } from './useHost.js'
+import { ContractError } from '../api.js'
 
 export const apiError = ref('')
+export const contractError = ref('')
+const logged = new Set()
+
+// e from a REST reply or an event: a ContractError is shown and logged
+// (each message once), anything else is thrown on.
+export function reportContract(e) {
+  if (!(e instanceof ContractError)) throw e
+  if (!contractError.value) contractError.value = t('err.contract', { msg: e.message })
+  if (!logged.has(e.message)) {
+    logged.add(e.message)
+    console.error(`memprobe: ${e.message}`)
+  }
+}
 
 // Every endpoint but /api/hosts takes ?host=: the host chosen in the header.
-export async function getJson(path, params) {
+// `read` (an api.js from* function) turns the body into what the view uses.
+export async function getJson(path, params, read) {
   const all = path === 'hosts' ? { ...params } : { ...params, host: selectedHost.value }
   const qs =
     '?' +
@@ -40,9 +58,11 @@ export async function getJson(path, params) {
     throw new Error(msg)
   }
   apiError.value = ''
-  return res.json()
-}
-
-export function useApi() {
-  return { getJson, apiError }
+  const body = await res.json()
+  try {
+    return read(body)
+  } catch (e) {
+    reportContract(e)
+    throw e
+  }
 }

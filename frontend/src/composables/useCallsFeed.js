@@ -1,15 +1,15 @@
 // useCallsFeed.js - the rows of a requests table: history from
-// GET /api/calls (newest first, keyset pages backwards through `next`),
-// live calls from the SSE fan-out on top.  Pause buffers new calls instead
-// of dropping them; resume puts them on top in order.  Rows held in memory
-// are capped while live (the DOM shows fewer); a row is never shown twice.
-// Under a flood the table takes new rows at most every COMMIT_MS: nobody
-// reads 5000 rows a second, and re-rendering 100 rows 60 times a second
-// costs most of a frame (measured: 17 fps at 5k events/s; see bench/browser).
+// GET /api/calls (newest first, keyset pages backwards through
+// `next_before`), live calls from the SSE fan-out on top.  Pause buffers new
+// calls instead of dropping them; resume puts them on top in order.  Rows
+// held in memory are capped while live (the DOM shows fewer); a row is never
+// shown twice.  Under a flood the table takes new rows at most every
+// COMMIT_MS: nobody reads thousands of rows a second, and re-rendering 100
+// rows on every frame costs most of the frame (bench/browser measures it).
 import { ref, shallowRef, watch, onBeforeUnmount } from 'vue'
 import { getJson } from './useApi.js'
 import { useLive } from './useLive.js'
-import { toCall, nextCursor, listOf } from '../api.js'
+import { fromCalls, LIFECYCLE_CALLS } from '../api.js'
 
 const PAGE_ROWS = 100
 const KEEP_ROWS = 2000
@@ -18,8 +18,7 @@ const COMMIT_MS = 200
 // then reloads the newest page from the database, which has every call.
 const BUFFER_MAX = 20000
 
-const newestFirst = (list) =>
-  list[0] && list[0].id !== undefined ? list.sort((a, b) => b.id - a.id) : list
+const newestFirst = (list) => list.sort((a, b) => b.id - a.id)
 
 export function useCallsFeed(filter) {
   const rows = shallowRef([])
@@ -34,7 +33,7 @@ export function useCallsFeed(filter) {
 
   const matches = (c) => {
     const f = filter.value
-    if (c.call === 'exit' || c.call === 'exec') return false
+    if (LIFECYCLE_CALLS.includes(c.call)) return false
     if (f.pid && c.pid !== Number(f.pid)) return false
     if (f.call && c.call !== f.call) return false
     return true
@@ -58,15 +57,18 @@ export function useCallsFeed(filter) {
     loading.value = true
     try {
       const f = filter.value
-      const body = await getJson('calls', { pid: f.pid || undefined, call: f.call || undefined, before, limit: PAGE_ROWS })
+      const { calls: page, next } = await getJson(
+        'calls',
+        { pid: f.pid || undefined, call: f.call || undefined, before, limit: PAGE_ROWS },
+        fromCalls
+      )
       if (gen !== generation) return
-      const page = listOf(body, 'calls', 'rows', 'items').map(toCall)
       const older = page.filter((c) => !seen.has(c.key) && matches(c))
       for (const c of older) seen.add(c.key)
       // The first page can land after live calls newer than it: merge in
       // commit order (id) rather than stacking the page on top.
       rows.value = before ? rows.value.concat(older) : newestFirst(older.concat(rows.value))
-      cursor.value = nextCursor(body)
+      cursor.value = next
       atStart.value = page.length < PAGE_ROWS || cursor.value === null
     } finally {
       loading.value = false

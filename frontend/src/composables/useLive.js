@@ -7,10 +7,10 @@
 // All of it is for the host chosen in the header (useHost.js): choosing
 // another one reopens the stream with ?host= and reloads every view.
 import { ref, shallowRef, computed } from 'vue'
-import { getJson } from './useApi.js'
+import { getJson, reportContract } from './useApi.js'
 import { useSse } from './useSse.js'
 import { selectedHost, onHostChange } from './useHost.js'
-import { toProcess, toCall, toTop, toStats, toHosts, listOf } from '../api.js'
+import { ContractError, toProcess, toCall, fromProcessList, fromTop, fromStats, fromHosts, fromReset } from '../api.js'
 
 const TOP_REFRESH_MS = 1000
 const STATS_REFRESH_MS = 2000
@@ -26,13 +26,12 @@ const PROCESS_SEED_LIMIT = 1000
 const HOSTS_REFRESH_MS = 10000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
-const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0 })
+const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0 })
 const top = shallowRef([])
 const hosts = shallowRef([])
 const sseGen = ref(0) // bumped when the stream is reopened for another host
 let hostsLoadedMs = -Infinity
-const denominatorBytes = ref(0)
-const clientEps = ref(0) // events/s seen by this page, when the server sends none
+const clientEps = ref(0) // events/s seen by this page, shown while the server's rate is 0
 const callListeners = new Set()
 const resetListeners = new Set()
 const skippedEvents = ref(0)
@@ -66,14 +65,10 @@ const keyOf = (p) => `${p.host}:${p.pid}:${p.startNs}`
 
 async function loadProcesses() {
   const host = selectedHost.value
-  const body = await getJson('processes', { limit: PROCESS_SEED_LIMIT, sort: 'requested', order: 'desc' })
+  const rows = await getJson('processes', { limit: PROCESS_SEED_LIMIT, sort: 'requested', order: 'desc' }, fromProcessList)
   if (host !== selectedHost.value) return // answered for the host shown before
   const m = new Map()
-  for (const o of listOf(body, 'processes', 'rows', 'items')) {
-    const p = toProcess(o)
-    m.set(keyOf(p), p)
-  }
-  denominatorBytes.value = Number(body.denominator_bytes ?? body.denominator?.bytes ?? 0)
+  for (const p of rows) m.set(keyOf(p), p)
   // Rows the stream delivered while this request was in flight are newer
   // than the snapshot: keep them.
   for (const [k, p] of processes.value) {
@@ -86,20 +81,20 @@ async function loadProcesses() {
 async function loadTop() {
   topDirty = false
   const host = selectedHost.value
-  const body = await getJson('top')
-  if (host === selectedHost.value) top.value = toTop(body)
+  const slices = await getJson('top', {}, fromTop)
+  if (host === selectedHost.value) top.value = slices
 }
 
 async function loadHosts() {
   hostsLoadedMs = performance.now()
-  hosts.value = toHosts(await getJson('hosts'))
+  hosts.value = await getJson('hosts', {}, fromHosts)
 }
 
 async function loadStats() {
   if (performance.now() - hostsLoadedMs >= HOSTS_REFRESH_MS) loadHosts().catch(() => {})
-  const body = await getJson('stats')
-  stats.value = toStats(body)
-  checkBehind(Number(body.server?.sse_last_id ?? 0))
+  const got = await getJson('stats', {}, fromStats)
+  stats.value = got.stats
+  checkBehind(got.sseLastId)
 }
 
 // A browser that parses events slower than the machine makes them falls
@@ -145,22 +140,27 @@ function countRate(n) {
   }
 }
 
-function parse(raw) {
+// An event's data through an api.js reader; an event that is not JSON or
+// breaks the contract is reported (shown, logged once) and skipped.
+function read(type, raw, reader) {
+  let d
   try {
-    return JSON.parse(raw)
+    d = JSON.parse(raw)
   } catch {
-    console.warn('memprobe: ignored an event that is not JSON:', String(raw).slice(0, 80))
+    reportContract(new ContractError(`event ${type}`, '(data)', 'JSON', String(raw).slice(0, 40)))
+    return null
+  }
+  try {
+    return reader(d)
+  } catch (e) {
+    reportContract(e)
     return null
   }
 }
 
-function addProcess(o) {
-  const p = toProcess(o)
-  pendingProcs.set(keyOf(p), p)
-}
-
 // One batch per animation frame: apply all of it, then notify once.  Call
-// bodies are parsed only when a table listens for them.
+// bodies are parsed only when a table listens for them.  The server sends
+// three event types (useSse.js): call, process, reset.
 function applyBatch(batch) {
   const wantCalls = callListeners.size > 0
   const calls = []
@@ -169,22 +169,17 @@ function applyBatch(batch) {
   for (const { type, raw } of batch) {
     if (type === 'call') {
       nCalls++
-      const d = wantCalls && parse(raw)
-      if (d) calls.push(toCall(d))
-    } else if (type === 'calls') {
-      const d = parse(raw) || []
-      nCalls += d.length
-      if (wantCalls) for (const o of d) calls.push(toCall(o))
-    } else if (type === 'process' || type === 'processes') {
-      const d = parse(raw)
-      if (!d) continue
-      if (Array.isArray(d)) d.forEach(addProcess)
-      else addProcess(d)
+      const c = wantCalls && read(type, raw, toCall)
+      if (c) calls.push(c)
+    } else if (type === 'process') {
+      const p = read(type, raw, toProcess)
+      if (!p) continue
+      pendingProcs.set(keyOf(p), p)
       procChanged = true
-    } else if (type === 'stats') {
-      const d = parse(raw)
-      if (d) stats.value = toStats(d)
-    } else if (type === 'reset') resetFromServer(parse(raw))
+    } else if (type === 'reset') {
+      const skipped = read(type, raw, fromReset)
+      if (skipped !== null) resetFromServer(skipped)
+    }
   }
   countRate(nCalls)
   if (nCalls) scheduleStats()
@@ -206,9 +201,8 @@ function reload() {
 // The server would not replay a resume that deep (--sse-resume-max): it
 // sent one "reset" event whose id is its live edge.  Everything shown is
 // reloaded through the REST API; the calls in between stay in the database.
-function resetFromServer(d) {
-  const skipped = Number(d?.live_from ?? 0) - Number(d?.last_event_id ?? 0)
-  if (skipped > 0) skippedEvents.value += skipped
+function resetFromServer(skipped) {
+  skippedEvents.value += skipped
   reload()
   for (const fn of resetListeners) fn()
 }
@@ -233,8 +227,9 @@ export function startLive() {
   const url = host ? `api/events?host=${encodeURIComponent(host)}` : 'api/events'
   if (!hostWatch) hostWatch = onHostChange(switchHost)
   sse = useSse(url, applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
-  // Events delivered to the page so far: read by bench/browser.
-  window.memprobeReceived = () => sse.received.value
+  // The bench build only (vite build --mode bench): events delivered to the
+  // page so far, read by bench/browser.  The production build drops this.
+  if (import.meta.env.MODE === 'bench') window.memprobeReceived = () => sse.received.value
   reload()
   return sse
 }
@@ -247,7 +242,6 @@ export function useLive() {
     stats,
     top,
     clientEps,
-    denominatorBytes,
     hosts,
     sseState: computed(() => (sseGen.value >= 0 && sse ? sse.state.value : 'connecting')),
     onCalls(fn) {

@@ -1,5 +1,5 @@
-// useSse.js - one EventSource on /api/events, delivered in batches: named
-// events (call, process, stats, reset, and the array forms) as raw text,
+// useSse.js - one EventSource on /api/events, delivered in batches: the
+// server's named events (call, process, reset: docs/API.md) as raw text
 // are queued as they arrive and handed over once per animation frame, so a
 // flood of thousands of events/s costs one Vue update per frame, not one
 // per event.  The browser reconnects by itself after a network error and
@@ -8,9 +8,7 @@
 // pass the last id as ?last_event_id= (a new EventSource cannot set headers).
 import { ref } from 'vue'
 
-// "calls" and "processes" carry a JSON array each: one message per batch
-// costs the browser far less than one per row.
-const EVENT_TYPES = ['call', 'calls', 'process', 'processes', 'stats', 'reset']
+const EVENT_TYPES = ['call', 'process', 'reset']
 const BACKOFF_MAX_MS = 10000
 
 export function useSse(url, onBatch, { onReconnect } = {}) {

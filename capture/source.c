@@ -24,16 +24,6 @@ enum source_kind source_kind_parse(const char *name)
 	return (enum source_kind)-1;
 }
 
-const char *source_kind_name(enum source_kind k)
-{
-	switch (k) {
-	case SOURCE_AUTO: return "auto";
-	case SOURCE_RING: return "ring";
-	case SOURCE_BPF:  return "bpf";
-	}
-	return "?";
-}
-
 int source_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen)
 {
 	const char *path = opts->ring_path ? opts->ring_path : MEMPROBE_PROC_PATH;

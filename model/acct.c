@@ -1,7 +1,7 @@
 /*
  * acct.c - fold records into per-process totals.
  *
- * Rules (DESIGN.md "Memory semantics"):
+ * Rules (README.md, "What the numbers mean"):
  *  - failed calls (ret < 0; brk: ret != addr) are counted but change no total;
  *  - mmap adds [ret, ret + len) and replaces whatever was there (MAP_FIXED);
  *  - munmap removes only what was mapped while watched, so memory mapped
@@ -21,16 +21,9 @@
 #include <string.h>
 
 #include "acct.h"
+#include "acct_impl.h"
 
-#define ACCT_BUCKETS 4096 /* power of two */
-#define PAGE_BYTES   4096ULL
-
-struct acct {
-	struct acct_proc *bucket[ACCT_BUCKETS];
-	struct acct_proc *dirty;
-	size_t live;
-	bool no_range_log; /* nobody stores the ranges (the server's replay) */
-};
+#define PAGE_BYTES 4096ULL
 
 static uint64_t page_up(uint64_t len)
 {
@@ -86,16 +79,6 @@ static struct acct_proc **slot_of(struct acct *a, uint32_t pid)
 	while (*pp && (*pp)->pid != pid)
 		pp = &(*pp)->next_hash;
 	return pp;
-}
-
-struct acct_proc *acct_find(struct acct *a, uint32_t pid)
-{
-	return *slot_of(a, pid);
-}
-
-size_t acct_live_count(const struct acct *a)
-{
-	return a->live;
 }
 
 static void mark_dirty(struct acct *a, struct acct_proc *p)

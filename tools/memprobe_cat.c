@@ -4,11 +4,11 @@
  * Owns the one text form of a record (one line, key=value, comm escaped
  * C-style) that users and tests read, and the --raw form (the 192-byte
  * records as they are).  Source-agnostic: the ring or the eBPF program,
- * through lector/source.h.  Ends on SIGINT/SIGTERM, --count, --duration-ms,
+ * through capture/source.h.  Ends on SIGINT/SIGTERM, --count, --duration-ms,
  * or when the source shuts down (module unloaded); exit status 0 then.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +17,8 @@
 #include <time.h>
 #include <sys/sysmacros.h>
 
+#include "clock.h"
+#include "options.h"
 #include "source.h"
 
 #define POLL_SLICE_MS 100
@@ -29,6 +31,7 @@ struct cat_opts {
 	long pid;	  /* -1: every process */
 	uint64_t count;	  /* 0: unlimited */
 	long duration_ms; /* 0: unlimited */
+	bool capture_opt; /* --raw, --pid, --count or --duration-ms given */
 };
 
 struct cat_state {
@@ -45,6 +48,95 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return (errno || !*s || *end || *s == '-') ? -EINVAL : 0;
+}
+
+static int parse_source(const char *arg, void *out)
+{
+	struct cat_opts *o = out;
+
+	o->src.kind = source_kind_parse(arg);
+	if ((int)o->src.kind >= 0)
+		return 0;
+	fprintf(stderr, "memprobe-cat: unknown --source '%s' (auto, ring or bpf)\n", arg);
+	return -EINVAL;
+}
+
+/* --pid, --count, --duration-ms: a non-negative number, and capture. */
+static int parse_bound(const char *name, const char *arg, uint64_t *v, struct cat_opts *o)
+{
+	if (parse_u64(arg, v) || *v > INT32_MAX * 1000ULL) {
+		fprintf(stderr, "memprobe-cat: --%s needs a non-negative number, got '%s'\n", name,
+			arg);
+		return -EINVAL;
+	}
+	o->capture_opt = true;
+	return 0;
+}
+
+static int parse_pid(const char *arg, void *out)
+{
+	struct cat_opts *o = out;
+	uint64_t v;
+	int rc = parse_bound("pid", arg, &v, o);
+
+	o->pid = rc ? o->pid : (long)v;
+	return rc;
+}
+
+static int parse_count(const char *arg, void *out)
+{
+	struct cat_opts *o = out;
+
+	return parse_bound("count", arg, &o->count, o);
+}
+
+static int parse_duration(const char *arg, void *out)
+{
+	struct cat_opts *o = out;
+	uint64_t v;
+	int rc = parse_bound("duration-ms", arg, &v, o);
+
+	o->duration_ms = rc ? o->duration_ms : (long)v;
+	return rc;
+}
+
+static int set_raw(const char *arg, void *out)
+{
+	struct cat_opts *o = out;
+
+	(void)arg;
+	o->raw = o->capture_opt = true;
+	return 0;
+}
+
+#define FLAG(field) OPT_FLAG, offsetof(struct cat_opts, field), NULL
+static const struct opt_row options[] = {
+    {"source", "KIND", OPT_CALL, 0, parse_source,
+     "ring (/proc/memprobe, the stap module), bpf, or auto (default:\nring when loaded, else bpf)"},
+    {"ring-path", "FILE", OPT_STRING, offsetof(struct cat_opts, src.ring_path), NULL,
+     "ring: read FILE instead of /proc/memprobe (a saved ring)"},
+    {"read", NULL, FLAG(src.use_read), "ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME"},
+    {"raw", NULL, OPT_CALL, 0, set_raw, "write the binary 192-byte records to stdout instead"},
+    {"pid", "N", OPT_CALL, 0, parse_pid, "only records of process N"},
+    {"count", "N", OPT_CALL, 0, parse_count, "stop after N records"},
+    {"duration-ms", "N", OPT_CALL, 0, parse_duration, "stop after N milliseconds"},
+    {"stats", NULL, FLAG(stats),
+     "print drops/seen/delivered/skipped on stderr at exit; alone (no\n"
+     "--raw/--pid/--count/--duration-ms), print them now and exit\n"
+     "without consuming anything.  skipped: probe runs the tracer\n"
+     "or kernel skipped, an upper bound on events missing"},
+    {"help", NULL, OPT_HELP, 0, NULL, NULL},
+};
+#undef FLAG
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
 static void usage(FILE *f)
 {
 	fputs("usage: memprobe-cat [--source=auto|ring|bpf] [--ring-path=FILE] [--read] [--raw]\n"
@@ -56,113 +148,34 @@ static void usage(FILE *f)
 	      "(comm and thread escaped C-style: \\\" \\\\ \\n \\t, other bytes as \\ooo octal;\n"
 	      "sizes in bytes; cgroup is the cgroup v2 id, the inode of its directory;\n"
 	      "dev/ino: the file a mmap mapped, 0:0 0 otherwise; file=unread: its lock was\n"
-	      "busy; call=oom_kill: the OOM killer's victim, fields are the victim's).\n"
-	      "  --source=KIND  ring (/proc/memprobe, the stap module), bpf, or auto (default:\n"
-	      "                 ring when loaded, else bpf)\n"
-	      "  --ring-path=FILE  ring: read FILE instead of /proc/memprobe (a saved ring)\n"
-	      "  --read         ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME\n"
-	      "  --raw          write the binary 192-byte records to stdout instead\n"
-	      "  --pid=N        only records of process N\n"
-	      "  --count=N      stop after N records\n"
-	      "  --duration-ms=N  stop after N milliseconds\n"
-	      "  --stats        print drops/seen/delivered/skipped on stderr at exit; alone (no\n"
-	      "                 --raw/--pid/--count/--duration-ms), print them now and exit\n"
-	      "                 without consuming anything.  skipped: probe runs the tracer\n"
-	      "                 or kernel skipped, an upper bound on events missing\n"
-	      "Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
+	      "busy; call=oom_kill: the OOM killer's victim, fields are the victim's).\n",
+	      f);
+	options_help(f, options, N_OPTIONS, 17);
+	fputs("Ends on SIGINT/SIGTERM or when the source goes away (exit status 0).\n"
 	      "Needs root. Load the module with 'make load', or use --source=bpf.\n",
 	      f);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return (errno || !*s || *end || *s == '-') ? -EINVAL : 0;
-}
-
+/* argv -> o: 0, 1 (--help: exit 0) or -EINVAL (said). */
 static int parse_args(int argc, char **argv, struct cat_opts *o)
 {
-	static const struct option longopts[] = {
-	    {"source", required_argument, NULL, 's'},
-	    {"read", no_argument, NULL, 'r'},
-	    {"ring-path", required_argument, NULL, 'P'},
-	    {"raw", no_argument, NULL, 'R'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"duration-ms", required_argument, NULL, 'd'},
-	    {"stats", no_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool capture_opt = false;
-	uint64_t v;
-	int c;
+	int first_arg, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->pid = -1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o->src.kind = source_kind_parse(optarg);
-			if ((int)o->src.kind < 0) {
-				fprintf(stderr,
-					"memprobe-cat: unknown --source '%s' "
-					"(auto, ring or bpf)\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'r':
-			o->src.use_read = true;
-			break;
-		case 'P':
-			o->src.ring_path = optarg;
-			break;
-		case 'R':
-			o->raw = true;
-			capture_opt = true;
-			break;
-		case 'S':
-			o->stats = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'p':
-		case 'c':
-		case 'd':
-			if (parse_u64(optarg, &v) || v > INT32_MAX * 1000ULL) {
-				fprintf(stderr,
-					"memprobe-cat: --%s needs a non-negative number, "
-					"got '%s'\n",
-					c == 'p'   ? "pid"
-					: c == 'c' ? "count"
-						   : "duration-ms",
-					optarg);
-				return -EINVAL;
-			}
-			if (c == 'p')
-				o->pid = (long)v;
-			else if (c == 'c')
-				o->count = v;
-			else
-				o->duration_ms = (long)v;
-			capture_opt = true;
-			break;
-		default:
-			fprintf(stderr, "memprobe-cat: try --help\n");
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
+	rc = options_parse(options, N_OPTIONS, argc, argv, o, &first_arg);
+	if (rc == OPTIONS_HELP)
+		return 1;
+	if (rc == -ENOENT)
+		fprintf(stderr, "memprobe-cat: try --help\n");
+	if (rc < 0)
+		return -EINVAL;
+	if (first_arg < argc) {
 		fprintf(stderr, "memprobe-cat: unexpected argument '%s' (try --help)\n",
-			argv[optind]);
+			argv[first_arg]);
 		return -EINVAL;
 	}
-	o->stats_only = o->stats && !capture_opt;
+	o->stats_only = o->stats && !o->capture_opt;
 	return 0;
 }
 
@@ -259,28 +272,20 @@ static void print_stats(struct source *s)
 		st.skipped);
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000L + (now.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
 /* Poll until a stop condition; 0 on a clean end, -errno otherwise. */
 static int cat_loop(struct source *s, struct cat_state *st)
 {
 	const struct cat_opts *o = st->o;
-	struct timespec t0;
+	uint64_t t0_ms;
 	int rc = 0, slice_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0_ms = mono_ms();
 	while (!stop_requested) {
 		if (o->count && st->printed >= o->count)
 			break;
 		slice_ms = POLL_SLICE_MS;
 		if (o->duration_ms) {
-			long left_ms = o->duration_ms - elapsed_ms(&t0);
+			long left_ms = o->duration_ms - (long)(mono_ms() - t0_ms);
 
 			if (left_ms <= 0)
 				break;
@@ -312,7 +317,12 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int rc;
 
-	if (parse_args(argc, argv, &o))
+	rc = parse_args(argc, argv, &o);
+	if (rc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc < 0)
 		return 2;
 	st.o = &o;
 	sigemptyset(&sa.sa_mask);

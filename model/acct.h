@@ -1,5 +1,5 @@
 /*
- * acct.h - per-process memory accounting (DESIGN.md "Memory semantics").
+ * acct.h - per-process memory accounting (README.md, "What the numbers mean").
  *
  * A process is keyed by (pid, start_ns) within one host: pids are reused.
  * acct_apply() folds one record into its process and marks it dirty; the
@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 #include "range.h"
 
 enum acct_count {
@@ -76,8 +76,5 @@ int acct_restore(struct acct *a, const struct acct_proc *p);
 /* Close out restored processes that ended while lector was not running
  * (their exit record was never seen); returns how many. */
 int acct_close_dead(struct acct *a, bool (*alive)(uint32_t pid, uint64_t start_ns));
-
-struct acct_proc *acct_find(struct acct *a, uint32_t pid);
-size_t acct_live_count(const struct acct *a);
 
 #endif

@@ -81,6 +81,7 @@ static uintptr_t page_mask;
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
+	int saved_errno = errno; /* the interrupted code's, kept across mmap */
 
 	/* si_code > 0: the kernel's (a fault), not kill(2) */
 	for (int i = 0; si->si_code > 0 && i < RING_GUARDS_MAX; i++) {
@@ -94,15 +95,29 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 			while ((!low || a < low) &&
 			       !atomic_compare_exchange_weak(&guards[i].fault, &low, a))
 				;
+			errno = saved_errno;
 			return;
 		}
 	}
-	if (prev_action.sa_flags & SA_SIGINFO)
+	if (prev_action.sa_flags & SA_SIGINFO) {
 		prev_action.sa_sigaction(sig, si, uc);
-	else if (prev_action.sa_handler != SIG_DFL && prev_action.sa_handler != SIG_IGN)
+	} else if (prev_action.sa_handler == SIG_IGN) {
+		/* ignored before the guard: a sent one stays ignored; a fault
+		 * runs the access again, and the kernel ends a process whose
+		 * fault signal is ignored, so take the default action */
+		if (si->si_code > 0)
+			signal(SIGBUS, SIG_DFL);
+	} else if (prev_action.sa_handler != SIG_DFL) {
 		prev_action.sa_handler(sig);
-	else
-		signal(SIGBUS, SIG_DFL); /* the access runs again: the default action */
+	} else {
+		/* the default action: a fault runs the access again and takes it;
+		 * a sent signal does not come again, so send it once more (blocked
+		 * in this handler, it is delivered when the handler returns) */
+		signal(SIGBUS, SIG_DFL);
+		if (si->si_code <= 0)
+			raise(SIGBUS);
+	}
+	errno = saved_errno;
 }
 
 static int install(void)

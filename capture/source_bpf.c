@@ -18,7 +18,10 @@
  *
  * Environment (for tests and benchmarks):
  *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
- *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results
+ *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results;
+ *                          read only in builds with MEMPROBE_BPF_PAIR defined
+ *                          (tests/bpf/mp-bpf-probe, for tests/bpf and
+ *                          bench/bpf): lector and memprobe-cat always use regs
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
  *   MEMPROBE_BPF_MEM_FIELDS 0: leave the ABI v2 memory fields 0 (bench/bpf's
  *                          baseline for their cost)
@@ -38,6 +41,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "source_impl.h"
 #include "testpause.h"
 #include "memprobe.skel.h"
@@ -120,12 +124,23 @@ static bool oom_tracepoint_has_task(void)
 	return ok;
 }
 
+/* The pair mode (bpf/memprobe.bpf.c) is there to be measured against regs. */
+static bool bpf_pair_mode(void)
+{
+#ifdef MEMPROBE_BPF_PAIR
+	const char *mode = getenv("MEMPROBE_BPF_MODE");
+
+	return mode && !strcmp(mode, "pair");
+#else
+	return false;
+#endif
+}
+
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
-	const char *mode = getenv("MEMPROBE_BPF_MODE");
 	const char *mem = getenv("MEMPROBE_BPF_MEM_FIELDS");
 	struct memprobe_bpf *skel = sb->skel;
-	bool pair = mode && !strcmp(mode, "pair");
+	bool pair = bpf_pair_mode();
 
 	sb->ring_bytes = ring_bytes_wanted(opts);
 	skel->rodata->tai_offset_ns = tai_offset_ns();
@@ -301,11 +316,8 @@ static uint64_t bpf_recursion_misses(const struct source_bpf *sb)
 
 static void bpf_refresh_skipped(struct source_bpf *sb)
 {
-	struct timespec ts;
-	uint64_t now_ms;
+	uint64_t now_ms = mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (sb->skipped_at_ms && now_ms - sb->skipped_at_ms < SKIPPED_REFRESH_MS)
 		return;
 	sb->skipped = bpf_recursion_misses(sb);

@@ -1,5 +1,5 @@
 /*
- * lector.c - the writer thread: queue -> accounting -> sink.
+ * writer.c - the writer thread: queue -> accounting -> sink (writer.h).
  *
  * Exactly-once: a batch is applied to the accounting once, then committed
  * (calls + processes + resume point in one transaction) as many times as
@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lector.h"
 
 #define IDLE_WAIT_MS   200
@@ -33,18 +34,10 @@
 #define RESTORE_WAIT_MAX_MS  4000
 #define RESTORE_LOG_EVERY_MS 5000
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void fill_stats(struct lector *l, struct capture_stats *cs)
 {
 	struct queue_stats qs;
-	uint64_t now = now_ns(CLOCK_REALTIME);
+	uint64_t now = wall_ns();
 
 	queue_get_stats(l->q, &qs);
 	pthread_mutex_lock(&l->stats_lock);
@@ -57,15 +50,15 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
 	cs->gap_before_ms = l->gap_before_ms;
 	cs->lost = qs.lost_total - l->lost_base;
 	pthread_mutex_unlock(&l->stats_lock);
-	cs->lost_before = l->lost_before;
-	cs->current = !l->pending_n || l->batch[0].session == l->session;
+	cs->lost_before = l->w.lost_before;
+	cs->current = !l->w.pending_n || l->w.batch[0].session == l->session;
 	cs->queued = qs.mem_len + qs.spill_len;
 	cs->spilled_total = qs.spilled_total;
 	/* lag: age of the newest committed record while records still wait */
-	cs->lag_ms = cs->queued && l->last_commit_ts_ns && now > l->last_commit_ts_ns
-			 ? (now - l->last_commit_ts_ns) / 1000000
+	cs->lag_ms = cs->queued && l->w.last_commit_ts_ns && now > l->w.last_commit_ts_ns
+			 ? (now - l->w.last_commit_ts_ns) / 1000000
 			 : 0;
-	cs->rate_eps = l->rate_eps;
+	cs->rate_eps = l->w.rate_eps;
 }
 
 /* Take a batch from the queue and fold it into the accounting, once.
@@ -73,32 +66,32 @@ static void fill_stats(struct lector *l, struct capture_stats *cs)
  * the sink cannot tell what was already committed (down). */
 static int take_batch(struct lector *l)
 {
-	int n = queue_peek(l->q, l->batch, l->cfg.batch_max, IDLE_WAIT_MS);
+	int n = queue_peek(l->q, l->w.batch, l->cfg.batch_max, IDLE_WAIT_MS);
 	size_t k = 0;
 
 	if (n <= 0)
 		return 0;
-	if (l->batch[0].session != l->cached_session || !l->cached_valid) {
+	if (l->w.batch[0].session != l->w.cached_session || !l->w.cached_valid) {
 		uint64_t seq = 0;
-		int found = l->sink->ops->committed_seq(l->sink, l->batch[0].session, &seq);
+		int found = l->w.sink->ops->committed_seq(l->w.sink, l->w.batch[0].session, &seq);
 
 		if (found < 0)
 			return -1; /* sink down: try again later, nothing taken */
-		l->cached_session = l->batch[0].session;
-		l->cached_valid = true;
-		l->cached_found = found;
-		l->cached_seq = seq;
+		l->w.cached_session = l->w.batch[0].session;
+		l->w.cached_valid = true;
+		l->w.cached_found = found;
+		l->w.cached_seq = seq;
 	}
 	for (int i = 0; i < n; i++) {
-		if (l->cached_found && l->batch[i].rec.seq <= l->cached_seq)
+		if (l->w.cached_found && l->w.batch[i].rec.seq <= l->w.cached_seq)
 			continue; /* committed by an earlier run */
-		l->batch[k] = l->batch[i];
-		acct_apply(l->acct, &l->batch[k].rec);
+		l->w.batch[k] = l->w.batch[i];
+		acct_apply(l->w.acct, &l->w.batch[k].rec);
 		k++;
 	}
-	l->pending = true;
-	l->pending_n = k;
-	l->pending_raw = (size_t)n;
+	l->w.pending = true;
+	l->w.pending_n = k;
+	l->w.pending_raw = (size_t)n;
 	return 1;
 }
 
@@ -111,24 +104,24 @@ static void count_prev_loss(struct lector *l)
 {
 	uint64_t rows = 0, stored = 0;
 
-	if (!l->sink->ops->session_rows) {
-		l->prev_pending = false; /* JSON lines: the sink cannot tell */
+	if (!l->w.sink->ops->session_rows) {
+		l->w.prev_pending = false; /* JSON lines: the sink cannot tell */
 		return;
 	}
-	if (l->sink->ops->session_rows(l->sink, l->prev.session, &rows) < 0)
+	if (l->w.sink->ops->session_rows(l->w.sink, l->prev.session, &rows) < 0)
 		return; /* down: try again with the next batch */
-	l->prev_pending = false;
+	l->w.prev_pending = false;
 	if (l->prev.seen > l->prev.drops)
 		stored = l->prev.seen - l->prev.drops;
 	if (stored < l->prev.read_count) /* counters one poll older than read_count */
 		stored = l->prev.read_count;
-	l->lost_before = stored > rows ? stored - rows : 0;
-	if (l->lost_before)
+	l->w.lost_before = stored > rows ? stored - rows : 0;
+	if (l->w.lost_before)
 		fprintf(stderr,
 			"lector: the previous lector (session %" PRIu64 ") ended without "
 			"committing %" PRIu64 " records it had read or its ring held: lost, "
 			"counted in capture_stats.lost_before of session %" PRIu64 "\n",
-			l->prev.session, l->lost_before, l->session);
+			l->prev.session, l->w.lost_before, l->session);
 	else
 		fprintf(stderr,
 			"lector: the previous lector (session %" PRIu64
@@ -138,25 +131,27 @@ static void count_prev_loss(struct lector *l)
 
 static void committed(struct lector *l)
 {
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
-	static uint64_t window_start, window_rows;
+	struct writer *w = &l->w;
+	uint64_t now = mono_ns();
 
-	queue_pop(l->q, l->pending_raw);
-	acct_clean(l->acct);
-	if (l->pending_n)
-		l->last_commit_ts_ns = l->batch[l->pending_n - 1].rec.ts_ns;
-	l->committed_rows += l->pending_n;
-	window_rows += l->pending_n;
-	if (now - window_start >= 1000000000ULL) {
-		l->rate_eps = window_start ? window_rows * 1e9 / (double)(now - window_start) : 0;
-		window_start = now;
-		window_rows = 0;
+	queue_pop(l->q, l->w.pending_raw);
+	acct_clean(l->w.acct);
+	if (l->w.pending_n)
+		l->w.last_commit_ts_ns = l->w.batch[l->w.pending_n - 1].rec.ts_ns;
+	l->committed_rows += l->w.pending_n;
+	w->rate_window_rows += w->pending_n;
+	if (now - w->rate_window_start_ns >= 1000000000ULL) {
+		w->rate_eps = w->rate_window_start_ns ? w->rate_window_rows * 1e9 /
+							 (double)(now - w->rate_window_start_ns)
+						       : 0;
+		w->rate_window_start_ns = now;
+		w->rate_window_rows = 0;
 	}
-	l->pending = false;
-	l->pending_n = l->pending_raw = 0;
-	if (l->db_down) {
+	l->w.pending = false;
+	l->w.pending_n = l->w.pending_raw = 0;
+	if (l->w.db_down) {
 		fprintf(stderr, "lector: sink is back; writing what waited\n");
-		l->db_down = false;
+		l->w.db_down = false;
 	}
 }
 
@@ -166,14 +161,14 @@ static int commit_pending(struct lector *l)
 	int rc;
 
 	fill_stats(l, &cs);
-	rc = l->sink->ops->commit(l->sink, l->batch, l->pending_n, acct_dirty_list(l->acct), &cs);
+	rc = l->w.sink->ops->commit(l->w.sink, l->w.batch, l->w.pending_n, acct_dirty_list(l->w.acct), &cs);
 	if (rc == 0) {
 		committed(l);
-	} else if (!l->db_down) {
+	} else if (!l->w.db_down) {
 		fprintf(stderr,
 			"lector: sink unavailable (%s); records wait in memory (%zu), then in %s\n",
-			l->sink->err, l->cfg.mem_queue_max, l->cfg.spill_path);
-		l->db_down = true;
+			l->w.sink->err, l->cfg.mem_queue_max, l->cfg.spill_path);
+		l->w.db_down = true;
 	}
 	return rc;
 }
@@ -208,15 +203,15 @@ static void report_restored(struct lector *l, int resumed)
 	fprintf(stderr,
 		"lector: storing in MariaDB %s as host '%s'; %d live processes resumed, "
 		"%d closed out (ended while lector was stopped)\n",
-		l->cfg.db_name, l->cfg.host_id, resumed, acct_close_dead(l->acct, proc_alive));
+		l->cfg.db_name, l->cfg.host_id, resumed, acct_close_dead(l->w.acct, proc_alive));
 }
 
-int lector_restore(struct lector *l)
+int writer_restore(struct lector *l)
 {
-	int rc = l->sink->ops->restore(l->sink, l->acct);
+	int rc = l->w.sink->ops->restore(l->w.sink, l->w.acct);
 
 	if (rc < 0) {
-		fprintf(stderr, "lector: cannot reload processes: %s\n", l->sink->err);
+		fprintf(stderr, "lector: cannot reload processes: %s\n", l->w.sink->err);
 		return rc;
 	}
 	report_restored(l, rc);
@@ -228,33 +223,33 @@ int lector_restore(struct lector *l)
  * up to RESTORE_WAIT_MAX_MS; a refusal (newer schema) is final. */
 static int restore_late(struct lector *l)
 {
-	static uint64_t last_log_ns;
-	static int wait_ms = RETRY_WAIT_MS;
+	struct writer *w = &l->w;
 	struct queue_stats qs;
-	int rc = l->sink->ops->restore(l->sink, l->acct);
+	int rc = l->w.sink->ops->restore(l->w.sink, l->w.acct);
 
 	if (rc >= 0) {
 		fprintf(stderr, "lector: the database is reachable now; resuming\n");
-		l->restore_pending = false;
+		l->w.restore_pending = false;
 		report_restored(l, rc);
 		return 0;
 	}
 	if (rc != -ECONNREFUSED && rc != -EAGAIN && rc != -EIO) {
-		fprintf(stderr, "lector: %s\n", l->sink->err);
+		fprintf(stderr, "lector: %s\n", l->w.sink->err);
 		atomic_store(&l->writer_failed, true);
 		return rc;
 	}
-	if (now_ns(CLOCK_MONOTONIC) - last_log_ns >= RESTORE_LOG_EVERY_MS * 1000000ULL &&
+	if (mono_ns() - w->restore_logged_ns >= RESTORE_LOG_EVERY_MS * 1000000ULL &&
 	    rc != -EAGAIN) {
 		queue_get_stats(l->q, &qs);
 		fprintf(stderr,
 			"lector: database still not reachable (%s); %" PRIu64
 			" records waiting (%" PRIu64 " in %s)\n",
-			l->sink->err, qs.mem_len + qs.spill_len, qs.spill_len, l->cfg.spill_path);
-		last_log_ns = now_ns(CLOCK_MONOTONIC);
+			l->w.sink->err, qs.mem_len + qs.spill_len, qs.spill_len, l->cfg.spill_path);
+		w->restore_logged_ns = mono_ns();
 	}
-	usleep((useconds_t)wait_ms * 1000);
-	wait_ms = wait_ms * 2 > RESTORE_WAIT_MAX_MS ? RESTORE_WAIT_MAX_MS : wait_ms * 2;
+	usleep((useconds_t)w->restore_wait_ms * 1000);
+	w->restore_wait_ms = w->restore_wait_ms * 2 > RESTORE_WAIT_MAX_MS ? RESTORE_WAIT_MAX_MS
+									  : w->restore_wait_ms * 2;
 	return rc;
 }
 
@@ -266,21 +261,21 @@ static void *writer_main(void *arg)
 	for (;;) {
 		int taken;
 
-		if (l->restore_pending) {
+		if (l->w.restore_pending) {
 			if (atomic_load(&l->stopping))
 				break; /* what waits stays in the spill file */
 			if (restore_late(l) < 0 && atomic_load(&l->writer_failed))
 				break;
 			continue;
 		}
-		if (atomic_load(&l->stopping) && !l->stop_deadline_ns)
-			l->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + STOP_DRAIN_MS * 1000000ULL;
-		if (l->stop_deadline_ns && !l->pending &&
-		    now_ns(CLOCK_MONOTONIC) > l->stop_deadline_ns)
+		if (atomic_load(&l->stopping) && !l->w.stop_deadline_ns)
+			l->w.stop_deadline_ns = mono_ns() + STOP_DRAIN_MS * 1000000ULL;
+		if (l->w.stop_deadline_ns && !l->w.pending &&
+		    mono_ns() > l->w.stop_deadline_ns)
 			break; /* a long backlog stays in the spill file for the next start */
-		taken = l->pending ? 1 : take_batch(l);
-		if (l->prev_pending && taken >= 0 &&
-		    (taken == 0 || l->batch[0].session == l->session))
+		taken = l->w.pending ? 1 : take_batch(l);
+		if (l->w.prev_pending && taken >= 0 &&
+		    (taken == 0 || l->w.batch[0].session == l->session))
 			count_prev_loss(l);
 
 		if (taken < 0) {
@@ -294,16 +289,16 @@ static void *writer_main(void *arg)
 
 			queue_get_stats(l->q, &qs);
 			if (atomic_load(&l->stopping) && qs.mem_len + qs.spill_len == 0) {
-				l->pending = true; /* last word: final drops and counts */
+				l->w.pending = true; /* last word: final drops and counts */
 				commit_pending(l);
 				break;
 			}
-			if (now_ns(CLOCK_MONOTONIC) - last_stats_ns < STATS_EVERY_MS * 1000000ULL)
+			if (mono_ns() - last_stats_ns < STATS_EVERY_MS * 1000000ULL)
 				continue;
 			/* nothing to write: still record drops and lag */
-			l->pending = true;
+			l->w.pending = true;
 		}
-		last_stats_ns = now_ns(CLOCK_MONOTONIC);
+		last_stats_ns = mono_ns();
 		if (commit_pending(l) < 0) {
 			if (atomic_load(&l->stopping))
 				break; /* what is queued stays in the spill file */
@@ -313,22 +308,23 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int lector_writer_start(struct lector *l)
+int writer_start(struct lector *l)
 {
-	l->batch = calloc(l->cfg.batch_max, sizeof(*l->batch));
-	if (!l->batch)
+	l->w.batch = calloc(l->cfg.batch_max, sizeof(*l->w.batch));
+	if (!l->w.batch)
 		return -ENOMEM;
-	return -pthread_create(&l->writer, NULL, writer_main, l);
+	l->w.restore_wait_ms = RETRY_WAIT_MS;
+	return -pthread_create(&l->w.thread, NULL, writer_main, l);
 }
 
-int lector_writer_stop(struct lector *l)
+int writer_stop(struct lector *l)
 {
 	struct queue_stats qs;
 	int rc;
 
 	atomic_store(&l->stopping, true);
 	queue_wake(l->q);
-	pthread_join(l->writer, NULL);
+	pthread_join(l->w.thread, NULL);
 	queue_get_stats(l->q, &qs);
 	rc = queue_spill_all(l->q);
 	if (qs.mem_len + qs.spill_len)
@@ -337,6 +333,6 @@ int lector_writer_stop(struct lector *l)
 			" records not committed, kept in %s for the next start (%s)\n",
 			qs.mem_len + qs.spill_len, l->cfg.spill_path,
 			rc < 0 ? strerror(-rc) : "ok");
-	free(l->batch);
+	free(l->w.batch);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_id.h"
+
 /* retain_days spans a horizon in nanoseconds (the calls' ts_ns clock); it
  * must fit a signed 64-bit count, as every ns duration here does:
  * INT64_MAX / NS_PER_DAY, about 292 years. */
@@ -16,7 +18,7 @@
 #define CONFIG_RETAIN_DAYS_MAX	  106751
 
 struct lector_config {
-	char host_id[64];  /* name of this machine in the database */
+	char host_id[MP_HOST_ID_MAX + 1]; /* name of this machine in the database */
 	char db_host[256]; /* "localhost" = unix socket */
 	unsigned int db_port;
 	char db_socket[512];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_core.h"
 #include "migrate.h"
 
 unsigned int migrate_known_version(void)
@@ -47,9 +48,8 @@ static int run_sql(MYSQL *db, const char *sql, char *err, size_t errlen)
 /* Highest applied version (0 if none) or -errno. */
 static long applied_version(MYSQL *db, char *err, size_t errlen)
 {
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	long v = 0;
+	uint64_t v = 0;
+	char why[256];
 
 	if (run_sql(db,
 		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -57,16 +57,12 @@ static long applied_version(MYSQL *db, char *err, size_t errlen)
 		    "applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB",
 		    err, errlen) < 0)
 		return -EIO;
-	if (mysql_query(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ||
-	    !(res = mysql_store_result(db))) {
-		snprintf(err, errlen, "cannot read schema_migrations: %s", mysql_error(db));
+	if (db_query_u64(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL, 0, &v,
+			 1, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "cannot read schema_migrations: %s", why);
 		return -EIO;
 	}
-	row = mysql_fetch_row(res);
-	if (row && row[0])
-		v = strtol(row[0], NULL, 10);
-	mysql_free_result(res);
-	return v;
+	return (long)v;
 }
 
 static int newer_error(long have, char *err, size_t errlen)
@@ -80,7 +76,7 @@ static int newer_error(long have, char *err, size_t errlen)
 
 static int apply_one(MYSQL *db, const struct migration *m, char *err, size_t errlen)
 {
-	char ins[256];
+	const struct db_param row[2] = {DB_U64(m->version), DB_STR(m->name)};
 	int rc;
 
 	mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_ON);
@@ -88,30 +84,23 @@ static int apply_one(MYSQL *db, const struct migration *m, char *err, size_t err
 	mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	if (rc < 0)
 		return rc;
-	/* m->name comes from our own file names ([0-9a-z_]), not from input */
-	snprintf(ins, sizeof(ins),
-		 "INSERT IGNORE INTO schema_migrations (version, name) VALUES (%u, '%s')",
-		 m->version, m->name);
-	return run_sql(db, ins, err, errlen);
+	return db_query_rows(db, "INSERT IGNORE INTO schema_migrations (version, name) VALUES (?, ?)",
+			     row, 2, NULL, NULL, err, errlen);
 }
 
 /* One migrator at a time.  A lock not granted within 30 s is an error,
  * not a licence to migrate concurrently with whoever holds it. */
 static int take_lock(MYSQL *db, char *err, size_t errlen)
 {
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	int got = 0;
+	uint64_t got = 0;
+	char why[256];
 
-	if (mysql_query(db, "SELECT GET_LOCK('memprobe_migrate', 30)") ||
-	    !(res = mysql_store_result(db))) {
-		snprintf(err, errlen, "cannot take the migration lock: %s", mysql_error(db));
+	if (db_query_u64(db, "SELECT GET_LOCK('memprobe_migrate', 30)", NULL, 0, &got, 1, why,
+			 sizeof(why)) < 0) {
+		snprintf(err, errlen, "cannot take the migration lock: %s", why);
 		return -EIO;
 	}
-	row = mysql_fetch_row(res);
-	got = row && row[0] && !strcmp(row[0], "1");
-	mysql_free_result(res);
-	if (!got) {
+	if (got != 1) {
 		snprintf(err, errlen,
 			 "another client has held the migration lock 'memprobe_migrate' for 30 s "
 			 "(a lector migrating, or a stuck session: see SHOW PROCESSLIST); retry later");
@@ -164,4 +153,16 @@ int migrate_check(MYSQL *db, char *err, size_t errlen)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int db_migrate_config(const struct lector_config *c, char *err, size_t errlen)
+{
+	MYSQL *db = db_connect_config(c, 0, 0, err, errlen);
+	int rc;
+
+	if (!db)
+		return -ECONNREFUSED;
+	rc = migrate_apply(db, err, errlen);
+	mysql_close(db);
+	return rc;
 }

@@ -12,52 +12,7 @@
 #ifndef MEMPROBE_RANGE_H
 #define MEMPROBE_RANGE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-struct range {
-	uint64_t start;
-	uint64_t end; /* exclusive */
-};
-
-/* A plain list of ranges, in the order they were appended. */
-struct range_list {
-	struct range *r;
-	size_t n;
-	size_t cap;
-	uint64_t total_bytes;
-};
-
-/* The changes of a set since the sink last stored it, for writing only
- * what changed (sink_mysql_ranges.c, table process_ranges): each entry is
- * (start, end), "the range starting at start now ends at end", or end = 0,
- * "no range starts at start any more".  Later entries win. */
-struct range_log {
-	struct range *e;
-	size_t n;
-	size_t cap;
-	bool on;       /* changes are logged (a process's set, not a scratch set) */
-	bool cleared;  /* every range went before e[0] (exit, exec) */
-	bool overflow; /* a change could not be logged: store the whole set */
-};
-
-struct range_tree;
-
-/* Up to array_max ranges, a sorted array (binary search, memmove: fastest
- * for the few hundred ranges of most processes); past it, a balanced tree
- * (range_tree.c) until the set is cleared. */
-#define RANGE_ARRAY_MAX 1024
-
-struct range_set {
-	struct range *r; /* the sorted array, NULL once a tree */
-	size_t n;
-	size_t cap;
-	uint64_t total_bytes; /* sum of (end - start) */
-	struct range_tree *tree;
-	size_t array_max; /* RANGE_ARRAY_MAX; tests lower it */
-	struct range_log log;
-};
+#include "range_types.h"
 
 void range_set_init(struct range_set *s);
 void range_set_free(struct range_set *s);

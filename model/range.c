@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "range.h"
 #include "range_tree.h"
 
 void range_set_init(struct range_set *s)
@@ -53,45 +54,6 @@ void range_list_free(struct range_list *l)
 {
 	free(l->r);
 	memset(l, 0, sizeof(*l));
-}
-
-void range_list_append(struct range_list *out, uint64_t a, uint64_t b)
-{
-	if (!out)
-		return;
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 8;
-		struct range *r = realloc(out->r, cap * sizeof(*r));
-
-		if (!r)
-			return; /* the mremap target then misses this piece */
-		out->r = r;
-		out->cap = cap;
-	}
-	out->r[out->n++] = (struct range){a, b};
-	out->total_bytes += b - a;
-}
-
-/* The range starting at start now ends at end (0: it is gone).  A change
- * that cannot be logged makes the log say "store the whole set". */
-void range_log_put(struct range_set *s, uint64_t start, uint64_t end)
-{
-	struct range_log *l = &s->log;
-
-	if (!l->on || l->overflow)
-		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct range *e = realloc(l->e, cap * sizeof(*e));
-
-		if (!e) {
-			l->overflow = true;
-			return;
-		}
-		l->e = e;
-		l->cap = cap;
-	}
-	l->e[l->n++] = (struct range){start, end};
 }
 
 /* First index whose end > addr (the first range that could overlap addr). */

@@ -26,7 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../include/memprobe_abi.h"
+#include "memprobe_abi.h"
 
 enum source_kind {
 	SOURCE_AUTO = 0, /* ring if /proc/memprobe exists, else bpf */
@@ -79,6 +79,5 @@ const char *source_error(const struct source *s);
 void source_close(struct source *s);
 
 enum source_kind source_kind_parse(const char *name); /* -1 when unknown */
-const char *source_kind_name(enum source_kind k);
 
 #endif

@@ -1,0 +1,252 @@
+/*
+ * db_core.c - connect, prepare, bind, run (db_core.h).  Rows come back as
+ * text, fetched into one heap block: callers may run on small thread
+ * stacks (the server's workers).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_core.h"
+
+#define COL_MAX	      40
+#define COL_BUF_BYTES 512
+
+MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
+{
+	MYSQL *db = mysql_init(NULL);
+
+	if (!db) {
+		snprintf(err, errlen, "out of memory for a MariaDB connection");
+		return NULL;
+	}
+	if (t->connect_timeout_s)
+		mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &t->connect_timeout_s);
+	if (t->rw_timeout_s) {
+		mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &t->rw_timeout_s);
+		mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &t->rw_timeout_s);
+	}
+	if (t->charset)
+		mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, t->charset);
+	if (t->init_sql)
+		mysql_optionsv(db, MYSQL_INIT_COMMAND, t->init_sql);
+	if (!mysql_real_connect(db, t->host, t->user, t->password, t->name, t->port,
+				t->socket && t->socket[0] ? t->socket : NULL, 0)) {
+		snprintf(err, errlen, "%s", mysql_error(db));
+		mysql_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_timeout_s,
+			 unsigned int rw_timeout_s, char *err, size_t errlen)
+{
+	const struct db_target t = {.host = c->db_host,
+				    .user = c->db_user,
+				    .password = c->db_password,
+				    .name = c->db_name,
+				    .socket = c->db_socket,
+				    .port = c->db_port,
+				    .connect_timeout_s = connect_timeout_s,
+				    .rw_timeout_s = rw_timeout_s};
+	char why[512];
+	MYSQL *db = db_connect(&t, why, sizeof(why));
+
+	if (!db)
+		snprintf(err, errlen,
+			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run "
+			 "starts it)",
+			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name, why);
+	return db;
+}
+
+MYSQL_STMT *db_prepare(MYSQL *db, const char *sql, char *err, size_t errlen)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db);
+
+	if (st && mysql_stmt_prepare(st, sql, strlen(sql)) == 0)
+		return st;
+	snprintf(err, errlen, "prepare failed: %s", st ? mysql_stmt_error(st) : mysql_error(db));
+	if (st)
+		mysql_stmt_close(st);
+	return NULL;
+}
+
+void db_bind_params(MYSQL_BIND *b, const struct db_param *ps, unsigned int n)
+{
+	memset(b, 0, n * sizeof(*b));
+	for (unsigned int i = 0; i < n; i++) {
+		switch (ps[i].type) {
+		case DBP_U64:
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = (void *)&ps[i].u64;
+			b[i].is_unsigned = 1;
+			break;
+		case DBP_I64:
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = (void *)&ps[i].i64;
+			break;
+		case DBP_STR:
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)ps[i].str;
+			b[i].buffer_length = ps[i].len_bytes;
+			b[i].length = (unsigned long *)&ps[i].len_bytes;
+			break;
+		}
+	}
+}
+
+static int execute(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, char *err,
+		   size_t errlen)
+{
+	MYSQL_BIND pb[DB_PARAMS_MAX];
+
+	if (n > DB_PARAMS_MAX || mysql_stmt_field_count(st) > COL_MAX) {
+		snprintf(err, errlen, "query shape out of bounds");
+		return -E2BIG;
+	}
+	db_bind_params(pb, ps, n);
+	if ((n && mysql_stmt_bind_param(st, pb)) || mysql_stmt_execute(st)) {
+		snprintf(err, errlen, "query failed: %s", mysql_stmt_error(st));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* NULL columns come back as empty strings of length 0. */
+struct fetch_buf {
+	MYSQL_BIND bind[COL_MAX];
+	unsigned long len[COL_MAX];
+	my_bool is_null[COL_MAX];
+	char *col[COL_MAX];
+	char data[COL_MAX][COL_BUF_BYTES];
+};
+
+static void fetch_bind(struct fetch_buf *fb, unsigned int ncols)
+{
+	for (unsigned int i = 0; i < ncols; i++) {
+		fb->bind[i].buffer_type = MYSQL_TYPE_STRING;
+		fb->bind[i].buffer = fb->data[i];
+		fb->bind[i].buffer_length = COL_BUF_BYTES - 1;
+		fb->bind[i].length = &fb->len[i];
+		fb->bind[i].is_null = &fb->is_null[i];
+		fb->col[i] = fb->data[i];
+	}
+}
+
+static int fetch_rows(MYSQL_STMT *st, struct fetch_buf *fb, unsigned int ncols, db_row_fn fn,
+		      void *arg, char *err, size_t errlen)
+{
+	int rc = 0, frc;
+
+	while ((frc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
+		if (frc == 1) {
+			snprintf(err, errlen, "fetch failed: %s", mysql_stmt_error(st));
+			return -EIO;
+		}
+		for (unsigned int i = 0; i < ncols; i++) {
+			if (fb->is_null[i])
+				fb->len[i] = 0;
+			if (fb->len[i] > COL_BUF_BYTES - 1)
+				fb->len[i] = COL_BUF_BYTES - 1; /* truncated: columns are short */
+			fb->data[i][fb->len[i]] = 0;
+		}
+		rc = fn ? fn(arg, fb->col, fb->len, ncols) : 0;
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int db_stmt_rows(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, db_row_fn fn, void *arg,
+		 char *err, size_t errlen)
+{
+	unsigned int ncols = mysql_stmt_field_count(st);
+	struct fetch_buf *fb = NULL;
+	int rc = execute(st, ps, n, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (ncols && !(fb = calloc(1, sizeof(*fb)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (ncols)
+		fetch_bind(fb, ncols);
+	if (ncols && mysql_stmt_bind_result(st, fb->bind)) {
+		snprintf(err, errlen, "bind failed: %s", mysql_stmt_error(st));
+		rc = -EIO;
+		goto out;
+	}
+	if (ncols)
+		rc = fetch_rows(st, fb, ncols, fn, arg, err, errlen);
+out:
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+	free(fb);
+	return rc < 0 ? rc : 0;
+}
+
+int db_stmt_exec(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, uint64_t *affected,
+		 char *err, size_t errlen)
+{
+	int rc = execute(st, ps, n, err, errlen);
+
+	if (rc == 0 && affected)
+		*affected = mysql_stmt_affected_rows(st);
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+	return rc;
+}
+
+struct first_row {
+	uint64_t *out;
+	unsigned int want, got;
+};
+
+static int keep_first_row(void *arg, char **col, unsigned long *len, unsigned int ncols)
+{
+	struct first_row *f = arg;
+
+	(void)len;
+	for (f->got = 0; f->got < f->want && f->got < ncols; f->got++)
+		f->out[f->got] = strtoull(col[f->got], NULL, 10);
+	return 1; /* the first row is enough */
+}
+
+int db_stmt_u64(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, uint64_t *out,
+		unsigned int ncols, char *err, size_t errlen)
+{
+	struct first_row f = {out, ncols, 0};
+	int rc = db_stmt_rows(st, ps, n, keep_first_row, &f, err, errlen);
+
+	return rc < 0 ? rc : (int)f.got;
+}
+
+int db_query_rows(MYSQL *db, const char *sql, const struct db_param *ps, unsigned int n,
+		  db_row_fn fn, void *arg, char *err, size_t errlen)
+{
+	MYSQL_STMT *st = db_prepare(db, sql, err, errlen);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = db_stmt_rows(st, ps, n, fn, arg, err, errlen);
+	mysql_stmt_close(st);
+	return rc;
+}
+
+int db_query_u64(MYSQL *db, const char *sql, const struct db_param *ps, unsigned int n,
+		 uint64_t *out, unsigned int ncols, char *err, size_t errlen)
+{
+	MYSQL_STMT *st = db_prepare(db, sql, err, errlen);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = db_stmt_u64(st, ps, n, out, ncols, err, errlen);
+	mysql_stmt_close(st);
+	return rc;
+}
