@@ -10,9 +10,9 @@
 import { CALLS, HOST_RE } from 'virtual:memprobe-abi'
 
 export { CALLS }
-// exec and exit are records of a process's life, not memory calls: the
-// requests table lists (and filters by) the others.
-export const LIFECYCLE_CALLS = ['exec', 'exit']
+// exec, exit and oom_kill are records of a process's life, not memory
+// calls: the requests table lists (and filters by) the others.
+export const LIFECYCLE_CALLS = ['exec', 'exit', 'oom_kill']
 export const MEMORY_CALLS = CALLS.filter((c) => !LIFECYCLE_CALLS.includes(c))
 
 export class ContractError extends Error {

@@ -60,7 +60,7 @@ test('a header that does not read as expected is refused with a message naming t
   const cases = [
     [() => abi.parseCalls(calls.replace('MEMPROBE_CALLS(X)', 'MP_CALLS(X)')), /include\/memprobe_abi\.h: no "#define MEMPROBE_CALLS\(X\)" macro/],
     [() => abi.parseCalls(calls.replace(/X\(MP_CALL_\w+, *\d+, *"\w+"\)/g, 'X(oops)')), /memprobe_abi\.h: MEMPROBE_CALLS\(X\) has no X\(MP_CALL_NAME, value, "name"\) entry/],
-    [() => abi.parseCalls(calls.replace(/(MP_CALL_BRK, *)4/, '$17')), /memprobe_abi\.h: MEMPROBE_CALLS\(X\): values must be 1\.\.6, found 5 at position 4/],
+    [() => abi.parseCalls(calls.replace(/(MP_CALL_BRK, *)4/, '$17')), /memprobe_abi\.h: MEMPROBE_CALLS\(X\): values must be 1\.\.\d+, found 5 at position 4/],
     [() => abi.parseHostRe(host.replace('MP_HOST_ID_CHARSET', 'HOST_CHARSET')), /model\/host_id\.h: no '#define MP_HOST_ID_CHARSET "\.\.\."'/],
     [() => abi.parseHostRe(host.replace(/MP_HOST_ID_MAX\s+64/, 'MP_HOST_ID_MAX (32 * 2)')), /model\/host_id\.h: no "#define MP_HOST_ID_MAX N"/]
   ]
