@@ -111,7 +111,7 @@ test('the event types the dashboard listens to are the ones docs/API.md lists', 
 
 test('the call names (from include/memprobe_abi.h) are the ones docs/API.md lists for ?call= and the call field', () => {
   assert.deepEqual(api.CALLS, ['mmap', 'munmap', 'mremap', 'brk', 'exec', 'exit', 'oom_kill'])
-  const example = /"reason":"must be one of: ([a-z ]+)"/.exec(DOC)
+  const example = /"reason":"must be one of: ([a-z_ ]+)"/.exec(DOC)
   assert.ok(example, 'the ?call= error example is gone from docs/API.md')
   assert.equal(example[1], api.CALLS.join(' '))
   const row = /^\| `call` \| enum \| all \| (.*) \|$/m.exec(DOC)
