@@ -100,10 +100,8 @@ int api_groups(struct req *r)
 					      "sort", "order", "limit", "offset", NULL};
 	struct group_filter f;
 	struct db_param p[GROUPS_WHERE_PARAMS + 2];
-	uint64_t limit, offset, total = 0;
-	int sort, order, rc;
-	char err[256];
-	cJSON *rows, *o;
+	uint64_t limit, offset;
+	int sort, order;
 
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
@@ -119,22 +117,15 @@ int api_groups(struct req *r)
 	group_params(p, &f);
 	p[GROUPS_WHERE_PARAMS] = DB_U64(limit);
 	p[GROUPS_WHERE_PARAMS + 1] = DB_U64(offset);
-	rows = cJSON_CreateArray();
-	rc = db_select(r->db, groups_sql[sort][order], p, GROUPS_WHERE_PARAMS + 2, add_group_row,
-		       rows, err, sizeof(err));
-	if (rc == 0)
-		rc = db_select(r->db, groups_count_sql, p, GROUPS_WHERE_PARAMS, row_first_u64,
-			       &total, err, sizeof(err));
-	if (rc < 0) {
-		cJSON_Delete(rows);
-		return reply_db_error(r, rc, err);
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total", (double)total);
-	cJSON_AddNumberToObject(o, "limit", (double)limit);
-	cJSON_AddNumberToObject(o, "offset", (double)offset);
-	cJSON_AddStringToObject(o, "sort", sort_names[sort]);
-	cJSON_AddStringToObject(o, "order", order_names[order]);
-	cJSON_AddItemToObject(o, "groups", rows);
-	return reply_json(r, 200, o);
+	return reply_list(r, &(struct list_page){.rows_sql = groups_sql[sort][order],
+						 .count_sql = groups_count_sql,
+						 .p = p,
+						 .n_filter = GROUPS_WHERE_PARAMS,
+						 .n_count = GROUPS_WHERE_PARAMS,
+						 .limit = limit,
+						 .offset = offset,
+						 .add_row = add_group_row,
+						 .key = "groups",
+						 .sort = sort_names[sort],
+						 .order = order_names[order]});
 }
