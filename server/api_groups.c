@@ -66,12 +66,12 @@ static int add_group_row(void *arg, char **c, unsigned long *len, unsigned int n
 	(void)n;
 	json_add_bytes_str(o, "host", c[0], len[0]);
 	group_json(o, c + 1, len + 1);
-	cJSON_AddNumberToObject(o, "processes", json_num(c[5]));
+	json_add_num(o, "processes", c[5]);
 	rss_json(o, c + 6);
-	cJSON_AddNumberToObject(o, "memory_held_bytes", json_num(c[11]));
-	cJSON_AddNumberToObject(o, "mapped_bytes", json_num(c[12]));
-	cJSON_AddNumberToObject(o, "vm_size_bytes", json_num(c[13]));
-	cJSON_AddNumberToObject(o, "requested_bytes", json_num(c[14]));
+	json_add_num(o, "memory_held_bytes", c[11]);
+	json_add_num(o, "mapped_bytes", c[12]);
+	json_add_num(o, "vm_size_bytes", c[13]);
+	json_add_num(o, "requested_bytes", c[14]);
 	pct_of_ram_json(o, json_num(c[6]), json_num(c[15]));
 	cJSON_AddItemToArray(arg, o);
 	return 0;

@@ -39,7 +39,7 @@ static int add_oom_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	json_add_bytes_str(o, "name", c[5], len[5]);
 	group_json(o, c + 6, len + 6);
 	rss_json(o, c + 10);
-	cJSON_AddNumberToObject(o, "vm_size_bytes", json_num(c[15]));
+	json_add_num(o, "vm_size_bytes", c[15]);
 	/* the session in hex, as /api/calls and /api/stats give it */
 	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[16], NULL, 10));
 	cJSON_AddStringToObject(o, "session", hex);
