@@ -68,7 +68,8 @@ def processes(srv):
         if len(rows) != len(want):
             bad[host] = (st, len(rows), len(want))
     ok(not bad, "/api/processes: resident, swap, rss_ts_ns, % of RAM (null for MemTotal 0), cgroup id/path/"
-       "group/kind of every seeded process equal the rows (named, unnamed, id 0, no row, id > 2^53)", bad)
+       "group/kind of every seeded process equal the rows (named, unnamed, id 0, no row, id > 2^53; a VmSize of "
+       "2^60 + 1 exact)", bad)
     st, _, b = get(srv.base, "/api/processes?host=%s&pid=%d" % (MEM_HOST, PID_BASE + 5))
     p = b["processes"][0] if st == 200 and b["processes"] else {}
     ok(p.get("cgroup") == text(LONG_PATH) and p.get("cgroup_id") == "500",
@@ -272,7 +273,7 @@ def top_groups(host, n):
     """The label sets and (resident, virtual) of HOST's top N alive groups."""
     g = sorted(model_groups(host).values(), key=lambda g: (-g["rss_bytes"], int(g["cgroup_id"])))[:n]
     return {'host="%s",group="%s",cgroup_id="%s"' % (host, label(x["group"]), x["cgroup_id"]):
-            (x["rss_bytes"], x["vm_size_bytes"]) for x in g}
+            (float(x["rss_bytes"]), float(x["vm_size_bytes"])) for x in g}  # as the text format has them
 
 
 def metrics(srv, db, conf):

@@ -7,6 +7,7 @@ MEM_HOST, MEM_HOST2 = "memhost", "memhost2"
 MEM_RAM = 8 << 30
 PG = 4096
 BIG_ID = (1 << 63) + 5  # not exact as a double: must come back as a string
+HUGE_VM = (1 << 60) + 1  # no double holds it: must come back as its digits
 LONG_PATH = b"/k" + b"/x" * 1499  # 3000 bytes: longer than a fetch buffer
 ODD_NAME = b'we "q" a\\b\nz\xff'  # quote, backslash, newline, invalid UTF-8
 # (cgroup_id, path or None, name, kind)
@@ -41,7 +42,7 @@ def proc_row(i):
     return (PID_BASE + i, 50 + i, (i % 3) * 1000, b"mem%d" % (i % 11), 1 if i % 5 == 0 else 0,
             (i * 7919 % 997) * PG, (i * 31 % 101) * PG, (i % 4) * PG, (i * 13 % 7) * PG,
             0 if i == 3 else 3 * 10**18 + i, PROC_CGROUPS[i % len(PROC_CGROUPS)],
-            (i * 17 % 900 + 100) * PG, (i * 7 % 300) * PG)
+            HUGE_VM if i == 2 else (i * 17 % 900 + 100) * PG, (i * 7 % 300) * PG)
 
 
 def mem_seed_sql():
