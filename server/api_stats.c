@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host_id.h"
+#include "metrics_text.h"
 #include "rows.h"
 #include "server.h"
 
@@ -20,6 +21,9 @@ static const char stats_sql[] =
     " s.lost, s.lost_before, s.gap_before_ms, s.prev_session, s.skipped"
     " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
     " WHERE (? = '' OR h.name = ?) ORDER BY h.name, s.updated_at DESC LIMIT 100";
+static const char oom_count_sql[] =
+    "SELECT COUNT(*) FROM oom_kills o JOIN hosts h ON h.host_id = o.host_id"
+    " WHERE (? = '' OR h.name = ?)";
 static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
 			       " COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
 			       " FROM information_schema.tables WHERE table_schema = DATABASE()";
@@ -91,6 +95,7 @@ int api_stats(struct req *r)
 	char err[256], host[MP_HOST_ID_MAX + 1];
 	struct db_param hp[2];
 	cJSON *o, *sessions = cJSON_CreateArray();
+	uint64_t oom_kills = 0;
 	int rc;
 
 	if (host_filter(r, host, sizeof(host), hp)) {
@@ -100,6 +105,9 @@ int api_stats(struct req *r)
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
 		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, oom_count_sql, hp, 2, row_first_u64, &oom_kills, err,
+			       sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(sessions);
 		return reply_db_error(r, rc, err);
@@ -109,62 +117,9 @@ int api_stats(struct req *r)
 	cJSON_AddItemToObject(o, "sessions", sessions);
 	cJSON_AddNumberToObject(o, "db_size_bytes", size[0]);
 	cJSON_AddNumberToObject(o, "calls_rows_estimate", size[1]);
+	cJSON_AddNumberToObject(o, "oom_kills", (double)oom_kills);
 	add_server(o);
 	return reply_json(r, 200, o);
-}
-
-/* A growing text buffer for /metrics. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0 || b->oom)
-			return;
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += n;
-			return;
-		}
-		b->cap = (b->cap + n + 1) * 2;
-		char *np = realloc(b->p, b->cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-	}
-}
-
-/* Label values: valid UTF-8 with \\, \" and \n escaped (the only escapes
- * the text format knows); a comm may hold any byte. */
-static void sb_label(struct sbuf *b, const char *v, size_t len)
-{
-	char clean[200];
-
-	json_clean_utf8(clean, sizeof(clean), v, len);
-	for (const char *s = clean; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			sb_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			sb_printf(b, "\\n");
-		else
-			sb_printf(b, "%c", *s);
-	}
-}
-
-static void sb_head(struct sbuf *b, const char *name, const char *type, const char *help)
-{
-	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static const char metric_proc_sql[] =
@@ -173,42 +128,23 @@ static const char metric_proc_sql[] =
     " FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
     " AND (? = '' OR h.name = ?) ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
 
-struct mrows {
-	struct sbuf lab; /* label sets, one per row, NUL separated */
-	size_t n;
-	size_t *off;
-	double (*val)[3];
-};
-
 static int add_metric_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 {
-	struct mrows *m = arg;
+	struct mlines *m = arg;
+	double val[3] = {json_num(c[4]), json_num(c[5]), json_num(c[6])};
 
 	(void)n;
-	if (!(m->n % 64)) {
-		size_t *o = realloc(m->off, (m->n + 64) * sizeof(*o));
-		double(*v)[3] = realloc(m->val, (m->n + 64) * sizeof(*v));
-
-		if (o)
-			m->off = o;
-		if (v)
-			m->val = v;
-		if (!o || !v)
-			return -ENOMEM;
-	}
-	m->off[m->n] = m->lab.len;
+	if (mlines_add(m, val, 3))
+		return -ENOMEM;
 	sb_printf(&m->lab, "host=\"");
 	sb_label(&m->lab, c[0], len[0]);
 	sb_printf(&m->lab, "\",pid=\"%s\",start_ns=\"%s\",name=\"", c[1], c[2]);
 	sb_label(&m->lab, c[3], len[3]);
-	sb_printf(&m->lab, "\"%c", 0);
-	for (int i = 0; i < 3; i++)
-		m->val[m->n][i] = json_num(c[4 + i]);
-	m->n++;
-	return m->lab.oom ? -ENOMEM : 0;
+	sb_printf(&m->lab, "\"");
+	return mlines_end(m);
 }
 
-static void metrics_procs(struct sbuf *b, struct mrows *m)
+static void metrics_procs(struct sbuf *b, struct mlines *m)
 {
 	static const char *const fam[3][2] = {
 	    {"memprobe_process_memory_held_bytes",
@@ -219,12 +155,8 @@ static void metrics_procs(struct sbuf *b, struct mrows *m)
 	     "kernel total_vm at the last event; alive processes, top 500"},
 	};
 
-	for (int f = 0; f < 3; f++) {
-		sb_head(b, fam[f][0], "gauge", fam[f][1]);
-		for (size_t i = 0; i < m->n; i++)
-			sb_printf(b, "%s{%s} %.0f\n", fam[f][0], m->lab.p + m->off[i],
-				  m->val[i][f]);
-	}
+	for (int f = 0; f < 3; f++)
+		mlines_write(b, m, f, fam[f][0], "gauge", fam[f][1]);
 }
 
 static void metrics_sessions(struct sbuf *b, cJSON *sessions)
@@ -293,7 +225,7 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 
 int api_metrics(struct req *r)
 {
-	struct mrows m = {0};
+	struct mlines m = {0};
 	struct sbuf b = {0};
 	double size[2] = {0, 0};
 	cJSON *sessions = cJSON_CreateArray();
@@ -317,6 +249,11 @@ int api_metrics(struct req *r)
 	}
 	metrics_sessions(&b, sessions);
 	metrics_procs(&b, &m);
+	rc = metrics_groups(&b, r->db, hp, err, sizeof(err));
+	if (rc < 0) {
+		rc = reply_db_error(r, rc, err);
+		goto out;
+	}
 	metrics_server(&b, size[0]);
 	if (b.oom)
 		rc = reply_error(r, 500, "out of memory", NULL, NULL);
@@ -326,9 +263,7 @@ int api_metrics(struct req *r)
 	}
 out:
 	cJSON_Delete(sessions);
-	free(m.lab.p);
-	free(m.off);
-	free(m.val);
+	mlines_free(&m);
 	free(b.p);
 	return rc;
 }

@@ -44,12 +44,21 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 	dst[o] = 0;
 }
 
+/* Each input byte becomes at most 3 output bytes (U+FFFD), so the whole
+ * value fits: a cgroup path is up to 4 KiB. */
 cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t len)
 {
-	char clean[200];
+	char small[200], *clean = small;
+	size_t cap = 3 * len + 5;
+	cJSON *item;
 
-	json_clean_utf8(clean, sizeof(clean), bytes, len);
-	return cJSON_AddStringToObject(obj, key, clean);
+	if (cap > sizeof(small) && !(clean = malloc(cap)))
+		return NULL;
+	json_clean_utf8(clean, cap > sizeof(small) ? cap : sizeof(small), bytes, len);
+	item = cJSON_AddStringToObject(obj, key, clean);
+	if (clean != small)
+		free(clean);
+	return item;
 }
 
 /* Nanosecond timestamps (~1.8e18) do not fit a double: emit the decimal
@@ -66,6 +75,19 @@ cJSON *json_int_raw(const char *digits)
 void json_add_int_raw(cJSON *obj, const char *key, const char *digits)
 {
 	cJSON_AddItemToObject(obj, key, json_int_raw(digits));
+}
+
+/* Where the database gave decimal digits, they are the JSON number as
+ * they stand: no double in between (no rounding above 2^53), and no
+ * printf and scanf round trip per number (cJSON's way to print a double,
+ * the largest part of the time a page of rows took to format). */
+cJSON *json_add_num(cJSON *obj, const char *key, const char *col)
+{
+	const char *p = col + (col[0] == '-');
+
+	if (!*p || strspn(p, "0123456789") != strlen(p) || (p[0] == '0' && p[1]))
+		return cJSON_AddNumberToObject(obj, key, json_num(col));
+	return cJSON_AddRawToObject(obj, key, col);
 }
 
 double json_num(const char *col)

@@ -43,6 +43,7 @@ struct server_opts {
 	unsigned int db_wait_ms; /* pool wait before a 503 */
 	unsigned int cache_ms;	 /* REST answers at most this stale */
 	unsigned int series_max_calls;
+	unsigned int metrics_groups; /* group series per host in /metrics */
 };
 
 /* Sent with every response, CivetWeb's own (additional_header) and ours.
@@ -123,6 +124,20 @@ int reply_db_error(struct req *r, int rc, const char *what);
 /* The handler writes the response itself (the event stream). */
 int reply_streamed(struct req *r);
 
+/* A page of a list: rows_sql with p[0 .. n_filter) (the filters) then
+ * limit and offset, count_sql with the first n_count of them (the rows
+ * matching the filters), answered as {total, limit, offset, sort, order
+ * (when sort is set), KEY: [what add_row made of each row]}. */
+struct list_page {
+	const char *rows_sql, *count_sql;
+	const struct db_param *p;
+	unsigned int n_filter, n_count;
+	uint64_t limit, offset;
+	db_row_fn add_row; /* arg: the cJSON array */
+	const char *key, *sort, *order;
+};
+int reply_list(struct req *r, const struct list_page *pg);
+
 /* params.c: validated query parameters.  A bad one sets a 400 reply
  * naming it and why, and the helper returns -EINVAL, so a handler just
  * returns. */
@@ -131,6 +146,11 @@ int param_u64(struct req *r, const char *name, uint64_t min, uint64_t max, uint6
 	      uint64_t *out);
 int param_str(struct req *r, const char *name, char *out, size_t cap, const char *charset);
 int param_enum(struct req *r, const char *name, const char *const *values, int def, int *out);
+/* user=NAME as a uid into *uid, unless *uid is set already (uid=). */
+int param_user(struct req *r, uint64_t *uid);
+
+/* A group name (cgroups.name) is at most this long: the bound of group=. */
+#define GROUP_NAME_MAX_BYTES 255
 
 /* api_proc.c */
 int api_processes(struct req *r);
@@ -142,6 +162,12 @@ int api_top(struct req *r);
 void proc_series_init(unsigned int max_calls, unsigned int max_running);
 int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
 		    size_t errlen);
+/* api_groups.c */
+int api_groups(struct req *r);
+/* metrics_groups.c: at most N group series per host in /metrics. */
+void metrics_groups_init(unsigned int max_per_host);
+/* api_oom.c */
+int api_oom(struct req *r);
 /* api_calls.c */
 int api_calls(struct req *r);
 /* api_hosts.c */
