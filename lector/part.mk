@@ -14,7 +14,7 @@ LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o con
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
 		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/sink_mysql_oom.c \
-		     lector/retain.c
+		     lector/retain.c lector/sampler.c lector/procfs.c
 
 $(BUILD)/lector:
 	@mkdir -p $@
