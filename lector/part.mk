@@ -94,3 +94,15 @@ bench-retain:
 	@$(TOP)/bench/lector/retain
 bench: bench-retain
 
+# What the RSS sampler costs with 1000 live processes, against it off.
+$(BUILD)/bench/sampler-bench: bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) \
+		lector/sampler.h lector/procfs.h model/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
+all: $(BUILD)/bench/sampler-bench
+
+.PHONY: bench-sampler
+bench-sampler:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
+	@$(BUILD)/bench/sampler-bench
+bench: bench-sampler

@@ -25,7 +25,7 @@
 
 #define SAMPLER_PROCS_MAX	65536	/* keys of one pass */
 #define SAMPLER_TICK_PROCS	256	/* readings per tick, at most */
-#define SAMPLER_TICK_BUDGET_NS	2000000 /* a tick stops after this */
+#define SAMPLER_TICK_BUDGET_NS	5000000 /* a tick stops after this */
 #define SAMPLER_LOG_EVERY_NS	(600 * 1000000000ULL)
 
 struct sampler_key {
