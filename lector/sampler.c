@@ -127,12 +127,13 @@ static void read_one(struct sampler *s, struct acct *a, const struct sampler_key
 
 void sampler_tick(struct sampler *s, struct acct *a)
 {
-	uint64_t t0, now, until;
+	uint64_t t0, cpu0, now, until;
 	size_t n_read = 0, target;
 
 	if (!s)
 		return;
 	t0 = now = mono_ns();
+	cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (s->next == s->n && (!s->pass_start_ns || now - s->pass_start_ns >= s->interval_ns))
 		pass_begin(s, a, now);
 	if (!s->pass_late && now - s->pass_start_ns >= s->interval_ns && s->next < s->n) {
@@ -149,6 +150,9 @@ void sampler_tick(struct sampler *s, struct acct *a)
 	s->st.busy_ns += now - t0;
 	if (now - t0 > s->st.tick_max_ns)
 		s->st.tick_max_ns = now - t0;
+	cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	if (cpu0 > s->st.tick_max_cpu_ns)
+		s->st.tick_max_cpu_ns = cpu0;
 	if (now - s->logged_ns >= SAMPLER_LOG_EVERY_NS) {
 		sampler_log(s, stderr);
 		s->logged_ns = now;
@@ -172,10 +176,11 @@ void sampler_log(const struct sampler *s, FILE *f)
 	st = &s->st;
 	fprintf(f,
 		"lector: rss sampler: %" PRIu64 " readings (%" PRIu64 " us per reading, "
-		"longest tick %" PRIu64 " us), %" PRIu64 " gone, %" PRIu64 " pid reused, %" PRIu64
+		"longest tick %" PRIu64 " us, %" PRIu64 " us of CPU at most), %" PRIu64
+		" gone, %" PRIu64 " pid reused, %" PRIu64
 		" unreadable, %" PRIu64 " passes (%" PRIu64 " late), up to %" PRIu64
 		" processes (%" PRIu64 " beyond the %d a pass holds)\n",
 		st->reads, st->reads ? st->busy_ns / 1000 / st->reads : 0, st->tick_max_ns / 1000,
-		st->gone, st->reused, st->failed, st->rounds, st->late_rounds, st->procs_max,
+		st->tick_max_cpu_ns / 1000, st->gone, st->reused, st->failed, st->rounds, st->late_rounds, st->procs_max,
 		st->not_sampled, SAMPLER_PROCS_MAX);
 }

@@ -27,6 +27,7 @@ struct sampler_stats {
 	uint64_t late_rounds;  /* passes that took longer than the interval */
 	uint64_t busy_ns;      /* time spent in ticks */
 	uint64_t tick_max_ns;  /* the longest tick: what a commit waited at most */
+	uint64_t tick_max_cpu_ns; /* the most CPU time of one tick (the rest: preempted) */
 	uint64_t procs_max;    /* the most live processes of one pass */
 	uint64_t not_sampled;  /* live processes beyond SAMPLER_PROCS_MAX, per pass */
 };

@@ -13,7 +13,10 @@
  *                      time of S seconds of ticks at the writer's idle
  *                      cadence (every 200 ms), with the sampler at MS (on)
  *                      and with the sampler off, the baseline, in the same run;
- *   tick_max_us        the longest tick (what a commit could wait for it);
+ *   cpu_us_per_reading what on costs over off, per reading taken;
+ *   tick_max_us        the longest tick (what a commit could wait for it),
+ *   tick_max_cpu_us    and the most CPU time one tick used (wall time above
+ *                      it is the machine's other work preempting the tick);
  *   readings, passes   the sampler's counters of the "on" run.
  * Never passes or fails on time.
  */
@@ -187,10 +190,13 @@ int main(int argc, char **argv)
 	on = cpu_pct(a, s, seconds);
 	sampler_get_stats(s, &st);
 	printf("sampler: procs=%d interval_ms=%d seconds=%d read_us_per_proc=%.1f "
-	       "cpu_pct_on=%.2f cpu_pct_off=%.2f tick_max_us=%llu readings=%llu passes=%llu "
-	       "late_passes=%llu gone=%llu reused=%llu\n",
+	       "cpu_pct_on=%.2f cpu_pct_off=%.2f cpu_us_per_reading=%.1f tick_max_us=%llu "
+	       "tick_max_cpu_us=%llu "
+	       "readings=%llu passes=%llu late_passes=%llu gone=%llu reused=%llu\n",
 	       procs, interval_ms, seconds, read_us, on, off,
-	       (unsigned long long)st.tick_max_ns / 1000, (unsigned long long)st.reads,
+	       st.reads ? (on - off) / 100.0 * seconds * 1e6 / (double)st.reads : 0.0,
+	       (unsigned long long)st.tick_max_ns / 1000,
+	       (unsigned long long)st.tick_max_cpu_ns / 1000, (unsigned long long)st.reads,
 	       (unsigned long long)st.rounds, (unsigned long long)st.late_rounds,
 	       (unsigned long long)st.gone, (unsigned long long)st.reused);
 	sampler_free(s);
