@@ -94,7 +94,8 @@ bench-retain:
 	@$(TOP)/bench/lector/retain
 bench: bench-retain
 
-# What the RSS sampler costs with 1000 live processes, against it off.
+# What the RSS sampler costs with 1000 live processes, against it off
+# (bench/lector/sampler: alone, then end to end through lector and MariaDB).
 $(BUILD)/bench/sampler-bench: bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) \
 		lector/sampler.h lector/procfs.h model/*.h
 	@mkdir -p $(BUILD)/bench
@@ -104,5 +105,5 @@ all: $(BUILD)/bench/sampler-bench
 .PHONY: bench-sampler
 bench-sampler:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
-	@$(BUILD)/bench/sampler-bench
+	@$(TOP)/bench/lector/sampler
 bench: bench-sampler
