@@ -147,6 +147,8 @@ void sampler_tick(struct sampler *s, struct acct *a)
 		n_read++;
 		now = mono_ns();
 	}
+	if (n_read && s->next == s->n && now - s->pass_start_ns > s->st.pass_max_ns)
+		s->st.pass_max_ns = now - s->pass_start_ns;
 	s->st.busy_ns += now - t0;
 	if (now - t0 > s->st.tick_max_ns)
 		s->st.tick_max_ns = now - t0;
@@ -178,9 +180,11 @@ void sampler_log(const struct sampler *s, FILE *f)
 		"lector: rss sampler: %" PRIu64 " readings (%" PRIu64 " us per reading, "
 		"longest tick %" PRIu64 " us, %" PRIu64 " us of CPU at most), %" PRIu64
 		" gone, %" PRIu64 " pid reused, %" PRIu64
-		" unreadable, %" PRIu64 " passes (%" PRIu64 " late), up to %" PRIu64
+		" unreadable, %" PRIu64 " passes (%" PRIu64 " late, the longest %" PRIu64
+		" ms), up to %" PRIu64
 		" processes (%" PRIu64 " beyond the %d a pass holds)\n",
 		st->reads, st->reads ? st->busy_ns / 1000 / st->reads : 0, st->tick_max_ns / 1000,
-		st->tick_max_cpu_ns / 1000, st->gone, st->reused, st->failed, st->rounds, st->late_rounds, st->procs_max,
-		st->not_sampled, SAMPLER_PROCS_MAX);
+		st->tick_max_cpu_ns / 1000, st->gone, st->reused, st->failed, st->rounds,
+		st->late_rounds, st->pass_max_ns / 1000000, st->procs_max, st->not_sampled,
+		SAMPLER_PROCS_MAX);
 }

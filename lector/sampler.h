@@ -25,6 +25,7 @@ struct sampler_stats {
 	uint64_t failed;       /* /proc/PID/status or stat not readable or not parsed */
 	uint64_t rounds;       /* passes over every live process */
 	uint64_t late_rounds;  /* passes that took longer than the interval */
+	uint64_t pass_max_ns;  /* the longest pass: no process waited twice that long */
 	uint64_t busy_ns;      /* time spent in ticks */
 	uint64_t tick_max_ns;  /* the longest tick: what a commit waited at most */
 	uint64_t tick_max_cpu_ns; /* the most CPU time of one tick (the rest: preempted) */

@@ -17,7 +17,9 @@
  *   tick_max_us        the longest tick (what a commit could wait for it),
  *   tick_max_cpu_us    and the most CPU time one tick used (wall time above
  *                      it is the machine's other work preempting the tick);
- *   readings, passes   the sampler's counters of the "on" run.
+ *   readings, passes   the sampler's counters of the "on" run; pass_max_ms,
+ *                      the longest pass (a process waits at most twice that
+ *                      between two readings).
  * Never passes or fails on time.
  */
 #include <errno.h>
@@ -192,12 +194,13 @@ int main(int argc, char **argv)
 	printf("sampler: procs=%d interval_ms=%d seconds=%d read_us_per_proc=%.1f "
 	       "cpu_pct_on=%.2f cpu_pct_off=%.2f cpu_us_per_reading=%.1f tick_max_us=%llu "
 	       "tick_max_cpu_us=%llu "
-	       "readings=%llu passes=%llu late_passes=%llu gone=%llu reused=%llu\n",
+	       "readings=%llu passes=%llu late_passes=%llu pass_max_ms=%llu gone=%llu reused=%llu\n",
 	       procs, interval_ms, seconds, read_us, on, off,
 	       st.reads ? (on - off) / 100.0 * seconds * 1e6 / (double)st.reads : 0.0,
 	       (unsigned long long)st.tick_max_ns / 1000,
 	       (unsigned long long)st.tick_max_cpu_ns / 1000, (unsigned long long)st.reads,
 	       (unsigned long long)st.rounds, (unsigned long long)st.late_rounds,
+	       (unsigned long long)st.pass_max_ns / 1000000,
 	       (unsigned long long)st.gone, (unsigned long long)st.reused);
 	sampler_free(s);
 	acct_free(a);
