@@ -102,6 +102,13 @@ $(BUILD)/bench/sampler-bench: bench/lector/sampler.c lector/sampler.c lector/pro
 	$(CC) $(MP_CFLAGS) bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
 all: $(BUILD)/bench/sampler-bench
 
+# Unit test of the sampler on real child processes (no database).
+$(BUILD)/tests/sampler-test: tests/lector/sampler-test.c lector/sampler.c lector/procfs.c \
+		$(LECTOR_MODEL_OBJ) lector/sampler.h lector/procfs.h model/*.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) tests/lector/sampler-test.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
+all: $(BUILD)/tests/sampler-test
+
 .PHONY: bench-sampler
 bench-sampler:
 	$(call deps_then_make,$(BENCH_GROUPS),all)

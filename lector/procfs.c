@@ -34,8 +34,9 @@ static ssize_t read_at(int dir, const char *name, char *buf, size_t buf_bytes)
 	return n;
 }
 
-/* 1 same, 0 another process, -EIO stat not parsed, -ENOENT gone. */
-static int same_start(int dir, uint64_t start_ns)
+/* The process's start time in ns since boot from the stat file of its
+ * /proc directory: 0, -ENOENT gone, -EIO not read or not parsed. */
+static int start_ns_at(int dir, uint64_t *start_ns)
 {
 	char buf[1024], *p;
 	unsigned long long ticks;
@@ -50,8 +51,20 @@ static int same_start(int dir, uint64_t start_ns)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
 		return -EIO;
-	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) -
-		     (long long)start_ns) <= 2 * 1000000000LL / hz;
+	*start_ns = ticks * (1000000000ULL / (unsigned long)hz);
+	return 0;
+}
+
+/* 1 same, 0 another process, -EIO stat not parsed, -ENOENT gone. */
+static int same_start(int dir, uint64_t start_ns)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t proc_ns;
+	int rc = start_ns_at(dir, &proc_ns);
+
+	if (rc < 0)
+		return rc;
+	return llabs((long long)proc_ns - (long long)start_ns) <= 2 * 1000000000LL / hz;
 }
 
 static int open_pid_dir(uint32_t pid)
@@ -60,6 +73,17 @@ static int open_pid_dir(uint32_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%u", pid);
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int procfs_start_ns(uint32_t pid, uint64_t *start_ns)
+{
+	int dir = open_pid_dir(pid), rc;
+
+	if (dir < 0)
+		return -ENOENT;
+	rc = start_ns_at(dir, start_ns);
+	close(dir);
+	return rc;
 }
 
 int procfs_same_process(uint32_t pid, uint64_t start_ns)

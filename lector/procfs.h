@@ -10,6 +10,10 @@
 
 #include "acct.h"
 
+/* PID's start time, ns since boot, at the resolution of /proc/PID/stat
+ * (clock ticks): 0, -ENOENT gone, -EIO not read or not parsed. */
+int procfs_start_ns(uint32_t pid, uint64_t *start_ns);
+
 /* 1: /proc/PID is the process that started at start_ns (ns since boot,
  * as records carry it; /proc/PID/stat has clock ticks: equal within two
  * ticks); 0: gone, or the pid is another process's now; -EIO: stat could
