@@ -34,6 +34,7 @@ static void on_signal(int sig)
 
 struct args {
 	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	const char *rss_interval_ms;
 	enum source_kind source;
 	bool migrate;
 	bool exit_on_unload;
@@ -71,6 +72,10 @@ static const struct opt_row options[] = {
      "purge this host's calls, exited processes and sessions\n"
      "older than N days, in the background (0 = keep, default;\n"
      "at most 106751, the span of the 64-bit ns clock)"},
+    {"rss-interval-ms", "N", STR(rss_interval_ms),
+     "read each live process's resident and swapped memory\n"
+     "from /proc/PID/status every N ms between its calls\n"
+     "(default 2000; 50 to 5000; 0 = off)"},
     {"exit-on-unload", NULL, OPT_FLAG, offsetof(struct args, exit_on_unload), NULL,
      "exit when the module is unloaded (default: say so,\n"
      "wait for it to be loaded again, capture on)"},
@@ -101,6 +106,26 @@ static int parse_num(const char *s, size_t *out)
 	if (end == s || *end || v == 0)
 		return -EINVAL;
 	*out = (size_t)v;
+	return 0;
+}
+
+/* --rss-interval-ms: 0 (off) or SAMPLER_INTERVAL_MIN_MS..MAX_MS. */
+static int parse_rss_interval(const char *s, unsigned int *interval_ms)
+{
+	char *end;
+	unsigned long v;
+
+	*interval_ms = SAMPLER_INTERVAL_DEFAULT_MS;
+	if (!s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	if (end == s || *end || (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
+		fprintf(stderr,
+			"lector: --rss-interval-ms takes 0 (off) or %d to %d (ms), not '%s'\n",
+			SAMPLER_INTERVAL_MIN_MS, SAMPLER_INTERVAL_MAX_MS, s);
+		return -EINVAL;
+	}
+	*interval_ms = (unsigned int)v;
 	return 0;
 }
 
@@ -248,6 +273,7 @@ int main(int argc, char **argv)
 	struct args a = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[512] = "";
+	unsigned int rss_interval_ms;
 	int rc, src_rc;
 
 	memset(&l, 0, sizeof(l));
@@ -258,7 +284,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (rc < 0 || settings_load(&a, &l.cfg) < 0)
+	if (rc < 0 || settings_load(&a, &l.cfg) < 0 ||
+	    parse_rss_interval(a.rss_interval_ms, &rss_interval_ms) < 0)
 		return 2;
 	if (a.migrate) {
 		rc = db_migrate_config(&l.cfg, err, sizeof(err));
@@ -273,6 +300,8 @@ int main(int argc, char **argv)
 				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.w.acct);
+	if (rc == 0 && !strcmp(a.sink, "mysql")) /* JSON lines have no processes */
+		rc = sampler_new(&l.w.sampler, rss_interval_ms);
 	if (rc == 0)
 		rc = capture_init(&l.cap);
 	if (rc == 0)
@@ -301,6 +330,8 @@ int main(int argc, char **argv)
 		l.w.sink->ops->close(l.w.sink);
 	queue_close(l.q);
 	runstate_close(l.cap.rs);
+	sampler_log(l.w.sampler, stderr);
+	sampler_free(l.w.sampler);
 	acct_free(l.w.acct);
 	capture_free(&l.cap);
 	return rc < 0 ? 1 : 0;

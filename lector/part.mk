@@ -13,7 +13,8 @@ LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o con
 # The daemon: sources -> queue -> accounting -> sink.
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
 		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
-		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/retain.c
+		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/sink_mysql_oom.c \
+		     lector/retain.c lector/sampler.c lector/procfs.c
 
 $(BUILD)/lector:
 	@mkdir -p $@
@@ -34,7 +35,7 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c mo
 
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
-		     lector/sink_mysql_read.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
+		     lector/sink_mysql_read.c lector/sink_mysql_oom.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
@@ -92,3 +93,24 @@ bench-retain:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/retain
 bench: bench-retain
+
+# What the RSS sampler costs with 1000 live processes, against it off
+# (bench/lector/sampler: alone, then end to end through lector and MariaDB).
+$(BUILD)/bench/sampler-bench: bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) \
+		lector/sampler.h lector/procfs.h model/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
+all: $(BUILD)/bench/sampler-bench
+
+# Unit test of the sampler on real child processes (no database).
+$(BUILD)/tests/sampler-test: tests/lector/sampler-test.c lector/sampler.c lector/procfs.c \
+		$(LECTOR_MODEL_OBJ) lector/sampler.h lector/procfs.h model/*.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) tests/lector/sampler-test.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
+all: $(BUILD)/tests/sampler-test
+
+.PHONY: bench-sampler
+bench-sampler:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
+	@$(TOP)/bench/lector/sampler
+bench: bench-sampler

@@ -53,11 +53,19 @@ static void put_record(struct sink_jsonl *j, const struct qent *e)
 	fprintf(f,
 		",\"call\":\"%s\",\"addr\":%llu,\"len\":%llu,\"new_addr\":%llu,\"new_len\":%llu,"
 		"\"offset\":%llu,\"prot\":%u,\"flags\":%u,\"fd\":%d,\"ret\":%lld,\"total_vm_"
-		"bytes\":%llu}\n",
+		"bytes\":%llu",
 		memprobe_call_name(r->call), (unsigned long long)r->addr,
 		(unsigned long long)r->len, (unsigned long long)r->new_addr,
 		(unsigned long long)r->new_len, (unsigned long long)r->offset, r->prot, r->mflags,
 		r->fd, (long long)r->ret, (unsigned long long)r->total_vm_bytes);
+	fprintf(f,
+		",\"rss_anon_bytes\":%llu,\"rss_file_bytes\":%llu,\"rss_shmem_bytes\":%llu,"
+		"\"swap_bytes\":%llu,\"cgroup_id\":%llu,\"file_dev\":%u,\"file_ino\":%llu,"
+		"\"rec_flags\":%u}\n",
+		(unsigned long long)r->rss_anon_bytes, (unsigned long long)r->rss_file_bytes,
+		(unsigned long long)r->rss_shmem_bytes, (unsigned long long)r->swap_bytes,
+		(unsigned long long)r->cgroup_id, r->file_dev, (unsigned long long)r->file_ino,
+		r->flags);
 }
 
 static int jsonl_commit(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,

@@ -3,7 +3,8 @@
  *
  * One commit = one transaction: the calls (bulk array binding, row-wise
  * straight from the queue entries, INSERT IGNORE on the unique key
- * (host_id, session, seq) so a re-delivered record is harmless), the
+ * (host_id, session, seq) so a re-delivered record is harmless) and an
+ * oom_kills row for each oom_kill among them (sink_mysql_oom.c), the
  * processes those calls changed (upsert), and the session's capture
  * statistics including committed_seq, the resume point.  Any error rolls
  * back, drops the connection and returns -EIO; the caller keeps the batch
@@ -199,6 +200,8 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 		return rc;
 	if (n && stmts_insert_calls(&m->st, e, n) < 0)
 		return fail(m, "inserting calls");
+	if (n && oom_insert(&m->st, e, n) < 0)
+		return fail(m, "inserting oom_kills");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)
 		return fail(m, "updating processes");
 	if (stmts_upsert_stats(&m->st, cs, e, n) < 0)

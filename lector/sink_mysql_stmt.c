@@ -42,7 +42,15 @@
 	X(flags, U32, r->mflags, KEEP)                                                             \
 	X(fd, S32, r->fd, KEEP)                                                                    \
 	X(result, S64, r->ret, KEEP)                                                               \
-	X(total_vm_bytes, U64, r->total_vm_bytes, KEEP)
+	X(total_vm_bytes, U64, r->total_vm_bytes, KEEP)                                            \
+	X(rss_anon_bytes, U64, r->rss_anon_bytes, KEEP)                                            \
+	X(rss_file_bytes, U64, r->rss_file_bytes, KEEP)                                            \
+	X(rss_shmem_bytes, U64, r->rss_shmem_bytes, KEEP)                                          \
+	X(swap_bytes, U64, r->swap_bytes, KEEP)                                                    \
+	X(cgroup_id, U64, r->cgroup_id, KEEP)                                                      \
+	X(file_dev, U32, r->file_dev, KEEP)                                                        \
+	X(file_ino, U64, r->file_ino, KEEP)                                                        \
+	X(rec_flags, U16, r->flags, KEEP)
 
 /* capture_stats: one row per session, kind U (u64), TEXT or DOUBLE.  The
  * counters of this session's own row only grow (MAX), whoever commits. */
@@ -86,7 +94,7 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 		 DB_COLUMNS(STATS_TABLE), host_id, DB_MARKS(STATS_TABLE),
 		 DB_UPDATE_LIST(STATS_TABLE));
 	st->stats = st->proc ? db_prepare(db, sql, err, errlen) : NULL;
-	if (!st->stats)
+	if (!st->stats || oom_prepare(st, db, host_id, err, errlen) < 0)
 		return -EIO;
 	return ranges_prepare(st, db, host_id, err, errlen);
 }
@@ -100,6 +108,7 @@ void stmts_close(struct mysql_stmts *st)
 	if (st->stats)
 		mysql_stmt_close(st->stats);
 	ranges_close(st);
+	oom_close(st);
 	memset(st, 0, sizeof(*st));
 }
 

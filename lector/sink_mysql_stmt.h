@@ -39,13 +39,20 @@ struct range_batch;
 	X(n_munmap, U, p->count[ACCT_N_MUNMAP], SET, R)                                            \
 	X(n_mremap, U, p->count[ACCT_N_MREMAP], SET, R)                                            \
 	X(n_brk, U, p->count[ACCT_N_BRK], SET, R)                                                  \
-	X(n_failed, U, p->count[ACCT_N_FAILED], SET, R)
+	X(n_failed, U, p->count[ACCT_N_FAILED], SET, R)                                            \
+	X(rss_anon_bytes, U, p->mem.rss_anon_bytes, SET, R)                                        \
+	X(rss_file_bytes, U, p->mem.rss_file_bytes, SET, R)                                        \
+	X(rss_shmem_bytes, U, p->mem.rss_shmem_bytes, SET, R)                                      \
+	X(swap_bytes, U, p->mem.swap_bytes, SET, R)                                                \
+	X(rss_ts_ns, U, p->mem.ts_ns, SET, R)                                                      \
+	X(cgroup_id, U, p->cgroup_id, SET, R)
 
 struct mysql_stmts {
 	MYSQL_STMT *calls;
 	MYSQL_STMT *proc;
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
+	MYSQL_STMT *oom; /* sink_mysql_oom.c */
 	struct range_batch *ranges; /* rows of the three, reused */
 };
 
@@ -70,5 +77,10 @@ void ranges_close(struct mysql_stmts *st);
 int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);
 /* Load ranges into procs[0..n), sorted by (pid, start_ns). */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n);
+/* sink_mysql_oom.c: an oom_kills row for each oom_kill record of e[0..n). */
+int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		size_t errlen);
+void oom_close(struct mysql_stmts *st);
+int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
 
 #endif

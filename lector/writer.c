@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "lector.h"
+#include "procfs.h"
 
 #define IDLE_WAIT_MS   200
 #define RETRY_WAIT_MS  250
@@ -173,29 +174,11 @@ static int commit_pending(struct lector *l)
 	return rc;
 }
 
-/* Same process iff /proc/PID exists and started at start_ns (within the
- * clock-tick resolution of /proc/PID/stat's starttime). */
+/* Same process iff /proc/PID exists and started at start_ns; one whose
+ * stat cannot be read is kept. */
 static bool proc_alive(uint32_t pid, uint64_t start_ns)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ticks;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL; /* comm may hold spaces and parens */
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %llu", &ticks) != 1 || hz <= 0)
-		return true; /* cannot tell: keep it */
-	return llabs((long long)(ticks * (1000000000ULL / (unsigned long)hz)) -
-		     (long long)start_ns) <= 2 * 1000000000LL / hz;
+	return procfs_same_process(pid, start_ns) != 0;
 }
 
 static void report_restored(struct lector *l, int resumed)
@@ -268,6 +251,7 @@ static void *writer_main(void *arg)
 				break;
 			continue;
 		}
+		sampler_tick(l->w.sampler, l->w.acct); /* bounded; marks what it read dirty */
 		if (atomic_load(&l->stopping) && !l->w.stop_deadline_ns)
 			l->w.stop_deadline_ns = mono_ns() + STOP_DRAIN_MS * 1000000ULL;
 		if (l->w.stop_deadline_ns && !l->w.pending &&

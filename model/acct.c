@@ -10,6 +10,9 @@
  *  - brk: rec->len is the heap size after the call; the first heap size
  *    seen is a baseline (memory that existed before capture);
  *  - exec resets the image's memory, exit releases everything;
+ *  - resident/swap (mem) and the cgroup come from the latest record, or
+ *    from a newer reading of /proc (acct_set_mem); an exited process holds
+ *    nothing; an oom_kill record carries its victim's and is no call;
  *  - a record whose start_ns differs from the known one is a new process
  *    (pid reuse); the old one is closed out as exited.
  * net_bytes is exactly the course formula: successful mmap lengths minus
@@ -98,6 +101,13 @@ static void release_all(struct acct_proc *p)
 	p->heap_known = false;
 }
 
+/* The mm is gone: nothing resident, nothing in swap, known as of ts_ns. */
+static void mem_gone(struct acct_proc *p, uint64_t ts_ns)
+{
+	memset(&p->mem, 0, sizeof(p->mem));
+	p->mem.ts_ns = ts_ns;
+}
+
 /* Unlink p from the hash; it stays alive until acct_clean() if dirty. */
 static void unhash(struct acct *a, struct acct_proc *p)
 {
@@ -120,6 +130,7 @@ static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_
 		p->exited = true;
 		release_all(p);
 		p->vm_size_bytes = 0;
+		mem_gone(p, rec->ts_ns);
 		mark_dirty(a, p);
 		unhash(a, p);
 		if (!p->dirty)
@@ -212,6 +223,20 @@ static void apply_brk(struct acct_proc *p, const struct memprobe_record *r)
 		p->heap_base_bytes = p->heap_bytes;
 }
 
+/* What the record says p holds, unless /proc was read after it. */
+static void apply_mem(struct acct_proc *p, const struct memprobe_record *r)
+{
+	if (r->cgroup_id)
+		p->cgroup_id = r->cgroup_id;
+	if (r->ts_ns < p->mem.ts_ns)
+		return;
+	p->mem.rss_anon_bytes = r->rss_anon_bytes;
+	p->mem.rss_file_bytes = r->rss_file_bytes;
+	p->mem.rss_shmem_bytes = r->rss_shmem_bytes;
+	p->mem.swap_bytes = r->swap_bytes;
+	p->mem.ts_ns = r->ts_ns;
+}
+
 struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec)
 {
 	struct acct_proc *p = lookup_or_create(a, rec);
@@ -223,6 +248,7 @@ struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec)
 	memcpy(p->comm, rec->comm, MEMPROBE_COMM_LEN);
 	p->comm[MEMPROBE_COMM_LEN] = 0;
 	p->vm_size_bytes = rec->total_vm_bytes;
+	apply_mem(p, rec);
 	switch (rec->call) {
 	case MP_CALL_MMAP:
 		apply_mmap(p, rec);
@@ -243,12 +269,38 @@ struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec)
 		release_all(p);
 		p->exited = true;
 		p->vm_size_bytes = 0;
+		mem_gone(p, rec->ts_ns);
 		break;
-	default:
+	default: /* MP_CALL_OOM_KILL: the victim's memory, taken above */
 		break;
 	}
 	mark_dirty(a, p);
 	return p;
+}
+
+struct acct_proc *acct_lookup(struct acct *a, uint32_t pid, uint64_t start_ns)
+{
+	struct acct_proc *p = *slot_of(a, pid);
+
+	return p && p->start_ns == start_ns && !p->exited ? p : NULL;
+}
+
+bool acct_set_mem(struct acct *a, struct acct_proc *p, const struct acct_mem *m)
+{
+	if (p->exited || m->ts_ns <= p->mem.ts_ns)
+		return false;
+	p->mem = *m;
+	mark_dirty(a, p);
+	return true;
+}
+
+void acct_each_live(struct acct *a, void (*fn)(uint32_t pid, uint64_t start_ns, void *arg),
+		    void *arg)
+{
+	for (size_t b = 0; b < ACCT_BUCKETS; b++)
+		for (struct acct_proc *p = a->bucket[b]; p; p = p->next_hash)
+			if (!p->exited)
+				fn(p->pid, p->start_ns, arg);
 }
 
 uint64_t acct_mapped_bytes(const struct acct_proc *p)
@@ -314,6 +366,7 @@ int acct_close_dead(struct acct *a, bool (*alive)(uint32_t pid, uint64_t start_n
 			release_all(p);
 			p->exited = true;
 			p->vm_size_bytes = 0;
+			mem_gone(p, p->mem.ts_ns);
 			mark_dirty(a, p);
 			n++;
 		}

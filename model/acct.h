@@ -24,6 +24,18 @@ enum acct_count {
 	ACCT_N_MAX
 };
 
+/* A process's resident and swapped memory (/proc/PID/status RssAnon,
+ * RssFile, RssShmem, VmSwap, in bytes) and when it was read: from a
+ * record (its ts_ns) or from /proc (lector/sampler.c, the wall clock of
+ * the reading).  ts_ns 0: never read. */
+struct acct_mem {
+	uint64_t rss_anon_bytes;
+	uint64_t rss_file_bytes;
+	uint64_t rss_shmem_bytes;
+	uint64_t swap_bytes;
+	uint64_t ts_ns;
+};
+
 struct acct_proc {
 	uint32_t pid;
 	uint32_t uid;
@@ -40,6 +52,8 @@ struct acct_proc {
 	uint64_t vm_size_bytes;	  /* kernel total_vm at the last event */
 	uint64_t requested_bytes; /* sum of successful mmap lengths */
 	uint64_t count[ACCT_N_MAX];
+	struct acct_mem mem; /* resident and swap as last known */
+	uint64_t cgroup_id;  /* of its latest record (0: none seen) */
 	bool dirty;
 	struct acct_proc *next_hash;
 	struct acct_proc *next_dirty;
@@ -56,6 +70,15 @@ void acct_log_ranges(struct acct *a, bool on);
 /* Apply one record.  Returns the process it touched (marked dirty) or NULL
  * on allocation failure. */
 struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec);
+
+/* The live process (pid, start_ns), or NULL. */
+struct acct_proc *acct_lookup(struct acct *a, uint32_t pid, uint64_t start_ns);
+/* A reading of p's memory newer than what it holds replaces it and marks
+ * p dirty; an older one is ignored.  Returns whether it was taken. */
+bool acct_set_mem(struct acct *a, struct acct_proc *p, const struct acct_mem *m);
+/* Calls fn(pid, start_ns, arg) for each live process (not exited). */
+void acct_each_live(struct acct *a, void (*fn)(uint32_t pid, uint64_t start_ns, void *arg),
+		    void *arg);
 
 /* mapped_bytes: watched ranges + watched heap growth. */
 uint64_t acct_mapped_bytes(const struct acct_proc *p);

@@ -171,6 +171,60 @@ static void test_lifecycle(struct acct *a)
 	acct_clean(a);
 }
 
+/* r with memory fields: anon, file, shmem, swap in pages, at ts_ns. */
+static struct memprobe_record mem_rec(uint32_t pid, int call, uint64_t ts_ns, uint64_t anon)
+{
+	struct memprobe_record r = rec(pid, 31, call, 0, 0, 0);
+
+	r.ts_ns = ts_ns;
+	r.rss_anon_bytes = anon * P;
+	r.rss_file_bytes = 2 * P;
+	r.rss_shmem_bytes = 3 * P;
+	r.swap_bytes = 4 * P;
+	r.cgroup_id = 77;
+	return r;
+}
+
+static void test_mem(struct acct *a)
+{
+	struct memprobe_record r = mem_rec(5, MP_CALL_MMAP, 1000, 10);
+	struct acct_proc *p = acct_apply(a, &r);
+	struct acct_mem m = {.rss_anon_bytes = 50 * P, .ts_ns = 2000};
+
+	EQ("a call's record sets the process's resident anon bytes", p->mem.rss_anon_bytes, 10 * P);
+	EQ("... file, shmem and swap bytes", p->mem.rss_file_bytes + p->mem.rss_shmem_bytes +
+						 p->mem.swap_bytes, 9 * P);
+	EQ("... the time of that reading (the record's ts_ns)", p->mem.ts_ns, 1000);
+	EQ("... and the cgroup", p->cgroup_id, 77);
+	acct_clean(a);
+	EQ("acct_lookup finds the live process by pid and start time", acct_lookup(a, 5, 31) == p, 1);
+	EQ("... and not another start time", acct_lookup(a, 5, 32) == NULL, 1);
+	bool taken = acct_set_mem(a, p, &m);
+
+	EQ("a newer /proc reading replaces the record's", taken, 1);
+	EQ("... and marks the process dirty", acct_dirty_list(a) == p, 1);
+	EQ("... with its values", p->mem.rss_anon_bytes + p->mem.swap_bytes, 50 * P);
+	m.ts_ns = 1500;
+	taken = acct_set_mem(a, p, &m);
+	EQ("an older reading is ignored", taken, 0);
+	r = mem_rec(5, MP_CALL_MUNMAP, 1800, 11);
+	acct_apply(a, &r);
+	EQ("a record older than the /proc reading leaves the reading", p->mem.rss_anon_bytes, 50 * P);
+	r = mem_rec(5, MP_CALL_OOM_KILL, 3000, 12);
+	acct_apply(a, &r);
+	EQ("an oom_kill record sets its victim's memory", p->mem.rss_anon_bytes, 12 * P);
+	EQ("... and counts no call", p->count[ACCT_N_MMAP] + p->count[ACCT_N_MUNMAP], 2);
+	r = mem_rec(5, MP_CALL_EXIT, 4000, 0);
+	acct_apply(a, &r);
+	EQ("exit: nothing resident or swapped", p->mem.rss_anon_bytes + p->mem.rss_file_bytes +
+						   p->mem.rss_shmem_bytes + p->mem.swap_bytes, 0);
+	EQ("... as of the exit", p->mem.ts_ns, 4000);
+	m.ts_ns = 5000;
+	taken = acct_set_mem(a, p, &m);
+	EQ("an exited process takes no /proc reading", taken, 0);
+	acct_clean(a);
+}
+
 static void test_ranges(void)
 {
 	struct range_set s;
@@ -402,6 +456,7 @@ int main(void)
 	test_mremap(a);
 	test_brk(a);
 	test_lifecycle(a);
+	test_mem(a);
 	test_ranges();
 	test_range_log();
 	test_acct_logs(a);

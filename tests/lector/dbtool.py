@@ -13,8 +13,8 @@ client (batch mode, names as HEX so any byte survives):
                                         in FILE (strace -f -e trace=memory -o)
                                         with what strace saw
   dbtool.py same CAPTURE RAW            CAPTURE (raw records) equals RAW (from
-                                        `raw`) byte for byte, but for what the
-                                        tables do not store yet (UNSTORED)
+                                        `raw`) byte for byte: every field of a
+                                        record is stored
 """
 import errno
 import re
@@ -24,7 +24,7 @@ import sys
 
 CALLS = {"mmap": 1, "munmap": 2, "mremap": 3, "brk": 4, "exec": 5, "exit": 6, "oom_kill": 7}
 PAGE = 4096
-REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16s48x")  # ABI 2: the memory fields (48 bytes) left 0
+REC = struct.Struct("<QQQIIIHHQQQQQqQIIiI16s16sQQQQQQ")  # ABI 2, 192 bytes
 
 
 def query(sock, sql):
@@ -36,32 +36,26 @@ def query(sock, sql):
 def rows(sock, where):
     return query(sock, "SELECT seq, ts_ns, start_ns, pid, tid, uid, syscall+0, addr, len_bytes, new_addr,"
                  " new_len_bytes, offset_bytes, result, total_vm_bytes, prot, flags, fd, HEX(comm),"
-                 " HEX(thread_comm) FROM calls WHERE " + where + " ORDER BY session, seq")
+                 " HEX(thread_comm), rec_flags, file_dev, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes,"
+                 " swap_bytes, cgroup_id, file_ino FROM calls WHERE " + where + " ORDER BY session, seq")
 
 
 def cmd_raw(sock, session, out):
     with open(out, "wb") as f:
         for r in rows(sock, "session=%d" % int(session)):
             n = [int(x) for x in r[:17]]
-            f.write(REC.pack(n[0], n[1], n[2], n[3], n[4], n[5], n[6], 0, n[7], n[8], n[9], n[10],
-                             n[11], n[12], n[13], n[14], n[15], n[16], 0,
-                             bytes.fromhex(r[17]), bytes.fromhex(r[18])))
+            t = [int(x) for x in r[19:]]  # rec_flags, file_dev, then the ABI 2 tail
+            f.write(REC.pack(n[0], n[1], n[2], n[3], n[4], n[5], n[6], t[0], n[7], n[8], n[9], n[10],
+                             n[11], n[12], n[13], n[14], n[15], n[16], t[1],
+                             bytes.fromhex(r[17]), bytes.fromhex(r[18]), *t[2:]))
     return 0
-
-
-# Byte ranges of a record the calls table does not store yet: flags, file_dev
-# and the ABI 2 tail (rss, swap, cgroup_id, file_ino); `raw` leaves them 0.
-UNSTORED = ((38, 40), (108, 112), (144, 192))
 
 
 def cmd_same(capture, raw):
     a, b = open(capture, "rb").read(), open(raw, "rb").read()
     if len(a) != len(b) or len(a) % REC.size:
         print("# sizes differ: %d and %d bytes" % (len(a), len(b))); return 1
-    a, b = bytearray(a), bytearray(b)
     for o in range(0, len(a), REC.size):
-        for lo, hi in UNSTORED:
-            a[o + lo:o + hi] = b[o + lo:o + hi] = bytes(hi - lo)
         if a[o:o + REC.size] != b[o:o + REC.size]:
             print("# record %d differs" % (o // REC.size)); return 1
     return 0

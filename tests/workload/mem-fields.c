@@ -15,6 +15,12 @@
  *                                  (the OOM victim); exit 3 if never killed
  *   mem-fields check-oom RAW PID [CGROUP_ID]
  *                                  TAP: exactly one oom_kill record, PID's
+ *   mem-fields late-touch MIB      map MIB MiB anonymous without touching
+ *                                  it, say "mapped", wait for SIGUSR1,
+ *                                  touch it (page faults, no call), say
+ *                                  "touched", exit at the next SIGUSR1:
+ *                                  resident memory grows after the last
+ *                                  memory call (lector's sampler)
  *
  * The marker call is munmap(MF_MARKER_ADDR, 0): it fails (EINVAL), is
  * recorded like any call, and changes no memory.  Between the two status
@@ -29,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -161,6 +168,29 @@ static int do_hog(unsigned long max_mib)
 	return 3;
 }
 
+/* No memory call after the mmap: write(2), sigwait and page faults only. */
+static int do_late_touch(unsigned long mib)
+{
+	size_t len_bytes = mib << 20;
+	sigset_t usr1;
+	char *p;
+	int sig;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1, NULL))
+		die("sigprocmask");
+	p = mmap(NULL, len_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	if (write(1, "mapped\n", 7) != 7 || sigwait(&usr1, &sig))
+		die("say mapped, wait");
+	touch(p, len_bytes, 1);
+	if (write(1, "touched\n", 8) != 8 || sigwait(&usr1, &sig))
+		die("say touched, wait");
+	return 0;
+}
+
 static struct memprobe_record *load_raw(const char *path, size_t *n)
 {
 	struct memprobe_record *v = malloc(sizeof(*v) * 1024);
@@ -277,7 +307,9 @@ int main(int argc, char **argv)
 		return do_hog(strtoul(argv[2], NULL, 10));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "check-oom"))
 		return do_check_oom(argv[2], atoi(argv[3]), argc == 5 ? argv[4] : NULL);
+	if (argc == 3 && !strcmp(argv[1], "late-touch"))
+		return do_late_touch(strtoul(argv[2], NULL, 10));
 	fprintf(stderr, "usage: mem-fields touch DIR MIB OUT | check OUT RAW [CGROUP_ID] |\n"
-			"       hog MAX_MIB | check-oom RAW PID [CGROUP_ID]\n");
+			"       hog MAX_MIB | check-oom RAW PID [CGROUP_ID] | late-touch MIB\n");
 	return 2;
 }
