@@ -11,6 +11,7 @@
 
 #include "acct.h"
 #include "queue.h"
+#include "resolve.h"
 #include "sink.h"
 
 struct range_batch;
@@ -47,6 +48,7 @@ struct mysql_stmts {
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
 	struct range_batch *ranges; /* rows of the three, reused */
+	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
@@ -70,5 +72,11 @@ void ranges_close(struct mysql_stmts *st);
 int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);
 /* Load ranges into procs[0..n), sorted by (pid, start_ns). */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n);
+
+/* sink_mysql_names.c: the cgroups and files tables (resolve.h's rows). */
+int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		  size_t errlen);
+void names_close(struct mysql_stmts *st);
+int names_write(struct mysql_stmts *st, const struct names_batch *nb);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "acct.h"
 #include "queue.h"
+#include "resolve.h"
 #include "sink.h"
 
 struct lector;
@@ -20,6 +21,7 @@ struct lector;
 struct writer {
 	struct acct *acct;
 	struct sink *sink;
+	struct resolver *res; /* names of cgroups and files; NULL: the sink keeps none */
 	pthread_t thread;
 	struct qent *batch;   /* cfg.batch_max entries */
 	size_t pending_n;     /* entries of batch to commit (not committed before) */
