@@ -53,6 +53,7 @@ struct resolve_counts {
 	uint64_t files_deferred;
 	uint64_t mmaps, mmaps_named, mmaps_unread; /* file mmap records */
 	uint64_t cgroups, cgroups_found, cgroups_deferred;
+	uint64_t lookup_ns, lookup_max_ns; /* writer time spent looking up */
 };
 
 struct resolver {
@@ -173,11 +174,13 @@ void resolve_log(const struct resolver *r, FILE *f)
 		" unreadable, %" PRIu64 " deferred; file mmaps: %" PRIu64 ", %" PRIu64
 		" with the path known when stored (%.1f%%), %" PRIu64
 		" whose file the probe could not read; cgroups: %" PRIu64 " met, %" PRIu64
-		" with a path, %" PRIu64 " lookups deferred\n",
+		" with a path, %" PRIu64 " lookups deferred; lookups took %.1f ms, at most %.1f ms "
+		"in one batch\n",
 		c->files, c->files_found, share(c->files_found, c->files), c->tries[FILE_HOW_MAPS],
 		c->tries[FILE_HOW_GONE], c->tries[FILE_HOW_NOT_IN_MAPS], c->tries[FILE_HOW_UNREADABLE],
 		c->files_deferred, c->mmaps, c->mmaps_named, share(c->mmaps_named, c->mmaps),
-		c->mmaps_unread, c->cgroups, c->cgroups_found, c->cgroups_deferred);
+		c->mmaps_unread, c->cgroups, c->cgroups_found, c->cgroups_deferred,
+		(double)c->lookup_ns / 1e6, (double)c->lookup_max_ns / 1e6);
 }
 
 /* ---- one batch ---- */
@@ -305,10 +308,17 @@ void resolve_batch(struct resolver *r, const struct qent *q, size_t n)
 		if (rec->call == MP_CALL_MMAP && rec->ret >= 0 && rec->file_ino)
 			queue_file(r, rec);
 	}
-	if (r->n_ids)
-		lookup_cgroups(r);
-	if (r->n_want)
-		lookup_files(r);
+	if (r->n_ids || r->n_want) {
+		uint64_t t0 = mono_ns(), took;
+
+		if (r->n_ids)
+			lookup_cgroups(r);
+		if (r->n_want)
+			lookup_files(r);
+		took = mono_ns() - t0;
+		r->c.lookup_ns += took;
+		r->c.lookup_max_ns = took > r->c.lookup_max_ns ? took : r->c.lookup_max_ns;
+	}
 	for (size_t i = 0; i < n; i++) { /* the share of file mmaps stored with a path */
 		const struct memprobe_record *rec = &q[i].rec;
 
