@@ -54,6 +54,7 @@ struct resolve_counts {
 	uint64_t mmaps, mmaps_named, mmaps_unread; /* file mmap records */
 	uint64_t cgroups, cgroups_found, cgroups_deferred;
 	uint64_t lookup_ns, lookup_max_ns; /* writer time spent looking up */
+	uint64_t lookup_max_cpu_ns;	   /* CPU time of that longest batch */
 };
 
 struct resolver {
@@ -175,12 +176,13 @@ void resolve_log(const struct resolver *r, FILE *f)
 		" with the path known when stored (%.1f%%), %" PRIu64
 		" whose file the probe could not read; cgroups: %" PRIu64 " met, %" PRIu64
 		" with a path, %" PRIu64 " lookups deferred; lookups took %.1f ms, at most %.1f ms "
-		"in one batch\n",
+		"in one batch (%.1f ms of CPU)\n",
 		c->files, c->files_found, share(c->files_found, c->files), c->tries[FILE_HOW_MAPS],
 		c->tries[FILE_HOW_GONE], c->tries[FILE_HOW_NOT_IN_MAPS], c->tries[FILE_HOW_UNREADABLE],
 		c->files_deferred, c->mmaps, c->mmaps_named, share(c->mmaps_named, c->mmaps),
 		c->mmaps_unread, c->cgroups, c->cgroups_found, c->cgroups_deferred,
-		(double)c->lookup_ns / 1e6, (double)c->lookup_max_ns / 1e6);
+		(double)c->lookup_ns / 1e6, (double)c->lookup_max_ns / 1e6,
+		(double)c->lookup_max_cpu_ns / 1e6);
 }
 
 /* ---- one batch ---- */
@@ -264,15 +266,13 @@ static int by_pid(const void *a, const void *b)
 static void lookup_files(struct resolver *r)
 {
 	uint64_t now = wall_ns();
-	size_t done;
-
 	qsort(r->want, r->n_want, sizeof(r->want[0]), by_pid);
-	done = file_paths(r->want, r->n_want, LOOKUP_PIDS_MAX, LOOKUP_BUDGET_MS * 1000000ULL);
+	file_paths(r->want, r->n_want, LOOKUP_PIDS_MAX, LOOKUP_BUDGET_MS * 1000000ULL);
 	for (size_t i = 0; i < r->n_want; i++) {
 		struct file_want *w = &r->want[i];
 		struct cache_ent *e = cache_get(&r->files, w->dev, w->ino);
 
-		if (i >= done) {
+		if (!w->how) {
 			r->c.files_deferred++;
 			e->pid = e->pid == w->pid ? 0 : e->pid;
 			continue;
@@ -309,7 +309,7 @@ void resolve_batch(struct resolver *r, const struct qent *q, size_t n)
 			queue_file(r, rec);
 	}
 	if (r->n_ids || r->n_want) {
-		uint64_t t0 = mono_ns(), took;
+		uint64_t t0 = mono_ns(), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), took;
 
 		if (r->n_ids)
 			lookup_cgroups(r);
@@ -317,7 +317,10 @@ void resolve_batch(struct resolver *r, const struct qent *q, size_t n)
 			lookup_files(r);
 		took = mono_ns() - t0;
 		r->c.lookup_ns += took;
-		r->c.lookup_max_ns = took > r->c.lookup_max_ns ? took : r->c.lookup_max_ns;
+		if (took > r->c.lookup_max_ns) {
+			r->c.lookup_max_ns = took;
+			r->c.lookup_max_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+		}
 	}
 	for (size_t i = 0; i < n; i++) { /* the share of file mmaps stored with a path */
 		const struct memprobe_record *rec = &q[i].rec;

@@ -110,11 +110,10 @@ struct file_want {
 	uint32_t pid, dev;
 	uint64_t ino;
 	char *path;	   /* out: malloc'd when found */
-	enum file_how how; /* out */
+	enum file_how how; /* out: 0 when not answered (no time left) */
 };
-/* Resolve w[0..n), sorted by pid: each pid's maps is read once.  Stops
- * after pids_max processes or budget_ns; returns how many of w were
- * answered (the rest were not tried). */
-size_t file_paths(struct file_want *w, size_t n, size_t pids_max, uint64_t budget_ns);
+/* Resolve w[0..n), sorted by pid, how 0: each pid's maps is read once.
+ * Stops after pids_max processes or budget_ns, leaving the rest how 0. */
+void file_paths(struct file_want *w, size_t n, size_t pids_max, uint64_t budget_ns);
 
 #endif

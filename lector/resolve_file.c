@@ -25,6 +25,7 @@
 #include "resolve.h"
 
 #define MAPS_LINES_MAX 262144 /* far above vm.max_map_count's default */
+#define CLOCK_EVERY_LINES 64  /* lines read between looks at the clock */
 #define PATH_BYTES_MAX 4096
 
 static unsigned int dev_major(uint32_t dev)
@@ -69,12 +70,14 @@ static char *exact_path(uint32_t pid, const struct maps_line *ml)
 	return strdup(buf);
 }
 
-/* One process's maps against w[0..n) (all of that pid). */
-static void one_pid(struct file_want *w, size_t n)
+/* One process's maps against w[0..n) (all of that pid), until deadline
+ * (mono ns): past it, what was not found stays unanswered (how 0). */
+static void one_pid(struct file_want *w, size_t n, uint64_t deadline_ns)
 {
 	char path[64], *line = NULL;
 	size_t cap = 0, lines = 0, left = n;
 	struct maps_line ml;
+	bool late = false;
 	ssize_t len;
 	FILE *f;
 
@@ -89,7 +92,10 @@ static void one_pid(struct file_want *w, size_t n)
 		return;
 	}
 	while (left && lines < MAPS_LINES_MAX && (len = getline(&line, &cap, f)) > 0) {
-		lines++;
+		if (++lines % CLOCK_EVERY_LINES == 0 && mono_ns() > deadline_ns) {
+			late = true;
+			break;
+		}
 		if (line[len - 1] == '\n')
 			line[len - 1] = 0;
 		if (maps_line_parse(line, &ml) < 0 || !ml.ino || !*ml.path)
@@ -105,24 +111,25 @@ static void one_pid(struct file_want *w, size_t n)
 	}
 	free(line);
 	fclose(f);
+	if (late)
+		return;
 	for (size_t i = 0; i < n; i++)
 		if (!w[i].path) /* an exited process's maps is empty */
 			w[i].how = lines ? FILE_HOW_NOT_IN_MAPS : FILE_HOW_GONE;
 }
 
-size_t file_paths(struct file_want *w, size_t n, size_t pids_max, uint64_t budget_ns)
+void file_paths(struct file_want *w, size_t n, size_t pids_max, uint64_t budget_ns)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t deadline_ns = mono_ns() + budget_ns;
 	size_t i = 0, pids = 0;
 
-	while (i < n && pids < pids_max && mono_ns() - t0 < budget_ns) {
+	while (i < n && pids < pids_max && mono_ns() < deadline_ns) {
 		size_t j = i + 1;
 
 		while (j < n && w[j].pid == w[i].pid)
 			j++;
-		one_pid(w + i, j - i);
+		one_pid(w + i, j - i, deadline_ns);
 		pids++;
 		i = j;
 	}
-	return i;
 }
