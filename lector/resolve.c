@@ -226,7 +226,10 @@ static void queue_file(struct resolver *r, const struct memprobe_record *rec)
 	e->pid = rec->pid;
 	e->queued++;
 	r->want[r->n_want++] =
-	    (struct file_want){.pid = rec->pid, .dev = rec->file_dev, .ino = rec->file_ino};
+	    (struct file_want){.pid = rec->pid,
+			       .dev = rec->file_dev,
+			       .ino = rec->file_ino,
+			       .addr = (uint64_t)rec->ret};
 }
 
 static void lookup_cgroups(struct resolver *r)

@@ -105,10 +105,10 @@ struct maps_line {
 };
 int maps_line_parse(const char *line, struct maps_line *ml);
 
-/* A file wanted from a process's maps. */
+/* A file wanted from a process's maps; addr: where the mmap put it. */
 struct file_want {
 	uint32_t pid, dev;
-	uint64_t ino;
+	uint64_t ino, addr;
 	char *path;	   /* out: malloc'd when found */
 	enum file_how how; /* out: 0 when not answered (no time left) */
 };

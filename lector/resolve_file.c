@@ -11,6 +11,12 @@
  * /proc/PID/map_files/START-END (readable by root) gives the exact bytes.
  * A process that already exited has no maps (gone); one that unmapped the
  * file no longer shows it (not_in_maps).
+ *
+ * Overlayfs (containers) maps the file of the layer below, whose device
+ * the record carries, but maps shows the overlay's device and inode: the
+ * line at the record's address with the same inode number is that
+ * mapping (overlayfs keeps the layer's inode numbers when the layers
+ * share one file system).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -101,8 +107,11 @@ static void one_pid(struct file_want *w, size_t n, uint64_t deadline_ns)
 		if (maps_line_parse(line, &ml) < 0 || !ml.ino || !*ml.path)
 			continue;
 		for (size_t i = 0; i < n; i++) {
-			if (w[i].path || w[i].ino != ml.ino || dev_major(w[i].dev) != ml.major ||
-			    dev_minor(w[i].dev) != ml.minor)
+			bool same_dev = dev_major(w[i].dev) == ml.major &&
+					dev_minor(w[i].dev) == ml.minor;
+			bool at_addr = w[i].addr >= ml.start && w[i].addr < ml.end;
+
+			if (w[i].path || w[i].ino != ml.ino || (!same_dev && !at_addr))
 				continue;
 			w[i].path = exact_path(w[i].pid, &ml);
 			w[i].how = FILE_HOW_MAPS;

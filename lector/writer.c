@@ -318,7 +318,7 @@ int writer_start(struct lector *l)
 	if (!l->w.batch)
 		return -ENOMEM;
 	l->w.restore_wait_ms = RETRY_WAIT_MS;
-	if (l->w.sink->ops->put_names && resolve_new(&l->w.res) < 0)
+	if (l->w.names && l->w.sink->ops->put_names && resolve_new(&l->w.res) < 0)
 		return -ENOMEM;
 	return -pthread_create(&l->w.thread, NULL, writer_main, l);
 }

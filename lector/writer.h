@@ -21,7 +21,8 @@ struct lector;
 struct writer {
 	struct acct *acct;
 	struct sink *sink;
-	struct resolver *res; /* names of cgroups and files; NULL: the sink keeps none */
+	bool names;	      /* look up cgroups and files (this machine's records) */
+	struct resolver *res; /* names of cgroups and files; NULL: not looked up */
 	pthread_t thread;
 	struct qent *batch;   /* cfg.batch_max entries */
 	size_t pending_n;     /* entries of batch to commit (not committed before) */

@@ -3,7 +3,8 @@
  * the cgroup name rules on a table of real-looking paths, the parsing of
  * /proc/PID/maps lines, and file lookups against this process's own maps
  * (a mapped file, one with a newline and a backslash in its name, a
- * deleted one, one not mapped, a process that is gone).
+ * deleted one, one not mapped, a process that is gone, one mapped through
+ * an overlayfs mount, as containers do: needs root).
  * Usage: resolve-test DIR (a directory on a regular file system).
  */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -178,6 +180,57 @@ static void file_tests(const char *dir)
 	ok(w.how == 0, "with no time left nothing is answered");
 }
 
+/* A file mapped through an overlay: the record carries the layer's device
+ * (the mapped file's superblock), maps shows the overlay's. */
+static void overlay_tests(const char *dir)
+{
+	char lower[512], upper[512], work[512], merged[512], opts[2048], file[600], lfile[600];
+	struct file_want w;
+	struct stat st;
+	void *p = MAP_FAILED;
+	int fd;
+
+	snprintf(lower, sizeof(lower), "%s/ovl-lower", dir);
+	snprintf(upper, sizeof(upper), "%s/ovl-upper", dir);
+	snprintf(work, sizeof(work), "%s/ovl-work", dir);
+	snprintf(merged, sizeof(merged), "%s/ovl-merged", dir);
+	snprintf(lfile, sizeof(lfile), "%s/lib.so", lower);
+	snprintf(file, sizeof(file), "%s/lib.so", merged);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	mkdir(lower, 0700), mkdir(upper, 0700), mkdir(work, 0700), mkdir(merged, 0700);
+	fd = open(lfile, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, 4096) < 0 || close(fd) < 0 || stat(lfile, &st) < 0 ||
+	    mount("overlay", merged, "overlay", 0, opts) < 0) {
+		ok(0, "an overlay mount over %s (root needed)", lower);
+		return;
+	}
+	fd = open(file, O_RDONLY);
+	if (fd >= 0)
+		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	w = (struct file_want){.pid = (uint32_t)getpid(),
+			       .dev = (uint32_t)makedev(major(st.st_dev), minor(st.st_dev)),
+			       .ino = st.st_ino,
+			       .addr = (uint64_t)(uintptr_t)p + 100};
+	file_paths(&w, 1, 1, 1000000000ULL);
+	ok(p != MAP_FAILED && w.how == FILE_HOW_MAPS && w.path && !strcmp(w.path, file),
+	   "a file mapped through an overlay: found at the mmap's address, the overlay's path (how "
+	   "%d, %s)",
+	   w.how, w.path ? w.path : "none");
+	free(w.path);
+	w.path = NULL;
+	w.how = 0;
+	w.addr = 0x1000;
+	file_paths(&w, 1, 1, 1000000000ULL);
+	ok(w.how == FILE_HOW_NOT_IN_MAPS,
+	   "... but not by its inode number alone, elsewhere than the mmap's address (how %d)",
+	   w.how);
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	umount(merged);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -187,6 +240,7 @@ int main(int argc, char **argv)
 	name_tests();
 	maps_tests();
 	file_tests(argv[1]);
+	overlay_tests(argv[1]);
 	printf("1..%d\n", n_test);
 	return n_fail ? 1 : 0;
 }
