@@ -38,6 +38,7 @@ struct args {
 	enum source_kind source;
 	bool migrate;
 	bool exit_on_unload;
+	const char *names; /* --names: auto, on, off */
 };
 
 static int parse_source(const char *arg, void *out)
@@ -68,6 +69,10 @@ static const struct opt_row options[] = {
      "committed (default with the ring source, so a\n"
      "kill -9 loses nothing the ring already released)"},
     {"batch", "N", STR(batch), "records per transaction (default 10000)"},
+    {"names", "auto|on|off", STR(names),
+     "look up the paths of cgroups and mapped files in this\n"
+     "machine's /proc (auto: unless --ring-path names a ring\n"
+     "file, whose records may come from another machine)"},
     {"retain-days", "N", STR(retain_days),
      "purge this host's calls, exited processes and sessions\n"
      "older than N days, in the background (0 = keep, default;\n"
@@ -153,6 +158,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	a->source = SOURCE_AUTO;
 	a->sink = "mysql";
+	a->names = "auto";
 	rc = options_parse(options, N_OPTIONS, argc, argv, a, &first_arg);
 	if (rc == OPTIONS_HELP)
 		return 1;
@@ -165,6 +171,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			"lector: unexpected argument '%s' (credentials go in --config or "
 			"MEMPROBE_DB_*)\n",
 			argv[first_arg]);
+		return -EINVAL;
+	}
+	if (strcmp(a->names, "auto") && strcmp(a->names, "on") && strcmp(a->names, "off")) {
+		fprintf(stderr, "lector: unknown --names '%s' (auto, on, off)\n", a->names);
 		return -EINVAL;
 	}
 	if (strcmp(a->sink, "mysql") && strcmp(a->sink, "jsonl")) {
@@ -248,6 +258,10 @@ static int run(struct lector *l, const struct args *a)
 	capture_begin_session(l, src, l->prev.magic ? l->prev.session : 0, l->prev.updated_ns);
 	/* the previous run's uncommitted records, once its spill is in */
 	l->w.prev_pending = l->prev.magic && l->prev.session != l->session;
+	/* records of this machine: eBPF, or the module's own ring */
+	l->w.names = !strcmp(a->names, "on") ||
+		     (!strcmp(a->names, "auto") &&
+		      (!a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH)));
 	rc = writer_start(l);
 	if (rc == 0) {
 		rc = capture_run(l, &so, a->exit_on_unload, &src);

@@ -14,7 +14,8 @@ LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o con
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
 		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/sink_mysql_oom.c \
-		     lector/retain.c lector/sampler.c lector/procfs.c
+		     lector/retain.c lector/sampler.c lector/procfs.c \
+		     lector/sink_mysql_names.c lector/resolve.c lector/resolve_cgroup.c lector/resolve_file.c
 
 $(BUILD)/lector:
 	@mkdir -p $@
@@ -35,10 +36,16 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c mo
 
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
-		     lector/sink_mysql_read.c lector/sink_mysql_oom.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
+		     lector/sink_mysql_read.c lector/sink_mysql_oom.c lector/sink_mysql_names.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
+
+# Unit test of the names of cgroups and files (no database, no capture).
+$(BUILD)/tests/resolve-test: tests/lector/resolve-test.c lector/resolve_cgroup.c lector/resolve_file.c \
+		lector/resolve.h model/clock.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) tests/lector/resolve-test.c lector/resolve_cgroup.c lector/resolve_file.c -o $@
 
 # Unit test of retention's cutoff and the retain_days bound (no database).
 $(BUILD)/tests/retain-test: tests/lector/retain-test.c model/config.c model/config.h lector/retain.h
@@ -61,7 +68,7 @@ $(BUILD)/bench/map-holder: bench/lector/map_holder.c
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $< -o $@
 
-all: $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test \
+all: $(BUILD)/bin/lector $(BUILD)/tests/acct-test $(BUILD)/tests/retain-test $(BUILD)/tests/resolve-test \
      $(BUILD)/bench/insert-ceiling $(BUILD)/bench/commit-lock $(BUILD)/bench/map-holder $(BUILD)/bench/range-ops
 RUN_BUILD += $(BUILD)/bin/lector
 

@@ -35,6 +35,7 @@ struct capture_stats {
 };
 
 struct sink;
+struct names_batch;
 
 struct sink_ops {
 	int (*commit)(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
@@ -44,6 +45,9 @@ struct sink_ops {
 	/* Rows committed for a session, ever (0 when none), or -errno.
 	 * Optional (NULL): a sink that cannot tell. */
 	int (*session_rows)(struct sink *s, uint64_t session, uint64_t *rows);
+	/* Store the names lector found for cgroup and file ids (resolve.h),
+	 * in a transaction of their own.  Optional (NULL): no names kept. */
+	int (*put_names)(struct sink *s, const struct names_batch *nb);
 	/* Reload live processes of this host into acct (resume). */
 	int (*restore)(struct sink *s, struct acct *a);
 	void (*close)(struct sink *s);

@@ -236,6 +236,20 @@ static int mysql_session_rows(struct sink *s, uint64_t session, uint64_t *rows)
 	return 0;
 }
 
+static int mysql_put_names(struct sink *s, const struct names_batch *nb)
+{
+	struct sink_mysql *m = (struct sink_mysql *)s;
+	int rc = ensure_connected(m);
+
+	if (rc < 0)
+		return rc;
+	if (names_write(&m->st, nb) < 0)
+		return fail(m, "storing cgroup and file names");
+	if (mysql_commit(m->db))
+		return fail(m, "commit");
+	return 0;
+}
+
 static int mysql_restore(struct sink *s, struct acct *a)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
@@ -262,6 +276,7 @@ static const struct sink_ops mysql_ops = {
     .commit = mysql_commit_batch,
     .committed_seq = mysql_committed_seq,
     .session_rows = mysql_session_rows,
+    .put_names = mysql_put_names,
     .restore = mysql_restore,
     .close = mysql_sink_close,
 };

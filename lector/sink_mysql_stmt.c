@@ -79,6 +79,7 @@ enum { STATS_TABLE(SCOL_) STATS_NCOLS };
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen)
 {
 	char sql[2048];
+	int rc;
 
 	/* host_id: a number we looked up ourselves, part of the text */
 	snprintf(sql, sizeof(sql), "INSERT IGNORE INTO calls (host_id%s) VALUES (%u%s)",
@@ -96,7 +97,8 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	st->stats = st->proc ? db_prepare(db, sql, err, errlen) : NULL;
 	if (!st->stats || oom_prepare(st, db, host_id, err, errlen) < 0)
 		return -EIO;
-	return ranges_prepare(st, db, host_id, err, errlen);
+	rc = ranges_prepare(st, db, host_id, err, errlen);
+	return rc < 0 ? rc : names_prepare(st, db, host_id, err, errlen);
 }
 
 void stmts_close(struct mysql_stmts *st)
@@ -109,6 +111,7 @@ void stmts_close(struct mysql_stmts *st)
 		mysql_stmt_close(st->stats);
 	ranges_close(st);
 	oom_close(st);
+	names_close(st);
 	memset(st, 0, sizeof(*st));
 }
 

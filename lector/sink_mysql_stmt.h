@@ -11,6 +11,7 @@
 
 #include "acct.h"
 #include "queue.h"
+#include "resolve.h"
 #include "sink.h"
 
 struct range_batch;
@@ -54,6 +55,7 @@ struct mysql_stmts {
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
 	MYSQL_STMT *oom; /* sink_mysql_oom.c */
 	struct range_batch *ranges; /* rows of the three, reused */
+	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
@@ -82,5 +84,11 @@ int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *e
 		size_t errlen);
 void oom_close(struct mysql_stmts *st);
 int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
+
+/* sink_mysql_names.c: the cgroups and files tables (resolve.h's rows). */
+int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		  size_t errlen);
+void names_close(struct mysql_stmts *st);
+int names_write(struct mysql_stmts *st, const struct names_batch *nb);
 
 #endif

@@ -90,6 +90,8 @@ static int take_batch(struct lector *l)
 		acct_apply(l->w.acct, &l->w.batch[k].rec);
 		k++;
 	}
+	if (l->w.res)
+		resolve_batch(l->w.res, l->w.batch, k);
 	l->w.pending = true;
 	l->w.pending_n = k;
 	l->w.pending_raw = (size_t)n;
@@ -165,6 +167,8 @@ static int commit_pending(struct lector *l)
 	rc = l->w.sink->ops->commit(l->w.sink, l->w.batch, l->w.pending_n, acct_dirty_list(l->w.acct), &cs);
 	if (rc == 0) {
 		committed(l);
+		if (l->w.res)
+			resolve_store(l->w.res, l->w.sink);
 	} else if (!l->w.db_down) {
 		fprintf(stderr,
 			"lector: sink unavailable (%s); records wait in memory (%zu), then in %s\n",
@@ -298,6 +302,8 @@ int writer_start(struct lector *l)
 	if (!l->w.batch)
 		return -ENOMEM;
 	l->w.restore_wait_ms = RETRY_WAIT_MS;
+	if (l->w.names && l->w.sink->ops->put_names && resolve_new(&l->w.res) < 0)
+		return -ENOMEM;
 	return -pthread_create(&l->w.thread, NULL, writer_main, l);
 }
 
@@ -318,5 +324,7 @@ int writer_stop(struct lector *l)
 			qs.mem_len + qs.spill_len, l->cfg.spill_path,
 			rc < 0 ? strerror(-rc) : "ok");
 	free(l->w.batch);
+	resolve_free(l->w.res);
+	l->w.res = NULL;
 	return rc;
 }

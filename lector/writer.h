@@ -14,6 +14,7 @@
 #include "acct.h"
 #include "queue.h"
 #include "sampler.h"
+#include "resolve.h"
 #include "sink.h"
 
 struct lector;
@@ -22,6 +23,8 @@ struct writer {
 	struct acct *acct;
 	struct sink *sink;
 	struct sampler *sampler; /* resident memory between calls; NULL: off */
+	bool names;	      /* look up cgroups and files (this machine's records) */
+	struct resolver *res; /* names of cgroups and files; NULL: not looked up */
 	pthread_t thread;
 	struct qent *batch;   /* cfg.batch_max entries */
 	size_t pending_n;     /* entries of batch to commit (not committed before) */
