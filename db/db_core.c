@@ -115,14 +115,39 @@ static int execute(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, ch
 	return 0;
 }
 
-/* NULL columns come back as empty strings of length 0. */
+/* NULL columns come back as empty strings of length 0.  A value longer
+ * than COL_BUF_BYTES - 1 (a cgroup path, up to 4 KiB) is fetched again
+ * whole into long_col[i], which lasts until the next row. */
 struct fetch_buf {
 	MYSQL_BIND bind[COL_MAX];
 	unsigned long len[COL_MAX];
 	my_bool is_null[COL_MAX];
 	char *col[COL_MAX];
+	char *long_col[COL_MAX];
 	char data[COL_MAX][COL_BUF_BYTES];
 };
+
+#define COL_LONG_MAX_BYTES (1u << 20) /* longer still: cut (no column is) */
+
+/* Column i of the current row, which did not fit data[i], in full. */
+static int fetch_long(MYSQL_STMT *st, struct fetch_buf *fb, unsigned int i)
+{
+	unsigned long want = fb->len[i] < COL_LONG_MAX_BYTES ? fb->len[i] : COL_LONG_MAX_BYTES;
+	char *p = realloc(fb->long_col[i], want + 1);
+	MYSQL_BIND b = {.buffer_type = MYSQL_TYPE_STRING, .buffer = p, .buffer_length = want};
+
+	if (!p)
+		return -ENOMEM;
+	fb->long_col[i] = p;
+	b.length = &fb->len[i];
+	if (mysql_stmt_fetch_column(st, &b, i, 0))
+		return -EIO;
+	if (fb->len[i] > want)
+		fb->len[i] = want;
+	p[fb->len[i]] = 0;
+	fb->col[i] = p;
+	return 0;
+}
 
 static void fetch_bind(struct fetch_buf *fb, unsigned int ncols)
 {
@@ -147,11 +172,16 @@ static int fetch_rows(MYSQL_STMT *st, struct fetch_buf *fb, unsigned int ncols, 
 			return -EIO;
 		}
 		for (unsigned int i = 0; i < ncols; i++) {
+			fb->col[i] = fb->data[i];
 			if (fb->is_null[i])
 				fb->len[i] = 0;
-			if (fb->len[i] > COL_BUF_BYTES - 1)
-				fb->len[i] = COL_BUF_BYTES - 1; /* truncated: columns are short */
-			fb->data[i][fb->len[i]] = 0;
+			if (fb->len[i] > COL_BUF_BYTES - 1 && (rc = fetch_long(st, fb, i)) < 0) {
+				snprintf(err, errlen, "fetch of a long column failed: %s",
+					 mysql_stmt_error(st));
+				return rc;
+			}
+			if (fb->len[i] <= COL_BUF_BYTES - 1)
+				fb->data[i][fb->len[i]] = 0;
 		}
 		rc = fn ? fn(arg, fb->col, fb->len, ncols) : 0;
 		if (rc)
@@ -185,6 +215,8 @@ int db_stmt_rows(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, db_r
 out:
 	mysql_stmt_free_result(st);
 	mysql_stmt_reset(st);
+	for (unsigned int i = 0; fb && i < ncols; i++)
+		free(fb->long_col[i]);
 	free(fb);
 	return rc < 0 ? rc : 0;
 }

@@ -1,13 +1,13 @@
 /*
  * http_fuzz.c - libFuzzer harness of the server's parameter parsing: the
  * real handlers (/api/processes, /api/processes/{pid}, /api/top,
- * /api/calls, /api/events) over CivetWeb's query decoding, with the
- * connection and MariaDB faked (fake_server.c), checked against an
- * independent model of the documented parameter rules.
+ * /api/calls, /api/events, /api/groups, /api/oom) over CivetWeb's query
+ * decoding, with the connection and MariaDB faked (fake_server.c),
+ * checked against an independent model of the documented parameter rules.
  *
- * Input: byte 0 picks the route (or, 5, json_clean_utf8); the rest is
- * "query\npath\nLast-Event-ID" (each cut at the first NUL, as CivetWeb
- * hands them over).  Byte 0 from 0xf0 up: who may ask instead
+ * Input: byte 0 % 8 picks the route (model_routes[], or, 7,
+ * json_clean_utf8); the rest is "query\npath\nLast-Event-ID" (each cut
+ * at the first NUL, as CivetWeb hands them over).  Byte 0 from 0xf0 up: who may ask instead
  * (auth_begin_request, see run_auth).
  *
  * Invariants: exactly one response; a refusal is a 400 whose body is JSON
@@ -94,7 +94,9 @@ static void run_route(const struct route *rt, const char *query, const char *pat
 		if (rt->spec[k].dbi >= 0)
 			check_bound(&m, &rt->spec[k], k);
 	if (rt->fn == api_processes)
-		model_check_uid(&m, fake.first.p);
+		model_check_uid(&m, fake.first.p + 4);
+	if (rt->fn == api_groups)
+		model_check_uid(&m, fake.first.p + 2);
 	if (rt->fn == api_process_one)
 		FUZZ_ASSERT(fake.first.p[0].u64 == m.path_pid, "path pid bound %llu, given %llu",
 			    (unsigned long long)fake.first.p[0].u64,
@@ -244,15 +246,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_auth(data + 1, size - 1);
 		return 0;
 	}
-	if (data[0] % 6 == 5) {
+	if (data[0] % (MODEL_ROUTES + 1) == MODEL_ROUTES) {
 		model_check_clean_utf8(data + 1, size - 1);
 		return 0;
 	}
 	buf = malloc(size);
 	split(data + 1, size - 1, buf, f, 3);
 	fake_reset();
-	run_route(&model_routes[data[0] % 6], f[0][0] || f[1] ? f[0] : NULL, f[1] ? f[1] : "1",
-		  f[2]);
+	run_route(&model_routes[data[0] % (MODEL_ROUTES + 1)], f[0][0] || f[1] ? f[0] : NULL,
+		  f[1] ? f[1] : "1", f[2]);
 	free(buf);
 	return 0;
 }

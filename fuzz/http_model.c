@@ -19,12 +19,15 @@
 #include "memprobe_abi.h"
 #include "http_model.h"
 
-#define USER_SET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
-#define PID_MAX	 4194304
+#define USER_SET  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+#define PID_MAX	  4194304
+#define GROUP_CAP 256 /* a group name: 255 bytes */
 
 static const char *const state_v[] = {"all", "alive", "exited", NULL};
-static const char *const sort_v[] = {"net", "mapped", "vm",	   "requested",
-				     "pid", "name",   "last_seen", NULL};
+static const char *const sort_v[] = {"net",  "mapped",	  "vm",	 "requested", "pid",
+				     "name", "last_seen", "rss", "swap",      NULL};
+static const char *const group_sort_v[] = {"rss", "swap",      "vm",   "mapped",
+					   "net", "processes", "name", NULL};
 static const char *const order_v[] = {"desc", "asc", NULL};
 static const char *const call_v[] = {
 #define CALL_NAME(e, v, n) n,
@@ -51,11 +54,30 @@ static const struct pspec processes_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_H
 					      S("user", 33, USER_SET, -1),
 					      S("name", 17, NULL, 6),
 					      E("state", state_v, 0, 0, 8),
+					      S("group", GROUP_CAP, NULL, 10),
 					      E("sort", sort_v, 0, 0, -1),
 					      E("order", order_v, 0, 0, -1),
-					      U("limit", 1, 1000, 100, 10),
-					      U("offset", 0, 1000000, 0, 11),
+					      U("limit", 1, 1000, 100, 12),
+					      U("offset", 0, 1000000, 0, 13),
 					      {0}};
+/* state is alive unless given; name is a substring of the group name. */
+static const struct pspec groups_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0),
+					   U("uid", 0, 4294967295u, 0, -1),
+					   S("user", 33, USER_SET, -1),
+					   E("state", state_v, 1, 0, 4),
+					   S("group", GROUP_CAP, NULL, 6),
+					   S("name", GROUP_CAP, NULL, 8),
+					   E("sort", group_sort_v, 0, 0, -1),
+					   E("order", order_v, 0, 0, -1),
+					   U("limit", 1, 1000, 100, 10),
+					   U("offset", 0, 1000000, 0, 11),
+					   {0}};
+static const struct pspec oom_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0),
+					U("pid", 1, PID_MAX, 0, 2),
+					U("since_ns", 1, INT64_MAX, 0, 4),
+					U("limit", 1, 1000, 100, 6),
+					U("offset", 0, 1000000, 0, 7),
+					{0}};
 static const struct pspec one_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 1),
 					U("start_ns", 1, UINT64_MAX, 0, 3),
 					U("points", 2, 5000, 500, -1),
@@ -75,12 +97,14 @@ static const struct pspec events_spec[] = {U("last_event_id", 0, INT64_MAX, 0, -
 					   S("name", 17, NULL, -1),
 					   {0}};
 
-const struct route model_routes[5] = {
+const struct route model_routes[MODEL_ROUTES] = {
     {"/api/processes", api_processes, processes_spec},
     {"/api/processes/{pid}", api_process_one, one_spec},
     {"/api/top", api_top, top_spec},
     {"/api/calls", api_calls, calls_spec},
     {"/api/events", api_events, events_spec},
+    {"/api/groups", api_groups, groups_spec},
+    {"/api/oom", api_oom, oom_spec},
 };
 
 static int hexval(char c)
@@ -211,7 +235,7 @@ static int route_rules_ok(const struct route *rt, const char *path, const char *
 	}
 	if (rt->fn == api_events)
 		return !hdr || !*hdr || digits_u64(hdr, strlen(hdr), 0, INT64_MAX, &v);
-	if (rt->fn == api_processes) {
+	if (rt->fn == api_processes || rt->fn == api_groups) {
 		int u = find(s, "uid"), n = find(s, "user");
 
 		m->uid = m->present[u] ? (int64_t)m->u64[u] : -1;
@@ -232,11 +256,12 @@ int model_accepts(const struct route *rt, const char *query, const char *path,
 	return query_ok(rt->spec, query, m) && route_rules_ok(rt, path, last_event_id, m);
 }
 
+/* p: the two SQL parameters of the uid filter. */
 void model_check_uid(const struct model *m, const struct db_param *p)
 {
-	FUZZ_ASSERT(p[4].i64 == m->uid && p[5].u64 == (m->uid < 0 ? 0 : (uint64_t)m->uid),
-		    "uid bound %lld/%llu, given %lld", (long long)p[4].i64,
-		    (unsigned long long)p[5].u64, (long long)m->uid);
+	FUZZ_ASSERT(p[0].i64 == m->uid && p[1].u64 == (m->uid < 0 ? 0 : (uint64_t)m->uid),
+		    "uid bound %lld/%llu, given %lld", (long long)p[0].i64,
+		    (unsigned long long)p[1].u64, (long long)m->uid);
 }
 
 /* Strict UTF-8 (Unicode table 3-7): no overlongs, surrogates, > U+10FFFF. */

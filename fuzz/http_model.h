@@ -38,11 +38,13 @@ struct model {
 	int64_t uid; /* -1: no uid= and no user= */
 };
 
-extern const struct route model_routes[5];
+#define MODEL_ROUTES 7
+extern const struct route model_routes[MODEL_ROUTES];
 
 /* 1 when the documented rules accept the request; fills m. */
 int model_accepts(const struct route *rt, const char *query, const char *path,
 		  const char *last_event_id, struct model *m);
+/* p: the two SQL parameters of the uid filter. */
 void model_check_uid(const struct model *m, const struct db_param *p);
 void model_check_clean_utf8(const uint8_t *data, size_t size);
 

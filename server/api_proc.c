@@ -2,11 +2,13 @@
  * api_proc.c - /api/processes (list), /api/processes/{pid} (one process;
  * its memory over time is proc_series.c's replay) and /api/top (the pie).  Numbers come from
  * lector's processes rows; "memory held" is net_bytes, which lector
- * already clamps at 0 (net_bytes_raw keeps the signed value).
+ * already clamps at 0 (net_bytes_raw keeps the signed value).  Resident
+ * and swapped bytes are lector's latest reading (the process's last
+ * record, or its sampler); the group is the process's cgroup
+ * (rows.h, GROUP_NAME).
  */
 #include <ctype.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +17,20 @@
 #include "rows.h"
 #include "server.h"
 
-static const char *const sort_names[] = {"net", "mapped", "vm",	       "requested",
-					 "pid", "name",	  "last_seen", NULL};
+static const char *const sort_names[] = {"net",	 "mapped",    "vm",  "requested", "pid",
+					 "name", "last_seen", "rss", "swap",	  NULL};
 static const char *const order_names[] = {"desc", "asc", NULL};
 static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
 /* host name ('' = all), pid (0 = all), uid (-1 = all), name substring,
- * state: the same seven parameters in every list query. */
+ * state, group name ('' = all): the same twelve parameters in every list
+ * query. */
 #define PROC_WHERE                                                                                 \
-	" FROM processes p JOIN hosts h ON h.host_id = p.host_id"                                  \
+	PROC_FROM                                                                                  \
 	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)"          \
-	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
+	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"                   \
+	" AND (? = '' OR " PROC_GROUP_NAME " = ?)"
+#define PROC_WHERE_PARAMS 12
 
 #define LIST_SQL(col, dir)                                                                         \
 	"SELECT STRAIGHT_JOIN " PROC_COLUMNS PROC_WHERE " ORDER BY " col " " dir                   \
@@ -35,11 +40,12 @@ static const char *const state_names[] = {"all", "alive", "exited", NULL};
 		LIST_SQL(col, "DESC"), LIST_SQL(col, "ASC")                                        \
 	}
 /* [sort][order], in sort_names[] and order_names[] order. */
-static const char *const list_sql[7][2] = {
+static const char *const list_sql[9][2] = {
     LIST_SQL_BOTH("p.net_bytes"),     LIST_SQL_BOTH("p.mapped_bytes"),
     LIST_SQL_BOTH("p.vm_size_bytes"), LIST_SQL_BOTH("p.requested_bytes"),
     LIST_SQL_BOTH("p.pid"),	      LIST_SQL_BOTH("p.comm"),
-    LIST_SQL_BOTH("p.last_seen_ns")};
+    LIST_SQL_BOTH("p.last_seen_ns"),  LIST_SQL_BOTH("p.rss_bytes"),
+    LIST_SQL_BOTH("p.swap_bytes")};
 static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
 
 static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
@@ -50,29 +56,9 @@ static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
 }
 
 struct proc_filter {
-	char host[MP_HOST_ID_MAX + 1], name[17];
+	char host[MP_HOST_ID_MAX + 1], name[17], group[GROUP_NAME_MAX_BYTES + 1];
 	uint64_t pid, uid, state;
 };
-
-/* user=NAME is resolved on the server's host (the uid column is numeric);
- * uid= takes precedence when both are given. */
-static int user_param(struct req *r, struct proc_filter *f)
-{
-	char name[33], buf[1024];
-	struct passwd pw, *res = NULL;
-	int rc = param_str(r, "user", name, sizeof(name),
-			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	if (rc <= 0 || f->uid != UINT64_MAX)
-		return rc < 0 ? rc : 0;
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) || !res) {
-		reply_error(r, 400, "bad parameter", "user",
-			    "no such user on the server's host; use uid= for other hosts");
-		return -EINVAL;
-	}
-	f->uid = res->pw_uid;
-	return 0;
-}
 
 static void filter_params(struct db_param *p, struct proc_filter *f)
 {
@@ -87,14 +73,16 @@ static void filter_params(struct db_param *p, struct proc_filter *f)
 	p[7] = DB_STR(f->name);
 	p[8] = DB_U64(f->state);
 	p[9] = DB_U64(f->state);
+	p[10] = DB_STR(f->group);
+	p[11] = DB_STR(f->group);
 }
 
 int api_processes(struct req *r)
 {
-	static const char *const allowed[] = {"host", "pid",   "uid",	"user",	  "name", "state",
-					      "sort", "order", "limit", "offset", NULL};
+	static const char *const allowed[] = {"host",  "pid",  "uid",	"user",	 "name",   "state",
+					      "group", "sort", "order", "limit", "offset", NULL};
 	struct proc_filter f;
-	struct db_param p[12];
+	struct db_param p[PROC_WHERE_PARAMS + 2];
 	uint64_t limit, offset, total = 0;
 	int sort, order, state, rc;
 	char err[256];
@@ -103,9 +91,10 @@ int api_processes(struct req *r)
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
 	    param_u64(r, "pid", 1, 4194304, 0, &f.pid) ||
-	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) || user_param(r, &f) ||
+	    param_u64(r, "uid", 0, 4294967295u, UINT64_MAX, &f.uid) || param_user(r, &f.uid) ||
 	    param_str(r, "name", f.name, sizeof(f.name), NULL) < 0 ||
 	    param_enum(r, "state", state_names, 0, &state) ||
+	    param_str(r, "group", f.group, sizeof(f.group), NULL) < 0 ||
 	    param_enum(r, "sort", sort_names, 0, &sort) ||
 	    param_enum(r, "order", order_names, 0, &order) ||
 	    param_u64(r, "limit", 1, 1000, 100, &limit) ||
@@ -113,12 +102,14 @@ int api_processes(struct req *r)
 		return 400;
 	f.state = (uint64_t)state;
 	filter_params(p, &f);
-	p[10] = DB_U64(limit);
-	p[11] = DB_U64(offset);
+	p[PROC_WHERE_PARAMS] = DB_U64(limit);
+	p[PROC_WHERE_PARAMS + 1] = DB_U64(offset);
 	rows = cJSON_CreateArray();
-	rc = db_select(r->db, list_sql[sort][order], p, 12, add_proc_row, rows, err, sizeof(err));
+	rc = db_select(r->db, list_sql[sort][order], p, PROC_WHERE_PARAMS + 2, add_proc_row, rows,
+		       err, sizeof(err));
 	if (rc == 0)
-		rc = db_select(r->db, count_sql, p, 10, row_first_u64, &total, err, sizeof(err));
+		rc = db_select(r->db, count_sql, p, PROC_WHERE_PARAMS, row_first_u64, &total, err,
+			       sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(rows);
 		return reply_db_error(r, rc, err);
@@ -134,7 +125,7 @@ int api_processes(struct req *r)
 }
 
 static const char one_sql[] =
-    "SELECT " PROC_COLUMNS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
+    "SELECT " PROC_COLUMNS PROC_FROM
     " WHERE p.pid = ? AND (? = '' OR h.name = ?) AND (? = 0 OR p.start_ns = ?)"
     " ORDER BY p.start_ns DESC, p.last_seen_ns DESC LIMIT 1";
 static int keep_proc(void *arg, char **c, unsigned long *len, unsigned int n)

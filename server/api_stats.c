@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host_id.h"
+#include "metrics_text.h"
 #include "rows.h"
 #include "server.h"
 
@@ -20,6 +21,9 @@ static const char stats_sql[] =
     " s.lost, s.lost_before, s.gap_before_ms, s.prev_session, s.skipped"
     " FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id"
     " WHERE (? = '' OR h.name = ?) ORDER BY h.name, s.updated_at DESC LIMIT 100";
+static const char oom_count_sql[] =
+    "SELECT COUNT(*) FROM oom_kills o JOIN hosts h ON h.host_id = o.host_id"
+    " WHERE (? = '' OR h.name = ?)";
 static const char size_sql[] = "SELECT COALESCE(SUM(data_length + index_length), 0),"
 			       " COALESCE(SUM(IF(table_name = 'calls', table_rows, 0)), 0)"
 			       " FROM information_schema.tables WHERE table_schema = DATABASE()";
@@ -91,6 +95,7 @@ int api_stats(struct req *r)
 	char err[256], host[MP_HOST_ID_MAX + 1];
 	struct db_param hp[2];
 	cJSON *o, *sessions = cJSON_CreateArray();
+	uint64_t oom_kills = 0;
 	int rc;
 
 	if (host_filter(r, host, sizeof(host), hp)) {
@@ -100,6 +105,9 @@ int api_stats(struct req *r)
 	rc = db_select(r->db, stats_sql, hp, 2, add_session, sessions, err, sizeof(err));
 	if (rc == 0)
 		rc = db_select(r->db, size_sql, NULL, 0, row_two_nums, size, err, sizeof(err));
+	if (rc == 0)
+		rc = db_select(r->db, oom_count_sql, hp, 2, row_first_u64, &oom_kills, err,
+			       sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(sessions);
 		return reply_db_error(r, rc, err);
@@ -109,62 +117,9 @@ int api_stats(struct req *r)
 	cJSON_AddItemToObject(o, "sessions", sessions);
 	cJSON_AddNumberToObject(o, "db_size_bytes", size[0]);
 	cJSON_AddNumberToObject(o, "calls_rows_estimate", size[1]);
+	cJSON_AddNumberToObject(o, "oom_kills", (double)oom_kills);
 	add_server(o);
 	return reply_json(r, 200, o);
-}
-
-/* A growing text buffer for /metrics. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0 || b->oom)
-			return;
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += n;
-			return;
-		}
-		b->cap = (b->cap + n + 1) * 2;
-		char *np = realloc(b->p, b->cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-	}
-}
-
-/* Label values: valid UTF-8 with \\, \" and \n escaped (the only escapes
- * the text format knows); a comm may hold any byte. */
-static void sb_label(struct sbuf *b, const char *v, size_t len)
-{
-	char clean[200];
-
-	json_clean_utf8(clean, sizeof(clean), v, len);
-	for (const char *s = clean; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			sb_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			sb_printf(b, "\\n");
-		else
-			sb_printf(b, "%c", *s);
-	}
-}
-
-static void sb_head(struct sbuf *b, const char *name, const char *type, const char *help)
-{
-	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static const char metric_proc_sql[] =
@@ -317,6 +272,11 @@ int api_metrics(struct req *r)
 	}
 	metrics_sessions(&b, sessions);
 	metrics_procs(&b, &m);
+	rc = metrics_groups(&b, r->db, hp, err, sizeof(err));
+	if (rc < 0) {
+		rc = reply_db_error(r, rc, err);
+		goto out;
+	}
 	metrics_server(&b, size[0]);
 	if (b.oom)
 		rc = reply_error(r, 500, "out of memory", NULL, NULL);

@@ -44,12 +44,21 @@ void json_clean_utf8(char *dst, size_t cap, const char *src, size_t len)
 	dst[o] = 0;
 }
 
+/* Each input byte becomes at most 3 output bytes (U+FFFD), so the whole
+ * value fits: a cgroup path is up to 4 KiB. */
 cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t len)
 {
-	char clean[200];
+	char small[200], *clean = small;
+	size_t cap = 3 * len + 5;
+	cJSON *item;
 
-	json_clean_utf8(clean, sizeof(clean), bytes, len);
-	return cJSON_AddStringToObject(obj, key, clean);
+	if (cap > sizeof(small) && !(clean = malloc(cap)))
+		return NULL;
+	json_clean_utf8(clean, cap > sizeof(small) ? cap : sizeof(small), bytes, len);
+	item = cJSON_AddStringToObject(obj, key, clean);
+	if (clean != small)
+		free(clean);
+	return item;
 }
 
 /* Nanosecond timestamps (~1.8e18) do not fit a double: emit the decimal

@@ -213,6 +213,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	cache_init(o.cache_ms, sse_last_cid); /* fresh while no newer cid */
 	proc_series_init(o.series_max_calls, o.db_pool_size / 4);
+	metrics_groups_init(o.metrics_groups);
 	if (rc == 0)
 		rc = sse_start(db, poll_db, &o);
 	if (rc == 0) {

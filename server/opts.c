@@ -243,6 +243,9 @@ static const struct opt_spec opt_table[] = {
     UINT("cache-ms", cache_ms, 0, 10000,
 	 "REST answers may be up to N ms behind the database while\n"
 	 "calls are being committed (default 100; 0 = no cache)"),
+    UINT("metrics-groups", metrics_groups, 0, 500,
+	 "/metrics gives per-group series for the N groups of each\n"
+	 "host with the most resident bytes (default 20; 0 = none)"),
     {"help", NULL, OPT_HELP, 0, 0, 0, 0, NULL, "this text"},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -261,7 +264,8 @@ void opts_defaults(struct server_opts *o)
 				  .db_pool_size = 16,
 				  .db_wait_ms = 1000,
 				  .cache_ms = 100,
-				  .series_max_calls = 200000};
+				  .series_max_calls = 200000,
+				  .metrics_groups = 20};
 }
 
 static void usage(FILE *f)

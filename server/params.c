@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,25 @@ int param_enum(struct req *r, const char *name, const char *const *values, int d
 		strncat(reason, values[i], sizeof(reason) - strlen(reason) - 1);
 	}
 	return bad_param(r, name, reason);
+}
+
+/* user=NAME is resolved on the server's host (the uid column is numeric);
+ * uid= (already in *uid, UINT64_MAX when absent) takes precedence when
+ * both are given. */
+int param_user(struct req *r, uint64_t *uid)
+{
+	char name[33], buf[1024];
+	struct passwd pw, *res = NULL;
+	int rc = param_str(r, "user", name, sizeof(name),
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	if (rc <= 0 || *uid != UINT64_MAX)
+		return rc < 0 ? rc : 0;
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) || !res) {
+		reply_error(r, 400, "bad parameter", "user",
+			    "no such user on the server's host; use uid= for other hosts");
+		return -EINVAL;
+	}
+	*uid = res->pw_uid;
+	return 0;
 }

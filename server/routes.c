@@ -22,6 +22,8 @@ static const struct route {
     {"/api/processes", 0, api_processes, 1},
     {"/api/processes/", 1, api_process_one, 0}, /* caches by its parsed values */
     {"/api/top", 0, api_top, 1},
+    {"/api/groups", 0, api_groups, 1},
+    {"/api/oom", 0, api_oom, 1},
     {"/api/calls", 0, api_calls, 1},
     {"/api/stats", 0, api_stats, 0},
     {"/api/events", 0, api_events, 0},

@@ -12,8 +12,7 @@
 #include "rows.h"
 
 const char proc_by_key_sql[] =
-    "SELECT " PROC_COLUMNS " FROM processes p JOIN hosts h ON h.host_id = p.host_id"
-    " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
+    "SELECT " PROC_COLUMNS PROC_FROM " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
 
 static void add_hex(cJSON *o, const char *key, const char *dec)
 {
@@ -95,7 +94,42 @@ cJSON *proc_row_json(char **c, unsigned long *len)
 	cJSON_AddNumberToObject(o, "n_mremap", json_num(c[16]));
 	cJSON_AddNumberToObject(o, "n_brk", json_num(c[17]));
 	cJSON_AddNumberToObject(o, "n_failed", json_num(c[18]));
+	rss_json(o, c + 19);
+	json_add_int_raw(o, "rss_ts_ns", c[24]);
+	pct_of_ram_json(o, json_num(c[19]), json_num(c[25]));
+	group_json(o, c + 26, len + 26);
 	return o;
+}
+
+void rss_json(cJSON *o, char **c)
+{
+	cJSON_AddNumberToObject(o, "rss_bytes", json_num(c[0]));
+	cJSON_AddNumberToObject(o, "rss_anon_bytes", json_num(c[1]));
+	cJSON_AddNumberToObject(o, "rss_file_bytes", json_num(c[2]));
+	cJSON_AddNumberToObject(o, "rss_shmem_bytes", json_num(c[3]));
+	cJSON_AddNumberToObject(o, "swap_bytes", json_num(c[4]));
+}
+
+void pct_of_ram_json(cJSON *o, double rss_bytes, double mem_total_bytes)
+{
+	if (mem_total_bytes > 0)
+		cJSON_AddNumberToObject(o, "pct_of_ram", 100.0 * rss_bytes / mem_total_bytes);
+	else
+		cJSON_AddNullToObject(o, "pct_of_ram");
+}
+
+/* The cgroup id is a string: 64 bits do not fit a JSON number exactly.
+ * A NULL path (not resolved, or id 0) comes as "" (db_core.c), which no
+ * cgroup has (the root is "/"). */
+void group_json(cJSON *o, char **c, unsigned long *len)
+{
+	cJSON_AddStringToObject(o, "cgroup_id", c[0][0] ? c[0] : "0");
+	if (len[1])
+		json_add_bytes_str(o, "cgroup", c[1], len[1]);
+	else
+		cJSON_AddNullToObject(o, "cgroup");
+	json_add_bytes_str(o, "group", c[2], len[2]);
+	json_add_bytes_str(o, "group_kind", c[3], len[3]);
 }
 
 int row_first_u64(void *arg, char **c, unsigned long *len, unsigned int n)

@@ -43,6 +43,7 @@ struct server_opts {
 	unsigned int db_wait_ms; /* pool wait before a 503 */
 	unsigned int cache_ms;	 /* REST answers at most this stale */
 	unsigned int series_max_calls;
+	unsigned int metrics_groups; /* group series per host in /metrics */
 };
 
 /* Sent with every response, CivetWeb's own (additional_header) and ours.
@@ -131,6 +132,11 @@ int param_u64(struct req *r, const char *name, uint64_t min, uint64_t max, uint6
 	      uint64_t *out);
 int param_str(struct req *r, const char *name, char *out, size_t cap, const char *charset);
 int param_enum(struct req *r, const char *name, const char *const *values, int def, int *out);
+/* user=NAME as a uid into *uid, unless *uid is set already (uid=). */
+int param_user(struct req *r, uint64_t *uid);
+
+/* A group name (cgroups.name) is at most this long: the bound of group=. */
+#define GROUP_NAME_MAX_BYTES 255
 
 /* api_proc.c */
 int api_processes(struct req *r);
@@ -142,6 +148,12 @@ int api_top(struct req *r);
 void proc_series_init(unsigned int max_calls, unsigned int max_running);
 int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
 		    size_t errlen);
+/* api_groups.c */
+int api_groups(struct req *r);
+/* metrics_groups.c: at most N group series per host in /metrics. */
+void metrics_groups_init(unsigned int max_per_host);
+/* api_oom.c */
+int api_oom(struct req *r);
 /* api_calls.c */
 int api_calls(struct req *r);
 /* api_hosts.c */

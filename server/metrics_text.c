@@ -1,0 +1,58 @@
+/*
+ * metrics_text.c - the Prometheus text format's pieces (metrics_text.h):
+ * a growing buffer, escaped label values, HELP/TYPE heads.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "metrics_text.h"
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0 || b->oom)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += n;
+			return;
+		}
+		b->cap = (b->cap + n + 1) * 2;
+		char *np = realloc(b->p, b->cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+	}
+}
+
+/* Label values: valid UTF-8 with \\, \" and \n escaped (the only escapes
+ * the text format knows); a comm may hold any byte. */
+void sb_label(struct sbuf *b, const char *v, size_t len)
+{
+	char clean[1024]; /* the longest value: a group name, 255 bytes */
+
+	json_clean_utf8(clean, sizeof(clean), v, len);
+	for (const char *s = clean; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sb_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			sb_printf(b, "\\n");
+		else
+			sb_printf(b, "%c", *s);
+	}
+}
+
+void sb_head(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
