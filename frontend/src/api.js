@@ -88,7 +88,7 @@ export const CONTRACT = {
   oomList: { total: 'number', oom_kills: 'array' },
   oom: {
     host: 'string', ts_ns: 'integer', pid: 'number', start_ns: 'decimal', name: 'string', ...GROUP, ...RESIDENT,
-    vm_size_bytes: 'number', session: 'string', seq: 'decimal'
+    vm_size_bytes: 'number', session: 'hex', seq: 'decimal'
   },
   stats: { sessions: 'array', server: 'object', oom_kills: 'number' },
   statsServer: { sse_last_id: 'number' },
