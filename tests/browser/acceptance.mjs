@@ -6,7 +6,7 @@
 import { openBrowser } from './browser.mjs'
 import { startStack, startHold, waitFor, sleep } from './stack.mjs'
 import { checkReplies } from './contract.mjs'
-import { memoryTests, cellsByHeader, MEM_HOST } from './memory.mjs'
+import { memoryTests, oomEndToEnd, cellsByHeader, MEM_HOST } from './memory.mjs'
 import { execFileSync } from 'node:child_process'
 
 const MIB = 1024 * 1024
@@ -63,6 +63,20 @@ const b = await openBrowser({ width: 1366, height: 860 })
 const { page } = b
 let hold
 const outage = { from: 0, to: 0 } // failed requests allowed only while the server is down
+// Navigations a test makes (goto, reload) through navigate(): the browser
+// aborts the page's requests in flight then (ERR_ABORTED), which is not a
+// failure of the dashboard.
+const navigations = []
+async function navigate(fn) {
+  const w = { from: Date.now(), to: Infinity }
+  navigations.push(w)
+  try {
+    return await fn()
+  } finally {
+    w.to = Date.now()
+  }
+}
+const inNavigation = (t) => navigations.some((w) => t >= w.from && t <= w.to)
 b.problems.failedT = []
 b.ctx.on('requestfailed', (r) => b.problems.failedT.push({ t: Date.now(), what: `${r.url()} ${r.failure()?.errorText}` }))
 b.problems.consoleT = []
@@ -318,7 +332,7 @@ try {
 
   // Two hosts in the database now, "All hosts" chosen: a process opened
   // from a call must take the call's host along (a pid alone is ambiguous).
-  const thisHost = async () => (await api(st, 'hosts')).hosts.map((h) => h.name).find((h) => h !== 'mpb-other')
+  const thisHost = async () => (await api(st, 'hosts')).hosts.map((h) => h.name).find((h) => !h.startsWith('mpb-'))
   await test('opening a process from the requests table (All hosts) chooses the call\'s host', async () => {
     const mine = await thisHost()
     await page.goto(st.url + '#/requests')
@@ -344,7 +358,8 @@ try {
     assert(host === mine, `URL ${page.url()}: the call's host ${mine} was lost (host ${host})`)
   })
 
-  await memoryTests({ st, page, test, assert, api, waitFor, SETTLE_MS })
+  await memoryTests({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS })
+  await oomEndToEnd({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS, host: await thisHost() })
 
   await test('the dashboard reads every reply and event of the real server: each field it reads is there with its type (api.js CONTRACT)', async () =>
     checkReplies(st, hold.pid, MEM_HOST))
@@ -360,7 +375,8 @@ try {
     const when = (t) => `at ${t - outage.from} ms from the server stop (back at ${outage.to - 3000 - outage.from})`
     const bad = [
       ...b.problems.consoleT.filter((p) => !(inOutage(p.t) && NET.test(p.what))).map((p) => `console: ${p.what} ${when(p.t)}`),
-      ...b.problems.failedT.filter((p) => !inOutage(p.t) && !/api\/events.*ERR_ABORTED$/.test(p.what))
+      ...b.problems.failedT.filter((p) => !inOutage(p.t) && !/api\/events.*ERR_ABORTED$/.test(p.what) &&
+        !(inNavigation(p.t) && /ERR_ABORTED$/.test(p.what)))
         .map((p) => `request: ${p.what} ${when(p.t)}`),
       ...b.problems.http.map((h) => `http: ${h}`)
     ]

@@ -6,7 +6,11 @@
 // figure is known exactly and nothing this machine runs meanwhile (other
 // tests' processes, cgroups or OOM kills) can change them.
 import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { loadFrontend } from '../frontend/load.mjs'
+import { BIN } from './stack.mjs'
 
 const [{ humanBytes }] = await loadFrontend('src/format.js')
 
@@ -74,14 +78,14 @@ export async function cellsByHeader(page, table, row) {
   return Object.fromEntries(heads.map((h, i) => [h, cells[i]]))
 }
 
-export async function memoryTests({ st, page, test, assert, api, waitFor, SETTLE_MS }) {
+export async function memoryTests({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS }) {
   const exact = (n) => `${n.toLocaleString('en')} bytes`
   const parts = (p) => `anon ${humanBytes(p.anon)} · file ${humanBytes(p.file)} · shmem ${humanBytes(p.shmem)} · swap ${humanBytes(p.swap)}`
   const table = '[data-testid=proc-table]'
 
   await test('Resident and % of RAM columns: resident bytes (exact and parts on hover), share of MemTotal, a dash when never read; sortable by resident', async () => {
     insertHost(st)
-    await page.goto(st.url + `?host=${MEM_HOST}#/processes`)
+    await navigate(() => page.goto(st.url + `?host=${MEM_HOST}#/processes`))
     const row = (pid) => `tr[data-pid="${pid}"]`
     await page.waitForSelector(`${table} ${row(7001)}`, { timeout: SETTLE_MS })
     const srv = (await api(st, `processes?host=${MEM_HOST}&pid=7001`)).processes[0]
@@ -136,7 +140,7 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, SETTLE
     assert(held.length === 14, `${held.length} groups hold resident memory, the test made 14`)
     assert(JSON.stringify(slices) === JSON.stringify(wantPie), `pie ${JSON.stringify(slices)}\nwant ${JSON.stringify(wantPie)}`)
     assert((await page.textContent('#pie-title')) === 'Resident memory by group', 'pie title')
-    await page.reload()
+    await navigate(() => page.reload())
     await page.waitForSelector(`${gt} ${web}`, { timeout: SETTLE_MS })
     assert(await page.isChecked('[data-testid=group-by-group]'), 'the switch is back on Process after a reload')
     await page.click('[data-testid=group-by-process]')
@@ -152,7 +156,7 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, SETTLE
     const stats = await api(st, `stats?host=${MEM_HOST}`)
     assert(stats.oom_kills === 2, `/api/stats?host= says ${stats.oom_kills} OOM kills`)
     // No call of this host flows, so nothing re-reads /api/stats: reload.
-    await page.reload()
+    await navigate(() => page.reload())
     await page.waitForSelector('[data-testid=oom-link]', { timeout: SETTLE_MS })
     assert((await page.textContent('[data-testid=oom-link]')).trim() === '2 OOM kills', 'link text')
     await page.click('[data-testid=oom-link]')
@@ -174,5 +178,38 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, SETTLE
     await waitFor('its title', async () => (await page.textContent('#pv-title')) === 'Process 7003: mpb-never', SETTLE_MS)
     assert((await page.textContent('[data-testid=pv-group]')) === 'cgroup:103', 'process view group')
     assert(new URL(page.url()).searchParams.get('host') === MEM_HOST, `URL ${page.url()} lost the host`)
+  })
+}
+
+// A real OOM kill on this machine: the hog of tests/workload/mem-fields in a
+// 48 MiB memory cgroup (oom-hog.sh), recorded by the stack's lector from
+// oom:mark_victim, listed by /api/oom and shown by the dashboard of `host`
+// (this machine).  Other OOM kills on the machine may be listed too: the
+// assertions are about this hog's pid.
+export async function oomEndToEnd({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS, host }) {
+  await test('a real OOM kill in a 48 MiB memory cgroup: /api/oom lists the victim\'s pid and cgroup, the header links to it, the list shows it', async () => {
+    const tmp = fs.mkdtempSync(path.join(st.dir, 'oom-'))
+    const hogSh = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oom-hog.sh')
+    const out = execFileSync(hogSh, [BIN.memFields, tmp], { encoding: 'utf8', timeout: 60000 }).trim()
+    const [pid, status, cgroupId] = out.split(' ')
+    assert(status === '137', `the hog exited with ${status}, not killed (SIGKILL): ${out}`)
+    let kill
+    await waitFor('/api/oom lists the hog', async () =>
+      (kill = (await api(st, `oom?host=${host}&pid=${pid}`)).oom_kills[0]), SETTLE_MS, 250)
+    assert(kill.cgroup_id === cgroupId, `cgroup_id ${kill.cgroup_id}, the hog's cgroup is ${cgroupId}`)
+    // The limit charges the hog's anonymous pages (its file pages may be
+    // another cgroup's page cache): they fill it, and cannot exceed it.
+    assert(kill.rss_anon_bytes > 32 * MIB && kill.rss_anon_bytes <= 48 * MIB,
+      `anonymous resident at the kill ${kill.rss_anon_bytes} bytes, limit 48 MiB`)
+    await navigate(() => page.goto(st.url + `?host=${host}#/processes`))
+    await page.waitForSelector('[data-testid=oom-link]', { timeout: SETTLE_MS })
+    await page.click('[data-testid=oom-link]')
+    const ot = '[data-testid=oom-table]'
+    const row = `tr[data-pid="${pid}"]`
+    await page.waitForSelector(`${ot} ${row}`, { timeout: SETTLE_MS })
+    const c = await cellsByHeader(page, ot, row)
+    assert(c.Name.text === 'mem-fields' && c.Group.text === kill.group, `row: name '${c.Name.text}', group '${c.Group.text}' (server: ${kill.group})`)
+    assert(Number(await page.getAttribute(`${ot} ${row}`, 'data-rss-bytes')) === kill.rss_bytes, 'resident differs from /api/oom')
+    return `pid ${pid}, ${humanBytes(kill.rss_bytes)} resident at the kill, group ${kill.group} (${kill.group_kind})`
   })
 }
