@@ -64,8 +64,15 @@ function insertHost(st) {
       rss_ts_ns, cgroup_id) VALUES ${procs.join(',\n')}`)
 }
 
+// The kills, and a newer process with the victim's pid (the pid reused):
+// the list must open the victim, not it.
 function insertOoms(st) {
-  sql(st, `INSERT INTO oom_kills (host_id, session, seq, ts_ns, pid, start_ns, uid, comm, cgroup_id, rss_anon_bytes,
+  sql(st, `INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited, net_bytes,
+      net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes, heap_known,
+      n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_ts_ns, cgroup_id)
+    VALUES (${HOST_ID}, 7003, 2, 0, 'mpb-reused', ${NOW_NS}, ${NOW_NS}, 0, 4096, 4096, 4096, 4096, 4096, 0, 0, 0,
+      1, 0, 0, 0, 0, ${MIB}, ${NOW_NS}, 102);
+    INSERT INTO oom_kills (host_id, session, seq, ts_ns, pid, start_ns, uid, comm, cgroup_id, rss_anon_bytes,
       rss_file_bytes, rss_shmem_bytes, swap_bytes, total_vm_bytes) VALUES
     ${OOMS.map((o) => `(${HOST_ID}, 26, ${o.seq}, ${o.ts}, ${o.pid}, 1, 0, '${o.comm}', ${o.cg}, ${o.anon}, 0, 0,
       ${o.swap}, ${GIB})`).join(',\n')}`)
@@ -150,7 +157,7 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
     return `${shown.length} groups; pie: ${slices.length - 1} groups + Others (${humanBytes(wantPie[10][1])})`
   })
 
-  await test('OOM kills: none, no header link; once stored, "2 OOM kills" links to their list (newest first, the victim\'s memory); a PID opens its process', async () => {
+  await test('OOM kills: none, no header link; once stored, "2 OOM kills" links to their list (newest first, the victim\'s memory); a PID opens the victim, though its pid was reused since', async () => {
     assert(!(await page.$('[data-testid=oom-link]')), 'an OOM link before any kill of this host')
     insertOoms(st)
     const stats = await api(st, `stats?host=${MEM_HOST}`)
@@ -174,7 +181,7 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
     assert((await page.textContent('#oom-title')) === 'Muertes por OOM', 'the list\'s title in Spanish')
     await page.selectOption('[data-testid=lang]', 'en')
     await page.click(`${ot} tr[data-pid="7003"] a`)
-    await waitFor('process view', async () => (await page.evaluate(() => location.hash)) === '#/process/7003', SETTLE_MS)
+    await waitFor('process view', async () => (await page.evaluate(() => location.hash)) === '#/process/7003/1', SETTLE_MS)
     await waitFor('its title', async () => (await page.textContent('#pv-title')) === 'Process 7003: mpb-never', SETTLE_MS)
     assert((await page.textContent('[data-testid=pv-group]')) === 'cgroup:103', 'process view group')
     assert(new URL(page.url()).searchParams.get('host') === MEM_HOST, `URL ${page.url()} lost the host`)
