@@ -361,6 +361,13 @@ export function groupByFromSearch(search) {
 export function searchWithGroupBy(search, by) {
   return searchWith(search, 'by', by === 'group' ? 'group' : '')
 }
+// The group the processes table is narrowed to (?group=NAME, '' = none);
+// a name longer than the server takes (255 bytes, cgroups.name) reads as
+// none.
+export function groupFromSearch(search) {
+  const g = new URLSearchParams(search).get('group') || ''
+  return new TextEncoder().encode(g).length <= 255 ? g : ''
+}
 // The selector is worth showing only when there is a choice (or the URL
 // names a host that is not in the list any more: the user must get out).
 export function hostChoices(hosts, selected) {

@@ -157,6 +157,21 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
     return `${shown.length} groups; pie: ${slices.length - 1} groups + Others (${humanBytes(wantPie[10][1])})`
   })
 
+  await test('a group row opens its processes (?group= in the URL, a chip to clear it), exited ones included', async () => {
+    await page.click('[data-testid=group-by-group]')
+    await page.click('[data-testid=grp-table] tr[data-group="mpb-web.service"]', { timeout: SETTLE_MS })
+    await waitFor('?group=', async () => new URL(page.url()).searchParams.get('group') === 'mpb-web.service', SETTLE_MS)
+    assert(!new URL(page.url()).searchParams.has('by'), `URL ${page.url()}: not back to processes`)
+    const pids = () => page.$$eval(`${table} tbody tr[data-pid]`, (trs) => trs.map((tr) => Number(tr.dataset.pid)).sort())
+    const want = PROCS.filter((p) => p.cg === 101).map((p) => p.pid).sort()
+    await waitFor('the group\'s processes', async () => JSON.stringify(await pids()) === JSON.stringify(want), SETTLE_MS)
+    assert((await page.textContent('[data-testid=proc-group]')).includes('Group: mpb-web.service'), 'no chip naming the group')
+    await page.click('[data-testid=proc-group]')
+    await waitFor('every process again', async () => (await pids()).length === PROCS.length, SETTLE_MS)
+    assert(!new URL(page.url()).searchParams.has('group'), `URL ${page.url()} still names the group`)
+    return `pids ${want.join(', ')}`
+  })
+
   await test('OOM kills: none, no header link; once stored, "2 OOM kills" links to their list (newest first, the victim\'s memory); a PID opens the victim, though its pid was reused since', async () => {
     assert(!(await page.$('[data-testid=oom-link]')), 'an OOM link before any kill of this host')
     insertOoms(st)

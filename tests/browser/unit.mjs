@@ -9,7 +9,7 @@ import { loadFrontend } from '../frontend/load.mjs'
 const [format, api] = await loadFrontend('src/format.js', 'src/api.js')
 const { humanBytes, exactBytes, percent, hexAddr, clockTime, residentTitle, percentOrDash } = format
 const { toProcess, toCall, fromProcess, fromTop, fromStats, fromCalls, fromHosts, fromGroups, fromOom, groupSlices } = api
-const { hostFromSearch, searchWithHost, hostChoices, groupByFromSearch, searchWithGroupBy } = api
+const { hostFromSearch, searchWithHost, hostChoices, groupByFromSearch, searchWithGroupBy, groupFromSearch } = api
 
 let n = Number(process.env.TAP_START || 0)
 let failed = 0
@@ -134,4 +134,7 @@ check('groupByFromSearch reads ?by=group; anything else is by process',
 check('searchWithGroupBy sets ?by=group, and leaves it out for process (the default), keeping other parameters',
   [searchWithGroupBy('?host=a', 'group'), searchWithGroupBy('?host=a&by=group', 'process'), searchWithGroupBy('', 'process')],
   ['?host=a&by=group', '?host=a', ''])
+check('groupFromSearch reads ?group=NAME; a name longer than 255 bytes (cgroups.name) reads as none',
+  [groupFromSearch('?group=docker%3A0123456789ab'), groupFromSearch(''), groupFromSearch(`?group=${'é'.repeat(128)}`),
+    groupFromSearch(`?group=${'é'.repeat(127)}`).length], ['docker:0123456789ab', '', '', 127])
 process.exit(failed ? 1 : 0)

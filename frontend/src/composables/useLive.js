@@ -12,7 +12,7 @@ import { ref, shallowRef, computed } from 'vue'
 import { getJson, reportContract } from './useApi.js'
 import { useSse } from './useSse.js'
 import { selectedHost, onHostChange } from './useHost.js'
-import { groupBy, onGroupByChange } from './useGroupBy.js'
+import { groupBy, groupFilter, onGroupByChange } from './useGroupBy.js'
 import {
   ContractError, toProcess, toCall, fromProcessList, fromTop, fromGroups, fromStats, fromHosts, fromReset
 } from '../api.js'
@@ -96,6 +96,22 @@ async function loadTop() {
   const host = selectedHost.value
   const slices = await getJson('top', {}, fromTop)
   if (host === selectedHost.value) top.value = slices
+}
+
+// The processes of the group the table is narrowed to: all of them, even
+// those outside the seed's two short lists.
+async function loadGroupProcesses() {
+  const host = selectedHost.value
+  const name = groupFilter.value
+  if (!name) return
+  const rows = await getJson('processes', { group: name, limit: PROCESS_SEED_LIMIT, sort: 'rss', order: 'desc' }, fromProcessList)
+  if (host !== selectedHost.value) return
+  const m = new Map(processes.value)
+  for (const p of rows) {
+    const had = m.get(keyOf(p))
+    if (!had || BigInt(p.lastSeenNs) >= BigInt(had.lastSeenNs)) m.set(keyOf(p), p)
+  }
+  processes.value = m
 }
 
 async function loadGroups() {
@@ -216,7 +232,7 @@ function applyBatch(batch) {
 }
 
 function reload() {
-  const all = [loadProcesses(), loadTop(), loadStats()]
+  const all = [loadProcesses().then(loadGroupProcesses), loadTop(), loadStats()]
   if (groupBy.value === 'group') all.push(loadGroups())
   return Promise.allSettled(all)
 }
@@ -251,7 +267,11 @@ export function startLive() {
   const url = host ? `api/events?host=${encodeURIComponent(host)}` : 'api/events'
   if (!hostWatch) hostWatch = onHostChange(switchHost)
   if (!groupByWatch)
-    groupByWatch = onGroupByChange((by) => (by === 'group' ? loadGroups().catch(() => {}) : (groups.value = { total: 0, rows: [] })))
+    groupByWatch = onGroupByChange(() => {
+      if (groupBy.value === 'group') return loadGroups().catch(() => {})
+      groups.value = { total: 0, rows: [] }
+      loadGroupProcesses().catch(() => {})
+    })
   sse = useSse(url, applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
   // The bench build only (vite build --mode bench): events delivered to the
   // page so far, read by bench/browser.  The production build drops this.
