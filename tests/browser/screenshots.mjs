@@ -1,5 +1,5 @@
-// screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes +
-// pie, by group, requests, process view, Spanish UI; the OOM list when
+// screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes by
+// resident + pie, by group, requests, process view, Spanish UI; the OOM list when
 // there are OOM kills) from a running server.
 // SHOT_PID picks the process view's process (default: the top row);
 // SHOT_PV_MS how long the process view streams before the shot.
@@ -16,6 +16,7 @@ const { page } = b
 const shot = (name) => page.screenshot({ path: path.join(outDir, name) })
 await page.goto(url + '#/processes')
 await page.waitForSelector('[data-testid=proc-table] tbody tr[data-pid]')
+await page.click('[data-testid=proc-table] th:has-text("Resident") button') // the resident view
 await page.waitForTimeout(2500)
 await shot('dashboard-processes.png')
 await page.click('[data-testid=group-by-group]')
