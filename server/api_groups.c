@@ -18,41 +18,46 @@ static const char *const sort_names[] = {"rss", "swap",	     "vm",   "mapped",
 static const char *const order_names[] = {"desc", "asc", NULL};
 static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
-/* host ('' = all), uid (-1 = all), state (0 all, 1 alive, 2 exited),
- * group name ('' = all), substring of the group name ('' = all). */
+/* The processes that match host ('' = all), uid (-1 = all) and state (0
+ * all, 1 alive, 2 exited) are summed per (host, cgroup) first; only then
+ * are the sums named (hosts, cgroups: one lookup per group, not per
+ * process) and filtered by group name ('' = all) and by a substring of it
+ * ('' = all). */
 #define GROUPS_WHERE                                                                               \
-	PROC_FROM                                                                                  \
-	" WHERE (? = '' OR h.name = ?) AND (? < 0 OR p.uid = ?) AND (? = 0 OR p.exited = ? - 1)"   \
-	" AND (? = '' OR " PROC_GROUP_NAME " = ?) AND (? = '' OR LOCATE(?, " PROC_GROUP_NAME       \
-	") > 0)"
+	" FROM (SELECT p.host_id, p.cgroup_id, COUNT(*) AS n, SUM(p.rss_bytes) AS rss,"            \
+	" SUM(p.rss_anon_bytes) AS anon, SUM(p.rss_file_bytes) AS file,"                           \
+	" SUM(p.rss_shmem_bytes) AS shmem, SUM(p.swap_bytes) AS swap, SUM(p.net_bytes) AS net,"    \
+	" SUM(p.mapped_bytes) AS mapped, SUM(p.vm_size_bytes) AS vm,"                              \
+	" SUM(p.requested_bytes) AS requested FROM processes p"                                    \
+	" WHERE (? = '' OR p.host_id = (SELECT host_id FROM hosts WHERE name = ?))"                \
+	" AND (? < 0 OR p.uid = ?) AND (? = 0 OR p.exited = ? - 1)"                                \
+	" GROUP BY p.host_id, p.cgroup_id) a JOIN hosts h ON h.host_id = "                         \
+	"a.host_id" SUMS_GROUP_JOIN " WHERE (? = '' OR " SUMS_GROUP_NAME                           \
+	" = ?) AND (? = '' OR LOCATE(?, " SUMS_GROUP_NAME ") > 0)"
 #define GROUPS_WHERE_PARAMS 10
+#define SUMS_GROUP_JOIN	    GROUP_JOIN("a")
+#define SUMS_GROUP_NAME	    GROUP_NAME("a")
+#define SUMS_GROUP_COLUMNS  GROUP_COLUMNS("a")
 
-/* The columns add_group_row() reads.  MAX() of a value that is the same
- * in every row of the group (it depends on host_id and cgroup_id only). */
+/* The columns add_group_row() reads. */
 #define GROUPS_COLUMNS                                                                             \
-	"MAX(h.name), p.cgroup_id, MAX(" GROUP_PATH_P "), MAX(" PROC_GROUP_NAME ") AS gname,"      \
-	" MAX(" GROUP_KIND_P "), COUNT(*) AS n, SUM(p.rss_bytes) AS rss, SUM(p.rss_anon_bytes),"   \
-	" SUM(p.rss_file_bytes), SUM(p.rss_shmem_bytes), SUM(p.swap_bytes) AS swap,"               \
-	" SUM(p.net_bytes) AS net, SUM(p.mapped_bytes) AS mapped, SUM(p.vm_size_bytes) AS vm,"     \
-	" SUM(p.requested_bytes), MAX(h.mem_total_bytes)"
-#define GROUP_PATH_P GROUP_PATH("p")
-#define GROUP_KIND_P GROUP_KIND("p")
+	"h.name, " SUMS_GROUP_COLUMNS ", a.n, a.rss, a.anon, a.file, a.shmem, a.swap, a.net,"      \
+	" a.mapped, a.vm, a.requested, h.mem_total_bytes"
 
 #define GROUPS_SQL(col, dir)                                                                       \
-	"SELECT STRAIGHT_JOIN " GROUPS_COLUMNS GROUPS_WHERE " GROUP BY p.host_id, p.cgroup_id"     \
-	" ORDER BY " col " " dir ", p.host_id, p.cgroup_id LIMIT ? OFFSET ?"
+	"SELECT " GROUPS_COLUMNS GROUPS_WHERE " ORDER BY " col " " dir                             \
+	", a.host_id, a.cgroup_id LIMIT ? OFFSET ?"
 #define GROUPS_SQL_BOTH(col)                                                                       \
 	{                                                                                          \
 		GROUPS_SQL(col, "DESC"), GROUPS_SQL(col, "ASC")                                    \
 	}
 /* [sort][order], in sort_names[] and order_names[] order. */
 static const char *const groups_sql[7][2] = {
-    GROUPS_SQL_BOTH("rss"),    GROUPS_SQL_BOTH("swap"), GROUPS_SQL_BOTH("vm"),
-    GROUPS_SQL_BOTH("mapped"), GROUPS_SQL_BOTH("net"),	GROUPS_SQL_BOTH("n"),
-    GROUPS_SQL_BOTH("gname"),
+    GROUPS_SQL_BOTH("a.rss"),	      GROUPS_SQL_BOTH("a.swap"), GROUPS_SQL_BOTH("a.vm"),
+    GROUPS_SQL_BOTH("a.mapped"),      GROUPS_SQL_BOTH("a.net"),	 GROUPS_SQL_BOTH("a.n"),
+    GROUPS_SQL_BOTH(SUMS_GROUP_NAME),
 };
-static const char groups_count_sql[] =
-    "SELECT STRAIGHT_JOIN COUNT(DISTINCT p.host_id, p.cgroup_id)" GROUPS_WHERE;
+static const char groups_count_sql[] = "SELECT COUNT(*)" GROUPS_WHERE;
 
 static int add_group_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
@@ -61,12 +66,12 @@ static int add_group_row(void *arg, char **c, unsigned long *len, unsigned int n
 	(void)n;
 	json_add_bytes_str(o, "host", c[0], len[0]);
 	group_json(o, c + 1, len + 1);
-	cJSON_AddNumberToObject(o, "processes", json_num(c[5]));
+	json_add_num(o, "processes", c[5]);
 	rss_json(o, c + 6);
-	cJSON_AddNumberToObject(o, "memory_held_bytes", json_num(c[11]));
-	cJSON_AddNumberToObject(o, "mapped_bytes", json_num(c[12]));
-	cJSON_AddNumberToObject(o, "vm_size_bytes", json_num(c[13]));
-	cJSON_AddNumberToObject(o, "requested_bytes", json_num(c[14]));
+	json_add_num(o, "memory_held_bytes", c[11]);
+	json_add_num(o, "mapped_bytes", c[12]);
+	json_add_num(o, "vm_size_bytes", c[13]);
+	json_add_num(o, "requested_bytes", c[14]);
 	pct_of_ram_json(o, json_num(c[6]), json_num(c[15]));
 	cJSON_AddItemToArray(arg, o);
 	return 0;
@@ -100,10 +105,8 @@ int api_groups(struct req *r)
 					      "sort", "order", "limit", "offset", NULL};
 	struct group_filter f;
 	struct db_param p[GROUPS_WHERE_PARAMS + 2];
-	uint64_t limit, offset, total = 0;
-	int sort, order, rc;
-	char err[256];
-	cJSON *rows, *o;
+	uint64_t limit, offset;
+	int sort, order;
 
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
@@ -119,22 +122,15 @@ int api_groups(struct req *r)
 	group_params(p, &f);
 	p[GROUPS_WHERE_PARAMS] = DB_U64(limit);
 	p[GROUPS_WHERE_PARAMS + 1] = DB_U64(offset);
-	rows = cJSON_CreateArray();
-	rc = db_select(r->db, groups_sql[sort][order], p, GROUPS_WHERE_PARAMS + 2, add_group_row,
-		       rows, err, sizeof(err));
-	if (rc == 0)
-		rc = db_select(r->db, groups_count_sql, p, GROUPS_WHERE_PARAMS, row_first_u64,
-			       &total, err, sizeof(err));
-	if (rc < 0) {
-		cJSON_Delete(rows);
-		return reply_db_error(r, rc, err);
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total", (double)total);
-	cJSON_AddNumberToObject(o, "limit", (double)limit);
-	cJSON_AddNumberToObject(o, "offset", (double)offset);
-	cJSON_AddStringToObject(o, "sort", sort_names[sort]);
-	cJSON_AddStringToObject(o, "order", order_names[order]);
-	cJSON_AddItemToObject(o, "groups", rows);
-	return reply_json(r, 200, o);
+	return reply_list(r, &(struct list_page){.rows_sql = groups_sql[sort][order],
+						 .count_sql = groups_count_sql,
+						 .p = p,
+						 .n_filter = GROUPS_WHERE_PARAMS,
+						 .n_count = GROUPS_WHERE_PARAMS,
+						 .limit = limit,
+						 .offset = offset,
+						 .add_row = add_group_row,
+						 .key = "groups",
+						 .sort = sort_names[sort],
+						 .order = order_names[order]});
 }

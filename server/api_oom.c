@@ -39,7 +39,7 @@ static int add_oom_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	json_add_bytes_str(o, "name", c[5], len[5]);
 	group_json(o, c + 6, len + 6);
 	rss_json(o, c + 10);
-	cJSON_AddNumberToObject(o, "vm_size_bytes", json_num(c[15]));
+	json_add_num(o, "vm_size_bytes", c[15]);
 	/* the session in hex, as /api/calls and /api/stats give it */
 	snprintf(hex, sizeof(hex), "0x%llx", strtoull(c[16], NULL, 10));
 	cJSON_AddStringToObject(o, "session", hex);
@@ -51,11 +51,9 @@ static int add_oom_row(void *arg, char **c, unsigned long *len, unsigned int n)
 int api_oom(struct req *r)
 {
 	static const char *const allowed[] = {"host", "pid", "since_ns", "limit", "offset", NULL};
-	char host[MP_HOST_ID_MAX + 1], err[256];
-	uint64_t pid, since_ns, limit, offset, total = 0;
+	char host[MP_HOST_ID_MAX + 1];
+	uint64_t pid, since_ns, limit, offset;
 	struct db_param p[OOM_WHERE_PARAMS + 2];
-	cJSON *rows, *o;
-	int rc;
 
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", host, sizeof(host), MP_HOST_ID_CHARSET) < 0 ||
@@ -72,20 +70,13 @@ int api_oom(struct req *r)
 	p[5] = DB_U64(since_ns);
 	p[6] = DB_U64(limit);
 	p[7] = DB_U64(offset);
-	rows = cJSON_CreateArray();
-	rc =
-	    db_select(r->db, oom_sql, p, OOM_WHERE_PARAMS + 2, add_oom_row, rows, err, sizeof(err));
-	if (rc == 0)
-		rc = db_select(r->db, oom_count_sql, p, OOM_WHERE_PARAMS, row_first_u64, &total,
-			       err, sizeof(err));
-	if (rc < 0) {
-		cJSON_Delete(rows);
-		return reply_db_error(r, rc, err);
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total", (double)total);
-	cJSON_AddNumberToObject(o, "limit", (double)limit);
-	cJSON_AddNumberToObject(o, "offset", (double)offset);
-	cJSON_AddItemToObject(o, "oom_kills", rows);
-	return reply_json(r, 200, o);
+	return reply_list(r, &(struct list_page){.rows_sql = oom_sql,
+						 .count_sql = oom_count_sql,
+						 .p = p,
+						 .n_filter = OOM_WHERE_PARAMS,
+						 .n_count = OOM_WHERE_PARAMS,
+						 .limit = limit,
+						 .offset = offset,
+						 .add_row = add_oom_row,
+						 .key = "oom_kills"});
 }

@@ -23,13 +23,13 @@ static const char *const order_names[] = {"desc", "asc", NULL};
 static const char *const state_names[] = {"all", "alive", "exited", NULL};
 
 /* host name ('' = all), pid (0 = all), uid (-1 = all), name substring,
- * state, group name ('' = all): the same twelve parameters in every list
- * query. */
-#define PROC_WHERE                                                                                 \
-	PROC_FROM                                                                                  \
+ * state, then group name ('' = all): the same twelve parameters in every
+ * list query.  Without group=, the count reads no cgroups row (the first
+ * ten parameters). */
+#define PROC_FILTER                                                                                \
 	" WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? < 0 OR p.uid = ?)"          \
-	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"                   \
-	" AND (? = '' OR " PROC_GROUP_NAME " = ?)"
+	" AND (? = '' OR LOCATE(?, p.comm) > 0) AND (? = 0 OR p.exited = ? - 1)"
+#define PROC_WHERE	  PROC_FROM PROC_FILTER " AND (? = '' OR " PROC_GROUP_NAME " = ?)"
 #define PROC_WHERE_PARAMS 12
 
 #define LIST_SQL(col, dir)                                                                         \
@@ -47,6 +47,8 @@ static const char *const list_sql[9][2] = {
     LIST_SQL_BOTH("p.last_seen_ns"),  LIST_SQL_BOTH("p.rss_bytes"),
     LIST_SQL_BOTH("p.swap_bytes")};
 static const char count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" PROC_WHERE;
+static const char count_all_groups_sql[] = "SELECT STRAIGHT_JOIN COUNT(*) FROM processes p JOIN "
+					   "hosts h ON h.host_id = p.host_id" PROC_FILTER;
 
 static int add_proc_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
@@ -83,10 +85,8 @@ int api_processes(struct req *r)
 					      "group", "sort", "order", "limit", "offset", NULL};
 	struct proc_filter f;
 	struct db_param p[PROC_WHERE_PARAMS + 2];
-	uint64_t limit, offset, total = 0;
-	int sort, order, state, rc;
-	char err[256];
-	cJSON *rows, *o;
+	uint64_t limit, offset;
+	int sort, order, state;
 
 	if (http_check_params(r, allowed) ||
 	    param_str(r, "host", f.host, sizeof(f.host), MP_HOST_ID_CHARSET) < 0 ||
@@ -104,24 +104,18 @@ int api_processes(struct req *r)
 	filter_params(p, &f);
 	p[PROC_WHERE_PARAMS] = DB_U64(limit);
 	p[PROC_WHERE_PARAMS + 1] = DB_U64(offset);
-	rows = cJSON_CreateArray();
-	rc = db_select(r->db, list_sql[sort][order], p, PROC_WHERE_PARAMS + 2, add_proc_row, rows,
-		       err, sizeof(err));
-	if (rc == 0)
-		rc = db_select(r->db, count_sql, p, PROC_WHERE_PARAMS, row_first_u64, &total, err,
-			       sizeof(err));
-	if (rc < 0) {
-		cJSON_Delete(rows);
-		return reply_db_error(r, rc, err);
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total", (double)total);
-	cJSON_AddNumberToObject(o, "limit", (double)limit);
-	cJSON_AddNumberToObject(o, "offset", (double)offset);
-	cJSON_AddStringToObject(o, "sort", sort_names[sort]);
-	cJSON_AddStringToObject(o, "order", order_names[order]);
-	cJSON_AddItemToObject(o, "processes", rows);
-	return reply_json(r, 200, o);
+	return reply_list(r, &(struct list_page){
+				 .rows_sql = list_sql[sort][order],
+				 .count_sql = f.group[0] ? count_sql : count_all_groups_sql,
+				 .p = p,
+				 .n_filter = PROC_WHERE_PARAMS,
+				 .n_count = f.group[0] ? PROC_WHERE_PARAMS : PROC_WHERE_PARAMS - 2,
+				 .limit = limit,
+				 .offset = offset,
+				 .add_row = add_proc_row,
+				 .key = "processes",
+				 .sort = sort_names[sort],
+				 .order = order_names[order]});
 }
 
 static const char one_sql[] =

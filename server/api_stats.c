@@ -128,42 +128,23 @@ static const char metric_proc_sql[] =
     " FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.exited = 0"
     " AND (? = '' OR h.name = ?) ORDER BY p.net_bytes DESC, p.host_id, p.pid, p.start_ns LIMIT 500";
 
-struct mrows {
-	struct sbuf lab; /* label sets, one per row, NUL separated */
-	size_t n;
-	size_t *off;
-	double (*val)[3];
-};
-
 static int add_metric_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 {
-	struct mrows *m = arg;
+	struct mlines *m = arg;
+	double val[3] = {json_num(c[4]), json_num(c[5]), json_num(c[6])};
 
 	(void)n;
-	if (!(m->n % 64)) {
-		size_t *o = realloc(m->off, (m->n + 64) * sizeof(*o));
-		double(*v)[3] = realloc(m->val, (m->n + 64) * sizeof(*v));
-
-		if (o)
-			m->off = o;
-		if (v)
-			m->val = v;
-		if (!o || !v)
-			return -ENOMEM;
-	}
-	m->off[m->n] = m->lab.len;
+	if (mlines_add(m, val, 3))
+		return -ENOMEM;
 	sb_printf(&m->lab, "host=\"");
 	sb_label(&m->lab, c[0], len[0]);
 	sb_printf(&m->lab, "\",pid=\"%s\",start_ns=\"%s\",name=\"", c[1], c[2]);
 	sb_label(&m->lab, c[3], len[3]);
-	sb_printf(&m->lab, "\"%c", 0);
-	for (int i = 0; i < 3; i++)
-		m->val[m->n][i] = json_num(c[4 + i]);
-	m->n++;
-	return m->lab.oom ? -ENOMEM : 0;
+	sb_printf(&m->lab, "\"");
+	return mlines_end(m);
 }
 
-static void metrics_procs(struct sbuf *b, struct mrows *m)
+static void metrics_procs(struct sbuf *b, struct mlines *m)
 {
 	static const char *const fam[3][2] = {
 	    {"memprobe_process_memory_held_bytes",
@@ -174,12 +155,8 @@ static void metrics_procs(struct sbuf *b, struct mrows *m)
 	     "kernel total_vm at the last event; alive processes, top 500"},
 	};
 
-	for (int f = 0; f < 3; f++) {
-		sb_head(b, fam[f][0], "gauge", fam[f][1]);
-		for (size_t i = 0; i < m->n; i++)
-			sb_printf(b, "%s{%s} %.0f\n", fam[f][0], m->lab.p + m->off[i],
-				  m->val[i][f]);
-	}
+	for (int f = 0; f < 3; f++)
+		mlines_write(b, m, f, fam[f][0], "gauge", fam[f][1]);
 }
 
 static void metrics_sessions(struct sbuf *b, cJSON *sessions)
@@ -248,7 +225,7 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 
 int api_metrics(struct req *r)
 {
-	struct mrows m = {0};
+	struct mlines m = {0};
 	struct sbuf b = {0};
 	double size[2] = {0, 0};
 	cJSON *sessions = cJSON_CreateArray();
@@ -286,9 +263,7 @@ int api_metrics(struct req *r)
 	}
 out:
 	cJSON_Delete(sessions);
-	free(m.lab.p);
-	free(m.off);
-	free(m.val);
+	mlines_free(&m);
 	free(b.p);
 	return rc;
 }

@@ -1,13 +1,15 @@
 /*
  * http.c - replies: what a handler answers (struct reply in server.h),
- * JSON bodies and errors, and http_send, the one function that writes a
- * response head and body to the connection.
+ * JSON bodies and errors, a page of a list (reply_list), and http_send,
+ * the one function that writes a response head and body to the
+ * connection.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rows.h"
 #include "server.h"
 
 static const char common_headers[] = "Cache-Control: no-store\r\n" SECURITY_HEADERS;
@@ -129,4 +131,31 @@ int reply_db_error(struct req *r, int rc, const char *what)
 	if (r->reply.status == 503)
 		r->reply.extra = "Retry-After: 1\r\n";
 	return rc;
+}
+
+int reply_list(struct req *r, const struct list_page *pg)
+{
+	cJSON *rows = cJSON_CreateArray(), *o;
+	uint64_t total = 0;
+	char err[256];
+	int rc = db_select(r->db, pg->rows_sql, pg->p, pg->n_filter + 2, pg->add_row, rows, err,
+			   sizeof(err));
+
+	if (rc == 0)
+		rc = db_select(r->db, pg->count_sql, pg->p, pg->n_count, row_first_u64, &total, err,
+			       sizeof(err));
+	if (rc < 0) {
+		cJSON_Delete(rows);
+		return reply_db_error(r, rc, err);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	cJSON_AddNumberToObject(o, "limit", (double)pg->limit);
+	cJSON_AddNumberToObject(o, "offset", (double)pg->offset);
+	if (pg->sort) {
+		cJSON_AddStringToObject(o, "sort", pg->sort);
+		cJSON_AddStringToObject(o, "order", pg->order);
+	}
+	cJSON_AddItemToObject(o, pg->key, rows);
+	return reply_json(r, 200, o);
 }

@@ -16,6 +16,9 @@ cJSON *json_add_bytes_str(cJSON *obj, const char *key, const char *bytes, size_t
 /* A decimal column as an exact JSON number (null if not digits). */
 cJSON *json_int_raw(const char *digits);
 void json_add_int_raw(cJSON *obj, const char *key, const char *digits);
+/* A numeric column as a JSON number: its digits as they are when it is
+ * an integer, else through a double (json_num). */
+cJSON *json_add_num(cJSON *obj, const char *key, const char *col);
 /* A numeric column as a double; NULL (a LEFT JOIN's missing row) is 0. */
 double json_num(const char *col);
 

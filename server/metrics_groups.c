@@ -34,82 +34,41 @@ static const char oom_sql[] =
     "SELECT MAX(h.name), COUNT(o.host_id) FROM hosts h LEFT JOIN oom_kills o"
     " ON o.host_id = h.host_id WHERE (? = '' OR h.name = ?) GROUP BY h.host_id ORDER BY 1";
 
-/* Label sets and values of one query, written once it is complete. */
-struct glines {
-	struct sbuf lab; /* one label set per row, NUL separated */
-	size_t n;
-	size_t *off;
-	double (*val)[2];
-};
-
-static int glines_add(struct glines *g, double v0, double v1)
-{
-	if (!(g->n % 64)) {
-		size_t *o = realloc(g->off, (g->n + 64) * sizeof(*o));
-		double(*v)[2] = o ? realloc(g->val, (g->n + 64) * sizeof(*v)) : NULL;
-
-		if (o)
-			g->off = o;
-		if (v)
-			g->val = v;
-		if (!o || !v)
-			return -ENOMEM;
-	}
-	g->off[g->n] = g->lab.len;
-	g->val[g->n][0] = v0;
-	g->val[g->n][1] = v1;
-	g->n++;
-	return 0;
-}
-
 static int add_group(void *arg, char **c, unsigned long *len, unsigned int n)
 {
-	struct glines *g = arg;
+	struct mlines *m = arg;
+	double val[2] = {json_num(c[3]), json_num(c[4])};
 
 	(void)n;
-	if (glines_add(g, json_num(c[3]), json_num(c[4])))
+	if (mlines_add(m, val, 2))
 		return -ENOMEM;
-	sb_printf(&g->lab, "host=\"");
-	sb_label(&g->lab, c[0], len[0]);
-	sb_printf(&g->lab, "\",group=\"");
-	sb_label(&g->lab, c[2], len[2]);
-	sb_printf(&g->lab, "\",cgroup_id=\"%s\"%c", c[1], 0);
-	return g->lab.oom ? -ENOMEM : 0;
+	sb_printf(&m->lab, "host=\"");
+	sb_label(&m->lab, c[0], len[0]);
+	sb_printf(&m->lab, "\",group=\"");
+	sb_label(&m->lab, c[2], len[2]);
+	sb_printf(&m->lab, "\",cgroup_id=\"%s\"", c[1]);
+	return mlines_end(m);
 }
 
 static int add_oom(void *arg, char **c, unsigned long *len, unsigned int n)
 {
-	struct glines *g = arg;
+	struct mlines *m = arg;
+	double val = json_num(c[1]);
 
 	(void)n;
-	if (glines_add(g, json_num(c[1]), 0))
+	if (mlines_add(m, &val, 1))
 		return -ENOMEM;
-	sb_printf(&g->lab, "host=\"");
-	sb_label(&g->lab, c[0], len[0]);
-	sb_printf(&g->lab, "\"%c", 0);
-	return g->lab.oom ? -ENOMEM : 0;
-}
-
-static void glines_free(struct glines *g)
-{
-	free(g->lab.p);
-	free(g->off);
-	free(g->val);
-}
-
-static void write_family(struct sbuf *b, const struct glines *g, int col, const char *name,
-			 const char *type, const char *help)
-{
-	sb_head(b, name, type, help);
-	for (size_t i = 0; i < g->n; i++)
-		sb_printf(b, "%s{%s} %.0f\n", name, g->lab.p + g->off[i], g->val[i][col]);
+	sb_printf(&m->lab, "host=\"");
+	sb_label(&m->lab, c[0], len[0]);
+	sb_printf(&m->lab, "\"");
+	return mlines_end(m);
 }
 
 /* hp: the host filter's two parameters.  0, or a db_select error. */
 int metrics_groups(struct sbuf *b, struct db_pool *db, const struct db_param *hp, char *err,
 		   size_t errlen)
 {
-	struct glines grp = {0}, oom = {0};
+	struct mlines grp = {0}, oom = {0};
 	struct db_param p[3] = {hp[0], hp[1], DB_U64(groups_max)};
 	int rc = 0;
 
@@ -118,17 +77,17 @@ int metrics_groups(struct sbuf *b, struct db_pool *db, const struct db_param *hp
 	if (rc == 0)
 		rc = db_select(db, oom_sql, p, 2, add_oom, &oom, err, errlen);
 	if (rc == 0) {
-		write_family(b, &grp, 0, "memprobe_group_resident_bytes", "gauge",
+		mlines_write(b, &grp, 0, "memprobe_group_resident_bytes", "gauge",
 			     "resident bytes (RssAnon+RssFile+RssShmem) of the alive processes of "
 			     "a cgroup; the top --metrics-groups groups by it per host");
-		write_family(
+		mlines_write(
 		    b, &grp, 1, "memprobe_group_virtual_bytes", "gauge",
 		    "sum of total_vm (VmSize) of the alive processes of a cgroup; the same "
 		    "groups");
-		write_family(b, &oom, 0, "memprobe_oom_kills_total", "counter",
+		mlines_write(b, &oom, 0, "memprobe_oom_kills_total", "counter",
 			     "processes the kernel's OOM killer chose, as lector recorded them");
 	}
-	glines_free(&grp);
-	glines_free(&oom);
+	mlines_free(&grp);
+	mlines_free(&oom);
 	return rc;
 }

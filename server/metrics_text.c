@@ -2,6 +2,7 @@
  * metrics_text.c - the Prometheus text format's pieces (metrics_text.h):
  * a growing buffer, escaped label values, HELP/TYPE heads.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,4 +56,45 @@ void sb_label(struct sbuf *b, const char *v, size_t len)
 void sb_head(struct sbuf *b, const char *name, const char *type, const char *help)
 {
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+int mlines_add(struct mlines *m, const double *val, int n_val)
+{
+	if (!(m->n % 64)) {
+		size_t *o = realloc(m->off, (m->n + 64) * sizeof(*o));
+		double(*v)[MLINES_VALUES] = o ? realloc(m->val, (m->n + 64) * sizeof(*v)) : NULL;
+
+		if (o)
+			m->off = o;
+		if (v)
+			m->val = v;
+		if (!o || !v)
+			return -ENOMEM;
+	}
+	m->off[m->n] = m->lab.len;
+	for (int i = 0; i < MLINES_VALUES; i++)
+		m->val[m->n][i] = i < n_val ? val[i] : 0;
+	m->n++;
+	return 0;
+}
+
+int mlines_end(struct mlines *m)
+{
+	sb_printf(&m->lab, "%c", 0);
+	return m->lab.oom ? -ENOMEM : 0;
+}
+
+void mlines_write(struct sbuf *b, const struct mlines *m, int col, const char *name,
+		  const char *type, const char *help)
+{
+	sb_head(b, name, type, help);
+	for (size_t i = 0; i < m->n; i++)
+		sb_printf(b, "%s{%s} %.0f\n", name, m->lab.p + m->off[i], m->val[i][col]);
+}
+
+void mlines_free(struct mlines *m)
+{
+	free(m->lab.p);
+	free(m->off);
+	free(m->val);
 }

@@ -78,22 +78,22 @@ cJSON *proc_row_json(char **c, unsigned long *len)
 	json_add_int_raw(o, "first_seen_ns", c[5]);
 	json_add_int_raw(o, "last_seen_ns", c[6]);
 	cJSON_AddStringToObject(o, "state", c[7][0] == '1' ? "exited" : "alive");
-	cJSON_AddNumberToObject(o, "memory_held_bytes", held);
-	cJSON_AddNumberToObject(o, "net_bytes_raw", json_num(c[9]));
-	cJSON_AddNumberToObject(o, "mapped_bytes", json_num(c[10]));
-	cJSON_AddNumberToObject(o, "vm_size_bytes", json_num(c[11]));
-	cJSON_AddNumberToObject(o, "requested_bytes", json_num(c[12]));
+	json_add_num(o, "memory_held_bytes", c[8]);
+	json_add_num(o, "net_bytes_raw", c[9]);
+	json_add_num(o, "mapped_bytes", c[10]);
+	json_add_num(o, "vm_size_bytes", c[11]);
+	json_add_num(o, "requested_bytes", c[12]);
 	if (denom > 0)
 		cJSON_AddNumberToObject(o, "pct_of_system_vm", 100.0 * held / denom);
 	else
 		cJSON_AddNullToObject(o, "pct_of_system_vm");
-	cJSON_AddNumberToObject(o, "pct_denominator_bytes", denom);
+	json_add_num(o, "pct_denominator_bytes", c[13]);
 	cJSON_AddStringToObject(o, "pct_denominator", "MemTotal+SwapTotal of the process's host");
-	cJSON_AddNumberToObject(o, "n_mmap", json_num(c[14]));
-	cJSON_AddNumberToObject(o, "n_munmap", json_num(c[15]));
-	cJSON_AddNumberToObject(o, "n_mremap", json_num(c[16]));
-	cJSON_AddNumberToObject(o, "n_brk", json_num(c[17]));
-	cJSON_AddNumberToObject(o, "n_failed", json_num(c[18]));
+	json_add_num(o, "n_mmap", c[14]);
+	json_add_num(o, "n_munmap", c[15]);
+	json_add_num(o, "n_mremap", c[16]);
+	json_add_num(o, "n_brk", c[17]);
+	json_add_num(o, "n_failed", c[18]);
 	rss_json(o, c + 19);
 	json_add_int_raw(o, "rss_ts_ns", c[24]);
 	pct_of_ram_json(o, json_num(c[19]), json_num(c[25]));
@@ -103,11 +103,11 @@ cJSON *proc_row_json(char **c, unsigned long *len)
 
 void rss_json(cJSON *o, char **c)
 {
-	cJSON_AddNumberToObject(o, "rss_bytes", json_num(c[0]));
-	cJSON_AddNumberToObject(o, "rss_anon_bytes", json_num(c[1]));
-	cJSON_AddNumberToObject(o, "rss_file_bytes", json_num(c[2]));
-	cJSON_AddNumberToObject(o, "rss_shmem_bytes", json_num(c[3]));
-	cJSON_AddNumberToObject(o, "swap_bytes", json_num(c[4]));
+	json_add_num(o, "rss_bytes", c[0]);
+	json_add_num(o, "rss_anon_bytes", c[1]);
+	json_add_num(o, "rss_file_bytes", c[2]);
+	json_add_num(o, "rss_shmem_bytes", c[3]);
+	json_add_num(o, "swap_bytes", c[4]);
 }
 
 void pct_of_ram_json(cJSON *o, double rss_bytes, double mem_total_bytes)

@@ -124,6 +124,20 @@ int reply_db_error(struct req *r, int rc, const char *what);
 /* The handler writes the response itself (the event stream). */
 int reply_streamed(struct req *r);
 
+/* A page of a list: rows_sql with p[0 .. n_filter) (the filters) then
+ * limit and offset, count_sql with the first n_count of them (the rows
+ * matching the filters), answered as {total, limit, offset, sort, order
+ * (when sort is set), KEY: [what add_row made of each row]}. */
+struct list_page {
+	const char *rows_sql, *count_sql;
+	const struct db_param *p;
+	unsigned int n_filter, n_count;
+	uint64_t limit, offset;
+	db_row_fn add_row; /* arg: the cJSON array */
+	const char *key, *sort, *order;
+};
+int reply_list(struct req *r, const struct list_page *pg);
+
 /* params.c: validated query parameters.  A bad one sets a 400 reply
  * naming it and why, and the helper returns -EINVAL, so a handler just
  * returns. */

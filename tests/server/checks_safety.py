@@ -11,8 +11,8 @@ import lib
 
 # Every route, a prefix route's argument, an unknown /api path, and the
 # dashboard's files: none answers without the token.
-PROTECTED = ["/api/processes", "/api/processes/100005", "/api/top", "/api/calls", "/api/hosts",
-             "/api/stats", "/api/events", "/metrics", "/api/nope", "/", "/index.html", "/favicon.svg"]
+PROTECTED = ["/api/processes", "/api/processes/100005", "/api/top", "/api/groups", "/api/oom", "/api/calls",
+             "/api/hosts", "/api/stats", "/api/events", "/metrics", "/api/nope", "/", "/index.html", "/favicon.svg"]
 
 
 def header(hdrs, name):
