@@ -39,7 +39,12 @@ function makeWorld(nProcs) {
       first_seen_ns: Number(now), last_seen_ns: Number(now), state: 'alive',
       memory_held_bytes: 0, net_bytes_raw: 0, mapped_bytes: 0, vm_size_bytes: 8 << 20,
       requested_bytes: 0, pct_of_system_vm: 0, pct_denominator_bytes: 16 * 2 ** 30,
-      n_mmap: 0, n_munmap: 0, n_mremap: 0, n_brk: 0, n_failed: 0, live: []
+      n_mmap: 0, n_munmap: 0, n_mremap: 0, n_brk: 0, n_failed: 0, live: [],
+      // resident: the binary's pages, then half of what it holds (touched)
+      rss_bytes: 4 << 20, rss_anon_bytes: 0, rss_file_bytes: 4 << 20, rss_shmem_bytes: 0, swap_bytes: 0,
+      rss_ts_ns: Number(now), pct_of_ram: (100 * (4 << 20)) / (16 * 2 ** 30),
+      cgroup_id: String(1000 + (i % 5)), cgroup: `/system.slice/bench-${i % 5}.service`,
+      group: `bench-${i % 5}.service`, group_kind: 'systemd'
     })
   }
   return { procs, calls: [], nextId: 1, dirty: new Set() }
@@ -73,6 +78,10 @@ function step(w) {
   p.mapped_bytes = p.memory_held_bytes
   p.net_bytes_raw = p.memory_held_bytes
   p.pct_of_system_vm = (100 * p.memory_held_bytes) / p.pct_denominator_bytes
+  p.rss_anon_bytes = Math.floor(p.memory_held_bytes / 2 / 4096) * 4096
+  p.rss_bytes = p.rss_anon_bytes + p.rss_file_bytes
+  p.rss_ts_ns = ts
+  p.pct_of_ram = (100 * p.rss_bytes) / (16 * 2 ** 30)
   p.last_seen_ns = ts
   const row = {
     id, host: 'bench', session: '0x1', seq: id, ts_ns: ts, pid: p.pid, tid: p.pid, uid: 1000,
@@ -120,7 +129,8 @@ function api(w, url, res, opts) {
     return send(200, {
       sessions: [{ host: 'bench', session: '0x1', source: 'bpf', events_per_second: opts.eps, drops: 0, lag_ms: 3,
         lost: 0, lost_before: 0, gap_before_ms: 0, skipped: 0 }],
-      server: { sse_last_id: w.nextId - 1 }
+      server: { sse_last_id: w.nextId - 1 },
+      oom_kills: 0
     })
   if (url.pathname === '/api/calls') {
     const before = Number(q.get('before') || Infinity)

@@ -38,6 +38,7 @@ const TYPES = {
   array: (v) => Array.isArray(v),
   object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
   'number|null': (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
+  'string|null': (v) => v === null || typeof v === 'string',
   state: (v) => v === 'alive' || v === 'exited',
   'call name': (v) => CALLS.includes(v),
   point: (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
@@ -45,9 +46,16 @@ const TYPES = {
 const WANT = {
   number: 'a number', integer: 'an integer', string: 'a string', decimal: 'a string of decimal digits',
   hex: 'a hex string "0x..."', boolean: 'true or false', array: 'an array', object: 'an object',
-  'number|null': 'a number or null', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
+  'number|null': 'a number or null', 'string|null': 'a string or null', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
   point: '[ts_ns, net, mapped, vm_size] (integer, then numbers)'
 }
+
+// Resident memory and the cgroup, as processes, groups and OOM kills all
+// carry them.
+const RESIDENT = {
+  rss_bytes: 'number', rss_anon_bytes: 'number', rss_file_bytes: 'number', rss_shmem_bytes: 'number', swap_bytes: 'number'
+}
+const GROUP = { cgroup_id: 'decimal', cgroup: 'string|null', group: 'string', group_kind: 'string' }
 
 // What the dashboard reads, object by object (the tables of docs/API.md).
 // tests/frontend checks every name here against those tables, and the
@@ -56,7 +64,8 @@ export const CONTRACT = {
   process: {
     host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', last_seen_ns: 'integer', state: 'state',
     memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', pct_of_system_vm: 'number|null',
-    n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number'
+    n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number',
+    ...RESIDENT, rss_ts_ns: 'integer', pct_of_ram: 'number|null', ...GROUP
   },
   processList: { processes: 'array' },
   processOne: { series: 'array' },
@@ -71,7 +80,17 @@ export const CONTRACT = {
   top: { top: 'array', others: 'object' },
   topRow: { host: 'string', pid: 'number', name: 'string', requested_bytes: 'number', share: 'number' },
   topOthers: { requested_bytes: 'number', share: 'number' },
-  stats: { sessions: 'array', server: 'object' },
+  groupList: { total: 'number', groups: 'array' },
+  group: {
+    host: 'string', ...GROUP, processes: 'number', ...RESIDENT, memory_held_bytes: 'number', vm_size_bytes: 'number',
+    pct_of_ram: 'number|null'
+  },
+  oomList: { total: 'number', oom_kills: 'array' },
+  oom: {
+    host: 'string', ts_ns: 'integer', pid: 'number', start_ns: 'decimal', name: 'string', ...GROUP, ...RESIDENT,
+    vm_size_bytes: 'number', session: 'hex', seq: 'decimal'
+  },
+  stats: { sessions: 'array', server: 'object', oom_kills: 'number' },
   statsServer: { sse_last_id: 'number' },
   session: {
     source: 'string', events_per_second: 'number', drops: 'number', lost: 'number', lost_before: 'number',
@@ -86,6 +105,8 @@ export const SOURCES = {
   process: ['GET /api/processes', 'GET /api/processes/{pid}', 'event process'],
   call: ['GET /api/calls', 'event call'],
   top: ['GET /api/top'],
+  group: ['GET /api/groups'],
+  oom: ['GET /api/oom'],
   stats: ['GET /api/stats'],
   hosts: ['GET /api/hosts'],
   reset: ['event reset']
@@ -117,8 +138,32 @@ export function toProcess(o, where = 'event process') {
     pctVirtual: o.pct_of_system_vm === null ? 0 : o.pct_of_system_vm / 100,
     calls: o.n_mmap + o.n_munmap + o.n_mremap + o.n_brk,
     lastSeenNs: String(o.last_seen_ns),
-    alive: o.state === 'alive'
+    alive: o.state === 'alive',
+    ...resident(o),
+    // wall-clock ns of the reading (a record or lector's sampler); '0':
+    // never read, so the resident figures mean nothing yet
+    rssTsNs: String(o.rss_ts_ns),
+    // percent of the host's MemTotal, as a fraction; null when unknown
+    pctRam: o.pct_of_ram === null ? null : o.pct_of_ram / 100,
+    ...group(o)
   }
+}
+
+// The resident fields of a process, group or OOM kill (docs/API.md):
+// rss = anon + file + shmem; swap apart.
+function resident(o) {
+  return {
+    rssBytes: o.rss_bytes,
+    rssAnonBytes: o.rss_anon_bytes,
+    rssFileBytes: o.rss_file_bytes,
+    rssShmemBytes: o.rss_shmem_bytes,
+    swapBytes: o.swap_bytes
+  }
+}
+// Its cgroup: the display name, which rule named it, the path (null when
+// lector could not resolve it) and the 64-bit id (a decimal string).
+function group(o) {
+  return { group: o.group, groupKind: o.group_kind, cgroup: o.cgroup, cgroupId: o.cgroup_id }
 }
 
 // GET /api/processes: the rows.
@@ -171,19 +216,77 @@ export function fromCalls(body) {
   return { calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)), next: body.next_before }
 }
 
-// GET /api/top: pie slices [{host, pid, comm, bytes, fraction}], "Others"
-// last (pid null) when it holds anything.
+// GET /api/top: pie slices [{key, host, pid, comm, bytes, fraction}],
+// "Others" last (pid null, others: true) when it holds anything.
 export function fromTop(body) {
   const where = 'GET /api/top'
   check(body, 'top', where)
   const out = body.top.map((r, i) => {
     check(r, 'topRow', `${where}: top[${i}]`)
-    return { host: r.host, pid: r.pid, comm: r.name, bytes: r.requested_bytes, fraction: r.share }
+    return { key: `${r.host}:${r.pid}`, host: r.host, pid: r.pid, comm: r.name, bytes: r.requested_bytes, fraction: r.share }
   })
   const others = check(body.others, 'topOthers', `${where}: others`)
   if (others.requested_bytes > 0)
-    out.push({ host: '', pid: null, comm: '', bytes: others.requested_bytes, fraction: others.share })
+    out.push({ key: 'others', host: '', pid: null, comm: '', bytes: others.requested_bytes, fraction: others.share, others: true })
   return out
+}
+
+// GET /api/groups: {total, rows}, one row per (host, cgroup) in the
+// server's order; `key` is unique per row.
+export function fromGroups(body) {
+  const where = 'GET /api/groups'
+  check(body, 'groupList', where)
+  const rows = body.groups.map((o, i) => {
+    check(o, 'group', `${where}: groups[${i}]`)
+    return {
+      key: `${o.host}:${o.cgroup_id}`,
+      host: o.host,
+      ...group(o),
+      processes: o.processes,
+      ...resident(o),
+      netBytes: o.memory_held_bytes,
+      vmSizeBytes: o.vm_size_bytes,
+      pctRam: o.pct_of_ram === null ? null : o.pct_of_ram / 100
+    }
+  })
+  return { total: body.total, rows }
+}
+
+// The group pie: the `max` groups holding most resident memory, then
+// "Others" (others: true) when the rest holds any, each with its share of
+// the resident bytes of all `rows`.  Slices as fromTop's, pid null.
+export function groupSlices(rows, max = 10) {
+  const sorted = rows.filter((r) => r.rssBytes > 0).sort((a, b) => b.rssBytes - a.rssBytes || a.key.localeCompare(b.key))
+  const total = sorted.reduce((n, r) => n + r.rssBytes, 0)
+  const share = (b) => (total > 0 ? b / total : 0)
+  const out = sorted.slice(0, max).map((r) => ({
+    key: r.key, host: r.host, pid: null, group: r.group, comm: '', bytes: r.rssBytes, fraction: share(r.rssBytes)
+  }))
+  const rest = sorted.slice(max).reduce((n, r) => n + r.rssBytes, 0)
+  if (rest > 0) out.push({ key: 'others', host: '', pid: null, group: null, comm: '', bytes: rest, fraction: share(rest), others: true })
+  return out
+}
+
+// GET /api/oom: {total, rows}, newest first.  `key` is unique per kill
+// (its record: host, session, seq).
+export function fromOom(body) {
+  const where = 'GET /api/oom'
+  check(body, 'oomList', where)
+  const rows = body.oom_kills.map((o, i) => {
+    check(o, 'oom', `${where}: oom_kills[${i}]`)
+    return {
+      key: `${o.host}:${o.session}:${o.seq}`,
+      host: o.host,
+      tsNs: String(o.ts_ns),
+      pid: o.pid,
+      startNs: o.start_ns,
+      comm: o.name,
+      ...group(o),
+      ...resident(o),
+      vmSizeBytes: o.vm_size_bytes
+    }
+  })
+  return { total: body.total, rows }
 }
 
 // GET /api/stats: capture health for the header (the first session listed:
@@ -193,8 +296,10 @@ export function fromStats(body) {
   const where = 'GET /api/stats'
   check(body, 'stats', where)
   const sseLastId = check(body.server, 'statsServer', `${where}: server`).sse_last_id
+  // OOM kills stored (of the host shown): the header links to their list.
+  const oomKills = body.oom_kills
   if (!body.sessions.length)
-    return { stats: { source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0 }, sseLastId }
+    return { stats: { source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0, oomKills }, sseLastId }
   const s = check(body.sessions[0], 'session', `${where}: sessions[0]`)
   return {
     stats: {
@@ -209,7 +314,8 @@ export function fromStats(body) {
       lagMs: s.lag_ms,
       // skipped: probe runs SystemTap or the kernel skipped (reentrancy,
       // recursion): an upper bound on events missing, outside seq.
-      skipped: s.skipped
+      skipped: s.skipped,
+      oomKills
     },
     sseLastId
   }
@@ -235,11 +341,32 @@ export function hostFromSearch(search) {
   return HOST_RE.test(h) ? h : ''
 }
 export function searchWithHost(search, host) {
+  return searchWith(search, 'host', host)
+}
+// search with ?name=value set, or removed when value is ''.
+export function searchWith(search, name, value) {
   const q = new URLSearchParams(search)
-  if (host) q.set('host', host)
-  else q.delete('host')
+  if (value) q.set(name, value)
+  else q.delete(name)
   const s = q.toString()
   return s ? `?${s}` : ''
+}
+
+// The processes view lists processes, or their cgroups: ?by=group in the
+// URL (anything else reads as processes, the default, which the URL omits).
+export const GROUP_BY = ['process', 'group']
+export function groupByFromSearch(search) {
+  return new URLSearchParams(search).get('by') === 'group' ? 'group' : 'process'
+}
+export function searchWithGroupBy(search, by) {
+  return searchWith(search, 'by', by === 'group' ? 'group' : '')
+}
+// The group the processes table is narrowed to (?group=NAME, '' = none);
+// a name longer than the server takes (255 bytes, cgroups.name) reads as
+// none.
+export function groupFromSearch(search) {
+  const g = new URLSearchParams(search).get('group') || ''
+  return new TextEncoder().encode(g).length <= 255 ? g : ''
 }
 // The selector is worth showing only when there is a choice (or the URL
 // names a host that is not in the list any more: the user must get out).

@@ -46,3 +46,24 @@ export function ageText(ns, nowMs, t) {
   if (s < 3600) return t('ago.m', { n: Math.floor(s / 60) })
   return t('ago.h', { n: Math.floor(s / 3600) })
 }
+
+// Date and time of day, for events that may be days old (OOM kills).
+export function dateTime(ns, locale) {
+  return `${nsToDate(ns).toLocaleDateString(locale)} ${clockTime(ns, locale)}`
+}
+
+// The hover text of a resident figure r ({rssBytes, rssAnonBytes,
+// rssFileBytes, rssShmemBytes, swapBytes}): exact bytes, then what it is
+// made of.  `t` is i18n's.
+export function residentTitle(r, t, locale) {
+  const parts = t('rss.parts', {
+    anon: humanBytes(r.rssAnonBytes), file: humanBytes(r.rssFileBytes),
+    shmem: humanBytes(r.rssShmemBytes), swap: humanBytes(r.swapBytes)
+  })
+  return `${exactBytes(r.rssBytes, locale)}\n${parts}`
+}
+
+// A percent that may be unknown (null: the host's memory size is).
+export function percentOrDash(fraction, digits = 2) {
+  return fraction === null || fraction === undefined ? '—' : percent(fraction, digits)
+}

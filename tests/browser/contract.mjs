@@ -48,9 +48,10 @@ function events(st, base, query, { max, ms }) {
 }
 
 // Every reply the dashboard reads, of the stack `st`, whose workload `pid`
-// has made its calls (a failed one among them) and exited.  Returns what
-// was covered; throws api.js's ContractError on drift.
-export async function checkReplies(st, pid) {
+// has made its calls (a failed one among them) and exited, and whose host
+// `memHost` has groups and OOM kills (memory.mjs).  Returns what was
+// covered; throws api.js's ContractError on drift.
+export async function checkReplies(st, pid, memHost) {
   const get = async (p) => {
     const r = await st.get('api/' + p)
     if (r.status !== 200) throw new Error(`GET /api/${p}: ${r.status} ${r.text.slice(0, 200)}`)
@@ -63,6 +64,10 @@ export async function checkReplies(st, pid) {
   const recent = api.fromCalls(await get('calls?limit=200'))
   const { sseLastId } = api.fromStats(await get('stats'))
   const hosts = api.fromHosts(await get('hosts'))
+  const groups = api.fromGroups(await get('groups?limit=1000'))
+  const ooms = api.fromOom(await get(`oom?host=${memHost}`))
+  if (!ooms.rows.length || !groups.rows.some((g) => g.cgroup === null) || !groups.rows.some((g) => g.cgroup !== null))
+    throw new Error(`${memHost}: no OOM kill, or no group with and without a path, to read`)
   const kinds = new Set(mine.calls.concat(recent.calls).map((c) => `${c.call}${c.failed ? ' failed' : ''}`))
   if (!kinds.has('mmap failed')) throw new Error(`no failed mmap among the workload's calls: ${[...kinds]}`)
 
@@ -89,5 +94,6 @@ export async function checkReplies(st, pid) {
   }
   return `${rows.length} process rows, a series of ${one.series.length} points, ${top.length} slices, ` +
     `${mine.calls.length + recent.calls.length} calls (${[...kinds].sort().join(', ')}), ${hosts.length} hosts, ` +
+    `${groups.rows.length} groups, ${ooms.rows.length} OOM kills, ` +
     `events ${JSON.stringify(types)}, a reset skipping ${skipped}`
 }

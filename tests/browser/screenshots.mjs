@@ -1,5 +1,6 @@
-// screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes +
-// pie, requests, process view, Spanish UI) from a running server.
+// screenshots.mjs URL OUTDIR - one PNG per dashboard view (processes by
+// resident + pie, by group, requests, process view, Spanish UI; the OOM list when
+// there are OOM kills) from a running server.
 // SHOT_PID picks the process view's process (default: the top row);
 // SHOT_PV_MS how long the process view streams before the shot.
 import path from 'node:path'
@@ -15,8 +16,19 @@ const { page } = b
 const shot = (name) => page.screenshot({ path: path.join(outDir, name) })
 await page.goto(url + '#/processes')
 await page.waitForSelector('[data-testid=proc-table] tbody tr[data-pid]')
+await page.click('[data-testid=proc-table] th:has-text("Resident") button') // the resident view
 await page.waitForTimeout(2500)
 await shot('dashboard-processes.png')
+await page.click('[data-testid=group-by-group]')
+await page.waitForSelector('[data-testid=grp-table] tbody tr[data-group]')
+await page.waitForTimeout(2500)
+await shot('dashboard-groups.png')
+await page.click('[data-testid=group-by-process]')
+if (await page.$('[data-testid=oom-link]')) {
+  await page.click('[data-testid=oom-link]')
+  await page.waitForSelector('[data-testid=oom-table] tbody tr[data-pid]')
+  await shot('dashboard-oom.png')
+}
 const pid = process.env.SHOT_PID || (await page.getAttribute('[data-testid=proc-table] tbody tr[data-pid]', 'data-pid'))
 await page.goto(url + '#/requests')
 await page.waitForSelector('[data-testid=req-table] tbody tr[data-pid]')

@@ -24,6 +24,7 @@ export const BIN = {
   lector: path.join(BUILD, 'bin/lector'),
   server: path.join(BUILD, 'memprobe-server'),
   hold: path.join(BUILD, 'tests/browser-hold'),
+  memFields: path.join(BUILD, 'workload/mem-fields'), // its hog: the OOM test's victim
   dist: path.join(TOP, 'frontend/dist/index.html')
 }
 

@@ -7,9 +7,9 @@
 import { loadFrontend } from '../frontend/load.mjs'
 
 const [format, api] = await loadFrontend('src/format.js', 'src/api.js')
-const { humanBytes, exactBytes, percent, hexAddr, clockTime } = format
-const { toProcess, toCall, fromProcess, fromTop, fromStats, fromCalls, fromHosts } = api
-const { hostFromSearch, searchWithHost, hostChoices } = api
+const { humanBytes, exactBytes, percent, hexAddr, clockTime, residentTitle, percentOrDash } = format
+const { toProcess, toCall, fromProcess, fromTop, fromStats, fromCalls, fromHosts, fromGroups, fromOom, groupSlices } = api
+const { hostFromSearch, searchWithHost, hostChoices, groupByFromSearch, searchWithGroupBy, groupFromSearch } = api
 
 let n = Number(process.env.TAP_START || 0)
 let failed = 0
@@ -32,9 +32,11 @@ check('hexAddr pads, and takes decimal or the server\'s hex strings', [hexAddr(4
 check('clockTime shows milliseconds', clockTime('1000000123456789', 'en').slice(-4), '.123')
 
 // Rows as server/ writes them (docs/API.md), the fields the dashboard reads.
+const MEM = { rss_bytes: 7 << 20, rss_anon_bytes: 4 << 20, rss_file_bytes: 2 << 20, rss_shmem_bytes: 1 << 20, swap_bytes: 3 << 20 }
+const CG = { cgroup_id: '18446744073709551615', cgroup: '/system.slice/a.service', group: 'a.service', group_kind: 'systemd' }
 const P = { host: 'h', pid: 7, start_ns: '99', name: 'a"b', last_seen_ns: 1795633912650875000, state: 'exited',
   memory_held_bytes: 4096, mapped_bytes: 8192, vm_size_bytes: 12288, pct_of_system_vm: 2.5,
-  n_mmap: 3, n_munmap: 1, n_mremap: 1, n_brk: 2 }
+  n_mmap: 3, n_munmap: 1, n_mremap: 1, n_brk: 2, ...MEM, rss_ts_ns: 1795633912650875000, pct_of_ram: 12.5, ...CG }
 const C = { id: 5, host: 'h', ts_ns: 1795633912650875000, pid: 3, name: 'x', call: 'mmap', addr: '0x0',
   len_bytes: 4096, new_len_bytes: 0 }
 const proc = toProcess(P)
@@ -42,6 +44,17 @@ check('toProcess reads the server row: held bytes, % as a fraction, calls summed
   [proc.netBytes, proc.pctVirtual, proc.calls, proc.alive, proc.comm, proc.lastSeenNs],
   [4096, 0.025, 7, false, 'a"b', '1795633912650875000'])
 check('toProcess: a null % (unknown host memory) is 0, not NaN', toProcess({ ...P, pct_of_system_vm: null }).pctVirtual, 0)
+check('toProcess reads resident memory: its parts, swap, % of RAM as a fraction, the reading\'s time as a decimal string',
+  [proc.rssBytes, proc.rssAnonBytes, proc.rssFileBytes, proc.rssShmemBytes, proc.swapBytes, proc.pctRam, proc.rssTsNs],
+  [7 << 20, 4 << 20, 2 << 20, 1 << 20, 3 << 20, 0.125, '1795633912650875000'])
+check('toProcess: % of RAM unknown (host MemTotal 0) stays null, shown as a dash',
+  [toProcess({ ...P, pct_of_ram: null }).pctRam, percentOrDash(null), percentOrDash(0.125)], [null, '—', '12.50 %'])
+check('toProcess reads its group: name, kind, path (null when unresolved), 64-bit id as a string',
+  [proc.group, proc.groupKind, proc.cgroup, proc.cgroupId, toProcess({ ...P, cgroup: null }).cgroup],
+  ['a.service', 'systemd', '/system.slice/a.service', '18446744073709551615', null])
+const tEn = (k, p) => (k === 'rss.parts' ? `anon ${p.anon} · file ${p.file} · shmem ${p.shmem} · swap ${p.swap}` : k)
+check('residentTitle: exact bytes, then the parts and swap', residentTitle(proc, tEn, 'en'),
+  '7,340,032 bytes\nanon 4.00 MiB · file 2.00 MiB · shmem 1.00 MiB · swap 3.00 MiB')
 
 const bad = toCall({ ...C, ok: false, error: 22 })
 check('toCall marks a failed call with -errno', [bad.failed, bad.result, bad.key], [true, -22, 'id5'])
@@ -52,23 +65,26 @@ check('toCall: a refused brk fails with the old break as its result', [refused.f
 
 const top = fromTop({ total_requested_bytes: 100, top: [{ host: 'h', pid: 1, name: 'a', requested_bytes: 60, share: 0.6 }],
   others: { processes: 3, requested_bytes: 40, share: 0.4 } })
-check('fromTop: slices then Others (pid null) with their shares', top.map((s) => [s.pid, s.bytes, s.fraction]),
-  [[1, 60, 0.6], [null, 40, 0.4]])
+check('fromTop: slices then Others (pid null) with their shares', top.map((s) => [s.pid, s.bytes, s.fraction, !!s.others]),
+  [[1, 60, 0.6, false], [null, 40, 0.4, true]])
 check('fromTop: no Others slice when the top holds everything',
   fromTop({ top: [{ host: 'h', pid: 1, name: 'a', requested_bytes: 5, share: 1 }], others: { requested_bytes: 0, share: 0 } }).length, 1)
 const S = { source: 'bpf', events_per_second: 0, drops: 0, lost: 0, lost_before: 0, gap_before_ms: 0, lag_ms: 0, skipped: 0 }
-const stats = (...sessions) => fromStats({ sessions, server: { sse_last_id: 77 } })
+const stats = (...sessions) => fromStats({ sessions, server: { sse_last_id: 77 }, oom_kills: 0 })
 check('fromStats reads the first session listed and the stream\'s newest id', stats({ ...S, events_per_second: 12.5,
   drops: 3, lag_ms: 9 }, { ...S, source: 'stap', drops: 100 }),
-  { stats: { source: 'bpf', eventsPerS: 12.5, drops: 3, lost: 0, gapMs: 0, lagMs: 9, skipped: 0 }, sseLastId: 77 })
+  { stats: { source: 'bpf', eventsPerS: 12.5, drops: 3, lost: 0, gapMs: 0, lagMs: 9, skipped: 0, oomKills: 0 }, sseLastId: 77 })
 check('fromStats: lost adds the spill-full losses and what a killed lector left uncommitted; the gap before the session',
   stats({ ...S, lost: 5, lost_before: 7, gap_before_ms: 1319 }).stats,
-  { source: 'bpf', eventsPerS: 0, drops: 0, lost: 12, gapMs: 1319, lagMs: 0, skipped: 0 })
+  { source: 'bpf', eventsPerS: 0, drops: 0, lost: 12, gapMs: 1319, lagMs: 0, skipped: 0, oomKills: 0 })
 check('fromStats: skipped probe runs (upper bound) are their own field, not added to drops or lost',
   stats({ ...S, source: 'stap', drops: 2, lost: 1, skipped: 7 }, { ...S, skipped: 99 }).stats,
-  { source: 'stap', eventsPerS: 0, drops: 2, lost: 1, gapMs: 0, lagMs: 0, skipped: 7 })
+  { source: 'stap', eventsPerS: 0, drops: 2, lost: 1, gapMs: 0, lagMs: 0, skipped: 7, oomKills: 0 })
 check('fromStats: no session yet is all zeros', stats().stats,
-  { source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0 })
+  { source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0, oomKills: 0 })
+check('fromStats: the OOM kills stored, with or without a session (the header\'s link)',
+  [fromStats({ sessions: [S], server: { sse_last_id: 1 }, oom_kills: 3 }).stats.oomKills,
+    fromStats({ sessions: [], server: { sse_last_id: 1 }, oom_kills: 2 }).stats.oomKills], [3, 2])
 check('fromProcess turns [ts_ns, net, mapped, vm] rows into net, mapped and VmSize points',
   fromProcess({ ...P, series: [[2e6, 4096, 8192, 12288], [3e6, 0, 4096, 8192]] }).series,
   [{ tsMs: 2, net: 4096, mapped: 8192, vmSize: 12288 }, { tsMs: 3, net: 0, mapped: 4096, vmSize: 8192 }])
@@ -91,4 +107,34 @@ check('hostChoices: no selector for one host, sorted names for several',
   [hostChoices(H('a'), ''), hostChoices(H('b', 'a'), ''), hostChoices(H('b', 'a'), 'b')], [[], ['a', 'b'], ['a', 'b']])
 check('hostChoices: a host in the URL that is gone still shows, so the user can go back to all',
   hostChoices(H('a'), 'old'), ['a', 'old'])
+// Groups and OOM kills.
+const G = (host, id, name, rss) => ({ host, ...CG, cgroup_id: id, group: name, processes: 1, ...MEM, rss_bytes: rss,
+  memory_held_bytes: 1, vm_size_bytes: 2, pct_of_ram: null })
+const groups = fromGroups({ total: 3, groups: [G('h', '1', 'a', 30), G('h', '2', 'b', 0), G('k', '1', 'a', 10)] })
+check('fromGroups: total, rows keyed by host and cgroup id, resident and % of RAM (null kept)',
+  [groups.total, groups.rows.map((g) => [g.key, g.group, g.rssBytes, g.pctRam])],
+  [3, [['h:1', 'a', 30, null], ['h:2', 'b', 0, null], ['k:1', 'a', 10, null]]])
+const many = Array.from({ length: 13 }, (_, i) => fromGroups({ total: 1, groups: [G('h', String(i), `g${i}`, (i + 1) * 100)] }).rows[0])
+const gs = groupSlices(many)
+check('groupSlices: the 10 most resident groups, then Others with the rest; shares of the sum of all',
+  [gs.length, gs[0].group, gs[0].bytes, gs[9].group, gs[10].others, gs[10].bytes, gs.reduce((n, s) => n + s.fraction, 0).toFixed(12)],
+  [11, 'g12', 1300, 'g3', true, 100 + 200 + 300, (1).toFixed(12)])
+check('groupSlices: groups with no resident memory are left out; no Others when 10 or fewer remain',
+  groupSlices(groups.rows).map((s) => [s.key, s.bytes, s.fraction]), [['h:1', 30, 0.75], ['k:1', 10, 0.25]])
+check('groupSlices: nothing resident is no slice at all', groupSlices([]), [])
+const O = { host: 'h', ts_ns: 1795633912650875000, pid: 9, start_ns: '5', uid: 0, name: 'victim', ...CG, ...MEM,
+  vm_size_bytes: 9, session: '0x1a', seq: '7' }
+const ooms = fromOom({ total: 4, oom_kills: [O, { ...O, seq: '8', cgroup: null }] })
+check('fromOom: total, rows keyed by their record (host, session, seq), the victim\'s memory at the kill',
+  [ooms.total, ooms.rows.map((k) => [k.key, k.pid, k.comm, k.rssBytes, k.swapBytes, k.group, k.cgroup, k.tsNs])],
+  [4, [['h:0x1a:7', 9, 'victim', 7 << 20, 3 << 20, 'a.service', '/system.slice/a.service', '1795633912650875000'],
+    ['h:0x1a:8', 9, 'victim', 7 << 20, 3 << 20, 'a.service', null, '1795633912650875000']]])
+check('groupByFromSearch reads ?by=group; anything else is by process',
+  [groupByFromSearch('?by=group'), groupByFromSearch('?by=x'), groupByFromSearch('?host=a')], ['group', 'process', 'process'])
+check('searchWithGroupBy sets ?by=group, and leaves it out for process (the default), keeping other parameters',
+  [searchWithGroupBy('?host=a', 'group'), searchWithGroupBy('?host=a&by=group', 'process'), searchWithGroupBy('', 'process')],
+  ['?host=a&by=group', '?host=a', ''])
+check('groupFromSearch reads ?group=NAME; a name longer than 255 bytes (cgroups.name) reads as none',
+  [groupFromSearch('?group=docker%3A0123456789ab'), groupFromSearch(''), groupFromSearch(`?group=${'é'.repeat(128)}`),
+    groupFromSearch(`?group=${'é'.repeat(127)}`).length], ['docker:0123456789ab', '', '', 127])
 process.exit(failed ? 1 : 0)

@@ -34,6 +34,10 @@ const WHERE = {
   top: ['### GET /api/top', '### GET /api/calls'],
   topRow: ['### GET /api/top', '### GET /api/calls'],
   topOthers: ['### GET /api/top', '### GET /api/calls'],
+  groupList: ['### GET /api/groups', '### '],
+  group: ['### GET /api/groups', '### '],
+  oomList: ['### GET /api/oom', '### '],
+  oom: ['### GET /api/oom', '### '],
   stats: ['### GET /api/stats', 'Session object'],
   statsServer: ['### GET /api/stats', 'Session object'],
   session: ['Session object', '### GET /api/events'],
@@ -84,6 +88,7 @@ function documented(text) {
 const DOC_TYPE = {
   number: /^number$/, integer: /^integer$/, string: /^string$/, decimal: /^string$/, hex: /^string \(hex\)$/,
   boolean: /^bool(ean)?$/, array: /^array/, object: /^object$/, 'number|null': /^number \\\| null$/,
+  'string|null': /^string \\\| null$/,
   state: /^string$/, 'call name': /^string$/
 }
 
@@ -121,12 +126,15 @@ test('the call names (from include/memprobe_abi.h) are the ones docs/API.md list
 })
 
 // Replies as server/ writes them (docs/API.md), one per reader.
+const MEM = { rss_bytes: 7168, rss_anon_bytes: 4096, rss_file_bytes: 2048, rss_shmem_bytes: 1024, swap_bytes: 512 }
+const CG = { cgroup_id: '18446744073709551615', cgroup: '/system.slice/a.service', group: 'a.service', group_kind: 'systemd' }
 const PROC = {
   host: 'web1', pid: 4242, start_ns: '123456789', uid: 1000, name: 'a', first_seen_ns: 1795633912650875000,
   last_seen_ns: 1795633912650875000, state: 'alive', memory_held_bytes: 4096, net_bytes_raw: 4096,
   mapped_bytes: 8192, vm_size_bytes: 12288, requested_bytes: 4096, pct_of_system_vm: 0.5,
   pct_denominator_bytes: 819200, pct_denominator: "MemTotal+SwapTotal of the process's host",
-  n_mmap: 1, n_munmap: 0, n_mremap: 0, n_brk: 2, n_failed: 0
+  n_mmap: 1, n_munmap: 0, n_mremap: 0, n_brk: 2, n_failed: 0, ...MEM, rss_ts_ns: 1795633912650875000,
+  pct_of_ram: 0.25, ...CG
 }
 const CALL = {
   id: 981733, host: 'web1', session: '0x1a', seq: 7, ts_ns: 1795633912650875000, pid: 4242, tid: 4242, uid: 1000,
@@ -157,8 +165,18 @@ const READERS = [
     top: [{ host: 'web1', pid: 4242, name: 'a', requested_bytes: 6, start_ns: '1', share: 0.6 }],
     others: { processes: 1, requested_bytes: 4, share: 0.4 }
   }, { '': ['top'], 'top[0]': ['topRow'], others: ['topOthers'] }],
+  ['GET /api/groups', api.fromGroups, {
+    total: 1, limit: 100, offset: 0, sort: 'rss', order: 'desc',
+    groups: [{ host: 'web1', ...CG, processes: 2, ...MEM, memory_held_bytes: 4096, mapped_bytes: 8192,
+      vm_size_bytes: 12288, requested_bytes: 4096, pct_of_ram: 0.25 }]
+  }, { '': ['groupList'], 'groups[0]': ['group'] }],
+  ['GET /api/oom', api.fromOom, {
+    total: 1, limit: 100, offset: 0,
+    oom_kills: [{ host: 'web1', ts_ns: 1795633912650875000, pid: 4242, start_ns: '123456789', uid: 1000, name: 'a',
+      ...CG, ...MEM, vm_size_bytes: 12288, session: '0x1a', seq: '7' }]
+  }, { '': ['oomList'], 'oom_kills[0]': ['oom'] }],
   ['GET /api/stats', api.fromStats, {
-    sessions: [SESSION], db_size_bytes: 1, calls_rows_estimate: 1,
+    sessions: [SESSION], db_size_bytes: 1, calls_rows_estimate: 1, oom_kills: 0,
     server: { sse_clients: 0, sse_clients_cut_total: 0, sse_messages_total: 0, sse_last_id: 981733, sse_resets_total: 0 }
   }, { '': ['stats'], 'sessions[0]': ['session'], server: ['statsServer'] }],
   ['GET /api/hosts', api.fromHosts, { hosts: [{ name: 'web1', first_seen_s: 1, last_seen_s: 2, active: true }], active_within_s: 10 },

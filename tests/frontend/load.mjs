@@ -23,7 +23,7 @@ export async function loadFrontend(...files) {
     mode: 'test',
     logLevel: 'error',
     appType: 'custom',
-    server: { middlewareMode: true, hmr: false, watch: null },
+    server: { middlewareMode: true, hmr: false, ws: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] }
   })
   try {

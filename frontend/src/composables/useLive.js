@@ -3,14 +3,19 @@
 // events), capture health (header, GET /api/stats refreshed while events
 // flow), the pie (GET /api/top, refetched at
 // most once a second while process events arrive: event driven, not a
-// polling loop), and a fan-out of new calls to whichever tables listen.
+// polling loop), the cgroups (GET /api/groups, likewise, only while the
+// processes view lists groups: useGroupBy.js), and a fan-out of new calls
+// to whichever tables listen.
 // All of it is for the host chosen in the header (useHost.js): choosing
 // another one reopens the stream with ?host= and reloads every view.
 import { ref, shallowRef, computed } from 'vue'
 import { getJson, reportContract } from './useApi.js'
 import { useSse } from './useSse.js'
 import { selectedHost, onHostChange } from './useHost.js'
-import { ContractError, toProcess, toCall, fromProcessList, fromTop, fromStats, fromHosts, fromReset } from '../api.js'
+import { groupBy, groupFilter, onGroupByChange } from './useGroupBy.js'
+import {
+  ContractError, toProcess, toCall, fromProcessList, fromTop, fromGroups, fromStats, fromHosts, fromReset
+} from '../api.js'
 
 const TOP_REFRESH_MS = 1000
 const STATS_REFRESH_MS = 2000
@@ -22,12 +27,16 @@ const PROCESS_COMMIT_MS = 250
 const PROCESS_ROWS_MAX = 5000
 const BEHIND_MAX_EVENTS = 20000
 const PROCESS_SEED_LIMIT = 1000
+// The groups view (table and pie) reads this many groups, most resident
+// first; it says so when there are more.
+const GROUPS_LIMIT = 1000
 // The host list (header selector) is re-read at most this often.
 const HOSTS_REFRESH_MS = 10000
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
-const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0 })
+const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0, oomKills: 0 })
 const top = shallowRef([])
+const groups = shallowRef({ total: 0, rows: [] })
 const hosts = shallowRef([])
 const sseGen = ref(0) // bumped when the stream is reopened for another host
 let hostsLoadedMs = -Infinity
@@ -38,6 +47,7 @@ const skippedEvents = ref(0)
 const processListeners = new Set()
 let sse = null
 let hostWatch = null
+let groupByWatch = null
 let topTimer = null
 let topDirty = false
 let statsTimer = null
@@ -63,12 +73,15 @@ function commitProcesses() {
 
 const keyOf = (p) => `${p.host}:${p.pid}:${p.startNs}`
 
+// The seed: the processes that requested most and those resident most
+// (one short list of each), so either sort of the table starts right.
 async function loadProcesses() {
   const host = selectedHost.value
-  const rows = await getJson('processes', { limit: PROCESS_SEED_LIMIT, sort: 'requested', order: 'desc' }, fromProcessList)
+  const seed = (sort) => getJson('processes', { limit: PROCESS_SEED_LIMIT, sort, order: 'desc' }, fromProcessList)
+  const [byRequested, byRss] = await Promise.all([seed('requested'), seed('rss')])
   if (host !== selectedHost.value) return // answered for the host shown before
   const m = new Map()
-  for (const p of rows) m.set(keyOf(p), p)
+  for (const p of byRequested.concat(byRss)) m.set(keyOf(p), p)
   // Rows the stream delivered while this request was in flight are newer
   // than the snapshot: keep them.
   for (const [k, p] of processes.value) {
@@ -83,6 +96,28 @@ async function loadTop() {
   const host = selectedHost.value
   const slices = await getJson('top', {}, fromTop)
   if (host === selectedHost.value) top.value = slices
+}
+
+// The processes of the group the table is narrowed to: all of them, even
+// those outside the seed's two short lists.
+async function loadGroupProcesses() {
+  const host = selectedHost.value
+  const name = groupFilter.value
+  if (!name) return
+  const rows = await getJson('processes', { group: name, limit: PROCESS_SEED_LIMIT, sort: 'rss', order: 'desc' }, fromProcessList)
+  if (host !== selectedHost.value) return
+  const m = new Map(processes.value)
+  for (const p of rows) {
+    const had = m.get(keyOf(p))
+    if (!had || BigInt(p.lastSeenNs) >= BigInt(had.lastSeenNs)) m.set(keyOf(p), p)
+  }
+  processes.value = m
+}
+
+async function loadGroups() {
+  const host = selectedHost.value
+  const got = await getJson('groups', { limit: GROUPS_LIMIT, sort: 'rss', order: 'desc', state: 'alive' }, fromGroups)
+  if (host === selectedHost.value && groupBy.value === 'group') groups.value = got
 }
 
 async function loadHosts() {
@@ -116,7 +151,9 @@ function scheduleTop() {
   if (topTimer) return
   topTimer = setTimeout(() => {
     topTimer = null
-    if (topDirty) loadTop().catch(() => {})
+    if (!topDirty) return
+    loadTop().catch(() => {})
+    if (groupBy.value === 'group') loadGroups().catch(() => {})
   }, TOP_REFRESH_MS)
 }
 
@@ -195,7 +232,9 @@ function applyBatch(batch) {
 }
 
 function reload() {
-  return Promise.allSettled([loadProcesses(), loadTop(), loadStats()])
+  const all = [loadProcesses().then(loadGroupProcesses), loadTop(), loadStats()]
+  if (groupBy.value === 'group') all.push(loadGroups())
+  return Promise.allSettled(all)
 }
 
 // The server would not replay a resume that deep (--sse-resume-max): it
@@ -216,6 +255,7 @@ function switchHost() {
   pendingProcs = new Map()
   processes.value = new Map()
   top.value = []
+  groups.value = { total: 0, rows: [] }
   startLive()
   sseGen.value++
   for (const fn of resetListeners) fn()
@@ -226,6 +266,12 @@ export function startLive() {
   const host = selectedHost.value
   const url = host ? `api/events?host=${encodeURIComponent(host)}` : 'api/events'
   if (!hostWatch) hostWatch = onHostChange(switchHost)
+  if (!groupByWatch)
+    groupByWatch = onGroupByChange(() => {
+      if (groupBy.value === 'group') return loadGroups().catch(() => {})
+      groups.value = { total: 0, rows: [] }
+      loadGroupProcesses().catch(() => {})
+    })
   sse = useSse(url, applyBatch, { onReconnect: () => loadStats().catch(() => {}) })
   // The bench build only (vite build --mode bench): events delivered to the
   // page so far, read by bench/browser.  The production build drops this.
@@ -241,6 +287,7 @@ export function useLive() {
     processList,
     stats,
     top,
+    groups,
     clientEps,
     hosts,
     sseState: computed(() => (sseGen.value >= 0 && sse ? sse.state.value : 'connecting')),
