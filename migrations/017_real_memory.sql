@@ -18,7 +18,8 @@ ALTER TABLE calls
 
 -- A process's memory as last known: from its latest record, or newer from
 -- lector's sampler (/proc/PID/status between calls).  0 once it exited.
--- rss_ts_ns: wall-clock ns of that reading (0: never read).
+-- rss_ts_ns: wall-clock ns of that reading (0: never read); lector restates
+-- unchanged values once a minute.
 -- cgroup_id: the cgroup of its latest record (a process can move).
 ALTER TABLE processes
   ADD COLUMN IF NOT EXISTS rss_anon_bytes  BIGINT UNSIGNED NOT NULL DEFAULT 0,

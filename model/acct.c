@@ -285,9 +285,22 @@ struct acct_proc *acct_lookup(struct acct *a, uint32_t pid, uint64_t start_ns)
 	return p && p->start_ns == start_ns && !p->exited ? p : NULL;
 }
 
+/* A reading equal to what is stored rewrites the row only this often, so
+ * that idle processes cost the database nothing between restatements
+ * (rss_ts_ns then says when they were last restated). */
+#define ACCT_MEM_RESTATE_NS (60 * 1000000000ULL)
+
+static bool mem_same(const struct acct_mem *x, const struct acct_mem *y)
+{
+	return x->rss_anon_bytes == y->rss_anon_bytes && x->rss_file_bytes == y->rss_file_bytes &&
+	       x->rss_shmem_bytes == y->rss_shmem_bytes && x->swap_bytes == y->swap_bytes;
+}
+
 bool acct_set_mem(struct acct *a, struct acct_proc *p, const struct acct_mem *m)
 {
 	if (p->exited || m->ts_ns <= p->mem.ts_ns)
+		return false;
+	if (mem_same(m, &p->mem) && m->ts_ns - p->mem.ts_ns < ACCT_MEM_RESTATE_NS)
 		return false;
 	p->mem = *m;
 	mark_dirty(a, p);

@@ -74,7 +74,8 @@ struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec);
 /* The live process (pid, start_ns), or NULL. */
 struct acct_proc *acct_lookup(struct acct *a, uint32_t pid, uint64_t start_ns);
 /* A reading of p's memory newer than what it holds replaces it and marks
- * p dirty; an older one is ignored.  Returns whether it was taken. */
+ * p dirty; an older one is ignored, and so is one with the same values
+ * unless what p holds is a minute old.  Returns whether it was taken. */
 bool acct_set_mem(struct acct *a, struct acct_proc *p, const struct acct_mem *m);
 /* Calls fn(pid, start_ns, arg) for each live process (not exited). */
 void acct_each_live(struct acct *a, void (*fn)(uint32_t pid, uint64_t start_ns, void *arg),

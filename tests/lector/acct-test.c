@@ -225,6 +225,35 @@ static void test_mem(struct acct *a)
 	acct_clean(a);
 }
 
+/* The sampler reads every live process each pass; a reading that finds
+ * what is stored must not rewrite the row each time (idle processes would
+ * cost the database an upsert each per pass), only restate it a minute on. */
+static void test_mem_unchanged(struct acct *a)
+{
+	struct memprobe_record r = mem_rec(6, MP_CALL_MMAP, 1000, 10);
+	struct acct_proc *p = acct_apply(a, &r);
+	struct acct_mem m = {.rss_anon_bytes = 10 * P, .rss_file_bytes = 2 * P,
+			     .rss_shmem_bytes = 3 * P, .swap_bytes = 4 * P,
+			     .ts_ns = 1000 + 59 * 1000000000ULL};
+	bool taken;
+
+	acct_clean(a);
+	taken = acct_set_mem(a, p, &m);
+	EQ("a reading equal to what is held, within a minute of it, is not taken (no row rewrite)",
+	   taken + (acct_dirty_list(a) != NULL), 0);
+	EQ("... and the held reading keeps its time", p->mem.ts_ns, 1000);
+	m.ts_ns = 1000 + 60 * 1000000000ULL;
+	taken = acct_set_mem(a, p, &m);
+	EQ("... a minute after it, the same values are restated", taken, 1);
+	m.ts_ns += 1;
+	m.swap_bytes = 0;
+	taken = acct_set_mem(a, p, &m);
+	EQ("... and a changed value is taken at once", taken, 1);
+	r = mem_rec(6, MP_CALL_EXIT, m.ts_ns + 1, 0);
+	acct_apply(a, &r);
+	acct_clean(a);
+}
+
 static void test_ranges(void)
 {
 	struct range_set s;
@@ -457,6 +486,7 @@ int main(void)
 	test_brk(a);
 	test_lifecycle(a);
 	test_mem(a);
+	test_mem_unchanged(a);
 	test_ranges();
 	test_range_log();
 	test_acct_logs(a);
