@@ -116,6 +116,22 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
     return `${got.length} rows by resident: ${got.slice(0, 4).join(', ')}, ...`
   })
 
+  await test('resident memory that lector\'s sampler read after a process\'s last call reaches the open table without a reload (no event carries it)', async () => {
+    const row = `${table} tr[data-pid="7004"]`
+    const resident = async () => (await cellsByHeader(page, table, 'tr[data-pid="7004"]')).Resident.text
+    await page.waitForSelector(row, { timeout: SETTLE_MS })
+    const before = await resident()
+    const setAnon = (bytes) => sql(st, `UPDATE processes SET rss_anon_bytes = ${bytes}, rss_ts_ns = ${Date.now()}000000
+      WHERE host_id = ${HOST_ID} AND pid = 7004`)
+    setAnon(3 * 512 * MIB)
+    const t0 = Date.now()
+    await waitFor('the new resident value in the table', async () => (await resident()) === humanBytes(3 * 512 * MIB), 15000)
+    const tookMs = Date.now() - t0
+    setAnon(512 * MIB)
+    await waitFor('the value set back', async () => (await resident()) === humanBytes(512 * MIB), 15000)
+    return `${before} -> ${humanBytes(3 * 512 * MIB)} in ${tookMs} ms, and back`
+  })
+
   await test('group switch: the table lists /api/groups (sums of live processes), the pie the 10 most resident groups and Others; ?by=group survives a reload', async () => {
     await page.click('[data-testid=group-by-group]')
     await waitFor('?by=group', async () => new URL(page.url()).searchParams.get('by') === 'group', SETTLE_MS)

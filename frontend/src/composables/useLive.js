@@ -4,8 +4,9 @@
 // flow), the pie (GET /api/top, refetched at
 // most once a second while process events arrive: event driven, not a
 // polling loop), the cgroups (GET /api/groups, likewise, only while the
-// processes view lists groups: useGroupBy.js), and a fan-out of new calls
-// to whichever tables listen.
+// processes view lists groups: useGroupBy.js), the resident memory of
+// processes that make no call (re-read every few seconds: nothing signals
+// it), and a fan-out of new calls to whichever tables listen.
 // All of it is for the host chosen in the header (useHost.js): choosing
 // another one reopens the stream with ?host= and reloads every view.
 import { ref, shallowRef, computed } from 'vue'
@@ -32,6 +33,12 @@ const PROCESS_SEED_LIMIT = 1000
 const GROUPS_LIMIT = 1000
 // The host list (header selector) is re-read at most this often.
 const HOSTS_REFRESH_MS = 10000
+// lector's sampler updates the resident memory of processes that make no
+// call (page faults change it without one), and no event says so: while
+// the page is visible, the most resident live processes are re-read this
+// often (the sampler reads each at least every 5 s).
+const RESIDENT_REFRESH_MS = 5000
+const RESIDENT_REFRESH_LIMIT = 200
 
 const processes = shallowRef(new Map()) // "pid:start_ns" -> process
 const stats = ref({ source: '', eventsPerS: 0, drops: 0, lost: 0, gapMs: 0, lagMs: 0, skipped: 0, oomKills: 0 })
@@ -51,6 +58,7 @@ let groupByWatch = null
 let topTimer = null
 let topDirty = false
 let statsTimer = null
+let residentTimer = null
 let pendingProcs = new Map()
 let procTimer = null
 let lastProcCommitMs = 0
@@ -89,6 +97,36 @@ async function loadProcesses() {
     if (!snap || BigInt(p.lastSeenNs) > BigInt(snap.lastSeenNs)) m.set(k, p)
   }
   processes.value = m
+}
+
+// Rows newer than what the table holds (a later call, or a later reading
+// of their memory) replace it; the stream's own newer rows stay.
+async function loadResident() {
+  const host = selectedHost.value
+  const rows = await getJson('processes',
+    { limit: RESIDENT_REFRESH_LIMIT, sort: 'rss', order: 'desc', state: 'alive' }, fromProcessList)
+  if (host !== selectedHost.value) return
+  const m = new Map(processes.value)
+  let changed = false
+  for (const p of rows) {
+    const had = m.get(keyOf(p))
+    if (had && BigInt(p.lastSeenNs) < BigInt(had.lastSeenNs)) continue
+    if (had && p.lastSeenNs === had.lastSeenNs && BigInt(p.rssTsNs) <= BigInt(had.rssTsNs)) continue
+    m.set(keyOf(p), p)
+    changed = true
+  }
+  if (!changed) return
+  processes.value = m
+  for (const fn of processListeners) fn()
+}
+
+function scheduleResident() {
+  clearTimeout(residentTimer)
+  residentTimer = setTimeout(() => {
+    residentTimer = null
+    if (document.hidden) return scheduleResident()
+    loadResident().catch(() => {}).finally(scheduleResident)
+  }, RESIDENT_REFRESH_MS)
 }
 
 async function loadTop() {
@@ -277,6 +315,7 @@ export function startLive() {
   // page so far, read by bench/browser.  The production build drops this.
   if (import.meta.env.MODE === 'bench') window.memprobeReceived = () => sse.received.value
   reload()
+  scheduleResident()
   return sse
 }
 
