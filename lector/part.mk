@@ -113,7 +113,7 @@ all: $(BUILD)/bench/sampler-bench
 $(BUILD)/tests/sampler-test: tests/lector/sampler-test.c lector/sampler.c lector/procfs.c \
 		$(LECTOR_MODEL_OBJ) lector/sampler.h lector/procfs.h model/*.h
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(MP_CFLAGS) tests/lector/sampler-test.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -o $@
+	$(CC) $(MP_CFLAGS) tests/lector/sampler-test.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) -pthread -o $@
 all: $(BUILD)/tests/sampler-test
 
 .PHONY: bench-sampler

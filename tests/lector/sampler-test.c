@@ -4,8 +4,13 @@
  * database: a live process is read and its reading equals its
  * /proc/PID/status; a pid whose start time is not the process's (the pid
  * was reused) is not read; a zombie (no memory any more) is left to its
- * exit record.  Prints TAP.
+ * exit record; a process in hundreds of groups (a status file over a
+ * page) and one whose leader thread exited while another runs are read.
+ * Prints TAP.
  */
+#include <dirent.h>
+#include <grp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,22 +33,44 @@ static void check(int ok, const char *what)
 	printf("%sok %d - %s\n", ok ? "" : "not ", n_test, what);
 }
 
-static pid_t child(int zombie)
+enum child_kind { CHILD_LIVE, CHILD_ZOMBIE, CHILD_GROUPS, CHILD_LEADER_EXITS };
+#define CHILD_GROUPS_N 700 /* a Groups: line of over 4 KiB */
+
+static void *pause_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static pid_t child(enum child_kind kind)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		static char touched[256 * 1024];
+		static gid_t groups[CHILD_GROUPS_N];
+		pthread_t t;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		memset(touched, 1, sizeof(touched));
-		if (zombie)
+		if (kind == CHILD_ZOMBIE)
 			_exit(0);
-		for (;;)
-			pause();
+		for (int i = 0; i < CHILD_GROUPS_N; i++)
+			groups[i] = 100000 + i;
+		if (kind == CHILD_GROUPS && setgroups(CHILD_GROUPS_N, groups))
+			_exit(3);
+		if (kind == CHILD_LEADER_EXITS) {
+			if (pthread_create(&t, NULL, pause_forever, NULL))
+				_exit(3);
+			pthread_exit(NULL);
+		}
+		pause_forever(NULL);
 	}
 	return pid;
 }
+
 
 /* start_ns as a record carries it, at /proc/PID/stat's resolution. */
 static uint64_t start_ns_of(pid_t pid)
@@ -54,13 +81,14 @@ static uint64_t start_ns_of(pid_t pid)
 	return ns;
 }
 
-static unsigned long long status_bytes(pid_t pid, const char *name)
+/* "Name: N kB" of /proc/WHERE/status (WHERE: "PID" or "PID/task/TID"). */
+static unsigned long long status_bytes_at(const char *where, const char *name)
 {
-	char path[64], line[256];
+	char path[96], line[256];
 	unsigned long long kb = ~0ULL;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%s/status", where);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, name, strlen(name)))
@@ -68,6 +96,65 @@ static unsigned long long status_bytes(pid_t pid, const char *name)
 	if (f)
 		fclose(f);
 	return kb * 1024;
+}
+
+static unsigned long long status_bytes(pid_t pid, const char *name)
+{
+	char where[16];
+
+	snprintf(where, sizeof(where), "%d", (int)pid);
+	return status_bytes_at(where, name);
+}
+
+/* The four values equal /proc/PID/status's (read with stdio, whole lines). */
+static int mem_equals_status(pid_t pid, const struct acct_mem *m)
+{
+	return m->rss_anon_bytes == status_bytes(pid, "RssAnon:") &&
+	       m->rss_file_bytes == status_bytes(pid, "RssFile:") &&
+	       m->rss_shmem_bytes == status_bytes(pid, "RssShmem:") &&
+	       m->swap_bytes == status_bytes(pid, "VmSwap:") && m->rss_anon_bytes >= 256 * 1024;
+}
+
+/* A thread of pid other than its leader: 0 if none. */
+static pid_t other_thread(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	pid_t tid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && !tid && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+			tid = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+static void read_hard_cases(void)
+{
+	pid_t grp = child(CHILD_GROUPS), lead = child(CHILD_LEADER_EXITS), tid;
+	struct acct_mem m = {0};
+	char path[64];
+	int rc;
+
+	usleep(200000);
+	rc = procfs_read_mem((uint32_t)grp, start_ns_of(grp), &m);
+	check(rc == 0 && mem_equals_status(grp, &m),
+	      "a process in 700 groups (its status is over a page: Groups: comes first) is read whole");
+	memset(&m, 0, sizeof(m));
+	rc = procfs_read_mem((uint32_t)lead, start_ns_of(lead), &m);
+	tid = other_thread(lead);
+	snprintf(path, sizeof(path), "%d/task/%d", (int)lead, (int)tid);
+	check(rc == 0 && tid > 0 && m.rss_anon_bytes == status_bytes_at(path, "RssAnon:") &&
+		      m.rss_anon_bytes >= 256 * 1024,
+	      "a process whose leader thread exited while another runs is read (from the live thread)");
+	kill(grp, SIGKILL);
+	kill(lead, SIGKILL);
+	waitpid(grp, NULL, 0);
+	waitpid(lead, NULL, 0);
 }
 
 static struct acct_proc *track(struct acct *a, pid_t pid, uint64_t start_ns)
@@ -81,7 +168,7 @@ static struct acct_proc *track(struct acct *a, pid_t pid, uint64_t start_ns)
 
 int main(void)
 {
-	pid_t live = child(0), other = child(0), zombie = child(1);
+	pid_t live = child(CHILD_LIVE), other = child(CHILD_LIVE), zombie = child(CHILD_ZOMBIE);
 	struct acct *a;
 	struct sampler *s;
 	struct sampler_stats st;
@@ -122,5 +209,6 @@ int main(void)
 	waitpid(zombie, NULL, 0);
 	sampler_free(s);
 	acct_free(a);
+	read_hard_cases();
 	return n_fail ? 1 : 0;
 }
