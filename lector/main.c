@@ -80,7 +80,8 @@ static const struct opt_row options[] = {
     {"rss-interval-ms", "N", STR(rss_interval_ms),
      "read each live process's resident and swapped memory\n"
      "from /proc/PID/status every N ms between its calls\n"
-     "(default 2000; 50 to 5000; 0 = off)"},
+     "(default 2000; 50 to 5000; 0 = off; off for a ring\n"
+     "file's records unless --names=on)"},
     {"exit-on-unload", NULL, OPT_FLAG, offsetof(struct args, exit_on_unload), NULL,
      "exit when the module is unloaded (default: say so,\n"
      "wait for it to be loaded again, capture on)"},
@@ -248,6 +249,7 @@ static int run(struct lector *l, const struct args *a)
 	    .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib};
 	struct source *src = NULL;
 	char err[512] = "";
+	bool here;
 	int rc;
 
 	rc = source_open(&src, &so, err, sizeof(err));
@@ -259,9 +261,14 @@ static int run(struct lector *l, const struct args *a)
 	/* the previous run's uncommitted records, once its spill is in */
 	l->w.prev_pending = l->prev.magic && l->prev.session != l->session;
 	/* records of this machine: eBPF, or the module's own ring */
-	l->w.names = !strcmp(a->names, "on") ||
-		     (!strcmp(a->names, "auto") &&
-		      (!a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH)));
+	here = !a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH);
+	l->w.names = !strcmp(a->names, "on") || (!strcmp(a->names, "auto") && here);
+	/* the sampler reads this machine's /proc too: not for a ring file's
+	 * pids (another machine's, unless --names=on says they are ours) */
+	if (!here && strcmp(a->names, "on")) {
+		sampler_free(l->w.sampler);
+		l->w.sampler = NULL;
+	}
 	rc = writer_start(l);
 	if (rc == 0) {
 		rc = capture_run(l, &so, a->exit_on_unload, &src);
