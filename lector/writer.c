@@ -87,6 +87,11 @@ static int take_batch(struct lector *l)
 		if (l->w.cached_found && l->w.batch[i].rec.seq <= l->w.cached_seq)
 			continue; /* committed by an earlier run */
 		l->w.batch[k] = l->w.batch[i];
+		if (acct_cap_mem_fields(&l->w.batch[k].rec) && !l->w.mem_capped++)
+			fprintf(stderr, "lector: record %" PRIu64 " of session %016" PRIx64
+				" has memory fields past 2^52 bytes (a damaged ring?): stored capped"
+				" at 2^52; more are counted at stop\n",
+				(uint64_t)l->w.batch[k].rec.seq, l->w.batch[k].session);
 		acct_apply(l->w.acct, &l->w.batch[k].rec);
 		k++;
 	}
@@ -323,6 +328,9 @@ int writer_stop(struct lector *l)
 			" records not committed, kept in %s for the next start (%s)\n",
 			qs.mem_len + qs.spill_len, l->cfg.spill_path,
 			rc < 0 ? strerror(-rc) : "ok");
+	if (l->w.mem_capped)
+		fprintf(stderr, "lector: %" PRIu64 " records had memory fields past 2^52 bytes,"
+			" stored capped\n", l->w.mem_capped);
 	free(l->w.batch);
 	resolve_free(l->w.res);
 	l->w.res = NULL;

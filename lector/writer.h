@@ -45,6 +45,7 @@ struct writer {
 	/* the previous run's uncommitted records, counted once its spill is in */
 	bool prev_pending;
 	uint64_t lost_before;
+	uint64_t mem_capped; /* records whose memory fields were capped */
 };
 
 /* Reload live processes from the sink, close out the dead ones, log. */

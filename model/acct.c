@@ -33,6 +33,20 @@ static uint64_t page_up(uint64_t len)
 	return (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
 }
 
+bool acct_cap_mem_fields(struct memprobe_record *rec)
+{
+	__u64 *f[] = {&rec->rss_anon_bytes, &rec->rss_file_bytes, &rec->rss_shmem_bytes,
+		      &rec->swap_bytes};
+	bool capped = false;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (*f[i] > ACCT_MEM_FIELD_MAX) {
+			*f[i] = ACCT_MEM_FIELD_MAX;
+			capped = true;
+		}
+	return capped;
+}
+
 int acct_new(struct acct **out)
 {
 	*out = calloc(1, sizeof(**out));

@@ -67,6 +67,14 @@ void acct_free(struct acct *a);
  * off where nothing stores them (a replay that only reads totals). */
 void acct_log_ranges(struct acct *a, bool on);
 
+/* No machine addresses more than 2^52 bytes (the physical address limit
+ * of x86-64 and arm64): a record's memory field above it is corrupt (a
+ * damaged or crafted ring file), and sums of such fields would overflow
+ * the 64-bit columns (processes.rss_bytes).  Caps them at it; returns
+ * whether anything was capped. */
+#define ACCT_MEM_FIELD_MAX (1ULL << 52)
+bool acct_cap_mem_fields(struct memprobe_record *rec);
+
 /* Apply one record.  Returns the process it touched (marked dirty) or NULL
  * on allocation failure. */
 struct acct_proc *acct_apply(struct acct *a, const struct memprobe_record *rec);
