@@ -125,7 +125,9 @@ function scheduleResident() {
   residentTimer = setTimeout(() => {
     residentTimer = null
     if (document.hidden) return scheduleResident()
-    loadResident().catch(() => {}).finally(scheduleResident)
+    const all = [loadResident()]
+    if (groupBy.value === 'group') all.push(loadGroups())
+    Promise.allSettled(all).finally(scheduleResident)
   }, RESIDENT_REFRESH_MS)
 }
 
