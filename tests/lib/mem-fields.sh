@@ -82,19 +82,23 @@ mf_mem_fields() {
 		test "$rc" -eq 0
 	tap_diag "$(tr '\n' ' ' <"$d/out" 2>/dev/null)"
 	"$MEMFIELDS" check "$d/out" "$d/raw" "$id" >"$d/check" 2>&1
-	mf_tap_lines "$label" "$d/check"
+	mf_tap_lines "$label" "$d/check" $?
 }
 
-# mf_tap_lines LABEL FILE: the checker's TAP lines, renumbered here.
+# mf_tap_lines LABEL FILE STATUS: the checker's TAP lines, renumbered
+# here; a checker that printed no result, or failed (STATUS) without a
+# failing line (it could not read its input), is a failure too.
 mf_tap_lines() {
-	local line
+	local line n=0 failed=0
 	while IFS= read -r line; do
 		case $line in
-		"ok "*) tap_ok "$1: ${line#ok * - }" ;;
-		"not ok "*) tap_fail "$1: ${line#not ok * - }" ;;
+		"ok "*) tap_ok "$1: ${line#ok * - }"; n=$((n + 1)) ;;
+		"not ok "*) tap_fail "$1: ${line#not ok * - }"; n=$((n + 1)) failed=1 ;;
 		*) tap_diag "$line" ;;
 		esac
 	done <"$2"
+	[ "$n" -gt 0 ] && { [ "$3" -eq 0 ] || [ "$failed" = 1 ]; } ||
+		tap_fail "$1: the checker ran and reported (status $3, $n results)"
 }
 
 # mf_mem_cgroup NAME: set MF_MEM to a new memory cgroup limited to
@@ -157,5 +161,5 @@ mf_oom_kill() {
 	check "$label: the hog in a ${MF_OOM_LIMIT_MIB} MiB memory cgroup was killed by SIGKILL (status $rc)" \
 		test "$rc" -eq 137
 	"$MEMFIELDS" check-oom "$d/raw" "$hog" "$id" >"$d/check" 2>&1
-	mf_tap_lines "$label" "$d/check"
+	mf_tap_lines "$label" "$d/check" $?
 }
