@@ -74,8 +74,9 @@ static const struct opt_row options[] = {
      "machine's /proc (auto: unless --ring-path names a ring\n"
      "file, whose records may come from another machine)"},
     {"retain-days", "N", STR(retain_days),
-     "purge this host's calls, exited processes and sessions\n"
-     "older than N days, in the background (0 = keep, default;\n"
+     "purge this host's calls, exited processes, sessions, OOM\n"
+     "kills and unused names older than N days, in the\n"
+     "background (0 = keep, default;\n"
      "at most 106751, the span of the 64-bit ns clock)"},
     {"rss-interval-ms", "N", STR(rss_interval_ms),
      "read each live process's resident and swapped memory\n"

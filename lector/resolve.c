@@ -3,8 +3,9 @@
  * that wait for the sink (resolve.h).  Runs in the writer thread only.
  *
  * Each cache remembers up to CACHE_SLOTS / 4 * 3 ids and is cleared when
- * full: an id met again after that is looked up and written once more
- * (the sink's upsert keeps what the first lookup found).  A file lookup
+ * full, and both every RESOLVE_FORGET_NS: an id met again after that is
+ * looked up and written once more (the sink's upsert takes a path found,
+ * and keeps the one it has when the lookup finds none).  A file lookup
  * that found nothing is tried again when another process maps the file,
  * FILE_TRIES_MAX times in all; its row is written at the first failure
  * (path NULL, how says why) and again if a later try finds the path.  A
@@ -74,6 +75,7 @@ struct resolver {
 	size_t n_want;
 	struct resolve_counts c;
 	uint64_t last_log_ns;
+	uint64_t forgot_ns; /* monotonic: the caches were last cleared */
 };
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -85,15 +87,19 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	return h ^ (h >> 29);
 }
 
+static void cache_clear(struct cache *c)
+{
+	memset(c->e, 0, CACHE_SLOTS * sizeof(*c->e));
+	c->used = 0;
+}
+
 /* The entry of (a, b), added (state ST_NONE) when absent. */
 static struct cache_ent *cache_get(struct cache *c, uint64_t a, uint64_t b)
 {
 	size_t i = mix(a, b) & (CACHE_SLOTS - 1);
 
-	if (c->used >= CACHE_SLOTS / 4 * 3) { /* full: start again */
-		memset(c->e, 0, CACHE_SLOTS * sizeof(*c->e));
-		c->used = 0;
-	}
+	if (c->used >= CACHE_SLOTS / 4 * 3) /* full: start again */
+		cache_clear(c);
 	for (;; i = (i + 1) & (CACHE_SLOTS - 1)) {
 		struct cache_ent *e = &c->e[i];
 
@@ -301,6 +307,13 @@ static void lookup_files(struct resolver *r)
 
 void resolve_batch(struct resolver *r, const struct qent *q, size_t n)
 {
+	uint64_t now = mono_ns();
+
+	if (now - r->forgot_ns >= RESOLVE_FORGET_NS) {
+		cache_clear(&r->cg);
+		cache_clear(&r->files);
+		r->forgot_ns = now;
+	}
 	if (++r->gen == 0)
 		r->gen = 1; /* 0: queued by no batch */
 	for (size_t i = 0; i < n; i++) {

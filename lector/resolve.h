@@ -19,6 +19,11 @@
 #include "queue.h"
 
 #define CGROUP_NAME_MAX 255 /* bytes of cgroups.name */
+/* The caches forget everything this often: an id met again is looked up
+ * and written again, so a row's resolved_ns is at most this much older
+ * than the last time lector met its id (retention relies on it:
+ * lector/retain.c), and a reused inode number gets its new path. */
+#define RESOLVE_FORGET_NS (3600 * 1000000000ULL)
 
 /* The cgroups.kind ENUM of migration 017, in its order (the index is
  * what the sink binds). */

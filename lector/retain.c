@@ -31,6 +31,7 @@
 #include "clock.h"
 #include "db_core.h"
 #include "host.h"
+#include "resolve.h"
 #include "retain.h"
 
 #define RETAIN_CHUNK_ROWS   5000
@@ -47,6 +48,9 @@ enum retain_stmt {
 	CHUNK_DELETE,  /* this host's old rows of the chunk */
 	PROCS_DELETE,  /* exited processes last seen before the cutoff */
 	STATS_DELETE,  /* sessions not updated since the cutoff */
+	OOM_DELETE,    /* OOM kills before the cutoff */
+	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
+	FILES_DELETE,  /* names of files last looked up before (cutoff - an hour) */
 	RETAIN_NSTMTS
 };
 
@@ -60,6 +64,16 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
 		     "last_seen_ns < ? LIMIT ?",
     [STATS_DELETE] = "DELETE FROM capture_stats WHERE host_id = ? AND updated_at < NOW(6) - "
 		     "INTERVAL ? DAY LIMIT ?",
+    [OOM_DELETE] = "DELETE FROM oom_kills WHERE host_id = ? AND ts_ns < ? LIMIT ?",
+    /* a cgroup a kept process row names stays (calls after the cutoff
+     * belong to kept processes) */
+    [CGROUPS_DELETE] = "DELETE FROM cgroups WHERE host_id = ? AND resolved_ns < ? AND NOT EXISTS "
+		       "(SELECT 1 FROM processes p WHERE p.host_id = cgroups.host_id AND "
+		       "p.cgroup_id = cgroups.cgroup_id) LIMIT ?",
+    /* lector looks a file up again, and rewrites resolved_ns, the first
+     * time it meets it in each RESOLVE_FORGET_NS (lector/resolve.h): a file
+     * met since the cutoff was written at most that long before it */
+    [FILES_DELETE] = "DELETE FROM files WHERE host_id = ? AND resolved_ns < ? LIMIT ?",
 };
 
 struct retain {
@@ -76,7 +90,7 @@ struct retain {
 };
 
 struct purged {
-	uint64_t calls, procs, sessions;
+	uint64_t calls, procs, sessions, ooms, cgroups, files;
 };
 
 /* Sleep up to ms; returns true when asked to stop. */
@@ -186,6 +200,21 @@ static int purge_limited(struct retain *r, MYSQL_STMT *st, const struct db_param
 	return 0;
 }
 
+/* OOM kills before the cutoff, and the names no kept row needs. */
+static int purge_names(struct retain *r, uint64_t cutoff_ns, struct purged *p)
+{
+	uint64_t files_ns = cutoff_ns > RESOLVE_FORGET_NS ? cutoff_ns - RESOLVE_FORGET_NS : 0;
+	const struct db_param ooms[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
+					 DB_U64(RETAIN_CHUNK_ROWS)};
+	const struct db_param files[3] = {DB_U64(r->host_id), DB_U64(files_ns),
+					  DB_U64(RETAIN_CHUNK_ROWS)};
+	int rc = purge_limited(r, r->st[OOM_DELETE], ooms, 3, &p->ooms);
+
+	if (rc == 0)
+		rc = purge_limited(r, r->st[CGROUPS_DELETE], ooms, 3, &p->cgroups);
+	return rc < 0 ? rc : purge_limited(r, r->st[FILES_DELETE], files, 3, &p->files);
+}
+
 static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 {
 	const struct db_param procs[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
@@ -206,7 +235,9 @@ static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 	if (rc < 0)
 		return rc;
 	rc = purge_limited(r, r->st[PROCS_DELETE], procs, 3, &p->procs);
-	return rc < 0 ? rc : purge_limited(r, r->st[STATS_DELETE], stats, 3, &p->sessions);
+	if (rc == 0)
+		rc = purge_limited(r, r->st[STATS_DELETE], stats, 3, &p->sessions);
+	return rc < 0 ? rc : purge_names(r, cutoff_ns, p);
 }
 
 /* Said when something was purged, and after the first whole pass (which
@@ -217,15 +248,17 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 	time_t cutoff_s = (time_t)(cutoff_ns / 1000000000ULL);
 	char when[32];
 
-	if (!p->calls && !p->procs && !p->sessions && !first_pass)
+	if (!p->calls && !p->procs && !p->sessions && !p->ooms && !p->cgroups && !p->files &&
+	    !first_pass)
 		return;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime(&cutoff_s));
 	fprintf(stderr,
 		"lector: retention: purged %" PRIu64 " calls, %" PRIu64
 		" exited processes and %" PRIu64 " sessions of host '%s' older than %s UTC "
-		"(%u days) in %.1f s\n",
+		"(%u days) in %.1f s; and %" PRIu64 " OOM kills, %" PRIu64 " cgroup names, %" PRIu64
+		" file names\n",
 		p->calls, p->procs, p->sessions, r->cfg.host_id, when, r->cfg.retain_days,
-		took_ns / 1e9);
+		took_ns / 1e9, p->ooms, p->cgroups, p->files);
 }
 
 static void *retain_main(void *arg)
@@ -235,7 +268,7 @@ static void *retain_main(void *arg)
 	bool passed = false;
 
 	while (!rest(r, wait_s * 1000)) {
-		struct purged p = {0, 0, 0};
+		struct purged p = {0};
 		uint64_t t0 = mono_ns();
 		uint64_t cutoff_ns = retain_cutoff_ns(wall_ns(), r->cfg.retain_days);
 		int rc = r->db ? 0 : retain_connect(r);

@@ -5,13 +5,15 @@
  * the ids.
  *
  * A row met again keeps what an earlier lookup found when the new one
- * found nothing: a file keeps its first path (an inode number is reused
- * once its file is deleted, and the first path is the one its mappings
- * had), a cgroup keeps a path found since this boot (ids start again at
- * a reboot; a restarted lector replaying old records may look up a
- * cgroup removed meanwhile).  MariaDB evaluates the assignments of ON
- * DUPLICATE KEY UPDATE from left to right, each seeing the ones before:
- * the column the condition reads (path, resolved_ns) is assigned last.
+ * found nothing: a file keeps its path (a path found replaces it: an
+ * inode number is reused once its file is deleted, and the resolver
+ * looks files up again every RESOLVE_FORGET_NS), and its resolved_ns is
+ * the last lookup's (retention purges by it); a cgroup keeps a path found
+ * since this boot (ids start again at a reboot; a restarted lector
+ * replaying old records may look up a cgroup removed meanwhile).  MariaDB
+ * evaluates the assignments of ON DUPLICATE KEY UPDATE from left to
+ * right, each seeing the ones before: the column the conditions read
+ * (path) is assigned last.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,9 +57,10 @@ int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	st->cgroups = db_prepare(db, sql, why, sizeof(why));
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO files (host_id, file_dev, file_ino, path, how, resolved_ns) VALUES "
-		 "(%u,?,?,?,?,?) ON DUPLICATE KEY UPDATE how = IF(path IS NULL, VALUES(how), how), "
-		 "resolved_ns = IF(path IS NULL, VALUES(resolved_ns), resolved_ns), "
-		 "path = IF(path IS NULL, VALUES(path), path)",
+		 "(%u,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
+		 "how = IF(path IS NULL OR VALUES(path) IS NOT NULL, VALUES(how), how), "
+		 "resolved_ns = VALUES(resolved_ns), "
+		 "path = IF(VALUES(path) IS NULL, path, VALUES(path))",
 		 host_id);
 	st->files = st->cgroups ? db_prepare(db, sql, why, sizeof(why)) : NULL;
 	if (!st->files) {

@@ -53,10 +53,11 @@ CREATE TABLE IF NOT EXISTS cgroups (
   KEY by_name (name)
 ) ENGINE=InnoDB;
 
--- A mapped file (st_dev, st_ino) and the path lector found for it, once
--- per file.  path NULL: not found (how says why).  An inode number is
--- reused after its file is deleted, so the path is the one it had when
--- first seen.
+-- A mapped file (st_dev, st_ino) and the path lector found for it.  path
+-- NULL: not found (how says why).  An inode number is reused after its
+-- file is deleted: lector looks a file up again when it meets it an hour
+-- later, and a path found replaces the stored one; resolved_ns is the
+-- last lookup.
 CREATE TABLE IF NOT EXISTS files (
   host_id      SMALLINT UNSIGNED NOT NULL,
   file_dev     INT UNSIGNED NOT NULL,

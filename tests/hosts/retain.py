@@ -41,6 +41,41 @@ def seed(db):
                " SELECT host_id, %d, 'bpf', %d, %d, %d, 0, 0, 0, 0, 0, '2020-01-01', '2020-01-01'"
                " FROM hosts WHERE name = '%s'" % (S_OLD, n - 1, n, n, host))
     seed_calls(db, "host-a", S_RECENT, N_RECENT_A, time.time_ns() - 3600 * 10**9)
+    seed_names(db)
+
+
+NAME_IDS = (9101, 9102, 9103)  # cgroup/inode ids: old, old but held by a live process, recent
+
+
+def seed_names(db):
+    """OOM kills, cgroup and file names of both hosts: from 2020, and from
+    an hour ago; the 2020 cgroup 9102 is held by a process that exited an
+    hour ago (kept: its calls are after the cutoff)."""
+    db.sql("DELETE FROM oom_kills; DELETE FROM cgroups; DELETE FROM files;")
+    recent = time.time_ns() - 3600 * 10**9
+    for host in ("host-a", "host-b"):
+        for i, ts in zip(NAME_IDS, (OLD_TS_NS, OLD_TS_NS, recent)):
+            db.sql("INSERT INTO oom_kills (host_id, session, seq, ts_ns, pid, start_ns, uid, comm, cgroup_id,"
+                   " rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, total_vm_bytes)"
+                   " SELECT host_id, %d, 0, %d, %d, 1, 0, 'victim', 1, 0, 0, 0, 0, 0 FROM hosts WHERE name = '%s'"
+                   % (i, ts, i, host))
+            db.sql("INSERT INTO cgroups (host_id, cgroup_id, path, name, kind, resolved_ns) SELECT host_id, %d,"
+                   " '/c%d', 'c%d', 'cgroup', %d FROM hosts WHERE name = '%s'" % (i, i, i, ts, host))
+            db.sql("INSERT INTO files (host_id, file_dev, file_ino, path, how, resolved_ns) SELECT host_id, 1, %d,"
+                   " '/f%d', 'maps', %d FROM hosts WHERE name = '%s'" % (i, i, ts, host))
+        db.sql("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited,"
+               " net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes,"
+               " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, cgroup_id)"
+               " SELECT host_id, 4243, 1, 0, 'holder', %d, %d, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 1, 0, 0, 0, 0, %d"
+               " FROM hosts WHERE name = '%s'" % (recent, recent, NAME_IDS[1], host))
+
+
+def names_left(db, host):
+    """The seeded ids still in oom_kills (by session), cgroups and files."""
+    j = " t JOIN hosts h ON h.host_id = t.host_id WHERE h.name = '%s' AND " % host
+    ids = ",".join(map(str, NAME_IDS))
+    return tuple(tuple(sorted(int(r[0]) for r in db.sql("SELECT %s FROM %s" % (col, table) + j + col + " IN (%s)" % ids)))
+                 for table, col in (("oom_kills", "session"), ("cgroups", "cgroup_id"), ("files", "file_ino")))
 
 
 def seed_edges(db, host, cutoff_ns):
@@ -157,6 +192,11 @@ def tests(db, work, lector):
        "retention: host-b's %d old calls are untouched (another host's data)" % N_OLD_B)
     ok(count(db, "session=%d" % S_RECENT) == N_RECENT_A,
        "retention: host-a's %d recent calls (1 hour old) are untouched" % N_RECENT_A)
+    a_left, b_left = names_left(db, "host-a"), names_left(db, "host-b")
+    ok(a_left == ((9103,), (9102, 9103), (9103,)) and b_left == (NAME_IDS, NAME_IDS, NAME_IDS)
+       and "and 2 OOM kills, 1 cgroup names, 2 file names" in (purge_line[0] if purge_line else ""),
+       "retention: host-a's OOM kills and file names from 2020 are gone, its 2020 cgroup name too unless a"
+       " kept process holds it, the recent ones stay, host-b's stay (host-a %s, host-b %s)" % (a_left, b_left))
     procs = db.sql("SELECT h.name FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.pid = 4242")
     sess = db.sql("SELECT h.name FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id WHERE s.session = %d" % S_OLD)
     ok([r[0] for r in procs] == ["host-b"] and [r[0] for r in sess] == ["host-b"],
