@@ -91,6 +91,8 @@ struct {
 /* Processes whose exit record was made: threads exiting together (exit_group)
  * can all see signal->live == 0 at sched_process_exit; the first one to
  * insert (pid, start_ns) here makes the record (the stap ring does the same). */
+#define MP_EEXIST 17 /* errno's EEXIST (vmlinux.h has no errno macros) */
+
 struct exit_key {
 	__u32 pid;
 	__u32 pad;
@@ -342,8 +344,13 @@ int BPF_PROG(mp_exit, struct task_struct *p)
 
 	if (task->signal->live.counter != 0)
 		return 0;
-	if (bpf_map_update_elem(&recent_exits, &key, &one, BPF_NOEXIST) != 0)
-		return 0; /* another thread of the group made the record */
+	/* -EEXIST: another thread of the group made the record.  Any other
+	 * failure must not lose the exit (an LRU map can fail to find a free
+	 * node under contention, a bucket can be busy with a program preempted
+	 * on this CPU): then record it anyway; a second exit record of a
+	 * process is harmless to readers (lector's accounting ignores it). */
+	if (bpf_map_update_elem(&recent_exits, &key, &one, BPF_NOEXIST) == -MP_EEXIST)
+		return 0;
 	r = rec_begin(task, MP_CALL_EXIT);
 	if (!r)
 		return 0;
