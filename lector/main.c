@@ -244,13 +244,22 @@ static int open_sink(struct lector *l, const struct args *a)
 	return writer_restore(l);
 }
 
+/* Whether the records' pids are this machine's processes: eBPF or the
+ * module's own ring (a ring file may come from another machine), or
+ * --names=on says so.  The RSS sampler and the names (unless
+ * --names=off) read this machine's /proc for them only then. */
+static bool pids_are_ours(const struct args *a)
+{
+	return !a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH) ||
+	       !strcmp(a->names, "on");
+}
+
 static int run(struct lector *l, const struct args *a)
 {
 	struct source_opts so = {
 	    .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib};
 	struct source *src = NULL;
 	char err[512] = "";
-	bool here;
 	int rc;
 
 	rc = source_open(&src, &so, err, sizeof(err));
@@ -261,15 +270,7 @@ static int run(struct lector *l, const struct args *a)
 	capture_begin_session(l, src, l->prev.magic ? l->prev.session : 0, l->prev.updated_ns);
 	/* the previous run's uncommitted records, once its spill is in */
 	l->w.prev_pending = l->prev.magic && l->prev.session != l->session;
-	/* records of this machine: eBPF, or the module's own ring */
-	here = !a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH);
-	l->w.names = !strcmp(a->names, "on") || (!strcmp(a->names, "auto") && here);
-	/* the sampler reads this machine's /proc too: not for a ring file's
-	 * pids (another machine's, unless --names=on says they are ours) */
-	if (!here && strcmp(a->names, "on")) {
-		sampler_free(l->w.sampler);
-		l->w.sampler = NULL;
-	}
+	l->w.names = strcmp(a->names, "off") && pids_are_ours(a);
 	rc = writer_start(l);
 	if (rc == 0) {
 		rc = capture_run(l, &so, a->exit_on_unload, &src);
@@ -322,7 +323,8 @@ int main(int argc, char **argv)
 				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.w.acct);
-	if (rc == 0 && !strcmp(a.sink, "mysql")) /* JSON lines have no processes */
+	/* JSON lines have no processes; another machine's pids are not in our /proc */
+	if (rc == 0 && !strcmp(a.sink, "mysql") && pids_are_ours(&a))
 		rc = sampler_new(&l.w.sampler, rss_interval_ms);
 	if (rc == 0)
 		rc = capture_init(&l.cap);

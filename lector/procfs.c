@@ -1,9 +1,9 @@
 /*
  * procfs.c - a process in /proc (procfs.h).  Every read is bounded: stat
- * in one read(2) of at most 1 KiB, status a page at a time up to 1 MiB.  A /proc/PID directory
- * opened once stands for that process only: if it ends and its pid is
- * reused, files opened through the old directory fail instead of showing
- * the new process.
+ * in one read(2) of at most 1 KiB, status a page at a time up to 1 MiB.
+ * A /proc/PID directory opened once stands for that process only: if it
+ * ends and its pid is reused, files opened through the old directory fail
+ * instead of showing the new process.
  */
 #include <dirent.h>
 #include <errno.h>

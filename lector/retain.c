@@ -204,14 +204,14 @@ static int purge_limited(struct retain *r, MYSQL_STMT *st, const struct db_param
 static int purge_names(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 {
 	uint64_t files_ns = cutoff_ns > RESOLVE_FORGET_NS ? cutoff_ns - RESOLVE_FORGET_NS : 0;
-	const struct db_param ooms[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
-					 DB_U64(RETAIN_CHUNK_ROWS)};
+	const struct db_param cut[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
+					DB_U64(RETAIN_CHUNK_ROWS)};
 	const struct db_param files[3] = {DB_U64(r->host_id), DB_U64(files_ns),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
-	int rc = purge_limited(r, r->st[OOM_DELETE], ooms, 3, &p->ooms);
+	int rc = purge_limited(r, r->st[OOM_DELETE], cut, 3, &p->ooms);
 
 	if (rc == 0)
-		rc = purge_limited(r, r->st[CGROUPS_DELETE], ooms, 3, &p->cgroups);
+		rc = purge_limited(r, r->st[CGROUPS_DELETE], cut, 3, &p->cgroups);
 	return rc < 0 ? rc : purge_limited(r, r->st[FILES_DELETE], files, 3, &p->files);
 }
 
