@@ -189,6 +189,45 @@ static __always_inline __u64 total_vm_bytes(struct mm_struct *mm)
 	return mm ? mm->total_vm << page_shift : 0;
 }
 
+/* The call's own fields, from its arguments a[] (the order of the syscall's
+ * parameters) and result. */
+static __always_inline void fill_mmap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+	r->prot = a[2];
+	r->mflags = a[3];
+	r->fd = (__s32)a[4];
+	r->offset = a[5];
+}
+
+static __always_inline void fill_munmap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+}
+
+static __always_inline void fill_mremap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+	r->new_len = a[2];
+	r->mflags = a[3];
+	r->new_addr = a[4];
+}
+
+static __always_inline void fill_brk(struct memprobe_record *r, const __u64 *a,
+				     struct mm_struct *mm)
+{
+	r->addr = a[0];
+	if (mm) {
+		r->new_addr = mm->start_brk;
+		r->len = mm->brk - mm->start_brk;
+	}
+}
+
+/* One recorded call: nr is a constant in every fexit program (the switch
+ * folds away there); the regs and pair programs pass the syscall number. */
 static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -199,36 +238,22 @@ static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 	case NR_MMAP:
 		if (!(r = rec_begin(task, MP_CALL_MMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
-		r->prot = a[2];
-		r->mflags = a[3];
-		r->fd = (__s32)a[4];
-		r->offset = a[5];
+		fill_mmap(r, a);
 		break;
 	case NR_MUNMAP:
 		if (!(r = rec_begin(task, MP_CALL_MUNMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
+		fill_munmap(r, a);
 		break;
 	case NR_MREMAP:
 		if (!(r = rec_begin(task, MP_CALL_MREMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
-		r->new_len = a[2];
-		r->mflags = a[3];
-		r->new_addr = a[4];
+		fill_mremap(r, a);
 		break;
 	case NR_BRK:
 		if (!(r = rec_begin(task, MP_CALL_BRK)))
 			return 0;
-		r->addr = a[0];
-		if (mm) {
-			r->new_addr = mm->start_brk;
-			r->len = mm->brk - mm->start_brk;
-		}
+		fill_brk(r, a, mm);
 		break;
 	default:
 		return 0;
@@ -243,6 +268,63 @@ static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 	rec_commit(r);
 	return 0;
 }
+
+/* The user registers a syscall was made with: arguments in the x86_64
+ * syscall order (rdi, rsi, rdx, r10, r8, r9; the kernel does not change
+ * them). */
+static __always_inline void user_args(const struct pt_regs *regs, __u64 *a)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
+/*
+ * fexit (default): a BPF trampoline on each memory syscall's x86_64 entry
+ * wrapper, run only for those calls.  The wrapper's one argument is the
+ * user registers (the same pt_regs sys_exit sees), the result is its
+ * return value.  32-bit (ia32) calls enter through __ia32_sys_* and are not
+ * recorded, as with regs' compat check.
+ */
+#define MP_FEXIT(name, nr)                                            \
+	SEC("fexit/__x64_sys_" #name)                                 \
+	int BPF_PROG(mp_##name, const struct pt_regs *regs, long ret) \
+	{                                                             \
+		__u64 a[6];                                           \
+                                                                      \
+		user_args(regs, a);                                   \
+		return emit_call(nr, a, ret);                         \
+	}
+
+MP_FEXIT(mmap, NR_MMAP)
+MP_FEXIT(munmap, NR_MUNMAP)
+MP_FEXIT(mremap, NR_MREMAP)
+MP_FEXIT(brk, NR_BRK)
+
+/*
+ * tp (fexit's first fallback): the per-syscall tracepoints
+ * syscalls:sys_exit_<call>, run only for those calls; the arguments are the
+ * task's saved user registers (bpf_task_pt_regs), the result the
+ * tracepoint's.  The kernel skips compat (ia32) calls on these tracepoints.
+ */
+#define MP_TP(name, nr)                                                           \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                \
+	int mp_tp_##name(struct trace_event_raw_sys_exit *ctx)                    \
+	{                                                                         \
+		struct task_struct *task = bpf_get_current_task_btf();            \
+		__u64 a[6];                                                       \
+                                                                                  \
+		user_args((const struct pt_regs *)bpf_task_pt_regs(task), a);     \
+		return emit_call(nr, a, ctx->ret);                                \
+	}
+
+MP_TP(mmap, NR_MMAP)
+MP_TP(munmap, NR_MUNMAP)
+MP_TP(mremap, NR_MREMAP)
+MP_TP(brk, NR_BRK)
 
 static __always_inline bool is_traced_nr(__u64 nr)
 {
@@ -265,12 +347,7 @@ int BPF_PROG(mp_exit_regs, struct pt_regs *regs, long ret)
 
 	if (!is_traced_nr(nr) || in_compat_syscall())
 		return 0;
-	a[0] = regs->di;
-	a[1] = regs->si;
-	a[2] = regs->dx;
-	a[3] = regs->r10;
-	a[4] = regs->r8;
-	a[5] = regs->r9;
+	user_args(regs, a);
 	return emit_call(nr, a, ret);
 }
 
@@ -285,12 +362,7 @@ int BPF_PROG(mp_enter_pair, struct pt_regs *regs, long id)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	args.nr = id;
-	args.a[0] = regs->di;
-	args.a[1] = regs->si;
-	args.a[2] = regs->dx;
-	args.a[3] = regs->r10;
-	args.a[4] = regs->r8;
-	args.a[5] = regs->r9;
+	user_args(regs, args.a);
 	bpf_map_update_elem(&pending, &tid, &args, BPF_ANY);
 	return 0;
 }
