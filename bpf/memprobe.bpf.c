@@ -4,19 +4,23 @@
  * brk of every process, with its result, plus exec and whole-process exit,
  * as struct memprobe_record (include/memprobe_abi.h) in a BPF ring buffer.
  *
- * Two ways to pair a call's arguments with its result are built, one is
- * chosen at load time by user space (capture/source_bpf.c; lector and
- * memprobe-cat always load regs, pair only the test and benchmark driver
- * tests/bpf/mp-bpf-probe):
- *   regs  (default, kept)  one BTF raw tracepoint on sys_exit reads the
- *         arguments from the task's saved user registers (regs->di, si, dx,
- *         r10, r8, r9 are untouched by the syscall on x86_64) - one program
- *         run per call, no per-thread state.
+ * Where the memory syscalls are caught (the attach mode) is chosen at load
+ * time by user space (capture/source_bpf.c, set_autoload); each mode reads
+ * the arguments from the task's saved user registers (regs->di, si, dx,
+ * r10, r8, r9 are untouched by the syscall on x86_64) and fills the record
+ * through the same emit_call():
+ *   fexit (default)  a trampoline on each call's __x64_sys_* wrapper: runs
+ *         for those calls only, nothing on other syscalls.
+ *   tp    (fallback) syscalls:sys_exit_<call>: runs for those calls only,
+ *         but enabling a syscall tracepoint puts every task on the kernel's
+ *         syscall-tracepoint path (a tax on every syscall, no program run).
+ *   regs  (last fallback) one BTF raw tracepoint on sys_exit: runs on every
+ *         syscall of the system and returns early for the others.
  *   pair  sys_enter stores the arguments in a hash map keyed by tid,
  *         sys_exit looks them up.  Kept for comparison (bench/bpf): it costs
  *         a second program run and two hash operations per call.
- *   make bench-bpf measures both (program time per call, loop CPU time
- *   against untraced); regs costs less, so regs is kept.
+ *   make bench-bpf measures them (program time per call, loop CPU time
+ *   against untraced).
  *
  * Semantics that must match the stap ring:
  *   seq    one global counter, +1 for every event, including the ones the

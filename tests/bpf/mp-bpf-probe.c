@@ -13,8 +13,9 @@
  *       how many seq values below S never arrived (must equal the drops), and
  *       C the successful mmap/munmap records of length BYTES (bench/bpf),
  *       of processes named NAME if given.
- *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (needs
- *       kernel.bpf_stats_enabled=1 while it runs).
+ *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (program
+ *       statistics are on while it runs: it holds BPF_ENABLE_STATS itself,
+ *       kernel.bpf_stats_enabled=1 works too).
  *   mp-bpf-probe --latency N
  *       fork a child making N lone mmap calls 150 ms apart; print
  *         latency max_ms=.. p90_ms=.. median_ms=.. count=..
@@ -307,6 +308,7 @@ int main(int argc, char **argv)
 	struct source_opts opts = { .kind = SOURCE_BPF };
 	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0, prog_stats = 0;
 	long getppid_calls = 0;
+	int stats_fd = -1;
 	const char *ready = NULL;
 	struct probe p = { 0 };
 	struct source *src;
@@ -339,6 +341,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mp-bpf-probe: %s\n", err);
 		return 1;
 	}
+	if (prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
+		fprintf(stderr, "mp-bpf-probe: BPF_ENABLE_STATS failed (%s): set "
+				"kernel.bpf_stats_enabled=1\n", strerror(errno));
 	if (ready)
 		close(open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	if (raw)
@@ -349,6 +354,8 @@ int main(int argc, char **argv)
 		rc = run_getppid(getppid_calls);
 	if (prog_stats)
 		print_prog_stats();
+	if (stats_fd >= 0)
+		close(stats_fd);
 	source_close(src);
 	free(p.seen_map);
 	if (rc < 0)
