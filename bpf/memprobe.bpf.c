@@ -291,7 +291,9 @@ static __always_inline void user_args(const struct pt_regs *regs, __u64 *a)
  * wrapper, run only for those calls.  The wrapper's one argument is the
  * user registers (the same pt_regs sys_exit sees), the result is its
  * return value.  32-bit (ia32) calls enter through __ia32_sys_* and are not
- * recorded, as with regs' compat check.
+ * recorded, as with regs' compat check.  x32 calls (CONFIG_X86_X32_ABI,
+ * off in the kernels we run on) share these wrappers and would be recorded,
+ * which regs, matching the syscall number, does not do.
  */
 #define MP_FEXIT(name, nr)                                            \
 	SEC("fexit/__x64_sys_" #name)                                 \
