@@ -174,7 +174,7 @@ static bool oom_tracepoint_has_task(void)
 }
 
 /* MEMPROBE_BPF_MODE: 0, or -EINVAL with a sentence in err.  *fallback: fexit
- * may give way to regs (the variable is unset). */
+ * may give way to tp, then regs (the variable is unset). */
 static int bpf_attach_wanted(enum bpf_attach *mode, bool *fallback, char *err, size_t errlen)
 {
 	const char *env = getenv("MEMPROBE_BPF_MODE");
@@ -271,9 +271,10 @@ static int bpf_load_error(int rc, char *err, size_t errlen)
  * (libbpf_find_attach_btf_id), -ENOENT when tracefs has no such
  * tracepoint; from the kernel -ENOTSUPP (524, kernel-internal) or
  * -EOPNOTSUPP when it cannot make a trampoline, -EPERM when it refuses the
- * program (this is what a 6.18 kernel locked down from its configuration
- * answers root for fexit: bpftool feature probe says "tracing is NOT
- * available" there while tp_btf loads). */
+ * program before verifying it (what this project's 6.18 test host, locked
+ * down from its configuration, answers root for any fentry/fexit program,
+ * with no log saying why; its bpftool feature probe says "tracing is NOT
+ * available" while tp_btf programs load). */
 static const char *attach_failure(int rc)
 {
 	switch (-rc) {
