@@ -4,19 +4,23 @@
  * brk of every process, with its result, plus exec and whole-process exit,
  * as struct memprobe_record (include/memprobe_abi.h) in a BPF ring buffer.
  *
- * Two ways to pair a call's arguments with its result are built, one is
- * chosen at load time by user space (capture/source_bpf.c; lector and
- * memprobe-cat always load regs, pair only the test and benchmark driver
- * tests/bpf/mp-bpf-probe):
- *   regs  (default, kept)  one BTF raw tracepoint on sys_exit reads the
- *         arguments from the task's saved user registers (regs->di, si, dx,
- *         r10, r8, r9 are untouched by the syscall on x86_64) - one program
- *         run per call, no per-thread state.
+ * Where the memory syscalls are caught (the attach mode) is chosen at load
+ * time by user space (capture/source_bpf.c, set_autoload); each mode reads
+ * the arguments from the task's saved user registers (regs->di, si, dx,
+ * r10, r8, r9 are untouched by the syscall on x86_64) and fills the record
+ * through the same emit_call():
+ *   fexit (default)  a trampoline on each call's __x64_sys_* wrapper: runs
+ *         for those calls only, nothing on other syscalls.
+ *   tp    (fallback) syscalls:sys_exit_<call>: runs for those calls only,
+ *         but enabling a syscall tracepoint puts every task on the kernel's
+ *         syscall-tracepoint path (a tax on every syscall, no program run).
+ *   regs  (last fallback) one BTF raw tracepoint on sys_exit: runs on every
+ *         syscall of the system and returns early for the others.
  *   pair  sys_enter stores the arguments in a hash map keyed by tid,
  *         sys_exit looks them up.  Kept for comparison (bench/bpf): it costs
  *         a second program run and two hash operations per call.
- *   make bench-bpf measures both (program time per call, loop CPU time
- *   against untraced); regs costs less, so regs is kept.
+ *   make bench-bpf measures them (program time per call, loop CPU time
+ *   against untraced).
  *
  * Semantics that must match the stap ring:
  *   seq    one global counter, +1 for every event, including the ones the
@@ -189,6 +193,45 @@ static __always_inline __u64 total_vm_bytes(struct mm_struct *mm)
 	return mm ? mm->total_vm << page_shift : 0;
 }
 
+/* The call's own fields, from its arguments a[] (the order of the syscall's
+ * parameters) and result. */
+static __always_inline void fill_mmap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+	r->prot = a[2];
+	r->mflags = a[3];
+	r->fd = (__s32)a[4];
+	r->offset = a[5];
+}
+
+static __always_inline void fill_munmap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+}
+
+static __always_inline void fill_mremap(struct memprobe_record *r, const __u64 *a)
+{
+	r->addr = a[0];
+	r->len = a[1];
+	r->new_len = a[2];
+	r->mflags = a[3];
+	r->new_addr = a[4];
+}
+
+static __always_inline void fill_brk(struct memprobe_record *r, const __u64 *a,
+				     struct mm_struct *mm)
+{
+	r->addr = a[0];
+	if (mm) {
+		r->new_addr = mm->start_brk;
+		r->len = mm->brk - mm->start_brk;
+	}
+}
+
+/* One recorded call: nr is a constant in every fexit program (the switch
+ * folds away there); the regs and pair programs pass the syscall number. */
 static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -199,36 +242,22 @@ static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 	case NR_MMAP:
 		if (!(r = rec_begin(task, MP_CALL_MMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
-		r->prot = a[2];
-		r->mflags = a[3];
-		r->fd = (__s32)a[4];
-		r->offset = a[5];
+		fill_mmap(r, a);
 		break;
 	case NR_MUNMAP:
 		if (!(r = rec_begin(task, MP_CALL_MUNMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
+		fill_munmap(r, a);
 		break;
 	case NR_MREMAP:
 		if (!(r = rec_begin(task, MP_CALL_MREMAP)))
 			return 0;
-		r->addr = a[0];
-		r->len = a[1];
-		r->new_len = a[2];
-		r->mflags = a[3];
-		r->new_addr = a[4];
+		fill_mremap(r, a);
 		break;
 	case NR_BRK:
 		if (!(r = rec_begin(task, MP_CALL_BRK)))
 			return 0;
-		r->addr = a[0];
-		if (mm) {
-			r->new_addr = mm->start_brk;
-			r->len = mm->brk - mm->start_brk;
-		}
+		fill_brk(r, a, mm);
 		break;
 	default:
 		return 0;
@@ -243,6 +272,65 @@ static __always_inline int emit_call(__u64 nr, const __u64 *a, long ret)
 	rec_commit(r);
 	return 0;
 }
+
+/* The user registers a syscall was made with: arguments in the x86_64
+ * syscall order (rdi, rsi, rdx, r10, r8, r9; the kernel does not change
+ * them). */
+static __always_inline void user_args(const struct pt_regs *regs, __u64 *a)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
+/*
+ * fexit (default): a BPF trampoline on each memory syscall's x86_64 entry
+ * wrapper, run only for those calls.  The wrapper's one argument is the
+ * user registers (the same pt_regs sys_exit sees), the result is its
+ * return value.  32-bit (ia32) calls enter through __ia32_sys_* and are not
+ * recorded, as with regs' compat check.  x32 calls (CONFIG_X86_X32_ABI,
+ * off in the kernels we run on) share these wrappers and would be recorded,
+ * which regs, matching the syscall number, does not do.
+ */
+#define MP_FEXIT(name, nr)                                            \
+	SEC("fexit/__x64_sys_" #name)                                 \
+	int BPF_PROG(mp_##name, const struct pt_regs *regs, long ret) \
+	{                                                             \
+		__u64 a[6];                                           \
+                                                                      \
+		user_args(regs, a);                                   \
+		return emit_call(nr, a, ret);                         \
+	}
+
+MP_FEXIT(mmap, NR_MMAP)
+MP_FEXIT(munmap, NR_MUNMAP)
+MP_FEXIT(mremap, NR_MREMAP)
+MP_FEXIT(brk, NR_BRK)
+
+/*
+ * tp (fexit's first fallback): the per-syscall tracepoints
+ * syscalls:sys_exit_<call>, run only for those calls; the arguments are the
+ * task's saved user registers (bpf_task_pt_regs), the result the
+ * tracepoint's.  The kernel skips compat (ia32) calls on these tracepoints.
+ */
+#define MP_TP(name, nr)                                                           \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                \
+	int mp_tp_##name(struct trace_event_raw_sys_exit *ctx)                    \
+	{                                                                         \
+		struct task_struct *task = bpf_get_current_task_btf();            \
+		__u64 a[6];                                                       \
+                                                                                  \
+		user_args((const struct pt_regs *)bpf_task_pt_regs(task), a);     \
+		return emit_call(nr, a, ctx->ret);                                \
+	}
+
+MP_TP(mmap, NR_MMAP)
+MP_TP(munmap, NR_MUNMAP)
+MP_TP(mremap, NR_MREMAP)
+MP_TP(brk, NR_BRK)
 
 static __always_inline bool is_traced_nr(__u64 nr)
 {
@@ -265,12 +353,7 @@ int BPF_PROG(mp_exit_regs, struct pt_regs *regs, long ret)
 
 	if (!is_traced_nr(nr) || in_compat_syscall())
 		return 0;
-	a[0] = regs->di;
-	a[1] = regs->si;
-	a[2] = regs->dx;
-	a[3] = regs->r10;
-	a[4] = regs->r8;
-	a[5] = regs->r9;
+	user_args(regs, a);
 	return emit_call(nr, a, ret);
 }
 
@@ -285,12 +368,7 @@ int BPF_PROG(mp_enter_pair, struct pt_regs *regs, long id)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	args.nr = id;
-	args.a[0] = regs->di;
-	args.a[1] = regs->si;
-	args.a[2] = regs->dx;
-	args.a[3] = regs->r10;
-	args.a[4] = regs->r8;
-	args.a[5] = regs->r9;
+	user_args(regs, args.a);
 	bpf_map_update_elem(&pending, &tid, &args, BPF_ANY);
 	return 0;
 }

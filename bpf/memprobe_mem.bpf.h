@@ -127,8 +127,11 @@ static __always_inline void rec_mem(struct memprobe_record *r, struct mm_struct 
 	if (mm && bpf_core_field_exists(struct mm_struct___atomic, rss_stat)) {
 		struct mm_struct___atomic *m = (void *)mm;
 
+		/* BPF_CORE_READ, not a plain load: 6.1's verifier cannot walk
+		 * into the atomic_long_t typedef of an array element ("Type
+		 * 'atomic_long_t' is not a struct") and refused the program. */
 		for (i = 0; i < 4; i++)
-			v[i] = m->rss_stat.count[i].counter;
+			v[i] = BPF_CORE_READ(m, rss_stat.count[i].counter);
 	} else if (mm) {
 		rss_pages_pcpu(mm, v);
 	}

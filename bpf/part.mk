@@ -52,7 +52,7 @@ $(WORKLOAD_DIR)/mem-fields: tests/workload/mem-fields.c include/memprobe_abi.h |
 # lone-call latency) for tests/bpf/run-tests and bench/bpf.
 $(BPF_DIR)/mp-bpf-probe: tests/bpf/mp-bpf-probe.c capture/source_bpf.c capture/source.h \
 		capture/source_impl.h include/memprobe_abi.h $(BPF_SKEL)
-	$(CC) $(MP_CFLAGS) -DMEMPROBE_BPF_PAIR -I$(BPF_DIR) tests/bpf/mp-bpf-probe.c capture/source_bpf.c \
+	$(CC) $(MP_CFLAGS) -I$(BPF_DIR) tests/bpf/mp-bpf-probe.c capture/source_bpf.c \
 		-o $@ -lbpf -lelf -lz
 
 all: $(BPF_SKEL) $(WORKLOAD_BINS) $(BPF_DIR)/mp-bpf-probe $(BUILD)/bench/mmap-flood

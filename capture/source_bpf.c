@@ -18,14 +18,23 @@
  *
  * Environment (for tests and benchmarks):
  *   MEMPROBE_BPF_RING_KIB  ring size when opts->ring_kib is 0 (default 16384)
- *   MEMPROBE_BPF_MODE      regs (default) | pair: how arguments meet results;
- *                          read only in builds with MEMPROBE_BPF_PAIR defined
- *                          (tests/bpf/mp-bpf-probe, for tests/bpf and
- *                          bench/bpf): lector and memprobe-cat always use regs
+ *   MEMPROBE_BPF_MODE      where the memory syscalls are caught (the attach
+ *                          modes of bpf/memprobe.bpf.c):
+ *                            unset  fexit; when it cannot load or attach,
+ *                                   tp, then regs (one line on stderr says
+ *                                   why and which)
+ *                            fexit | tp | regs | pair  that mode or fail
+ *                                   (tests, benchmarks: no substitution)
+ *   MEMPROBE_BPF_FEXIT_MMAP_FUNC  attach the mmap fexit program to this
+ *                          kernel function instead of __x64_sys_mmap
+ *                          (tests/bpf: a missing one forces the fallback)
  *   MEMPROBE_BPF_DEBUG     set: print libbpf's messages (verifier log)
  *   MEMPROBE_BPF_MEM_FIELDS 0: leave the ABI v2 memory fields 0 (bench/bpf's
  *                          baseline for their cost)
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* program_invocation_short_name */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +61,31 @@
 #define RELEASE_EVERY_RECS   1024  /* ~150 KiB: under 1% of the default ring */
 #define MAX_BATCH_RECS       16384 /* return to the caller now and then in a flood */
 
+/* Where the memory syscalls are caught (bpf/memprobe.bpf.c's top comment). */
+enum bpf_attach {
+	ATTACH_FEXIT, /* a trampoline on each memory syscall */
+	ATTACH_TP,    /* syscalls:sys_exit_<call>, each memory syscall */
+	ATTACH_REGS,  /* tp_btf/sys_exit, every syscall of the system */
+	ATTACH_PAIR,  /* tp_btf/sys_enter + sys_exit through a hash map */
+	ATTACH_MODES
+};
+
+static const char *const attach_names[ATTACH_MODES] = {
+	[ATTACH_FEXIT] = "fexit",
+	[ATTACH_TP] = "tp",
+	[ATTACH_REGS] = "regs",
+	[ATTACH_PAIR] = "pair",
+};
+
+/* What each fallback costs, for the line that announces it. */
+static const char *const attach_cost[ATTACH_MODES] = {
+	[ATTACH_TP] = "the syscalls:sys_exit_mmap/munmap/mremap/brk tracepoints (tp): the "
+		      "program runs for the memory syscalls only, but the kernel's syscall "
+		      "tracepoint path taxes every syscall",
+	[ATTACH_REGS] = "the sys_exit tracepoint (regs), which runs the program on every "
+			"syscall of every process",
+};
+
 struct source_bpf {
 	struct source base;
 	struct memprobe_bpf *skel;
@@ -68,13 +102,28 @@ struct source_bpf {
 	int ncpus;
 	uint64_t skipped;	 /* recursion_misses summed, refreshed by bpf_poll */
 	uint64_t skipped_at_ms; /* when, CLOCK_MONOTONIC */
+	enum bpf_attach attach; /* the mode in use */
 };
 
 static bool debug_enabled;
+/* libbpf's first warning of a load, e.g. "libbpf: prog 'mp_mmap': failed to
+ * find kernel BTF type ID of '__x64_sys_mmap': -3" (what failed; the later
+ * ones say the object failed): quoted when fexit falls back. */
+static char libbpf_first_warn[256];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	if (level == LIBBPF_WARN && !libbpf_first_warn[0]) {
+		va_list copy;
+		size_t n;
+
+		va_copy(copy, ap);
+		vsnprintf(libbpf_first_warn, sizeof(libbpf_first_warn), fmt, copy);
+		va_end(copy);
+		n = strlen(libbpf_first_warn);
+		while (n && libbpf_first_warn[n - 1] == '\n')
+			libbpf_first_warn[--n] = 0;
+	}
 	if (!debug_enabled)
 		return 0; /* failures are summarised in our own error sentence */
 	return vfprintf(stderr, fmt, ap);
@@ -124,23 +173,35 @@ static bool oom_tracepoint_has_task(void)
 	return ok;
 }
 
-/* The pair mode (bpf/memprobe.bpf.c) is there to be measured against regs. */
-static bool bpf_pair_mode(void)
+/* MEMPROBE_BPF_MODE: 0, or -EINVAL with a sentence in err.  *fallback: fexit
+ * may give way to tp, then regs (the variable is unset). */
+static int bpf_attach_wanted(enum bpf_attach *mode, bool *fallback, char *err, size_t errlen)
 {
-#ifdef MEMPROBE_BPF_PAIR
-	const char *mode = getenv("MEMPROBE_BPF_MODE");
+	const char *env = getenv("MEMPROBE_BPF_MODE");
+	size_t i;
 
-	return mode && !strcmp(mode, "pair");
-#else
-	return false;
-#endif
+	*mode = ATTACH_FEXIT;
+	*fallback = !env || !*env;
+	if (*fallback)
+		return 0;
+	for (i = 0; i < ATTACH_MODES; i++)
+		if (!strcmp(env, attach_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	snprintf(err, errlen, "MEMPROBE_BPF_MODE=%s: use fexit, tp, regs or pair (or leave it unset)",
+		 env);
+	return -EINVAL;
 }
 
 static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 {
 	const char *mem = getenv("MEMPROBE_BPF_MEM_FIELDS");
+	const char *mmap_func = getenv("MEMPROBE_BPF_FEXIT_MMAP_FUNC");
 	struct memprobe_bpf *skel = sb->skel;
-	bool pair = bpf_pair_mode();
+	bool fexit = sb->attach == ATTACH_FEXIT, tp = sb->attach == ATTACH_TP;
+	bool pair = sb->attach == ATTACH_PAIR;
+	int rc;
 
 	sb->ring_bytes = ring_bytes_wanted(opts);
 	skel->rodata->tai_offset_ns = tai_offset_ns();
@@ -148,7 +209,18 @@ static int bpf_configure(struct source_bpf *sb, const struct source_opts *opts)
 	skel->rodata->page_shift = __builtin_ctzl(sb->page_bytes);
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	skel->rodata->mem_fields = !(mem && !strcmp(mem, "0"));
-	bpf_program__set_autoload(skel->progs.mp_exit_regs, !pair);
+	bpf_program__set_autoload(skel->progs.mp_mmap, fexit);
+	bpf_program__set_autoload(skel->progs.mp_munmap, fexit);
+	bpf_program__set_autoload(skel->progs.mp_mremap, fexit);
+	bpf_program__set_autoload(skel->progs.mp_brk, fexit);
+	if (fexit && mmap_func && *mmap_func &&
+	    (rc = bpf_program__set_attach_target(skel->progs.mp_mmap, 0, mmap_func)) < 0)
+		return rc;
+	bpf_program__set_autoload(skel->progs.mp_tp_mmap, tp);
+	bpf_program__set_autoload(skel->progs.mp_tp_munmap, tp);
+	bpf_program__set_autoload(skel->progs.mp_tp_mremap, tp);
+	bpf_program__set_autoload(skel->progs.mp_tp_brk, tp);
+	bpf_program__set_autoload(skel->progs.mp_exit_regs, sb->attach == ATTACH_REGS);
 	bpf_program__set_autoload(skel->progs.mp_enter_pair, pair);
 	bpf_program__set_autoload(skel->progs.mp_exit_pair, pair);
 	bpf_program__set_autoload(skel->progs.mp_oom_kill, oom_tracepoint_has_task());
@@ -194,35 +266,130 @@ static int bpf_load_error(int rc, char *err, size_t errlen)
 	return rc;
 }
 
-static int bpf_start(struct source_bpf *sb, const struct source_opts *opts, char *err,
-		     size_t errlen)
+/* What a failed fexit or tp load or attach means, from the error libbpf
+ * returned: -ESRCH when the function is not in the kernel's BTF
+ * (libbpf_find_attach_btf_id), -ENOENT when tracefs has no such
+ * tracepoint; from the kernel -ENOTSUPP (524, kernel-internal) or
+ * -EOPNOTSUPP when it cannot make a trampoline, -EPERM when it refuses the
+ * program before verifying it (what this project's 6.18 test host, locked
+ * down from its configuration, answers root for any fentry/fexit program,
+ * with no log saying why; its bpftool feature probe says "tracing is NOT
+ * available" while tp_btf programs load). */
+static const char *attach_failure(int rc)
 {
+	switch (-rc) {
+	case ESRCH:
+		return "ESRCH: the function is not in the kernel's BTF";
+	case ENOENT:
+		return "ENOENT: the function or tracepoint is missing";
+	case 524: /* ENOTSUPP */
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP: this kernel cannot make BPF trampolines";
+	case EPERM:
+		return "EPERM: the kernel refused it";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* Open, configure, load and attach the object for sb->attach.  On failure
+ * the object stays in sb->skel (bpf_close or the fallback frees it) and
+ * *stage says which step failed. */
+static int bpf_load_attach(struct source_bpf *sb, const struct source_opts *opts,
+			   const char **stage, char *err, size_t errlen)
+{
+	bool own_mode = sb->attach == ATTACH_FEXIT || sb->attach == ATTACH_TP;
 	int rc;
 
+	*stage = "opening";
+	libbpf_first_warn[0] = 0;
 	sb->skel = memprobe_bpf__open();
 	if (!sb->skel) {
 		rc = -errno;
 		snprintf(err, errlen, "opening the eBPF object failed (%s)", strerror(-rc));
 		return rc;
 	}
+	*stage = "configuring";
 	rc = bpf_configure(sb, opts);
 	if (rc < 0) {
-		snprintf(err, errlen, "ring size %zu bytes refused (%s): use a power of two KiB",
-			 sb->ring_bytes, strerror(-rc));
+		snprintf(err, errlen,
+			 "configuring the eBPF object failed (%s): the ring size %zu bytes must be "
+			 "a power of two KiB; MEMPROBE_BPF_FEXIT_MMAP_FUNC a kernel function",
+			 attach_failure(rc), sb->ring_bytes);
 		return rc;
 	}
+	*stage = "loading";
 	rc = memprobe_bpf__load(sb->skel);
+	if (rc < 0 && own_mode && (geteuid() == 0 || (rc != -EPERM && rc != -EACCES))) {
+		snprintf(err, errlen,
+			 "loading the %s programs failed (%s): leave MEMPROBE_BPF_MODE unset to "
+			 "fall back, or rerun with MEMPROBE_BPF_DEBUG=1 to see libbpf's and the "
+			 "verifier's log",
+			 attach_names[sb->attach], attach_failure(rc));
+		return rc;
+	}
 	if (rc < 0)
 		return bpf_load_error(rc, err, errlen);
+	*stage = "attaching";
 	rc = memprobe_bpf__attach(sb->skel);
-	if (rc < 0) {
+	if (rc < 0)
 		snprintf(err, errlen,
-			 "attaching to the sys_exit/sched_process_* tracepoints failed (%s): the "
-			 "kernel needs BTF raw tracepoints (Linux 5.5+) and tracefs; or use the "
-			 "stap module source",
-			 strerror(-rc));
-		return rc;
+			 "attaching the eBPF programs (%s) failed (%s): the kernel needs BTF raw "
+			 "tracepoints (Linux 5.5+)%s; or use the stap module source",
+			 attach_names[sb->attach], attach_failure(rc),
+			 sb->attach == ATTACH_FEXIT ? " and BPF trampolines" :
+			 sb->attach == ATTACH_TP ? " and tracefs" : "");
+	return rc;
+}
+
+/* The default: fexit, else tp, else regs.  Each failure is kept in why; one
+ * line says them and what capture falls back to, here where it is decided
+ * (the caller sees a working source). */
+static int bpf_start_fallback(struct source_bpf *sb, const struct source_opts *opts, char *err,
+			      size_t errlen)
+{
+	static const enum bpf_attach chain[] = { ATTACH_FEXIT, ATTACH_TP, ATTACH_REGS };
+	char why[768] = "";
+	const char *stage;
+	size_t i, used;
+	int rc = -EINVAL;
+
+	for (i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+		sb->attach = chain[i];
+		rc = bpf_load_attach(sb, opts, &stage, err, errlen);
+		if (rc == 0 || chain[i] == ATTACH_REGS)
+			break;
+		used = strlen(why);
+		snprintf(why + used, sizeof(why) - used, "%s%s %s failed (%s%s%s%s)",
+			 used ? "; " : "", stage, attach_names[chain[i]], attach_failure(rc),
+			 libbpf_first_warn[0] ? ", \"" : "", libbpf_first_warn,
+			 libbpf_first_warn[0] ? "\"" : "");
+		memprobe_bpf__destroy(sb->skel);
+		sb->skel = NULL;
 	}
+	if (rc == 0 && sb->attach != ATTACH_FEXIT)
+		fprintf(stderr,
+			"%s: eBPF: no fexit on the memory syscalls: %s; falling back to %s\n",
+			program_invocation_short_name, why, attach_cost[sb->attach]);
+	return rc;
+}
+
+static int bpf_start(struct source_bpf *sb, const struct source_opts *opts, char *err,
+		     size_t errlen)
+{
+	const char *stage;
+	bool fallback;
+	int rc;
+
+	rc = bpf_attach_wanted(&sb->attach, &fallback, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (fallback)
+		rc = bpf_start_fallback(sb, opts, err, errlen);
+	else
+		rc = bpf_load_attach(sb, opts, &stage, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = bpf_map_ring(sb);
 	if (rc < 0)
 		snprintf(err, errlen, "mapping the eBPF ring buffer failed (%s)", strerror(-rc));
@@ -356,6 +523,7 @@ static void bpf_stats(const struct source *s, struct source_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->name = "bpf";
+	st->attach = attach_names[sb->attach];
 	st->session_id = sb->session_id;
 	st->delivered = sb->delivered;
 	st->released = sb->released;

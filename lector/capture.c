@@ -232,8 +232,10 @@ void capture_begin_session(struct lector *l, struct source *src, uint64_t prev_s
 	skip_journaled(l);
 	if (l->cap.rs)
 		runstate_begin(l->cap.rs, l->session);
-	fprintf(stderr, "lector: capturing from %s (session %" PRIu64 "), %s %s\n",
-		l->src_stats.name, l->session,
+	fprintf(stderr, "lector: capturing from %s%s%s%s (session %" PRIu64 "), %s %s\n",
+		l->src_stats.name, l->src_stats.attach ? "(" : "",
+		l->src_stats.attach ? l->src_stats.attach : "", l->src_stats.attach ? ")" : "",
+		l->session,
 		l->cfg.mem_queue_max ? "spill file" : "journal (every record on disk first)",
 		l->cfg.spill_path);
 	if (l->gap_before_ms)

@@ -13,12 +13,21 @@
  *       how many seq values below S never arrived (must equal the drops), and
  *       C the successful mmap/munmap records of length BYTES (bench/bpf),
  *       of processes named NAME if given.
- *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (needs
- *       kernel.bpf_stats_enabled=1 while it runs).
+ *       --prog-stats adds "prog NAME runs=N run_time_ns=T" lines (program
+ *       statistics are on while it runs: it holds BPF_ENABLE_STATS itself,
+ *       kernel.bpf_stats_enabled=1 works too).
  *   mp-bpf-probe --latency N
  *       fork a child making N lone mmap calls 150 ms apart; print
  *         latency max_ms=.. p90_ms=.. median_ms=.. count=..
  *       (delay from the call's return, record ts_ns, to its delivery here).
+ *   mp-bpf-probe --getppid N
+ *       with program statistics on (BPF_ENABLE_STATS, for as long as it
+ *       runs; the sysctl is left alone), make N getppid() calls, then idle
+ *       as long; print
+ *         getppid calls=N ns_per_call=T runs_loop=A runs_idle=B
+ *       A and B: runs of the memory-call programs (all but exec, exit and
+ *       oom_kill) during the loop and during the idle time: A - B is what
+ *       an unrelated syscall costs in program runs (N with regs, ~0 else).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +40,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 
@@ -176,6 +186,60 @@ static void print_prog_stats(void)
 		closedir(d);
 }
 
+/* Runs of our programs that catch memory syscalls (every mp_* program but
+ * the exec, exit and oom_kill ones), summed. */
+static uint64_t memory_prog_runs(void)
+{
+	static const char *const others[] = { "mp_exec", "mp_exit", "mp_oom_kill" };
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	uint64_t sum = 0;
+	size_t i;
+
+	while (d && (e = readdir(d))) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		bool other = false;
+
+		if (e->d_name[0] == '.' ||
+		    bpf_obj_get_info_by_fd(atoi(e->d_name), &info, &len) != 0 ||
+		    strncmp(info.name, "mp_", 3) != 0)
+			continue;
+		for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+			other |= !strcmp(info.name, others[i]);
+		if (!other)
+			sum += info.run_cnt;
+	}
+	if (d)
+		closedir(d);
+	return sum;
+}
+
+static int run_getppid(long calls)
+{
+	int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	uint64_t r0, r1, r2, t0, loop_ns;
+	long i;
+
+	if (stats_fd < 0) {
+		fprintf(stderr, "mp-bpf-probe: BPF_ENABLE_STATS failed (%s)\n", strerror(errno));
+		return -errno;
+	}
+	r0 = memory_prog_runs();
+	t0 = mono_ns();
+	for (i = 0; i < calls; i++)
+		syscall(SYS_getppid);
+	loop_ns = mono_ns() - t0;
+	r1 = memory_prog_runs();
+	usleep(loop_ns / 1000);
+	r2 = memory_prog_runs();
+	close(stats_fd);
+	printf("getppid calls=%ld ns_per_call=%.1f runs_loop=%llu runs_idle=%llu\n", calls,
+	       (double)loop_ns / calls, (unsigned long long)(r1 - r0),
+	       (unsigned long long)(r2 - r1));
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -227,6 +291,7 @@ static void usage(FILE *f)
 		   "                    [--ready-file F] [--count-len BYTES [--count-comm NAME]]\n"
 		   "                    [--prog-stats]\n"
 		   "       mp-bpf-probe --latency N\n"
+		   "       mp-bpf-probe --getppid N\n"
 		   "Test driver of the eBPF source; needs root.  See the top of\n"
 		   "tests/bpf/mp-bpf-probe.c for the output format.\n");
 }
@@ -238,9 +303,12 @@ int main(int argc, char **argv)
 		{ "hold-ms", required_argument, NULL, 'H' }, { "duration-ms", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'f' }, { "latency", required_argument, NULL, 'l' },
 		{ "count-len", required_argument, NULL, 'c' }, { "prog-stats", no_argument, NULL, 'p' },
-		{ "count-comm", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },	   { 0 } };
+		{ "count-comm", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ "getppid", required_argument, NULL, 'g' },   { 0 } };
 	struct source_opts opts = { .kind = SOURCE_BPF };
 	int c, rc, hold_ms = 0, duration_ms = 0, latency = 0, raw = 0, prog_stats = 0;
+	long getppid_calls = 0;
+	int stats_fd = -1;
 	const char *ready = NULL;
 	struct probe p = { 0 };
 	struct source *src;
@@ -257,11 +325,12 @@ int main(int argc, char **argv)
 		case 'p': prog_stats = 1; break;
 		case 'c': p.count_len = strtoull(optarg, NULL, 0); break;
 		case 'C': p.count_comm = optarg; break;
+		case 'g': getppid_calls = atol(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!raw == !latency || latency > 64) {
+	if (!!raw + !!latency + !!getppid_calls != 1 || latency > 64 || getppid_calls < 0) {
 		usage(stderr);
 		return 2;
 	}
@@ -272,11 +341,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mp-bpf-probe: %s\n", err);
 		return 1;
 	}
+	if (prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
+		fprintf(stderr, "mp-bpf-probe: BPF_ENABLE_STATS failed (%s): set "
+				"kernel.bpf_stats_enabled=1\n", strerror(errno));
 	if (ready)
 		close(open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-	rc = raw ? run_raw(src, &p, hold_ms, duration_ms) : run_latency(src, &p, latency);
+	if (raw)
+		rc = run_raw(src, &p, hold_ms, duration_ms);
+	else if (latency)
+		rc = run_latency(src, &p, latency);
+	else
+		rc = run_getppid(getppid_calls);
 	if (prog_stats)
 		print_prog_stats();
+	if (stats_fd >= 0)
+		close(stats_fd);
 	source_close(src);
 	free(p.seen_map);
 	if (rc < 0)
