@@ -4,6 +4,9 @@
 # fault tests (lector, MariaDB, spill disk), before the long guest suite
 include $(TOP)/tests/faults/part.mk
 TEST_SUITES += $(TOP)/tests/kernel/run-tests
+# The eBPF source in the same guest kernel (fexit, which this host refuses;
+# the only 6.1 kernel the eBPF source meets): about 30 s.
+TEST_SUITES += $(TOP)/tests/bpf/run-guest
 
 # The README's quick start in a bare Debian 12 rootfs (mmdebstrap), then
 # make test with a few suites there (tests/fresh/run --help).
