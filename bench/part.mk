@@ -9,6 +9,20 @@ $(BUILD)/bench:
 $(BUILD)/bench/mmap-flood: bench/kernel/mmap_flood.c model/clock.h | $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) -pthread $< -o $@
 
+# bench/bpf's unrelated-syscall tax: a getppid loop, and a program that
+# does nothing on the sys_exit hook (the slow path's share of the tax).
+# clang, the BPF flags and vmlinux.h come from bpf/part.mk.
+$(BUILD)/bench/syscall-loop: bench/bpf/syscall_loop.c model/clock.h | $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+$(BUILD)/bench/empty_exit.bpf.o: bench/bpf/empty_exit.bpf.c $(BUILD)/bpf/vmlinux.h | $(BUILD)/bench
+	$(BPF_CLANG) $(BPF_CFLAGS) -I$(BUILD)/bpf $(call pkg_flags,--cflags,libbpf,libbpf-dev,bpf) -c $< -o $@
+
+$(BUILD)/bench/empty-exit: bench/bpf/empty_exit.c | $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $< -o $@ -lbpf -lelf -lz
+
+all: $(BUILD)/bench/syscall-loop $(BUILD)/bench/empty_exit.bpf.o $(BUILD)/bench/empty-exit
+
 .PHONY: bench bench-kernel
 bench: bench-kernel
 
