@@ -37,9 +37,11 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c mo
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
 		     lector/sink_mysql_read.c lector/sink_mysql_oom.c lector/sink_mysql_names.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
-$(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) lector/*.h
+$(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c bench/lector/synth.c bench/lector/synth.h \
+		$(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
-	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c $(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c bench/lector/synth.c \
+		$(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
 # Unit test of the names of cgroups and files (no database, no capture).
 $(BUILD)/tests/resolve-test: tests/lector/resolve-test.c lector/resolve_cgroup.c lector/resolve_file.c \
@@ -84,6 +86,7 @@ stop:
 bench-lector:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/run
+	@$(TOP)/bench/lector/variants
 bench: bench-lector
 
 # Ingest of the 1M flood with and without a process holding 65k separate

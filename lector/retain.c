@@ -3,10 +3,10 @@
  *
  * Calls have no time index (migration 011 dropped it: it cost inserts
  * dearly), but cid is commit-ordered and commits follow capture time, so the
- * old calls are at the low end of by_cid.  A pass walks by_cid upward in
- * chunks of RETAIN_CHUNK_ROWS cids from a cursor, deleting this host's rows
- * of the chunk whose ts_ns (CLOCK_REALTIME) is before the cutoff, and
- * stops at the first chunk holding a recent row of this host; the next
+ * old calls are at the low end of cid, the primary key (migration 018).  A
+ * pass walks cids upward in chunks of RETAIN_CHUNK_ROWS from a cursor,
+ * deleting this host's rows of the chunk whose ts_ns (CLOCK_REALTIME) is
+ * before the cutoff, and stops at the first chunk holding a recent row of this host; the next
  * pass resumes there.  Other hosts' rows are only stepped over.  Each
  * DELETE is its own short transaction (autocommit, READ COMMITTED: no gap
  * locks near the rows lector inserts), and the thread rests twice as long
@@ -43,7 +43,7 @@
 
 /* The statements of a pass, prepared once per connection. */
 enum retain_stmt {
-	CHUNK_SPAN,    /* the next chunk of by_cid: its last cid, its rows */
+	CHUNK_SPAN,    /* the next chunk of cids: its last cid, its rows */
 	CHUNK_MINE,    /* this host's rows of the chunk, and the old ones */
 	CHUNK_DELETE,  /* this host's old rows of the chunk */
 	PROCS_DELETE,  /* exited processes last seen before the cutoff */
@@ -55,10 +55,10 @@ enum retain_stmt {
 };
 
 static const char *const retain_sql[RETAIN_NSTMTS] = {
-    [CHUNK_SPAN] = "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (by_cid) "
+    [CHUNK_SPAN] = "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (PRIMARY) "
 		   "WHERE cid > ? ORDER BY cid LIMIT ?) t",
     [CHUNK_MINE] = "SELECT COUNT(*), COALESCE(SUM(ts_ns < ?), 0) FROM calls FORCE INDEX "
-		   "(by_cid) WHERE cid > ? AND cid <= ? AND host_id = ?",
+		   "(PRIMARY) WHERE cid > ? AND cid <= ? AND host_id = ?",
     [CHUNK_DELETE] = "DELETE FROM calls WHERE cid > ? AND cid <= ? AND host_id = ? AND ts_ns < ?",
     [PROCS_DELETE] = "DELETE FROM processes WHERE host_id = ? AND exited = 1 AND "
 		     "last_seen_ns < ? LIMIT ?",
@@ -85,7 +85,7 @@ struct retain {
 	MYSQL *db;
 	MYSQL_STMT *st[RETAIN_NSTMTS];
 	unsigned int host_id;
-	uint64_t cursor_cid; /* by_cid below this: nothing of ours to purge */
+	uint64_t cursor_cid; /* cids below this: nothing of ours to purge */
 	char err[512];	     /* why the last step failed */
 };
 
@@ -142,7 +142,7 @@ static int retain_connect(struct retain *r)
 	return 0;
 }
 
-/* One chunk of by_cid after lo.  Returns 1 to go on, 0 when the pass is
+/* One chunk of cids after lo.  Returns 1 to go on, 0 when the pass is
  * done (recent rows of ours, or the end of the table), -errno. */
 static int calls_chunk(struct retain *r, uint64_t cutoff_ns, uint64_t *lo, uint64_t *purged)
 {

@@ -12,8 +12,10 @@
  * SQL is always parameterized; names are bound as bytes.
  *
  * Many lectors (hosts) may write one database.  The server reads calls by
- * cid (AUTO_INCREMENT, migration 010) and trusts that a cid, once seen,
- * has no smaller cid committed after it (SSE, /api/calls keyset pages).
+ * cid (AUTO_INCREMENT, migration 010; the primary key since 018, with
+ * (host_id, session, seq) the unique key by_seq) and trusts that a cid,
+ * once seen, has no smaller cid committed after it (SSE, /api/calls keyset
+ * pages).
  * Two transactions inserting at once interleave their cids and commit in
  * either order, so every lector locks the one row of commit_order in the
  * writers' schema <db>_lock (migration 014) before its first INSERT, and

@@ -31,7 +31,10 @@ if [ ! -d "$DATA/mysql" ]; then
 fi
 # Big batched inserts: a buffer pool that holds the hot index pages, and
 # group commit to the OS rather than fsync per transaction.
-mariadbd --no-defaults --user=root --datadir="$DATA" --socket="$SOCK" --pid-file="$PIDF" \
+# MEMPROBE_DB_ARGS: more server options (bench/lector/variants loads MyRocks
+# with --plugin-load-add=ha_rocksdb: INSTALL SONAME of it crashes 10.11).
+# shellcheck disable=SC2086 # options are words
+mariadbd --no-defaults ${MEMPROBE_DB_ARGS:-} --user=root --datadir="$DATA" --socket="$SOCK" --pid-file="$PIDF" \
 	--port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve --log-error="$LOG" \
 	--innodb-buffer-pool-size="${MEMPROBE_DB_POOL:-512M}" --innodb-log-file-size=256M \
 	--innodb-flush-log-at-trx-commit=2 --max-connections=200 </dev/null >/dev/null 2>&1 &

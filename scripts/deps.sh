@@ -26,7 +26,7 @@ declare -A GROUP=(
 	[browser]="chromium | tests: the dashboard in Chromium"
 	[install]="systemd util-linux | tests: make install's systemd units"
 	[fresh]="mmdebstrap | tests: a bare Debian 12 rootfs (tests/fresh)"
-	[bench]="wrk bpftrace linux-perf | benchmarks: wrk, bpftrace, perf"
+	[bench]="wrk bpftrace linux-perf mariadb-plugin-rocksdb | benchmarks: wrk, bpftrace, perf, MyRocks (bench/lector/variants)"
 )
 pkgs_of() { echo ${GROUP[$1]%%|*}; }
 why_of() { local w=${GROUP[$1]#*| }; echo "$w"; }

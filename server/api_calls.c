@@ -30,7 +30,7 @@ static const char *const call_names[] = {
 	" WHERE (? = 0 OR c.cid < ?) AND (? = '' OR h.name = ?) AND (? = 0 OR c.pid = ?)"          \
 	" AND (? = '' OR c.syscall = ?) AND (? = 0 OR c.ts_ns >= ?)"                               \
 	" AND (? = 0 OR c.ts_ns < ?) ORDER BY c.cid DESC LIMIT ?"
-static const char calls_all_sql[] = CALLS_SQL("by_cid");
+static const char calls_all_sql[] = CALLS_SQL("PRIMARY"); /* cid (migration 018) */
 static const char calls_by_pid_sql[] = CALLS_SQL("by_pid_cid");
 
 struct page {

@@ -37,16 +37,20 @@ void proc_series_init(unsigned int calls, unsigned int replays)
 	max_running = replays ? replays : 1;
 }
 
+/* A process's calls are found by pid (by_pid_cid, then the primary key cid
+ * in its order).  The index is forced: for a process holding a large share
+ * of the table the optimizer scanned the whole table instead (through
+ * by_seq's host_id prefix since migration 018), several times slower at 1M
+ * rows (bench/lector/explain-calls). */
 #define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
+#define SERIES_CALLS " calls c FORCE INDEX (by_pid_cid) JOIN hosts h ON h.host_id = c.host_id"
 static const char replay_sql[] =
     "SELECT c.ts_ns, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, c.flags,"
     " c.result, c.total_vm_bytes, c.uid"
-    " FROM calls c JOIN hosts h ON h.host_id = c.host_id"
-    " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM calls c"
-    " JOIN hosts h ON h.host_id = c.host_id" SERIES_WHERE " GROUP BY c.session) s"
+    " FROM" SERIES_CALLS " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM" SERIES_CALLS
+    SERIES_WHERE " GROUP BY c.session) s"
     " ON s.session = c.session" SERIES_WHERE " ORDER BY s.t0, c.session, c.seq LIMIT ?";
-static const char count_sql[] =
-    "SELECT COUNT(*) FROM calls c JOIN hosts h ON h.host_id = c.host_id" SERIES_WHERE;
+static const char count_sql[] = "SELECT COUNT(*) FROM" SERIES_CALLS SERIES_WHERE;
 
 struct point {
 	uint64_t ts_ns, net_bytes, mapped_bytes, vm_size_bytes;

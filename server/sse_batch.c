@@ -12,7 +12,7 @@
 #include "sse_batch.h"
 
 static const char batch_sql[] =
-    "SELECT STRAIGHT_JOIN " CALLS_COLUMNS " FROM calls c FORCE INDEX (by_cid) JOIN hosts h ON "
+    "SELECT STRAIGHT_JOIN " CALLS_COLUMNS " FROM calls c FORCE INDEX (PRIMARY) JOIN hosts h ON "
     "h.host_id = c.host_id WHERE c.cid > ? AND c.cid <= ? ORDER BY c.cid LIMIT ?";
 
 void msg_put(struct msg *m)
