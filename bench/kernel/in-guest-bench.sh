@@ -7,10 +7,15 @@
 #      the ABI 2 memory fields off (mem_fields=0: their cost per event),
 #      traced with memprobe-cat --raw draining on CPU 0: ns per pair (median and
 #      best-of-N), the ratios to untraced, and whether every call was
-#      recorded (records of the loop == 2 * pairs, no seq gap);
+#      recorded (records of the loop == 2 * pairs, no seq gap); each
+#      round's ratio, with median and spread; and where the probe's time
+#      goes: the module with parts of its syscall path left out
+#      (bench_parts=1: tracepoint + filter only; 2: record filled, not
+#      committed), against untraced runs of the same length;
 #   2. the highest event rate held with zero drops: 2 producer threads at
 #      doubling rates, then flat out (threads, then processes), with one
-#      reader draining.
+#      reader draining; the 2-producer flat-out rates beside the same
+#      producers untraced.
 set -uo pipefail
 case "${1:-}" in
 -h | --help)
@@ -31,6 +36,18 @@ exec 3>>"$MEMPROBE_RESULTS/in-guest-bench.log"
 
 kv() { sed -n "s/^$1=//p" "$2" | head -n1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# round_ratios NUM DEN: each round's NUM/DEN (two arrays by name, same
+# length), then their median and spread (lowest-highest).
+round_ratios() {
+	local -n num=$1 den=$2
+	local rs=() j
+	for j in "${!den[@]}"; do
+		rs+=("$(awk -v t="${num[$j]}" -v u="${den[$j]}" 'BEGIN { printf "%.3f", t / u }')")
+	done
+	printf '%s (median %sx, spread %s-%s)' "${rs[*]}" "$(median "${rs[@]}")" \
+		"$(printf '%s\n' "${rs[@]}" | sort -g | head -n1)" "$(printf '%s\n' "${rs[@]}" | sort -g | tail -n1)"
+}
 
 # reader_start OUT FILTER...: memprobe-cat --raw on CPU 0 into a counting
 # ringcheck (seq gaps there are exactly the drops the reader saw).
@@ -78,13 +95,24 @@ traced_run() {
 # Rounds of: untraced; traced with no reader (BARE_PAIRS, few enough to fit
 # the default ring: the probe's own cost; a ring sized for all PAIRS would
 # measure qemu's soft-TLB misses over 144 MB instead); traced with a reader
-# (the real setup).
-# Interleaved so a change in host load hits all three alike.
+# (the real setup); and the module with parts of its syscall path left out
+# (bench_parts, tapset/memprobe_record.stp), untraced again beside them.
+# Interleaved so a change in host load hits all alike.
 bench_overhead() {
 	local untraced=() bare=() bare1=() traced=() i recorded=yes
-	local bare_pairs=30000
+	local bare_pairs=30000 untraced_b=() filter_only=() no_commit=()
 	loop_run >/dev/null # warm-up: first-touch costs, not measured
 	for i in $(seq 1 "$RUNS"); do
+		# where the probe's time goes: the tracepoint and the syscall-number
+		# filter alone (bench_parts=1), the record filled but not committed
+		# (bench_parts=2), against untraced runs of the same length
+		untraced_b+=("$(loop_run $bare_pairs)")
+		mod_load bench_parts=1 || { echo "module failed to load (bench_parts=1)"; return 1; }
+		filter_only+=("$(loop_run $bare_pairs)")
+		mod_unload
+		mod_load bench_parts=2 || { echo "module failed to load (bench_parts=2)"; return 1; }
+		no_commit+=("$(loop_run $bare_pairs)")
+		mod_unload
 		untraced+=("$(loop_run)")
 		mod_load || { echo "module failed to load"; return 1; }
 		bare+=("$(loop_run $bare_pairs)")
@@ -131,6 +159,13 @@ bench_overhead() {
 		ratios+=("$(awk -v t="${traced[$j]}" -v u="${untraced[$j]}" 'BEGIN { printf "%.3f", t / u }')")
 	done
 	echo "per-round ratios traced+reader/untraced: ${ratios[*]} (median $(median "${ratios[@]}")x)"
+	echo "ratio traced+reader/untraced per round, median and spread: $(round_ratios traced untraced)"
+	echo "where the time goes ($bare_pairs pairs, each round against its own untraced run of" \
+		"$bare_pairs: ${untraced_b[*]} ns/pair, median $(median "${untraced_b[@]}")):"
+	echo "  tracepoint + syscall filter only (bench_parts=1): $(round_ratios filter_only untraced_b)"
+	echo "  record filled, not committed (bench_parts=2):    $(round_ratios no_commit untraced_b)"
+	echo "  whole probe, no reader:                          $(round_ratios bare untraced_b)"
+	echo "  whole probe, memory fields off (mem_fields=0):   $(round_ratios bare1 untraced_b)"
 	echo "every call recorded (2 records per pair, zero drops, all rounds): $recorded" \
 		"(header drops of the last round: $(kv drops "$T/hdr"))"
 }
@@ -177,11 +212,37 @@ rate_row() {
 	fi
 }
 
+# step_verdict: the last rate_step in words (for the 2-producer line).
+step_verdict() {
+	if [ "$STEP_DROPS" -eq 0 ] && [ "$STEP_GAPS" = 0 ] && [ "$STEP_REC" -eq "$STEP_WANT" ]; then
+		echo "0 drops"
+	else
+		echo "$STEP_DROPS drops, $STEP_REC/$STEP_WANT records"
+	fi
+}
+
+# untraced_rate PROCS THREADS: events/s of the same flat-out producers
+# with no module loaded (prints it).
+untraced_rate() {
+	local procs=$1 threads=$2 p pids=() evs=0
+	for ((p = 0; p < procs; p++)); do
+		"$B/bench/mmap-flood" --threads "$threads" --pairs $((100000 / (procs * threads))) \
+			--len $LEN_BYTES >"$T/uloop$p" 2>&3 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for ((p = 0; p < procs; p++)); do
+		evs=$((evs + $(kv events_per_s "$T/uloop$p")))
+	done
+	echo "$evs"
+}
+
 # Doubling paced rates (2 threads) until the producers cannot keep up,
 # then flat out: threads of one process, then separate processes.
 bench_rate() {
-	local rate
+	local rate two_procs_u two_thr_u two_procs two_thr two_procs_ok two_thr_ok
 	BEST=0 ANY_DROPS=0
+	two_procs_u=$(untraced_rate 2 1) two_thr_u=$(untraced_rate 1 2)
 	mod_load || return 1
 	"$B/tests/ringcheck" hdr >"$T/hdr" 2>&3
 	echo "ring: $(kv capacity "$T/hdr") slots, wakeup every $(kv wakeup_interval_us "$T/hdr") us"
@@ -192,10 +253,16 @@ bench_rate() {
 		[ "$STEP_EVS" -lt $((rate * 4 * 8 / 10)) ] && break
 	done
 	rate_row 1 2 0
+	two_thr=$STEP_EVS two_thr_ok=$(step_verdict)
 	rate_row 1 4 0
 	rate_row 2 1 0
+	two_procs=$STEP_EVS two_procs_ok=$(step_verdict)
 	rate_row 4 1 0
 	mod_unload
+	awk -v a="$two_procs" -v au="$two_procs_u" -v b="$two_thr" -v bu="$two_thr_u" \
+		-v ao="$two_procs_ok" -v bo="$two_thr_ok" 'BEGIN {
+		printf "2 producer CPUs, flat out, traced+reader: 2 processes %d events/s (%s; untraced %d, untraced/traced %.2fx), 1 process x 2 threads %d events/s (%s; untraced %d, untraced/traced %.2fx)\n",
+			a, ao, au, a ? au / a : 0, b, bo, bu, b ? bu / b : 0 }'
 	echo "highest event rate held with zero drops: $BEST events/s" \
 		"($([ $ANY_DROPS = 0 ] && echo "no drop in any step: the producers saturate first" ||
 			echo "drops in the steps marked above"))"
