@@ -11,7 +11,8 @@
 #      round's ratio, with median and spread; and where the probe's time
 #      goes: the module with parts of its syscall path left out
 #      (bench_parts=1: tracepoint + filter only; 2: record filled, not
-#      committed), against untraced runs of the same length;
+#      committed), against untraced runs of the same length; and the
+#      extra time of a getppid call (not recorded) with the module loaded;
 #   2. the highest event rate held with zero drops: 2 producer threads at
 #      doubling rates, then flat out (threads, then processes), with one
 #      reader draining; the 2-producer flat-out rates beside the same
@@ -76,6 +77,14 @@ loop_run() {
 	kv ns_per_pair "$T/loop"
 }
 
+# One pinned run of getppid calls, a syscall memprobe does not record;
+# prints ns per call.
+PPID_CALLS=300000
+ppid_run() {
+	taskset -c 1 "$B/bench/mmap-flood" --getppid --pairs $PPID_CALLS --cpu 1 >"$T/ppid" 2>&3
+	kv ns_per_pair "$T/ppid"
+}
+
 # One traced run with a reader draining into a counting ringcheck; sets
 # RUN_NS and RUN_ALL (1 when every call of the loop was recorded).
 traced_run() {
@@ -101,14 +110,17 @@ traced_run() {
 bench_overhead() {
 	local untraced=() bare=() bare1=() traced=() i recorded=yes
 	local bare_pairs=30000 untraced_b=() filter_only=() no_commit=()
+	local ppid_u=() ppid_f=() ppid_m=()
 	loop_run >/dev/null # warm-up: first-touch costs, not measured
 	for i in $(seq 1 "$RUNS"); do
 		# where the probe's time goes: the tracepoint and the syscall-number
 		# filter alone (bench_parts=1), the record filled but not committed
 		# (bench_parts=2), against untraced runs of the same length
 		untraced_b+=("$(loop_run $bare_pairs)")
+		ppid_u+=("$(ppid_run)")
 		mod_load bench_parts=1 || { echo "module failed to load (bench_parts=1)"; return 1; }
 		filter_only+=("$(loop_run $bare_pairs)")
+		ppid_f+=("$(ppid_run)")
 		mod_unload
 		mod_load bench_parts=2 || { echo "module failed to load (bench_parts=2)"; return 1; }
 		no_commit+=("$(loop_run $bare_pairs)")
@@ -116,6 +128,7 @@ bench_overhead() {
 		untraced+=("$(loop_run)")
 		mod_load || { echo "module failed to load"; return 1; }
 		bare+=("$(loop_run $bare_pairs)")
+		ppid_m+=("$(ppid_run)")
 		"$B/tests/ringcheck" consume-all >&3 2>&1
 		traced_run "$i"
 		traced+=("$RUN_NS")
@@ -166,6 +179,17 @@ bench_overhead() {
 	echo "  record filled, not committed (bench_parts=2):    $(round_ratios no_commit untraced_b)"
 	echo "  whole probe, no reader:                          $(round_ratios bare untraced_b)"
 	echo "  whole probe, memory fields off (mem_fields=0):   $(round_ratios bare1 untraced_b)"
+	# The tax on every other syscall of the machine: getppid is not recorded,
+	# so this is the tracepoint, the handler's wrapper and its filter.
+	local ppid_extra=() k2
+	for k2 in "${!ppid_u[@]}"; do
+		ppid_extra+=("$((ppid_m[k2] - ppid_u[k2]))")
+	done
+	echo "unrelated syscall (getppid, $PPID_CALLS calls) ns/call: untraced ${ppid_u[*]}," \
+		"module loaded ${ppid_m[*]}; extra ns per call per round: ${ppid_extra[*]}" \
+		"(median $(median "${ppid_extra[@]}"))"
+	echo "  getppid, module loaded / untraced:               $(round_ratios ppid_m ppid_u)"
+	echo "  getppid, bench_parts=1 / untraced:               $(round_ratios ppid_f ppid_u)"
 	echo "every call recorded (2 records per pair, zero drops, all rounds): $recorded" \
 		"(header drops of the last round: $(kv drops "$T/hdr"))"
 }
