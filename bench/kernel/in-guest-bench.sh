@@ -6,12 +6,17 @@
 #      untraced, traced with no reader (the probe's own cost), the same with
 #      the ABI 2 memory fields off (mem_fields=0: their cost per event),
 #      traced with memprobe-cat --raw draining on CPU 0: ns per pair (median and
-#      best-of-N), the ratios to untraced (median and spread of the paired
-#      rounds), and whether every call was recorded (records of the loop
-#      == 2 * pairs, no seq gap);
+#      best-of-N), the ratios to untraced, and whether every call was
+#      recorded (records of the loop == 2 * pairs, no seq gap); each
+#      round's ratio, with median and spread; and where the probe's time
+#      goes: the module with parts of its syscall path left out
+#      (bench_parts=1: tracepoint + filter only; 2: record filled, not
+#      committed), against untraced runs of the same length; and the
+#      extra time of a getppid call (not recorded) with the module loaded;
 #   2. the highest event rate held with zero drops: 2 producer threads at
 #      doubling rates, then flat out (threads, then processes), with one
-#      reader draining.
+#      reader draining; the 2-producer flat-out rates beside the same
+#      producers untraced.
 # Ends with one "summary:" line (ratios, the 2-producer zero-drop rates).
 set -uo pipefail
 case "${1:-}" in
@@ -35,6 +40,18 @@ kv() { sed -n "s/^$1=//p" "$2" | head -n1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # spread N...: "median (min..max)"
 spread() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s (%s..%s)", a[int((NR+1)/2)], a[1], a[NR]}'; }
+
+# round_ratios NUM DEN: each round's NUM/DEN (two arrays by name, same
+# length), then their median and spread (lowest-highest).
+round_ratios() {
+	local -n num=$1 den=$2
+	local rs=() j
+	for j in "${!den[@]}"; do
+		rs+=("$(awk -v t="${num[$j]}" -v u="${den[$j]}" 'BEGIN { printf "%.3f", t / u }')")
+	done
+	printf '%s (median %sx, spread %s-%s)' "${rs[*]}" "$(median "${rs[@]}")" \
+		"$(printf '%s\n' "${rs[@]}" | sort -g | head -n1)" "$(printf '%s\n' "${rs[@]}" | sort -g | tail -n1)"
+}
 
 # reader_start OUT FILTER...: memprobe-cat --raw on CPU 0 into a counting
 # ringcheck (seq gaps there are exactly the drops the reader saw).
@@ -63,6 +80,14 @@ loop_run() {
 	kv ns_per_pair "$T/loop"
 }
 
+# One pinned run of getppid calls, a syscall memprobe does not record;
+# prints ns per call.
+PPID_CALLS=300000
+ppid_run() {
+	taskset -c 1 "$B/bench/mmap-flood" --getppid --pairs $PPID_CALLS --cpu 1 >"$T/ppid" 2>&3
+	kv ns_per_pair "$T/ppid"
+}
+
 # One traced run with a reader draining into a counting ringcheck; sets
 # RUN_NS and RUN_ALL (1 when every call of the loop was recorded).
 traced_run() {
@@ -82,16 +107,31 @@ traced_run() {
 # Rounds of: untraced; traced with no reader (BARE_PAIRS, few enough to fit
 # the default ring: the probe's own cost; a ring sized for all PAIRS would
 # measure qemu's soft-TLB misses over 144 MB instead); traced with a reader
-# (the real setup).
-# Interleaved so a change in host load hits all three alike.
+# (the real setup); and the module with parts of its syscall path left out
+# (bench_parts, tapset/memprobe_record.stp), untraced again beside them.
+# Interleaved so a change in host load hits all alike.
 bench_overhead() {
 	local untraced=() bare=() bare1=() traced=() i recorded=yes
-	local bare_pairs=30000
+	local bare_pairs=30000 untraced_b=() filter_only=() no_commit=()
+	local ppid_u=() ppid_f=() ppid_m=()
 	loop_run >/dev/null # warm-up: first-touch costs, not measured
 	for i in $(seq 1 "$RUNS"); do
+		# where the probe's time goes: the tracepoint and the syscall-number
+		# filter alone (bench_parts=1), the record filled but not committed
+		# (bench_parts=2), against untraced runs of the same length
+		untraced_b+=("$(loop_run $bare_pairs)")
+		ppid_u+=("$(ppid_run)")
+		mod_load bench_parts=1 || { echo "module failed to load (bench_parts=1)"; return 1; }
+		filter_only+=("$(loop_run $bare_pairs)")
+		ppid_f+=("$(ppid_run)")
+		mod_unload
+		mod_load bench_parts=2 || { echo "module failed to load (bench_parts=2)"; return 1; }
+		no_commit+=("$(loop_run $bare_pairs)")
+		mod_unload
 		untraced+=("$(loop_run)")
 		mod_load || { echo "module failed to load"; return 1; }
 		bare+=("$(loop_run $bare_pairs)")
+		ppid_m+=("$(ppid_run)")
 		"$B/tests/ringcheck" consume-all >&3 2>&1
 		traced_run "$i"
 		traced+=("$RUN_NS")
@@ -133,14 +173,29 @@ bench_overhead() {
 	local ratios=() bratios=() j
 	for j in "${!untraced[@]}"; do
 		ratios+=("$(awk -v t="${traced[$j]}" -v u="${untraced[$j]}" 'BEGIN { printf "%.3f", t / u }')")
-		bratios+=("$(awk -v t="${bare[$j]}" -v u="${untraced[$j]}" 'BEGIN { printf "%.3f", t / u }')")
+		bratios+=("$(awk -v t="${bare[$j]}" -v u="${untraced_b[$j]}" 'BEGIN { printf "%.3f", t / u }')")
 	done
 	echo "per-round ratios traced+reader/untraced: ${ratios[*]} (median $(median "${ratios[@]}")x)"
-	echo "per-round ratios no-reader/untraced: ${bratios[*]} (median $(median "${bratios[@]}")x)"
+	echo "ratio traced+reader/untraced per round, median and spread: $(round_ratios traced untraced)"
+	echo "where the time goes ($bare_pairs pairs, each round against its own untraced run of" \
+		"$bare_pairs: ${untraced_b[*]} ns/pair, median $(median "${untraced_b[@]}")):"
+	echo "  tracepoint + syscall filter only (bench_parts=1): $(round_ratios filter_only untraced_b)"
+	echo "  record filled, not committed (bench_parts=2):    $(round_ratios no_commit untraced_b)"
+	echo "  whole probe, no reader:                          $(round_ratios bare untraced_b)"
+	echo "  whole probe, memory fields off (mem_fields=0):   $(round_ratios bare1 untraced_b)"
 	RATIO_READER="$(spread "${ratios[@]}")"
 	RATIO_BARE="$(spread "${bratios[@]}")"
-	echo "ratio traced+reader/untraced ${RATIO_READER}x; no-reader/untraced ${RATIO_BARE}x" \
-		"(median (min..max) of the paired rounds)"
+	# The tax on every other syscall of the machine: getppid is not recorded,
+	# so this is the tracepoint, the handler's wrapper and its filter.
+	local ppid_extra=() k2
+	for k2 in "${!ppid_u[@]}"; do
+		ppid_extra+=("$((ppid_m[k2] - ppid_u[k2]))")
+	done
+	echo "unrelated syscall (getppid, $PPID_CALLS calls) ns/call: untraced ${ppid_u[*]}," \
+		"module loaded ${ppid_m[*]}; extra ns per call per round: ${ppid_extra[*]}" \
+		"(median $(median "${ppid_extra[@]}"))"
+	echo "  getppid, module loaded / untraced:               $(round_ratios ppid_m ppid_u)"
+	echo "  getppid, bench_parts=1 / untraced:               $(round_ratios ppid_f ppid_u)"
 	echo "every call recorded (2 records per pair, zero drops, all rounds): $recorded" \
 		"(header drops of the last round: $(kv drops "$T/hdr"))"
 }
@@ -190,11 +245,37 @@ rate_row() {
 	fi
 }
 
+# step_verdict: the last rate_step in words (for the 2-producer line).
+step_verdict() {
+	if [ "$STEP_DROPS" -eq 0 ] && [ "$STEP_GAPS" = 0 ] && [ "$STEP_REC" -eq "$STEP_WANT" ]; then
+		echo "0 drops"
+	else
+		echo "$STEP_DROPS drops, $STEP_REC/$STEP_WANT records"
+	fi
+}
+
+# untraced_rate PROCS THREADS: events/s of the same flat-out producers
+# with no module loaded (prints it).
+untraced_rate() {
+	local procs=$1 threads=$2 p pids=() evs=0
+	for ((p = 0; p < procs; p++)); do
+		"$B/bench/mmap-flood" --threads "$threads" --pairs $((100000 / (procs * threads))) \
+			--len $LEN_BYTES >"$T/uloop$p" 2>&3 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for ((p = 0; p < procs; p++)); do
+		evs=$((evs + $(kv events_per_s "$T/uloop$p")))
+	done
+	echo "$evs"
+}
+
 # Doubling paced rates (2 threads) until the producers cannot keep up,
 # then flat out: threads of one process, then separate processes.
 bench_rate() {
-	local rate
+	local rate two_procs_u two_thr_u two_procs two_thr two_procs_ok two_thr_ok
 	BEST=0 ANY_DROPS=0 BEST_2T=0 BEST_2P=0
+	two_procs_u=$(untraced_rate 2 1) two_thr_u=$(untraced_rate 1 2)
 	mod_load || return 1
 	"$B/tests/ringcheck" hdr >"$T/hdr" 2>&3
 	echo "ring: $(kv capacity "$T/hdr") slots, wakeup every $(kv wakeup_interval_us "$T/hdr") us"
@@ -205,10 +286,16 @@ bench_rate() {
 		[ "$STEP_EVS" -lt $((rate * 4 * 8 / 10)) ] && break
 	done
 	rate_row 1 2 0
+	two_thr=$STEP_EVS two_thr_ok=$(step_verdict)
 	rate_row 1 4 0
 	rate_row 2 1 0
+	two_procs=$STEP_EVS two_procs_ok=$(step_verdict)
 	rate_row 4 1 0
 	mod_unload
+	awk -v a="$two_procs" -v au="$two_procs_u" -v b="$two_thr" -v bu="$two_thr_u" \
+		-v ao="$two_procs_ok" -v bo="$two_thr_ok" 'BEGIN {
+		printf "2 producer CPUs, flat out, traced+reader: 2 processes %d events/s (%s; untraced %d, untraced/traced %.2fx), 1 process x 2 threads %d events/s (%s; untraced %d, untraced/traced %.2fx)\n",
+			a, ao, au, a ? au / a : 0, b, bo, bu, b ? bu / b : 0 }'
 	echo "highest event rate held with zero drops: $BEST events/s" \
 		"($([ $ANY_DROPS = 0 ] && echo "no drop in any step: the producers saturate first" ||
 			echo "drops in the steps marked above"))"

@@ -4,7 +4,9 @@
  * the guest test): T threads each do N mmap+munmap pairs of one anonymous
  * mapping, flat out or paced to a rate, optionally pinned to one CPU.
  * Owns only the loop and its timing (CLOCK_MONOTONIC); it prints
- * key=value figures and never judges them.
+ * key=value figures and never judges them.  --getppid makes getppid calls
+ * instead, a syscall memprobe does not record: what capture costs the
+ * machine's other syscalls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@ struct loop_cfg {
 	unsigned long long rate_pairs_per_s; /* per thread; 0 = flat out */
 	int cpu;			     /* -1 = not pinned */
 	int threads;
+	int getppid;			     /* one getppid call per "pair" instead */
 };
 
 /* One per thread: what to do, and what it did. */
@@ -54,6 +58,12 @@ static void *loop_thread(void *arg)
 	const struct loop_cfg *cfg = slot->cfg;
 	unsigned long long start_ns = mono_ns(), i;
 
+	if (cfg->getppid) {
+		for (i = 0; i < cfg->pairs; i++)
+			syscall(SYS_getppid); /* not a libc wrapper: a real syscall each time */
+		slot->done_pairs = i;
+		return NULL;
+	}
 	for (i = 0; cfg->pairs == 0 || i < cfg->pairs; i++) {
 		void *p = mmap(NULL, cfg->len_bytes, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -79,6 +89,9 @@ static void usage(FILE *out)
 		"  --cpu C      pin every thread to CPU C (default: not pinned)\n"
 		"  --len BYTES  length of each mapping (default 69632, 17 pages: a size\n"
 		"               nothing else uses, so its records are easy to count)\n"
+		"  --getppid    make N getppid calls per thread instead of pairs (a syscall\n"
+		"               memprobe does not record; N must be > 0; ns_per_pair is\n"
+		"               then ns per call)\n"
 		"Prints pairs, elapsed_ns, ns_per_pair and events_per_s (2 per pair).\n");
 }
 
@@ -90,6 +103,7 @@ static int parse_args(int argc, char **argv, struct loop_cfg *cfg)
 	    {"rate", required_argument, NULL, 'r'},
 	    {"cpu", required_argument, NULL, 'c'},
 	    {"len", required_argument, NULL, 'l'},
+	    {"getppid", no_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -113,6 +127,9 @@ static int parse_args(int argc, char **argv, struct loop_cfg *cfg)
 		case 'l':
 			cfg->len_bytes = strtoull(optarg, NULL, 0);
 			break;
+		case 'g':
+			cfg->getppid = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -123,6 +140,10 @@ static int parse_args(int argc, char **argv, struct loop_cfg *cfg)
 	}
 	if (cfg->threads < 1 || cfg->threads > 256 || cfg->len_bytes == 0) {
 		fprintf(stderr, "mmap-flood: --threads must be 1..256 and --len > 0\n");
+		return -EINVAL;
+	}
+	if (cfg->getppid && (cfg->pairs == 0 || cfg->rate_pairs_per_s)) {
+		fprintf(stderr, "mmap-flood: --getppid needs --pairs > 0 and no --rate\n");
 		return -EINVAL;
 	}
 	return 0;
