@@ -32,7 +32,7 @@ $(BUILD)/tests/ringguard: tests/kernel/ringguard.c include/memprobe_abi.h | $(BU
 # (rules in bpf/part.mk), the flood from bench/part.mk.
 KERNEL_TEST_TOOLS = $(BUILD)/bin/lector $(BUILD)/memprobe-cat $(BUILD)/tests/ringcheck $(BUILD)/tests/ringguard \
 		    $(BUILD)/bench/mmap-flood \
-		    $(BUILD)/workload/known-calls $(BUILD)/workload/check-records
+		    $(BUILD)/workload/known-calls $(BUILD)/workload/check-records $(BUILD)/workload/mem-fields
 
 .PHONY: kernel-test-tools test-kernel
 kernel-test-tools: $(KERNEL_TEST_TOOLS)
