@@ -73,6 +73,36 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 	return 0;
 }
 
+/*
+ * The server's SQL names indexes of schema version SERVER_SCHEMA_MIN
+ * (migration 018 made cid the primary key of calls: FORCE INDEX (PRIMARY)
+ * on an older table is a scan of every call).  A database that says it is
+ * older is refused with what to do; one without schema_migrations, or that
+ * this account may not read, is left to the queries (lector creates it).
+ */
+#define SERVER_SCHEMA_MIN 18
+
+static int schema_check(MYSQL *my, char *err, size_t errlen)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long have = -1;
+
+	if (mysql_query(my, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+		return 0;
+	res = mysql_store_result(my);
+	if (res && (row = mysql_fetch_row(res)) && row[0])
+		have = strtol(row[0], NULL, 10);
+	mysql_free_result(res);
+	if (have < 0 || have >= SERVER_SCHEMA_MIN)
+		return 0;
+	snprintf(err, errlen,
+		 "the database schema is version %ld, this server needs %d or newer: run "
+		 "'lector --migrate' first (docs/INSTALL.md, upgrading)",
+		 have, SERVER_SCHEMA_MIN);
+	return -EPROTO;
+}
+
 int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned int size,
 		   unsigned int wait_ms, char *err, size_t errlen)
 {
@@ -98,6 +128,8 @@ int db_pool_create(struct db_pool **out, const struct db_settings *s, unsigned i
 	}
 	/* Open one now so a wrong password is reported at start-up. */
 	rc = conn_open(p, &p->conns[size - 1], err, errlen);
+	if (rc == 0)
+		rc = schema_check(p->conns[size - 1].my, err, errlen);
 	if (rc < 0) {
 		db_pool_destroy(p);
 		return rc;
