@@ -43,8 +43,8 @@ struct source_opts {
 
 struct source_stats {
 	const char *name;       /* "stap" or "bpf" (capture_stats.source) */
-	const char *attach;     /* bpf: where calls are caught, "fexit", "regs"
-				 * or "pair" (capture/source_bpf.c); else NULL */
+	const char *attach;     /* bpf: where calls are caught, "fexit", "tp",
+				 * "regs" or "pair" (capture/source_bpf.c); else NULL */
 	uint64_t session_id;
 	uint64_t drops;         /* events the producer could not store */
 	uint64_t seen;          /* events the producer saw (delivered + dropped) */

@@ -15,7 +15,20 @@
 -- about 20 s per million rows measured here, and free space for a second
 -- copy of the table while it runs.  Safe to run twice: nothing happens once
 -- cid is the primary key.
+-- A calls table partitioned by ts_ns (docs/SCALE-OUT.md, partitioning)
+-- cannot take these keys (every unique key must hold ts_ns): the migration
+-- stops and says which keys to make by hand; once cid leads its primary
+-- key, running it again does nothing.
 BEGIN NOT ATOMIC
+  IF NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'calls'
+                   AND INDEX_NAME = 'PRIMARY' AND COLUMN_NAME = 'cid')
+     AND EXISTS (SELECT 1 FROM information_schema.PARTITIONS
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'calls'
+                   AND PARTITION_NAME IS NOT NULL) THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+      'calls is partitioned: make its keys by hand (ALTER TABLE calls DROP PRIMARY KEY, DROP KEY IF EXISTS by_cid, ADD PRIMARY KEY (cid, ts_ns), ADD UNIQUE KEY by_seq (host_id, session, seq, ts_ns); docs/SCALE-OUT.md, partitioning), then lector --migrate again';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'calls'
                    AND INDEX_NAME = 'PRIMARY' AND COLUMN_NAME = 'cid') THEN
