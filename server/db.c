@@ -84,22 +84,17 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 
 static int schema_check(MYSQL *my, char *err, size_t errlen)
 {
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	long have = -1;
+	uint64_t have = 0;
+	char why[256];
 
-	if (mysql_query(my, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
-		return 0;
-	res = mysql_store_result(my);
-	if (res && (row = mysql_fetch_row(res)) && row[0])
-		have = strtol(row[0], NULL, 10);
-	mysql_free_result(res);
-	if (have < 0 || have >= SERVER_SCHEMA_MIN)
+	if (db_query_u64(my, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL, 0,
+			 &have, 1, why, sizeof(why)) < 0 ||
+	    have >= SERVER_SCHEMA_MIN)
 		return 0;
 	snprintf(err, errlen,
-		 "the database schema is version %ld, this server needs %d or newer: run "
+		 "the database schema is version %llu, this server needs %d or newer: run "
 		 "'lector --migrate' first (docs/INSTALL.md, upgrading)",
-		 have, SERVER_SCHEMA_MIN);
+		 (unsigned long long)have, SERVER_SCHEMA_MIN);
 	return -EPROTO;
 }
 

@@ -175,7 +175,6 @@ bench_overhead() {
 		ratios+=("$(awk -v t="${traced[$j]}" -v u="${untraced[$j]}" 'BEGIN { printf "%.3f", t / u }')")
 		bratios+=("$(awk -v t="${bare[$j]}" -v u="${untraced_b[$j]}" 'BEGIN { printf "%.3f", t / u }')")
 	done
-	echo "per-round ratios traced+reader/untraced: ${ratios[*]} (median $(median "${ratios[@]}")x)"
 	echo "ratio traced+reader/untraced per round, median and spread: $(round_ratios traced untraced)"
 	echo "where the time goes ($bare_pairs pairs, each round against its own untraced run of" \
 		"$bare_pairs: ${untraced_b[*]} ns/pair, median $(median "${untraced_b[@]}")):"
