@@ -369,7 +369,7 @@ static void take_state(struct tt_proc *p)
  * *oom). */
 static char *ranges_json(const struct tt_set *s, int *oom)
 {
-	size_t cap = 2 + s->n * 96, len = 0;
+	size_t cap = 2 + s->n * 128, len = 0; /* an element is at most 96 */
 	char *buf = malloc(cap);
 
 	*oom = !buf;
