@@ -146,6 +146,21 @@ static const char calls_sql[] =
     " WHERE c.host_id = j.hid AND c.start_ns = j.st AND c.ts_ns <= ?"
     " ORDER BY j.i, c.cid LIMIT ?";
 
+/* Query 2, the other way: when the processes' ranges lie close together
+ * in cid order (calls are clustered by cid: a busy host's processes all
+ * have their checkpoints shortly before T), every call of the window that
+ * holds them all, read along the primary key, is cheaper than one
+ * secondary-index range per process and a row lookup per call; the rows
+ * of other processes are skipped in fold_window_call. */
+static const char window_sql[] =
+    "SELECT c.host_id, c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
+    " WHERE c.cid > ? AND c.cid < ? AND c.ts_ns <= ? LIMIT ?";
+static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
+/* The window is read when it has at most this many calls per process
+ * folded (and at most --series-max-calls in all), or WINDOW_MIN_CALLS. */
+#define WINDOW_CALLS_PER_PROC 200
+#define WINDOW_MIN_CALLS      4096
+
 /* Query 3: the groups of cgroups a process was in at T. */
 static const char groups_sql[] =
     "SELECT x.i, " GROUP_COLUMNS("x") " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
@@ -287,19 +302,13 @@ struct fold {
 	uint64_t rows;
 };
 
-static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
+/* Fold one call (REPLAY_COLUMNS at c) into process i. */
+static int fold_row(struct fold *f, size_t i, char **c, unsigned long *len)
 {
-	struct fold *f = arg;
-	uint64_t i = u64_of(c[0]);
+	struct tt_proc *p = &f->s->p[i];
 	struct memprobe_record rec;
-	struct tt_proc *p;
 
-	(void)n;
-	f->rows++;
-	if (i >= f->s->n)
-		return 0;
-	p = &f->s->p[i];
-	record_of_call(c + 1, len + 1, &rec);
+	record_of_call(c, len, &rec);
 	rec.pid = (uint32_t)i + 1; /* one acct for all: the index is the key */
 	rec.start_ns = p->start_ns;
 	if (p->from_zero && !p->folded)
@@ -307,9 +316,59 @@ static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
 	p->ap = acct_apply(f->acct, &rec);
 	if (!p->ap)
 		return -ENOMEM;
-	p->mapped_bytes = u64_of(c[1 + REPLAY_COL_MAPPED]);
+	p->mapped_bytes = u64_of(c[REPLAY_COL_MAPPED]);
 	p->folded++;
 	return 0;
+}
+
+/* A row of calls_sql: the process's index, then the call. */
+static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct fold *f = arg;
+	uint64_t i = u64_of(c[0]);
+
+	(void)n;
+	f->rows++;
+	return i < f->s->n ? fold_row(f, i, c + 1, len + 1) : 0;
+}
+
+/* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
+static struct tt_proc *find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
+				 uint64_t start_ns)
+{
+	size_t a = 0, b = s->n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct tt_proc *p = &s->p[m];
+		int c = p->host_id != host_id ? (p->host_id < host_id ? -1 : 1)
+			: p->pid != pid	       ? (p->pid < pid ? -1 : 1)
+			: p->start_ns != start_ns ? (p->start_ns < start_ns ? -1 : 1)
+						  : 0;
+
+		if (!c)
+			return &s->p[m];
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
+
+/* A row of window_sql: host_id, pid, start_ns, then the call; the rows of
+ * other processes, and those outside a process's range, are skipped. */
+static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct fold *f = arg;
+	struct tt_proc *p = find_proc(f->s, u64_of(c[0]), u64_of(c[1]), u64_of(c[2]));
+	uint64_t cid = u64_of(c[3 + REPLAY_COL_CID]);
+
+	(void)n;
+	f->rows++;
+	if (!p || !p->need_calls || cid <= p->lo_cid || cid >= p->hi_cid)
+		return 0;
+	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
 }
 
 static int restore_ckpt(struct acct *a, struct tt_proc *p, uint32_t key)
@@ -396,11 +455,45 @@ static char *ranges_json(const struct tt_set *s, int *oom)
 	return buf;
 }
 
+/* The cid window (lo, hi) holding every process's range when it is small
+ * enough to read whole (hi 0: read range by range). */
+static int window_of(struct db_pool *db, const struct tt_query *q, const struct tt_set *s,
+		     uint64_t *lo, uint64_t *hi, char *err, size_t errlen)
+{
+	uint64_t need = 0, newest = 0, limit;
+	int rc;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i].need_calls) {
+			need++;
+			*lo = s->p[i].lo_cid < *lo ? s->p[i].lo_cid : *lo;
+			*hi = s->p[i].hi_cid > *hi ? s->p[i].hi_cid : *hi;
+		}
+	if (!need) {
+		*hi = 0;
+		return 0;
+	}
+	if (*hi == UINT64_MAX) { /* a range open to the end: up to the newest call */
+		rc = db_select(db, max_cid_sql, NULL, 0, row_first_u64, &newest, err, errlen);
+		if (rc < 0)
+			return rc;
+		*hi = newest + 1;
+	}
+	limit = need * WINDOW_CALLS_PER_PROC > WINDOW_MIN_CALLS ? need * WINDOW_CALLS_PER_PROC
+								: WINDOW_MIN_CALLS;
+	if (*hi <= *lo || *hi - *lo - 1 > limit || *hi - *lo - 1 > q->max_calls)
+		*hi = 0;
+	return 0;
+}
+
 static int fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
 		    size_t errlen)
 {
 	struct fold f = {.s = s};
-	struct db_param p[3];
+	struct db_param p[4];
+	uint64_t lo, hi;
 	int oom, rc;
 	char *js = ranges_json(s, &oom);
 
@@ -415,10 +508,21 @@ static int fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set 
 			rc = restore_ckpt(f.acct, &s->p[i], (uint32_t)i + 1);
 	if (rc < 0)
 		goto out;
-	p[0] = DB_STR(js);
-	p[1] = DB_U64(q->at_ns);
-	p[2] = DB_U64((uint64_t)q->max_calls + 1);
-	rc = db_select(db, calls_sql, p, 3, fold_call, &f, err, errlen);
+	rc = window_of(db, q, s, &lo, &hi, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (hi) { /* the window */
+		p[0] = DB_U64(lo);
+		p[1] = DB_U64(hi);
+		p[2] = DB_U64(q->at_ns);
+		p[3] = DB_U64((uint64_t)q->max_calls + 1);
+		rc = db_select(db, window_sql, p, 4, fold_window_call, &f, err, errlen);
+	} else {
+		p[0] = DB_STR(js);
+		p[1] = DB_U64(q->at_ns);
+		p[2] = DB_U64((uint64_t)q->max_calls + 1);
+		rc = db_select(db, calls_sql, p, 3, fold_call, &f, err, errlen);
+	}
 	if (rc == 0 && f.rows > q->max_calls) {
 		snprintf(err, errlen,
 			 "more than %u calls to fold for this instant (--series-max-calls): narrow "
