@@ -255,6 +255,15 @@ def seed_sql():
                " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes,"
                " heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_file_bytes,"
                " rss_shmem_bytes, swap_bytes, rss_ts_ns, cgroup_id) VALUES %s;" % ",".join(ck))
+    # A process without a processes row whose 1100 checkpoints all lie between
+    # calls 20 and 21: the server's scans of the host's checkpoints from T
+    # stop before they reach the others there, which it then looks up one by one.
+    out.append("INSERT INTO checkpoints (host_id, pid, start_ns, ts_ns, session, seq, uid, comm, exited,"
+               " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes,"
+               " heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_file_bytes,"
+               " rss_shmem_bytes, swap_bytes, rss_ts_ns, cgroup_id) SELECT @h, 5009, 99, %d, 7, 200000 + seq,"
+               " 0, 'fill', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM seq_0_to_1099;"
+               % (ts(20) + STEP // 2))
     prow = []
     for (pid, start), st in procs.items():
         r = st.row()
