@@ -1,0 +1,378 @@
+/*
+ * timetravel.c - the state of processes at an instant T (timetravel.h),
+ * in a few queries whatever the number of processes (this file: 1 and 3
+ * and the answer; tt_checkpoints.c: the checkpoints of 1; tt_fold.c: 2):
+ *
+ *  1. the processes seen at or before T (processes rows, bounded by
+ *     TT_MAX_PROCS), then for each its newest checkpoint at or before T,
+ *     the cid of that checkpoint's call (calls' unique key by_seq) and the
+ *     cid of its next checkpoint's call: the calls that can matter lie
+ *     between.  Per host along by_time (host_id, ts_ns), a few rows per
+ *     process from T backwards and forwards; one by one (the primary key,
+ *     correlated) for the processes those scans did not reach;
+ *  2. those calls with ts_ns <= T, for every process at once: the list of
+ *     (process, cid after, cid before) goes in as one JSON parameter and
+ *     each element is a range of by_pid_cid (pid, cid) ("Range checked for
+ *     each record": an equality on pid would be ref access on pid alone,
+ *     which reads every call of the pid); or, when the ranges lie close
+ *     together, the one cid window that holds them, along the primary key;
+ *  3. the names of the cgroups a process was in at T, when that is not
+ *     the one its row names now (rare: nothing to ask otherwise).
+ *
+ * The fold is model/acct.c's: acct_restore of the checkpoint's scalars
+ * with an empty range set, acct_apply of each call in cid order (the order
+ * lector committed them); mapped_bytes is the last folded call's
+ * calls.mapped_bytes (the ranges are not in a checkpoint), or the
+ * checkpoint's, or acct's own when folded from the first call.
+ *
+ * Shortcut: a process whose last call is at or before T, and whose row's
+ * resident reading is too (or that exited), is its processes row.
+ *
+ * Not exact ("exact": false): the checkpoint's call was purged by
+ * retention (calls after it may be gone too: the checkpoint alone is the
+ * answer), or a process without a checkpoint at or before T lost its
+ * first calls (what remains is folded).  A process with neither a
+ * checkpoint nor a call at or before T left is not known at T: it is left
+ * out.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rows.h"
+#include "server.h"
+#include "timetravel.h"
+
+static uint16_t call_of(const char *name)
+{
+	for (uint16_t i = 1; i <= MP_CALL_MAX; i++)
+		if (!strcmp(name, memprobe_call_name(i)))
+			return i;
+	return 0;
+}
+
+void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->ts_ns = tt_u64(c[0]);
+	rec->call = call_of(c[1]);
+	rec->addr = tt_u64(c[2]);
+	rec->len = tt_u64(c[3]);
+	rec->new_addr = tt_u64(c[4]);
+	rec->new_len = tt_u64(c[5]);
+	rec->mflags = (uint32_t)tt_u64(c[6]);
+	rec->ret = strtoll(c[7], NULL, 10);
+	rec->total_vm_bytes = tt_u64(c[8]);
+	rec->uid = (uint32_t)tt_u64(c[9]);
+	memcpy(rec->comm, c[10], len[10] < MEMPROBE_COMM_LEN ? len[10] : MEMPROBE_COMM_LEN);
+	rec->prot = (uint32_t)tt_u64(c[11]);
+	rec->offset = tt_u64(c[12]);
+	rec->fd = (int32_t)strtol(c[13], NULL, 10);
+	rec->file_dev = (uint32_t)tt_u64(c[14]);
+	rec->file_ino = tt_u64(c[15]);
+	rec->rss_anon_bytes = tt_u64(c[16]);
+	rec->rss_file_bytes = tt_u64(c[17]);
+	rec->rss_shmem_bytes = tt_u64(c[18]);
+	rec->swap_bytes = tt_u64(c[19]);
+	rec->cgroup_id = tt_u64(c[20]);
+}
+
+/* Query 1: the processes seen by T.  Its columns: PROC_COLUMNS (0-29, the
+ * row as it is now), the host's id and swap total. */
+enum { C_HOST_ID = 30, C_SWAP_TOTAL };
+static const char procs_sql[] =
+    "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes"
+    " FROM hosts h JOIN processes p ON p.host_id = h.host_id" GROUP_JOIN("p")
+    " WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? = 0 OR p.start_ns = ?)"
+    " AND p.first_seen_ns <= ? AND (? = 0 OR p.exited = 0 OR p.last_seen_ns > ?)"
+    " ORDER BY p.host_id, p.pid, p.start_ns LIMIT ?";
+#define PROCS_PARAMS 10
+
+/* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
+struct tt_proc *tt_find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
+				 uint64_t start_ns)
+{
+	size_t a = 0, b = s->n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct tt_proc *p = &s->p[m];
+		int c = p->host_id != host_id ? (p->host_id < host_id ? -1 : 1)
+			: p->pid != pid	       ? (p->pid < pid ? -1 : 1)
+			: p->start_ns != start_ns ? (p->start_ns < start_ns ? -1 : 1)
+						  : 0;
+
+		if (!c)
+			return &s->p[m];
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
+
+/* Query 3: the groups of cgroups a process was in at T. */
+static const char groups_sql[] =
+    "SELECT x.i, " GROUP_COLUMNS("x") " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " i INT UNSIGNED PATH '$[0]', host_id SMALLINT UNSIGNED PATH '$[1]',"
+    " cgroup_id BIGINT UNSIGNED PATH '$[2]')) x" GROUP_JOIN("x");
+
+struct collect {
+	struct tt_set *s;
+	uint64_t at_ns;
+	size_t cap;
+	int rc;
+};
+
+static void set_group(struct tt_proc *p, char **c, unsigned long *len)
+{
+	free(p->group_path);
+	p->group_path = NULL;
+	p->group_path_len = 0;
+	if (len[1] && (p->group_path = malloc(len[1])))
+		memcpy(p->group_path, c[1], p->group_path_len = len[1]);
+	snprintf(p->group, sizeof(p->group), "%.*s", (int)len[2], c[2]);
+	snprintf(p->group_kind, sizeof(p->group_kind), "%.*s", (int)len[3], c[3]);
+}
+
+void tt_set_comm(struct tt_proc *p, const char *s, unsigned long n)
+{
+	p->comm_len = n < MEMPROBE_COMM_LEN ? n : MEMPROBE_COMM_LEN;
+	memcpy(p->comm, s, p->comm_len);
+	p->comm[p->comm_len] = 0;
+}
+
+/* The state is the processes row (the shortcut). */
+static void from_row(struct tt_proc *p, char **c, unsigned long *len)
+{
+	p->state = c[7][0] == '1' ? TT_EXITED : TT_ALIVE;
+	p->exact = true;
+	p->uid = (uint32_t)tt_u64(c[3]);
+	tt_set_comm(p, c[4], len[4]);
+	p->net_bytes_raw = strtoll(c[9], NULL, 10);
+	p->mapped_bytes = tt_u64(c[10]);
+	p->vm_size_bytes = tt_u64(c[11]);
+	p->requested_bytes = tt_u64(c[12]);
+	for (int i = 0; i < ACCT_N_MAX; i++)
+		p->count[i] = tt_u64(c[14 + i]);
+	p->mem = (struct acct_mem){tt_u64(c[20]), tt_u64(c[21]), tt_u64(c[22]), tt_u64(c[23]),
+				   tt_u64(c[24])};
+	p->cgroup_id = p->row_cgroup_id;
+}
+
+static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct collect *k = arg;
+	struct tt_set *s = k->s;
+	struct tt_proc *p;
+
+	(void)n;
+	if (s->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct tt_proc *np = realloc(s->p, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		s->p = np;
+		k->cap = cap;
+	}
+	p = &s->p[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->host_id = (uint16_t)tt_u64(c[C_HOST_ID]);
+	snprintf(p->host, sizeof(p->host), "%.*s", (int)len[0], c[0]);
+	p->pid = (uint32_t)tt_u64(c[1]);
+	p->start_ns = tt_u64(c[2]);
+	p->first_seen_ns = tt_u64(c[5]);
+	p->last_seen_ns = tt_u64(c[6]);
+	p->mem_total_bytes = tt_u64(c[25]);
+	p->swap_total_bytes = tt_u64(c[C_SWAP_TOTAL]);
+	p->row_cgroup_id = tt_u64(c[26]);
+	set_group(p, c + 26, len + 26);
+	if (p->last_seen_ns <= k->at_ns && (c[7][0] == '1' || tt_u64(c[24]) <= k->at_ns)) {
+		from_row(p, c, len);
+		return 0;
+	}
+	p->pending = true; /* its checkpoints are looked up next */
+	p->hi_cid = UINT64_MAX;
+	p->state = TT_UNSEEN;
+	return 0;
+}
+
+/* Where a pending process's state starts, once its checkpoints are known. */
+static void plan(struct tt_proc *p)
+{
+	if (p->ckpt) {
+		p->exact = !p->ckpt_call_gone;
+		/* after its exit a process makes no call */
+		p->need_calls = !p->ckpt_call_gone && p->state != TT_EXITED;
+	} else {
+		p->from_zero = p->need_calls = true;
+		p->state = TT_UNSEEN; /* until a call is folded */
+	}
+}
+
+static int name_group(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct tt_set *s = arg;
+	uint64_t i = tt_u64(c[0]);
+
+	(void)n;
+	if (i < s->n)
+		set_group(&s->p[i], c + 1, len + 1);
+	return 0;
+}
+
+/* Query 3, for the processes whose cgroup at T is not their row's. */
+static int name_groups(struct db_pool *db, struct tt_set *s, char *err, size_t errlen)
+{
+	size_t cap = 2 + s->n * 48, len = 0;
+	char *js = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct tt_proc *p = &s->p[i];
+
+		if (p->cgroup_id == p->row_cgroup_id)
+			continue;
+		if (!js && !(js = malloc(cap)))
+			return -ENOMEM;
+		len += (size_t)snprintf(js + len, cap - len, "%s[%zu,%u,\"%llu\"]", len ? "," : "[",
+					i, p->host_id, (unsigned long long)p->cgroup_id);
+	}
+	if (js) {
+		struct db_param prm[1];
+
+		snprintf(js + len, cap - len, "]");
+		prm[0] = DB_STR(js);
+		rc = db_select(db, groups_sql, prm, 1, name_group, s, err, errlen);
+		free(js);
+	}
+	return rc;
+}
+
+int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+	      size_t errlen)
+{
+	struct collect k = {.s = out, .at_ns = q->at_ns};
+	struct db_param p[PROCS_PARAMS];
+	size_t kept = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	p[0] = DB_STR(q->host);
+	p[1] = DB_STR(q->host);
+	p[2] = DB_U64(q->pid);
+	p[3] = DB_U64(q->pid);
+	p[4] = DB_U64(q->start_ns);
+	p[5] = DB_U64(q->start_ns);
+	p[6] = DB_U64(q->at_ns);
+	p[7] = DB_U64(q->skip_exited_ns);
+	p[8] = DB_U64(q->skip_exited_ns);
+	p[9] = DB_U64(TT_MAX_PROCS + 1);
+	rc = db_select(db, procs_sql, p, PROCS_PARAMS, collect_proc, &k, err, errlen);
+	if (rc == 0 && out->n > TT_MAX_PROCS) {
+		snprintf(err, errlen,
+			 "more than %d processes were seen by this instant: narrow with host= (or "
+			 "pid=, state=alive)",
+			 TT_MAX_PROCS);
+		rc = -E2BIG;
+	}
+	if (rc == 0)
+		rc = tt_checkpoints_around(db, out, q->at_ns, err, errlen);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		if (out->p[i].pending)
+			plan(&out->p[i]);
+	if (rc == 0)
+		rc = tt_fold_all(db, q, out, err, errlen);
+	if (rc == 0)
+		rc = name_groups(db, out, err, errlen);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory computing the state at an instant");
+		tt_set_free(out);
+		return rc;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		if (out->p[i].state == TT_UNSEEN) {
+			free(out->p[i].group_path);
+			continue;
+		}
+		out->p[kept++] = out->p[i];
+	}
+	out->n = kept;
+	return 0;
+}
+
+void tt_set_free(struct tt_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->p[i].group_path);
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+}
+
+uint64_t tt_held_bytes(const struct tt_proc *p)
+{
+	return p->net_bytes_raw > 0 ? (uint64_t)p->net_bytes_raw : 0;
+}
+
+void tt_add_ns_str(cJSON *o, const char *key, uint64_t ns)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ns);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* The columns proc_row_json() reads (rows.h, PROC_COLUMNS), from p. */
+cJSON *tt_proc_json(const struct tt_proc *p)
+{
+	char num[26][24], *c[30];
+	unsigned long len[30];
+	const uint64_t *cnt = p->count;
+	uint64_t v[26] = {
+	    p->pid,		  p->start_ns,
+	    p->uid,		  p->first_seen_ns,
+	    p->last_seen_ns,	  p->state == TT_EXITED,
+	    tt_held_bytes(p),	  0 /* net raw, signed */,
+	    p->mapped_bytes,	  p->vm_size_bytes,
+	    p->requested_bytes,	  p->mem_total_bytes + p->swap_total_bytes,
+	    cnt[0],		  cnt[1],
+	    cnt[2],		  cnt[3],
+	    cnt[4],		  p->mem.rss_anon_bytes + p->mem.rss_file_bytes + p->mem.rss_shmem_bytes,
+	    p->mem.rss_anon_bytes, p->mem.rss_file_bytes,
+	    p->mem.rss_shmem_bytes, p->mem.swap_bytes,
+	    p->mem.ts_ns,	  p->mem_total_bytes,
+	    p->cgroup_id,	  0};
+	/* where each of v[] goes in PROC_COLUMNS (c[0] host, c[4] comm and
+	 * c[27..29] the group are bytes) */
+	static const int at[25] = {1,  2,  3,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+				   15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26};
+	cJSON *o;
+
+	for (int i = 0; i < 25; i++) {
+		if (i == 7)
+			snprintf(num[i], sizeof(num[i]), "%lld", (long long)p->net_bytes_raw);
+		else
+			snprintf(num[i], sizeof(num[i]), "%llu", (unsigned long long)v[i]);
+		c[at[i]] = num[i];
+		len[at[i]] = strlen(num[i]);
+	}
+	c[0] = (char *)p->host;
+	len[0] = strlen(p->host);
+	c[4] = (char *)p->comm;
+	len[4] = p->comm_len;
+	c[27] = p->group_path ? p->group_path : (char *)"";
+	len[27] = p->group_path ? p->group_path_len : 0;
+	c[28] = (char *)p->group;
+	len[28] = strlen(p->group);
+	c[29] = (char *)p->group_kind;
+	len[29] = strlen(p->group_kind);
+	o = proc_row_json(c, len);
+	cJSON_AddBoolToObject(o, "exact", p->exact);
+	return o;
+}
