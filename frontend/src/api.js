@@ -39,6 +39,9 @@ const TYPES = {
   object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
   'number|null': (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
   'string|null': (v) => v === null || typeof v === 'string',
+  'decimal|null': (v) => v === null || (typeof v === 'string' && /^\d+$/.test(v)),
+  'object|null': (v) => v === null || (v !== null && typeof v === 'object' && !Array.isArray(v)),
+  'state at': (v) => v === 'alive' || v === 'exited' || v === 'unseen',
   state: (v) => v === 'alive' || v === 'exited',
   'call name': (v) => CALLS.includes(v),
   point: (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
@@ -46,7 +49,9 @@ const TYPES = {
 const WANT = {
   number: 'a number', integer: 'an integer', string: 'a string', decimal: 'a string of decimal digits',
   hex: 'a hex string "0x..."', boolean: 'true or false', array: 'an array', object: 'an object',
-  'number|null': 'a number or null', 'string|null': 'a string or null', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
+  'number|null': 'a number or null', 'string|null': 'a string or null',
+  'decimal|null': 'a string of decimal digits or null', 'object|null': 'an object or null',
+  'state at': '"alive", "exited" or "unseen"', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
   point: '[ts_ns, net, mapped, vm_size] (integer, then numbers)'
 }
 
@@ -55,6 +60,9 @@ const WANT = {
 const RESIDENT = {
   rss_bytes: 'number', rss_anon_bytes: 'number', rss_file_bytes: 'number', rss_shmem_bytes: 'number', swap_bytes: 'number'
 }
+// The three measures time travel compares (a process at an instant, a
+// diff's ends and growth, a group's sums).
+const MEASURES = { memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number' }
 const GROUP = { cgroup_id: 'decimal', cgroup: 'string|null', group: 'string', group_kind: 'string' }
 
 // What the dashboard reads, object by object (the tables of docs/API.md).
@@ -63,8 +71,8 @@ const GROUP = { cgroup_id: 'decimal', cgroup: 'string|null', group: 'string', gr
 export const CONTRACT = {
   process: {
     host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', last_seen_ns: 'integer', state: 'state',
-    memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', pct_of_system_vm: 'number|null',
-    n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number',
+    memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', requested_bytes: 'number',
+    pct_of_system_vm: 'number|null', n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number',
     ...RESIDENT, rss_ts_ns: 'integer', pct_of_ram: 'number|null', ...GROUP
   },
   processList: { processes: 'array' },
@@ -97,6 +105,31 @@ export const CONTRACT = {
     gap_before_ms: 'number', lag_ms: 'number', skipped: 'number'
   },
   hosts: { hosts: 'array' },
+  // Time travel (?at=), the diff, the ledger and the OOM forensics.
+  // Instants are decimal strings of ns.
+  processListAt: { at_ns: 'decimal' },
+  processAt: { exact: 'boolean' },
+  processOneAt: { at_ns: 'decimal', exact: 'boolean' },
+  diff: { from_ns: 'decimal', to_ns: 'decimal', sort: 'string', total: 'number', processes: 'array', groups: 'array' },
+  diffRow: {
+    host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', group: 'string', group_kind: 'string',
+    from: 'object', to: 'object', growth: 'object', exact: 'boolean'
+  },
+  diffEnd: { state: 'state at', ...MEASURES },
+  diffGroup: { group: 'string', group_kind: 'string', processes: 'number', from: 'object', to: 'object', growth: 'object' },
+  diffSums: MEASURES,
+  mappingPage: {
+    host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', at_ns: 'decimal|null', coverage: 'object',
+    total: 'number', ledger_bytes: 'number', mappings: 'array', next: 'string|null'
+  },
+  coverage: { ledger_bytes: 'number', vm_size_bytes: 'number', ratio: 'number|null' },
+  mapping: {
+    addr: 'hex', end: 'hex', size_bytes: 'number', prot: 'string', flags: 'array', file: 'object|null',
+    offset_bytes: 'number', created_ns: 'decimal|null', age_ns: 'decimal|null', via: 'string'
+  },
+  mappingFile: { dev: 'string', ino: 'decimal', path: 'string|null' },
+  forensics: { kill: 'object', window_ns: 'decimal', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array' },
+  curvePoint: { ts_ns: 'decimal', ...MEASURES, rss_bytes: 'number' },
   host: { name: 'string' },
   reset: { last_event_id: 'number', live_from: 'number' }
 }
@@ -109,6 +142,12 @@ export const SOURCES = {
   oom: ['GET /api/oom'],
   stats: ['GET /api/stats'],
   hosts: ['GET /api/hosts'],
+  processListAt: ['GET /api/processes?at='],
+  processAt: ['GET /api/processes?at=', 'GET /api/processes/{pid}?at='],
+  processOneAt: ['GET /api/processes/{pid}?at='],
+  diff: ['GET /api/diff'],
+  mapping: ['GET /api/processes/{pid}/mappings', 'GET /api/oom/forensics'],
+  forensics: ['GET /api/oom/forensics'],
   reset: ['event reset']
 }
 
@@ -137,6 +176,7 @@ export function toProcess(o, where = 'event process') {
     // that is unknown
     pctVirtual: o.pct_of_system_vm === null ? 0 : o.pct_of_system_vm / 100,
     calls: o.n_mmap + o.n_munmap + o.n_mremap + o.n_brk,
+    requestedBytes: o.requested_bytes,
     lastSeenNs: String(o.last_seen_ns),
     alive: o.state === 'alive',
     ...resident(o),
@@ -167,16 +207,14 @@ function group(o) {
 }
 
 // GET /api/processes: the rows.
-export function fromProcessList(body) {
-  const where = 'GET /api/processes'
+export function fromProcessList(body, where = 'GET /api/processes') {
   return check(body, 'processList', where).processes.map((o, i) => toProcess(o, `${where}: processes[${i}]`))
 }
 
 // GET /api/processes/{pid}: the row and its memory over time, [{tsMs, net,
 // mapped, vmSize}]: the server's [ts_ns, net_bytes, mapped_bytes,
 // vm_size_bytes] points, its calls replayed through lector's accounting.
-export function fromProcess(body) {
-  const where = 'GET /api/processes/{pid}'
+export function fromProcess(body, where = 'GET /api/processes/{pid}') {
   const process = toProcess(check(body, 'processOne', where), where)
   const series = body.series.map((p, i) => {
     if (!TYPES.point(p)) throw new ContractError(where, `series[${i}]`, WANT.point, p)
@@ -272,21 +310,27 @@ export function groupSlices(rows, max = 10) {
 export function fromOom(body) {
   const where = 'GET /api/oom'
   check(body, 'oomList', where)
-  const rows = body.oom_kills.map((o, i) => {
-    check(o, 'oom', `${where}: oom_kills[${i}]`)
-    return {
-      key: `${o.host}:${o.session}:${o.seq}`,
-      host: o.host,
-      tsNs: String(o.ts_ns),
-      pid: o.pid,
-      startNs: o.start_ns,
-      comm: o.name,
-      ...group(o),
-      ...resident(o),
-      vmSizeBytes: o.vm_size_bytes
-    }
-  })
+  const rows = body.oom_kills.map((o, i) => toOom(o, `${where}: oom_kills[${i}]`))
   return { total: body.total, rows }
+}
+
+// One OOM kill (a row of /api/oom, or the kill of its forensics); session
+// and seq name it for GET /api/oom/forensics.
+function toOom(o, where) {
+  check(o, 'oom', where)
+  return {
+    key: `${o.host}:${o.session}:${o.seq}`,
+    host: o.host,
+    tsNs: String(o.ts_ns),
+    pid: o.pid,
+    startNs: o.start_ns,
+    comm: o.name,
+    ...group(o),
+    ...resident(o),
+    vmSizeBytes: o.vm_size_bytes,
+    session: o.session,
+    seq: o.seq
+  }
 }
 
 // GET /api/stats: capture health for the header (the first session listed:
@@ -374,4 +418,184 @@ export function hostChoices(hosts, selected) {
   const names = hosts.map((h) => h.name)
   if (selected && !names.includes(selected)) names.push(selected)
   return names.length > 1 || (selected && names.length === 1 && hosts.length === 0) ? names.sort() : []
+}
+
+// ---- Time travel, diff, ledger, OOM forensics (docs/API.md) ----
+
+// GET /api/processes?at=T: the rows as of T (each says whether it is
+// exact: false when the calls after its checkpoint were purged), and T.
+export function fromProcessListAt(body) {
+  const where = 'GET /api/processes?at='
+  check(body, 'processListAt', where)
+  const rows = fromProcessList(body, where).map((p, i) => ({
+    ...p,
+    exact: check(body.processes[i], 'processAt', `${where}: processes[${i}]`).exact
+  }))
+  return { atNs: body.at_ns, total: body.total, rows }
+}
+
+// GET /api/processes/{pid}?at=T: the row as of T (its series cut at T).
+export function fromProcessAt(body) {
+  const where = 'GET /api/processes/{pid}?at='
+  check(body, 'processOneAt', where)
+  const got = fromProcess(body, where)
+  return { ...got, process: { ...got.process, exact: body.exact }, atNs: body.at_ns }
+}
+
+// The measures of the diff by their ?sort= name, and the fields they read.
+export const DIFF_MEASURES = { held: 'memory_held_bytes', mapped: 'mapped_bytes', vm: 'vm_size_bytes' }
+function measures(o, kind, where) {
+  check(o, kind, where)
+  const out = {}
+  for (const [k, f] of Object.entries(DIFF_MEASURES)) out[k] = o[f]
+  return out
+}
+
+// GET /api/diff: processes ranked by growth of the sort measure, and the
+// groups' growth.  Each end is {state, held, mapped, vm}; growth is to -
+// from (signed).
+export function fromDiff(body) {
+  const where = 'GET /api/diff'
+  check(body, 'diff', where)
+  const rows = body.processes.map((o, i) => {
+    const w = `${where}: processes[${i}]`
+    check(o, 'diffRow', w)
+    return {
+      key: `${o.host}:${o.pid}:${o.start_ns}`,
+      host: o.host,
+      pid: o.pid,
+      startNs: o.start_ns,
+      comm: o.name,
+      group: o.group,
+      groupKind: o.group_kind,
+      from: { state: check(o.from, 'diffEnd', `${w}.from`).state, ...measures(o.from, 'diffEnd', `${w}.from`) },
+      to: { state: check(o.to, 'diffEnd', `${w}.to`).state, ...measures(o.to, 'diffEnd', `${w}.to`) },
+      growth: measures(o.growth, 'diffSums', `${w}.growth`),
+      exact: o.exact
+    }
+  })
+  const groups = body.groups.map((o, i) => {
+    const w = `${where}: groups[${i}]`
+    check(o, 'diffGroup', w)
+    return {
+      key: `${o.group_kind}:${o.group}`,
+      group: o.group,
+      groupKind: o.group_kind,
+      processes: o.processes,
+      from: measures(o.from, 'diffSums', `${w}.from`),
+      to: measures(o.to, 'diffSums', `${w}.to`),
+      growth: measures(o.growth, 'diffSums', `${w}.growth`)
+    }
+  })
+  return { fromNs: body.from_ns, toNs: body.to_ns, sort: body.sort, total: body.total, rows, groups }
+}
+
+// One live range of a process's ledger (GET .../mappings, and the
+// forensics' growing ones).  file: null (anonymous) or {dev, ino, path}
+// (path null when lector did not learn it); createdNs/ageNs null when the
+// range was made before capture (via 'unknown').
+export function toMapping(o, where) {
+  check(o, 'mapping', where)
+  if (o.file !== null) check(o.file, 'mappingFile', `${where}.file`)
+  if (!o.flags.every((f) => typeof f === 'string')) throw new ContractError(where, 'flags', 'an array of strings', o.flags)
+  return {
+    key: o.addr,
+    addr: o.addr,
+    end: o.end,
+    sizeBytes: o.size_bytes,
+    prot: o.prot,
+    flags: o.flags,
+    file: o.file === null ? null : { dev: o.file.dev, ino: o.file.ino, path: o.file.path },
+    offsetBytes: o.offset_bytes,
+    createdNs: o.created_ns,
+    ageNs: o.age_ns,
+    via: o.via
+  }
+}
+
+// GET /api/processes/{pid}/mappings: one page of the ledger, the coverage
+// of VmSize, and the cursor of the next page (null: the last).
+export function fromMappings(body) {
+  const where = 'GET /api/processes/{pid}/mappings'
+  check(body, 'mappingPage', where)
+  const c = check(body.coverage, 'coverage', `${where}: coverage`)
+  return {
+    host: body.host,
+    pid: body.pid,
+    startNs: body.start_ns,
+    comm: body.name,
+    atNs: body.at_ns,
+    coverage: { ledgerBytes: c.ledger_bytes, vmSizeBytes: c.vm_size_bytes, ratio: c.ratio },
+    total: body.total,
+    ledgerBytes: body.ledger_bytes,
+    rows: body.mappings.map((o, i) => toMapping(o, `${where}: mappings[${i}]`)),
+    next: body.next
+  }
+}
+
+// GET /api/oom/forensics: the kill, the victim's calls in the window
+// before it (newest first), its mappings that grew there (largest first)
+// and its memory curve (oldest first).
+export function fromForensics(body) {
+  const where = 'GET /api/oom/forensics'
+  check(body, 'forensics', where)
+  return {
+    kill: toOom(body.kill, `${where}: kill`),
+    windowNs: body.window_ns,
+    calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)),
+    callsTotal: body.calls_total,
+    growing: body.growing.map((o, i) => toMapping(o, `${where}: growing[${i}]`)),
+    curve: body.curve.map((o, i) => {
+      check(o, 'curvePoint', `${where}: curve[${i}]`)
+      return { tsMs: Number(BigInt(o.ts_ns) / 1000n) / 1000, ...measures(o, 'curvePoint', `${where}: curve[${i}]`), rss: o.rss_bytes }
+    })
+  }
+}
+
+// The pie of requested memory from process rows (as of an instant, when
+// /api/top cannot answer): the `max` that requested most, then "Others"
+// with the rest of `rows`.  Slices as fromTop's.
+export function requestedSlices(rows, max = 10) {
+  const sorted = rows.filter((r) => r.requestedBytes > 0)
+    .sort((a, b) => b.requestedBytes - a.requestedBytes || a.host.localeCompare(b.host) || a.pid - b.pid)
+  const total = sorted.reduce((n, r) => n + r.requestedBytes, 0)
+  const share = (b) => (total > 0 ? b / total : 0)
+  const out = sorted.slice(0, max).map((r) => ({
+    key: `${r.host}:${r.pid}:${r.startNs}`, host: r.host, pid: r.pid, startNs: r.startNs, comm: r.comm,
+    bytes: r.requestedBytes, fraction: share(r.requestedBytes)
+  }))
+  const rest = sorted.slice(max).reduce((n, r) => n + r.requestedBytes, 0)
+  if (rest > 0) out.push({ key: 'others', host: '', pid: null, comm: '', bytes: rest, fraction: share(rest), others: true })
+  return out
+}
+
+// The groups of process rows (as of an instant, when /api/groups cannot
+// answer): per host and cgroup, the sums of its live processes, as
+// fromGroups' rows.  % of RAM adds up too: one host, one MemTotal.
+export function groupsOfRows(rows) {
+  const by = new Map()
+  for (const p of rows) {
+    if (!p.alive) continue
+    const key = `${p.host}:${p.cgroupId}`
+    let g = by.get(key)
+    if (!g) {
+      g = {
+        key, host: p.host, group: p.group, groupKind: p.groupKind, cgroup: p.cgroup, cgroupId: p.cgroupId, processes: 0,
+        rssBytes: 0, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, netBytes: 0, vmSizeBytes: 0, pctRam: null
+      }
+      by.set(key, g)
+    }
+    g.processes++
+    for (const f of ['rssBytes', 'rssAnonBytes', 'rssFileBytes', 'rssShmemBytes', 'swapBytes', 'netBytes', 'vmSizeBytes']) g[f] += p[f]
+    if (p.pctRam !== null) g.pctRam = (g.pctRam ?? 0) + p.pctRam
+  }
+  const out = [...by.values()].sort((a, b) => b.rssBytes - a.rssBytes || a.key.localeCompare(b.key))
+  return { total: out.length, rows: out }
+}
+
+// A mapping's file: its path, else "dev MAJ:MIN inode N"; null for
+// anonymous memory.
+export function fileText(file) {
+  if (file === null) return null
+  return file.path ?? `dev ${file.dev} inode ${file.ino}`
 }
