@@ -35,7 +35,7 @@ check('clockTime shows milliseconds', clockTime('1000000123456789', 'en').slice(
 const MEM = { rss_bytes: 7 << 20, rss_anon_bytes: 4 << 20, rss_file_bytes: 2 << 20, rss_shmem_bytes: 1 << 20, swap_bytes: 3 << 20 }
 const CG = { cgroup_id: '18446744073709551615', cgroup: '/system.slice/a.service', group: 'a.service', group_kind: 'systemd' }
 const P = { host: 'h', pid: 7, start_ns: '99', name: 'a"b', last_seen_ns: 1795633912650875000, state: 'exited',
-  memory_held_bytes: 4096, mapped_bytes: 8192, vm_size_bytes: 12288, pct_of_system_vm: 2.5,
+  memory_held_bytes: 4096, mapped_bytes: 8192, vm_size_bytes: 12288, requested_bytes: 4096, pct_of_system_vm: 2.5,
   n_mmap: 3, n_munmap: 1, n_mremap: 1, n_brk: 2, ...MEM, rss_ts_ns: 1795633912650875000, pct_of_ram: 12.5, ...CG }
 const C = { id: 5, host: 'h', ts_ns: 1795633912650875000, pid: 3, name: 'x', call: 'mmap', addr: '0x0',
   len_bytes: 4096, new_len_bytes: 0 }
