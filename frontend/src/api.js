@@ -125,10 +125,10 @@ export const CONTRACT = {
   coverage: { ledger_bytes: 'number', vm_size_bytes: 'number', ratio: 'number|null' },
   mapping: {
     addr: 'hex', end: 'hex', size_bytes: 'number', prot: 'string', flags: 'array', file: 'object|null',
-    offset_bytes: 'number', created_ns: 'decimal|null', age_ns: 'decimal|null', via: 'string'
+    offset_bytes: 'number', created_ns: 'decimal|null', age_ns: 'number|null', via: 'string'
   },
   mappingFile: { dev: 'string', ino: 'decimal', path: 'string|null' },
-  forensics: { kill: 'object', window_ns: 'decimal', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array' },
+  forensics: { kill: 'object', window_ns: 'number', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array' },
   curvePoint: { ts_ns: 'decimal', ...MEASURES, rss_bytes: 'number' },
   host: { name: 'string' },
   reset: { last_event_id: 'number', live_from: 'number' }

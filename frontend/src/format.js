@@ -68,11 +68,11 @@ export function percentOrDash(fraction, digits = 2) {
   return fraction === null || fraction === undefined ? '—' : percent(fraction, digits)
 }
 
-// A duration in ns (number or decimal string) as the largest two units:
+// A duration in ns (a number or a decimal string) as its two largest units:
 // "45 s", "12 min 5 s", "3 h 05 min", "2 d 4 h"; null (unknown) as a dash.
 export function durationText(ns) {
   if (ns === null || ns === undefined) return '—'
-  const s = Number(BigInt(ns) / 1000000000n)
+  const s = Math.max(0, Math.floor(Number(ns) / 1e9))
   if (s < 60) return `${s} s`
   const pad = (n) => String(n).padStart(2, '0')
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${pad(s % 60)} s` : ''}`

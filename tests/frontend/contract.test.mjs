@@ -167,7 +167,7 @@ const MEASURES1 = { memory_held_bytes: 4096, mapped_bytes: 8192, vm_size_bytes: 
 const MAPPING = {
   addr: '0x7f0000061000', end: '0x7f0000062000', size_bytes: 4096, prot: 'rw-', prot_raw: 3, flags: ['private', 'anonymous'],
   flags_raw: 34, file: { dev: '8:1', ino: '1234', path: '/usr/lib/x.so' }, offset_bytes: 0, created_ns: '1795633912650875000',
-  age_ns: '1000000000', via: 'mmap'
+  age_ns: 1000000000, via: 'mmap'
 }
 const OOM = { host: 'web1', ts_ns: 1795633912650875000, pid: 4242, start_ns: '123456789', uid: 1000, name: 'a',
   ...CG, ...MEM, vm_size_bytes: 12288, session: '0x1a', seq: '7' }
@@ -226,7 +226,7 @@ const READERS = [
   }, { '': ['mappingPage'], coverage: ['coverage'], 'mappings[0]': ['mapping'], 'mappings[0].file': ['mappingFile'],
   }],
   ['GET /api/oom/forensics', api.fromForensics, {
-    kill: OOM, window_ns: '300000000000', calls: [CALL], calls_total: 1, growing: [MAPPING],
+    kill: OOM, window_ns: 300000000000, calls: [CALL], calls_total: 1, growing: [MAPPING],
     curve: [{ ts_ns: '1795633912650875000', ...MEASURES1, rss_bytes: 7168 }]
   }, { '': ['forensics'], kill: ['oom'], 'calls[0]': ['call', 'callResult'], 'growing[0]': ['mapping'],
     'growing[0].file': ['mappingFile'], 'curve[0]': ['curvePoint'] }],
