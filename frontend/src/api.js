@@ -593,9 +593,10 @@ export function groupsOfRows(rows) {
   return { total: out.length, rows: out }
 }
 
-// A mapping's file: its path, else "dev MAJ:MIN inode N"; null for
-// anonymous memory.
-export function fileText(file) {
+// A mapping's file: its path, else its device and inode in the words of
+// `t` (i18n's; "dev MAJ:MIN inode N" without it); null for anonymous memory.
+export function fileText(file, t = null) {
   if (file === null) return null
-  return file.path ?? `dev ${file.dev} inode ${file.ino}`
+  if (file.path !== null) return file.path
+  return t ? t('map.devIno', { dev: file.dev, ino: file.ino }) : `dev ${file.dev} inode ${file.ino}`
 }

@@ -111,5 +111,6 @@ test('the groups as of an instant: sums of the live rows per host and cgroup, mo
 test('a mapping\'s file: its path, else its device and inode; anonymous is null', () => {
   assert.equal(api.fileText({ dev: '8:1', ino: '1234', path: '/usr/lib/libc.so.6' }), '/usr/lib/libc.so.6')
   assert.equal(api.fileText({ dev: '8:1', ino: '1234', path: null }), 'dev 8:1 inode 1234')
+  assert.equal(api.fileText({ dev: '8:1', ino: '1234', path: null }, (k, p) => `${k} ${p.dev} ${p.ino}`), 'map.devIno 8:1 1234')
   assert.equal(api.fileText(null), null)
 })
