@@ -12,7 +12,7 @@
  *     (process, cid after, cid before) goes in as one JSON parameter and
  *     each element is a range of by_pid_cid (pid, cid) ("Range checked for
  *     each record": an equality on pid would be ref access on pid alone,
- *     which reads every call of the pid; bench/server/explain-timetravel);
+ *     which reads every call of the pid);
  *  3. the names of the cgroups a process was in at T, when that is not
  *     the one its row names now (rare: nothing to ask otherwise).
  *
