@@ -68,10 +68,10 @@ export async function checkReplies(st, pid, memHost) {
   const ooms = api.fromOom(await get(`oom?host=${memHost}`))
   if (!ooms.rows.length || !groups.rows.some((g) => g.cgroup === null) || !groups.rows.some((g) => g.cgroup !== null))
     throw new Error(`${memHost}: no OOM kill, or no group with and without a path, to read`)
-  // Issue 16: as of an instant while the workload lived (its series' middle
-  // point, +1 us past the double's rounding), the diff over its life, its
+  // Issue 16: as of an instant while the workload lived (the end of the ms
+  // of its series' middle point), the diff over a minute from there, its
   // ledger then (it has exited: now it has none), a kill's forensics.
-  const atNs = (BigInt(String(one.series[one.series.length >> 1][0])) + 1000n).toString()
+  const atNs = (BigInt(Math.floor(one.series[one.series.length >> 1].tsMs)) * 1000000n + 999999n).toString()
   const past = api.fromProcessListAt(await get(`processes?at=${atNs}&limit=1000&sort=requested`))
   const pastOne = api.fromProcessAt(await get(`processes/${pid}?at=${atNs}`))
   const startNs = one.process.startNs

@@ -78,9 +78,12 @@ function rows(text, header = /^(?!Parameter$)/) {
 }
 
 // Documented fields of a section: name -> its type cell ('' when the name
-// is only listed, as in {host, pid, ...} or a JSON example).
+// is only listed: as in {host, pid, ...}, in a JSON example, named in
+// another field's meaning (`ledger_bytes`, `ratio`), or in the prose as
+// `"exact": bool`).
 function documented(text) {
   const out = new Map()
+  const listed = (name) => !out.has(name) && out.set(name, '')
   for (const cells of rows(text)) {
     const type = cells[1] || ''
     for (const m of (cells[0] || '').matchAll(/`([\w.]+)`/g)) {
@@ -90,12 +93,15 @@ function documented(text) {
         out.set(m[1].split('.')[0], 'object')
       }
     }
-    for (const cell of cells)
+    for (const cell of cells) {
       for (const list of cell.matchAll(/\{([^}]*)\}/g)) {
-        for (const m of list[1].matchAll(/"?(\w+)"?\s*(?:\([^)]*\))?\s*(?::[^,]*)?(?:,|$)/g))
-          if (!out.has(m[1])) out.set(m[1], '')
+        for (const m of list[1].matchAll(/"?(\w+)"?\s*(?:\([^)]*\))?\s*(?::[^,]*)?(?:,|$)/g)) listed(m[1])
       }
+      if (cell !== cells[0]) for (const m of cell.matchAll(/`(\w+)`/g)) listed(m[1])
+    }
   }
+  for (const block of text.matchAll(/^```\n([\s\S]*?)^```/gm)) for (const m of block[1].matchAll(/"(\w+)"/g)) listed(m[1])
+  for (const m of text.matchAll(/`"(\w+)"/g)) listed(m[1])
   return out
 }
 // A CONTRACT type and the type docs/API.md gives.
