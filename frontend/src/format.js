@@ -69,10 +69,12 @@ export function percentOrDash(fraction, digits = 2) {
 }
 
 // A duration in ns (a number or a decimal string) as its two largest units:
-// "45 s", "12 min 5 s", "3 h 05 min", "2 d 4 h"; null (unknown) as a dash.
+// "180 ms", "45 s", "12 min 05 s", "3 h 05 min", "2 d 4 h"; null (unknown)
+// as a dash.
 export function durationText(ns) {
   if (ns === null || ns === undefined) return '—'
   const s = Math.max(0, Math.floor(Number(ns) / 1e9))
+  if (s < 1) return `${Math.max(0, Math.floor(Number(ns) / 1e6))} ms`
   if (s < 60) return `${s} s`
   const pad = (n) => String(n).padStart(2, '0')
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${pad(s % 60)} s` : ''}`
