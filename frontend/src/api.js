@@ -254,6 +254,18 @@ export function fromCalls(body) {
   return { calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)), next: body.next_before }
 }
 
+// Calls newest first (by id, their commit order): `fresh` (newest first)
+// put together with `rows` (newest first).  Live calls are usually newer
+// than every row shown, and go on top; but a stream that lags behind the
+// database (a busy machine) delivers calls that a history page loaded
+// meanwhile has overtaken: those are merged into their place, not stacked
+// on top.
+export function mergeNewestFirst(rows, fresh) {
+  if (!fresh.length) return rows
+  if (!rows.length || fresh[fresh.length - 1].id > rows[0].id) return fresh.concat(rows)
+  return fresh.concat(rows).sort((a, b) => b.id - a.id)
+}
+
 // GET /api/top: pie slices [{key, host, pid, comm, bytes, fraction}],
 // "Others" last (pid null, others: true) when it holds anything.
 export function fromTop(body) {
