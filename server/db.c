@@ -74,9 +74,11 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 }
 
 /*
- * The server's SQL names indexes of schema version SERVER_SCHEMA_MIN
- * (migration 018 made cid the primary key of calls: FORCE INDEX (PRIMARY)
- * on an older table is a scan of every call).  A database that says it is
+ * The server's SQL names indexes and tables of schema version
+ * SERVER_SCHEMA_MIN (migration 018 made cid the primary key of calls:
+ * FORCE INDEX (PRIMARY) on an older table is a scan of every call; 019
+ * added the checkpoints, calls.mapped_bytes and the ledger's columns that
+ * time travel and /mappings read).  A database that says it is
  * older is refused with what to do; one without schema_migrations, or that
  * this account may not read, is left to the queries (lector creates it).
  */

@@ -3,11 +3,12 @@
  * in three queries whatever the number of processes:
  *
  *  1. the processes seen at or before T (processes rows, bounded by
- *     TT_MAX_PROCS), each with its newest checkpoint at or before T (the
- *     checkpoints primary key, correlated on the process, read backwards
- *     from the newest), the cid of that checkpoint's call (calls' unique
- *     key by_seq) and the cid of its next checkpoint's call: the calls
- *     that can matter lie between;
+ *     TT_MAX_PROCS), then for each its newest checkpoint at or before T,
+ *     the cid of that checkpoint's call (calls' unique key by_seq) and the
+ *     cid of its next checkpoint's call: the calls that can matter lie
+ *     between.  Per host along by_time (host_id, ts_ns), a few rows per
+ *     process from T backwards and forwards; one by one (the primary key,
+ *     correlated) for the processes those scans did not reach;
  *  2. those calls with ts_ns <= T, for every process at once: the list of
  *     (process, cid after, cid before) goes in as one JSON parameter and
  *     each element is a range of by_pid_cid (pid, cid) ("Range checked for
@@ -81,13 +82,8 @@ void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec)
 	rec->cgroup_id = u64_of(c[20]);
 }
 
-/* Query 1.  Its columns: PROC_COLUMNS (0-29, the row as it is now), the
- * host's id and swap total, then the newest checkpoint at or before T in
- * one column (CKPT_NUMBERS, "" when none: one backward seek per process in
- * the checkpoints primary key, and db_core.c's bound on columns kept),
- * and the cid of the next checkpoint's call.  Neither is looked up for a
- * process whose row is its state at T (the shortcut, SHORTCUT). */
-#define SHORTCUT "p.last_seen_ns <= ? AND (p.exited = 1 OR p.rss_ts_ns <= ?)"
+/* Query 1: the processes seen by T.  Its columns: PROC_COLUMNS (0-29, the
+ * row as it is now), the host's id and swap total. */
 #define CKPT_NUMBERS                                                                               \
 	"CONCAT_WS(' ', COALESCE((SELECT c.cid FROM calls c WHERE c.host_id = k.host_id"           \
 	" AND c.session = k.session AND c.seq = k.seq), 0), k.ts_ns, k.uid, k.exited,"             \
@@ -116,23 +112,54 @@ enum {
 	K_CGROUP,
 	K_N /* then the comm in hex */
 };
-#define CKPT_COLUMNS                                                                               \
-	"p.host_id, h.swap_total_bytes, CASE WHEN " SHORTCUT " THEN NULL ELSE (SELECT "            \
-	CKPT_NUMBERS " FROM checkpoints k WHERE k.host_id = p.host_id AND k.pid = p.pid"           \
-	" AND k.start_ns = p.start_ns AND k.ts_ns <= ?"                                            \
-	" ORDER BY k.ts_ns DESC, k.session DESC, k.seq DESC LIMIT 1) END,"                         \
-	" CASE WHEN " SHORTCUT " THEN NULL ELSE (SELECT c.cid FROM checkpoints n JOIN calls c"     \
-	" ON c.host_id = n.host_id AND c.session = n.session AND c.seq = n.seq"                    \
-	" WHERE n.host_id = p.host_id AND n.pid = p.pid AND n.start_ns = p.start_ns"               \
-	" AND n.ts_ns > ? ORDER BY n.ts_ns, n.session, n.seq LIMIT 1) END"
-enum { C_HOST_ID = 30, C_SWAP_TOTAL, C_CKPT, C_HI_CID };
+enum { C_HOST_ID = 30, C_SWAP_TOTAL };
 static const char procs_sql[] =
-    "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", " CKPT_COLUMNS
+    "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes"
     " FROM hosts h JOIN processes p ON p.host_id = h.host_id" GROUP_JOIN("p")
     " WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? = 0 OR p.start_ns = ?)"
     " AND p.first_seen_ns <= ? AND (? = 0 OR p.exited = 0 OR p.last_seen_ns > ?)"
     " ORDER BY p.host_id, p.pid, p.start_ns LIMIT ?";
-#define PROCS_PARAMS 16
+#define PROCS_PARAMS 10
+
+/* Queries 1b and 1c: a host's checkpoints around T along by_time (host_id,
+ * ts_ns): backwards from T, the first one met of each process is its
+ * newest at or before T (CKPT_NUMBERS, its call's cid through by_seq);
+ * forwards, its next one (that call's cid).  A busy host's processes all
+ * checkpoint often, so a few rows per process cover them all: the scans
+ * stop at AROUND_ROWS rows.  A scan that stopped there leaves some
+ * processes unknown: query 1d looks theirs up one by one (the checkpoints
+ * primary key, correlated), as it does for a host that is not busy. */
+/* Both read by_time alone (it holds the primary key's columns); the rows
+ * met are then read by their keys (query 1e, CKPT_NUMBERS). */
+#define CKPT_KEY "k.pid, k.start_ns, k.ts_ns, k.session, k.seq"
+static const char before_sql[] =
+    "SELECT " CKPT_KEY " FROM checkpoints k FORCE INDEX (by_time)"
+    " WHERE k.host_id = ? AND k.ts_ns <= ? ORDER BY k.ts_ns DESC LIMIT ?";
+static const char after_sql[] =
+    "SELECT " CKPT_KEY " FROM checkpoints k FORCE INDEX (by_time)"
+    " WHERE k.host_id = ? AND k.ts_ns > ? ORDER BY k.ts_ns LIMIT ?";
+static const char by_key_sql[] =
+    "SELECT j.i, j.w, " CKPT_NUMBERS " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    " i INT UNSIGNED PATH '$[0]', w INT UNSIGNED PATH '$[1]', hid SMALLINT UNSIGNED PATH '$[2]',"
+    " pid INT UNSIGNED PATH '$[3]', st BIGINT UNSIGNED PATH '$[4]',"
+    " ts BIGINT UNSIGNED PATH '$[5]', se BIGINT UNSIGNED PATH '$[6]',"
+    " sq BIGINT UNSIGNED PATH '$[7]')) j JOIN checkpoints k ON k.host_id = j.hid"
+    " AND k.pid = j.pid AND k.start_ns = j.st AND k.ts_ns = j.ts AND k.session = j.se"
+    " AND k.seq = j.sq";
+static const char around_sql[] =
+    "SELECT j.i, (SELECT " CKPT_NUMBERS " FROM checkpoints k WHERE k.host_id = j.hid"
+    " AND k.pid = j.pid AND k.start_ns = j.st AND k.ts_ns <= ?"
+    " ORDER BY k.ts_ns DESC, k.session DESC, k.seq DESC LIMIT 1),"
+    " (SELECT c.cid FROM checkpoints n JOIN calls c ON c.host_id = n.host_id"
+    " AND c.session = n.session AND c.seq = n.seq WHERE n.host_id = j.hid AND n.pid = j.pid"
+    " AND n.start_ns = j.st AND n.ts_ns > ? ORDER BY n.ts_ns, n.session, n.seq LIMIT 1)"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT UNSIGNED PATH '$[0]',"
+    " hid SMALLINT UNSIGNED PATH '$[1]', pid INT UNSIGNED PATH '$[2]',"
+    " st BIGINT UNSIGNED PATH '$[3]')) j";
+#define AROUND_ROWS_PER_PROC 8
+#define AROUND_ROWS_MIN	     1024
+#define AROUND_ROWS_MAX	     200000
+
 
 /* Query 2: the calls after each checkpoint, up to T. */
 static const char calls_sql[] =
@@ -145,6 +172,21 @@ static const char calls_sql[] =
     " AND c.cid > j.lo AND c.cid < j.hi"
     " WHERE c.host_id = j.hid AND c.start_ns = j.st AND c.ts_ns <= ?"
     " ORDER BY j.i, c.cid LIMIT ?";
+
+/* Query 2, the other way: when the processes' ranges lie close together
+ * in cid order (calls are clustered by cid: a busy host's processes all
+ * have their checkpoints shortly before T), every call of the window that
+ * holds them all, read along the primary key, is cheaper than one
+ * secondary-index range per process and a row lookup per call; the rows
+ * of other processes are skipped in fold_window_call. */
+static const char window_sql[] =
+    "SELECT c.host_id, c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
+    " WHERE c.cid > ? AND c.cid < ? AND c.ts_ns <= ? LIMIT ?";
+static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
+/* The window is read when it has at most this many calls per process
+ * folded (and at most --series-max-calls in all), or WINDOW_MIN_CALLS. */
+#define WINDOW_CALLS_PER_PROC 200
+#define WINDOW_MIN_CALLS      4096
 
 /* Query 3: the groups of cgroups a process was in at T. */
 static const char groups_sql[] =
@@ -200,15 +242,14 @@ static int hex_digit(char ch)
 	return ch >= 'a' ? ch - 'a' + 10 : ch >= 'A' ? ch - 'A' + 10 : ch - '0';
 }
 
-/* The checkpoint (CKPT_NUMBERS); false when there is none. */
-static bool from_ckpt(struct tt_proc *p, char **c, unsigned long *len)
+/* The checkpoint (CKPT_NUMBERS, text); false when there is none. */
+static bool from_ckpt(struct tt_proc *p, const char *s, unsigned long len)
 {
 	uint64_t k[K_N];
-	const char *s = c[C_CKPT];
 	char *end, comm[MEMPROBE_COMM_LEN];
 	unsigned long n = 0;
 
-	if (!len[C_CKPT])
+	if (!len)
 		return false;
 	for (int i = 0; i < K_N; i++, s = end)
 		k[i] = strtoull(s, &end, 10);
@@ -269,8 +310,16 @@ static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 		from_row(p, c, len);
 		return 0;
 	}
-	p->hi_cid = len[C_HI_CID] ? u64_of(c[C_HI_CID]) : UINT64_MAX;
-	if (from_ckpt(p, c, len)) {
+	p->pending = true; /* its checkpoints are looked up next */
+	p->hi_cid = UINT64_MAX;
+	p->state = TT_UNSEEN;
+	return 0;
+}
+
+/* Where a pending process's state starts, once its checkpoints are known. */
+static void plan(struct tt_proc *p)
+{
+	if (p->ckpt) {
 		p->exact = !p->ckpt_call_gone;
 		/* after its exit a process makes no call */
 		p->need_calls = !p->ckpt_call_gone && p->state != TT_EXITED;
@@ -278,7 +327,183 @@ static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 		p->from_zero = p->need_calls = true;
 		p->state = TT_UNSEEN; /* until a call is folded */
 	}
+}
+
+static struct tt_proc *find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
+				 uint64_t start_ns);
+
+struct around {
+	struct tt_set *s;
+	uint64_t host_id, rows;
+};
+
+/* The first checkpoint met of a process (CKPT_KEY at c) is the one. */
+static int met_row(struct around *a, char **c, int after)
+{
+	struct tt_proc *p = find_proc(a->s, a->host_id, u64_of(c[0]), u64_of(c[1]));
+	bool *known = p ? (after ? &p->h_known : &p->k_known) : NULL;
+
+	a->rows++;
+	if (!p || !p->pending || *known)
+		return 0;
+	*known = true;
+	for (int i = 0; i < 3; i++)
+		p->key[after][i] = u64_of(c[2 + i]);
+	p->met[after] = true;
 	return 0;
+}
+
+static int before_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	return met_row(arg, c, 0);
+}
+
+static int after_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	(void)len;
+	(void)n;
+	return met_row(arg, c, 1);
+}
+
+/* Query 1e's rows: the checkpoint before T whole, the one after for its cid. */
+static int by_key_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct tt_set *s = arg;
+	uint64_t i = u64_of(c[0]), cid;
+
+	(void)n;
+	if (i >= s->n)
+		return 0;
+	if (c[1][0] == '0') {
+		from_ckpt(&s->p[i], c[2], len[2]);
+	} else {
+		cid = u64_of(c[2]); /* CKPT_NUMBERS starts with it; 0: purged */
+		s->p[i].hi_cid = cid ? cid : UINT64_MAX;
+	}
+	return 0;
+}
+
+/* Query 1e: the checkpoints the scans met, read by their keys. */
+static int read_met(struct db_pool *db, struct tt_set *s, char *err, size_t errlen)
+{
+	size_t cap = 2 + s->n * 2 * 160, len = 0;
+	char *js = NULL;
+	struct db_param p[1];
+	int rc;
+
+	for (size_t i = 0; i < s->n; i++)
+		for (int w = 0; w < 2; w++) {
+			const struct tt_proc *t = &s->p[i];
+
+			if (!t->met[w])
+				continue;
+			if (!js && !(js = malloc(cap)))
+				return -ENOMEM;
+			len += (size_t)snprintf(
+			    js + len, cap - len, "%s[%zu,%d,%u,%u,\"%llu\",\"%llu\",\"%llu\",\"%llu\"]",
+			    len ? "," : "[", i, w, t->host_id, t->pid, (unsigned long long)t->start_ns,
+			    (unsigned long long)t->key[w][0], (unsigned long long)t->key[w][1],
+			    (unsigned long long)t->key[w][2]);
+		}
+	if (!js)
+		return 0;
+	snprintf(js + len, cap - len, "]");
+	p[0] = DB_STR(js);
+	rc = db_select(db, by_key_sql, p, 1, by_key_row, s, err, errlen);
+	free(js);
+	return rc;
+}
+
+/* Queries 1b and 1c for the pending processes of one host, s->p[a, b). */
+static int around_host(struct db_pool *db, struct tt_set *s, size_t a, size_t b, uint64_t at_ns,
+		       char *err, size_t errlen)
+{
+	struct around ar = {.s = s, .host_id = s->p[a].host_id};
+	uint64_t pending = 0, limit;
+	struct db_param p[3];
+	int rc;
+
+	for (size_t i = a; i < b; i++)
+		pending += s->p[i].pending;
+	if (!pending)
+		return 0;
+	limit = pending * AROUND_ROWS_PER_PROC + AROUND_ROWS_MIN;
+	limit = limit < AROUND_ROWS_MAX ? limit : AROUND_ROWS_MAX;
+	p[0] = DB_U64(ar.host_id);
+	p[1] = DB_U64(at_ns);
+	p[2] = DB_U64(limit);
+	rc = db_select(db, before_sql, p, 3, before_row, &ar, err, errlen);
+	/* every checkpoint at or before T was met: those not met have none */
+	for (size_t i = a; rc == 0 && ar.rows < limit && i < b; i++)
+		s->p[i].k_known = true;
+	ar.rows = 0;
+	if (rc == 0)
+		rc = db_select(db, after_sql, p, 3, after_row, &ar, err, errlen);
+	for (size_t i = a; rc == 0 && ar.rows < limit && i < b; i++)
+		s->p[i].h_known = true;
+	return rc;
+}
+
+static int around_row(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct tt_set *s = arg;
+	uint64_t i = u64_of(c[0]);
+	struct tt_proc *p;
+
+	(void)n;
+	if (i >= s->n)
+		return 0;
+	p = &s->p[i];
+	if (!p->k_known)
+		from_ckpt(p, c[1], len[1]);
+	if (!p->h_known)
+		p->hi_cid = len[2] ? u64_of(c[2]) : UINT64_MAX;
+	p->k_known = p->h_known = true;
+	return 0;
+}
+
+/* The checkpoints around T of every pending process: per host along
+ * by_time, then one by one for those the scans left unknown (query 1d). */
+static int checkpoints_around(struct db_pool *db, struct tt_set *s, uint64_t at_ns, char *err,
+			      size_t errlen)
+{
+	size_t cap = 2 + s->n * 80, len = 0;
+	char *js = NULL;
+	int rc = 0;
+
+	for (size_t a = 0, b; rc == 0 && a < s->n; a = b) {
+		for (b = a; b < s->n && s->p[b].host_id == s->p[a].host_id; b++)
+			;
+		rc = around_host(db, s, a, b, at_ns, err, errlen);
+	}
+	for (size_t i = 0; rc == 0 && i < s->n; i++) {
+		const struct tt_proc *p = &s->p[i];
+
+		if (!p->pending || (p->k_known && p->h_known))
+			continue;
+		if (!js && !(js = malloc(cap)))
+			return -ENOMEM;
+		len += (size_t)snprintf(js + len, cap - len, "%s[%zu,%u,%u,\"%llu\"]", len ? "," : "[",
+					i, p->host_id, p->pid, (unsigned long long)p->start_ns);
+	}
+	if (rc == 0 && js) {
+		struct db_param p[3];
+
+		snprintf(js + len, cap - len, "]");
+		p[0] = DB_U64(at_ns);
+		p[1] = DB_U64(at_ns);
+		p[2] = DB_STR(js);
+		rc = db_select(db, around_sql, p, 3, around_row, s, err, errlen);
+	}
+	free(js);
+	if (rc == 0)
+		rc = read_met(db, s, err, errlen);
+	for (size_t i = 0; rc == 0 && i < s->n; i++)
+		if (s->p[i].pending)
+			plan(&s->p[i]);
+	return rc;
 }
 
 struct fold {
@@ -287,19 +512,13 @@ struct fold {
 	uint64_t rows;
 };
 
-static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
+/* Fold one call (REPLAY_COLUMNS at c) into process i. */
+static int fold_row(struct fold *f, size_t i, char **c, unsigned long *len)
 {
-	struct fold *f = arg;
-	uint64_t i = u64_of(c[0]);
+	struct tt_proc *p = &f->s->p[i];
 	struct memprobe_record rec;
-	struct tt_proc *p;
 
-	(void)n;
-	f->rows++;
-	if (i >= f->s->n)
-		return 0;
-	p = &f->s->p[i];
-	record_of_call(c + 1, len + 1, &rec);
+	record_of_call(c, len, &rec);
 	rec.pid = (uint32_t)i + 1; /* one acct for all: the index is the key */
 	rec.start_ns = p->start_ns;
 	if (p->from_zero && !p->folded)
@@ -307,9 +526,59 @@ static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
 	p->ap = acct_apply(f->acct, &rec);
 	if (!p->ap)
 		return -ENOMEM;
-	p->mapped_bytes = u64_of(c[1 + REPLAY_COL_MAPPED]);
+	p->mapped_bytes = u64_of(c[REPLAY_COL_MAPPED]);
 	p->folded++;
 	return 0;
+}
+
+/* A row of calls_sql: the process's index, then the call. */
+static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct fold *f = arg;
+	uint64_t i = u64_of(c[0]);
+
+	(void)n;
+	f->rows++;
+	return i < f->s->n ? fold_row(f, i, c + 1, len + 1) : 0;
+}
+
+/* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
+static struct tt_proc *find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
+				 uint64_t start_ns)
+{
+	size_t a = 0, b = s->n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct tt_proc *p = &s->p[m];
+		int c = p->host_id != host_id ? (p->host_id < host_id ? -1 : 1)
+			: p->pid != pid	       ? (p->pid < pid ? -1 : 1)
+			: p->start_ns != start_ns ? (p->start_ns < start_ns ? -1 : 1)
+						  : 0;
+
+		if (!c)
+			return &s->p[m];
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
+
+/* A row of window_sql: host_id, pid, start_ns, then the call; the rows of
+ * other processes, and those outside a process's range, are skipped. */
+static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned int n)
+{
+	struct fold *f = arg;
+	struct tt_proc *p = find_proc(f->s, u64_of(c[0]), u64_of(c[1]), u64_of(c[2]));
+	uint64_t cid = u64_of(c[3 + REPLAY_COL_CID]);
+
+	(void)n;
+	f->rows++;
+	if (!p || !p->need_calls || cid <= p->lo_cid || cid >= p->hi_cid)
+		return 0;
+	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
 }
 
 static int restore_ckpt(struct acct *a, struct tt_proc *p, uint32_t key)
@@ -369,7 +638,7 @@ static void take_state(struct tt_proc *p)
  * *oom). */
 static char *ranges_json(const struct tt_set *s, int *oom)
 {
-	size_t cap = 2 + s->n * 96, len = 0;
+	size_t cap = 2 + s->n * 128, len = 0; /* an element is at most 96 */
 	char *buf = malloc(cap);
 
 	*oom = !buf;
@@ -396,11 +665,45 @@ static char *ranges_json(const struct tt_set *s, int *oom)
 	return buf;
 }
 
+/* The cid window (lo, hi) holding every process's range when it is small
+ * enough to read whole (hi 0: read range by range). */
+static int window_of(struct db_pool *db, const struct tt_query *q, const struct tt_set *s,
+		     uint64_t *lo, uint64_t *hi, char *err, size_t errlen)
+{
+	uint64_t need = 0, newest = 0, limit;
+	int rc;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->p[i].need_calls) {
+			need++;
+			*lo = s->p[i].lo_cid < *lo ? s->p[i].lo_cid : *lo;
+			*hi = s->p[i].hi_cid > *hi ? s->p[i].hi_cid : *hi;
+		}
+	if (!need) {
+		*hi = 0;
+		return 0;
+	}
+	if (*hi == UINT64_MAX) { /* a range open to the end: up to the newest call */
+		rc = db_select(db, max_cid_sql, NULL, 0, row_first_u64, &newest, err, errlen);
+		if (rc < 0)
+			return rc;
+		*hi = newest + 1;
+	}
+	limit = need * WINDOW_CALLS_PER_PROC > WINDOW_MIN_CALLS ? need * WINDOW_CALLS_PER_PROC
+								: WINDOW_MIN_CALLS;
+	if (*hi <= *lo || *hi - *lo - 1 > limit || *hi - *lo - 1 > q->max_calls)
+		*hi = 0;
+	return 0;
+}
+
 static int fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
 		    size_t errlen)
 {
 	struct fold f = {.s = s};
-	struct db_param p[3];
+	struct db_param p[4];
+	uint64_t lo, hi;
 	int oom, rc;
 	char *js = ranges_json(s, &oom);
 
@@ -415,10 +718,21 @@ static int fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set 
 			rc = restore_ckpt(f.acct, &s->p[i], (uint32_t)i + 1);
 	if (rc < 0)
 		goto out;
-	p[0] = DB_STR(js);
-	p[1] = DB_U64(q->at_ns);
-	p[2] = DB_U64((uint64_t)q->max_calls + 1);
-	rc = db_select(db, calls_sql, p, 3, fold_call, &f, err, errlen);
+	rc = window_of(db, q, s, &lo, &hi, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (hi) { /* the window */
+		p[0] = DB_U64(lo);
+		p[1] = DB_U64(hi);
+		p[2] = DB_U64(q->at_ns);
+		p[3] = DB_U64((uint64_t)q->max_calls + 1);
+		rc = db_select(db, window_sql, p, 4, fold_window_call, &f, err, errlen);
+	} else {
+		p[0] = DB_STR(js);
+		p[1] = DB_U64(q->at_ns);
+		p[2] = DB_U64((uint64_t)q->max_calls + 1);
+		rc = db_select(db, calls_sql, p, 3, fold_call, &f, err, errlen);
+	}
 	if (rc == 0 && f.rows > q->max_calls) {
 		snprintf(err, errlen,
 			 "more than %u calls to fold for this instant (--series-max-calls): narrow "
@@ -487,18 +801,16 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < 6; i++) /* the shortcuts and the checkpoints around T */
-		p[i] = DB_U64(q->at_ns);
-	p[6] = DB_STR(q->host);
-	p[7] = DB_STR(q->host);
-	p[8] = DB_U64(q->pid);
-	p[9] = DB_U64(q->pid);
-	p[10] = DB_U64(q->start_ns);
-	p[11] = DB_U64(q->start_ns);
-	p[12] = DB_U64(q->at_ns);
-	p[13] = DB_U64(q->skip_exited_ns);
-	p[14] = DB_U64(q->skip_exited_ns);
-	p[15] = DB_U64(TT_MAX_PROCS + 1);
+	p[0] = DB_STR(q->host);
+	p[1] = DB_STR(q->host);
+	p[2] = DB_U64(q->pid);
+	p[3] = DB_U64(q->pid);
+	p[4] = DB_U64(q->start_ns);
+	p[5] = DB_U64(q->start_ns);
+	p[6] = DB_U64(q->at_ns);
+	p[7] = DB_U64(q->skip_exited_ns);
+	p[8] = DB_U64(q->skip_exited_ns);
+	p[9] = DB_U64(TT_MAX_PROCS + 1);
 	rc = db_select(db, procs_sql, p, PROCS_PARAMS, collect_proc, &k, err, errlen);
 	if (rc == 0 && out->n > TT_MAX_PROCS) {
 		snprintf(err, errlen,
@@ -507,6 +819,8 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 			 TT_MAX_PROCS);
 		rc = -E2BIG;
 	}
+	if (rc == 0)
+		rc = checkpoints_around(db, out, q->at_ns, err, errlen);
 	if (rc == 0)
 		rc = fold_all(db, q, out, err, errlen);
 	if (rc == 0)

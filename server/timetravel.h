@@ -63,6 +63,9 @@ struct tt_proc {
 	unsigned long group_path_len;
 	char group[TT_GROUP_NAME_MAX_BYTES + 1], group_kind[16];
 	/* where the state comes from (timetravel.c) */
+	bool pending, k_known, h_known; /* checkpoints to look up; looked up */
+	bool met[2];	     /* the checkpoint before / after T met by a scan */
+	uint64_t key[2][3];  /* its ts_ns, session, seq */
 	bool ckpt, ckpt_call_gone, need_calls, from_zero;
 	uint64_t lo_cid, hi_cid, folded, row_cgroup_id;
 	struct acct_proc *ap;
