@@ -1,6 +1,7 @@
 /*
  * timetravel.c - the state of processes at an instant T (timetravel.h),
- * in three queries whatever the number of processes:
+ * in a few queries whatever the number of processes (this file: 1 and 3
+ * and the answer; tt_checkpoints.c: the checkpoints of 1; tt_fold.c: 2):
  *
  *  1. the processes seen at or before T (processes rows, bounded by
  *     TT_MAX_PROCS), then for each its newest checkpoint at or before T,
@@ -13,7 +14,8 @@
  *     (process, cid after, cid before) goes in as one JSON parameter and
  *     each element is a range of by_pid_cid (pid, cid) ("Range checked for
  *     each record": an equality on pid would be ref access on pid alone,
- *     which reads every call of the pid);
+ *     which reads every call of the pid); or, when the ranges lie close
+ *     together, the one cid window that holds them, along the primary key;
  *  3. the names of the cgroups a process was in at T, when that is not
  *     the one its row names now (rare: nothing to ask otherwise).
  *
@@ -51,67 +53,34 @@ static uint16_t call_of(const char *name)
 	return 0;
 }
 
-static uint64_t u64_of(const char *s)
-{
-	return strtoull(s, NULL, 10);
-}
-
 void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
-	rec->ts_ns = u64_of(c[0]);
+	rec->ts_ns = tt_u64(c[0]);
 	rec->call = call_of(c[1]);
-	rec->addr = u64_of(c[2]);
-	rec->len = u64_of(c[3]);
-	rec->new_addr = u64_of(c[4]);
-	rec->new_len = u64_of(c[5]);
-	rec->mflags = (uint32_t)u64_of(c[6]);
+	rec->addr = tt_u64(c[2]);
+	rec->len = tt_u64(c[3]);
+	rec->new_addr = tt_u64(c[4]);
+	rec->new_len = tt_u64(c[5]);
+	rec->mflags = (uint32_t)tt_u64(c[6]);
 	rec->ret = strtoll(c[7], NULL, 10);
-	rec->total_vm_bytes = u64_of(c[8]);
-	rec->uid = (uint32_t)u64_of(c[9]);
+	rec->total_vm_bytes = tt_u64(c[8]);
+	rec->uid = (uint32_t)tt_u64(c[9]);
 	memcpy(rec->comm, c[10], len[10] < MEMPROBE_COMM_LEN ? len[10] : MEMPROBE_COMM_LEN);
-	rec->prot = (uint32_t)u64_of(c[11]);
-	rec->offset = u64_of(c[12]);
+	rec->prot = (uint32_t)tt_u64(c[11]);
+	rec->offset = tt_u64(c[12]);
 	rec->fd = (int32_t)strtol(c[13], NULL, 10);
-	rec->file_dev = (uint32_t)u64_of(c[14]);
-	rec->file_ino = u64_of(c[15]);
-	rec->rss_anon_bytes = u64_of(c[16]);
-	rec->rss_file_bytes = u64_of(c[17]);
-	rec->rss_shmem_bytes = u64_of(c[18]);
-	rec->swap_bytes = u64_of(c[19]);
-	rec->cgroup_id = u64_of(c[20]);
+	rec->file_dev = (uint32_t)tt_u64(c[14]);
+	rec->file_ino = tt_u64(c[15]);
+	rec->rss_anon_bytes = tt_u64(c[16]);
+	rec->rss_file_bytes = tt_u64(c[17]);
+	rec->rss_shmem_bytes = tt_u64(c[18]);
+	rec->swap_bytes = tt_u64(c[19]);
+	rec->cgroup_id = tt_u64(c[20]);
 }
 
 /* Query 1: the processes seen by T.  Its columns: PROC_COLUMNS (0-29, the
  * row as it is now), the host's id and swap total. */
-#define CKPT_NUMBERS                                                                               \
-	"CONCAT_WS(' ', COALESCE((SELECT c.cid FROM calls c WHERE c.host_id = k.host_id"           \
-	" AND c.session = k.session AND c.seq = k.seq), 0), k.ts_ns, k.uid, k.exited,"             \
-	" k.net_bytes_raw, k.mapped_bytes, k.vm_size_bytes, k.requested_bytes, k.heap_bytes,"      \
-	" k.heap_base_bytes, k.heap_known, k.n_mmap, k.n_munmap, k.n_mremap, k.n_brk, k.n_failed," \
-	" k.rss_anon_bytes, k.rss_file_bytes, k.rss_shmem_bytes, k.swap_bytes, k.rss_ts_ns,"       \
-	" k.cgroup_id, HEX(k.comm))"
-enum {
-	K_CID, /* of the checkpoint's call; 0: purged */
-	K_TS,
-	K_UID,
-	K_EXITED,
-	K_NET_RAW,
-	K_MAPPED,
-	K_VM,
-	K_REQUESTED,
-	K_HEAP,
-	K_HEAP_BASE,
-	K_HEAP_KNOWN,
-	K_COUNT, /* ACCT_N_MAX of them */
-	K_RSS_ANON = K_COUNT + ACCT_N_MAX,
-	K_RSS_FILE,
-	K_RSS_SHMEM,
-	K_SWAP,
-	K_RSS_TS,
-	K_CGROUP,
-	K_N /* then the comm in hex */
-};
 enum { C_HOST_ID = 30, C_SWAP_TOTAL };
 static const char procs_sql[] =
     "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes"
@@ -121,72 +90,29 @@ static const char procs_sql[] =
     " ORDER BY p.host_id, p.pid, p.start_ns LIMIT ?";
 #define PROCS_PARAMS 10
 
-/* Queries 1b and 1c: a host's checkpoints around T along by_time (host_id,
- * ts_ns): backwards from T, the first one met of each process is its
- * newest at or before T (CKPT_NUMBERS, its call's cid through by_seq);
- * forwards, its next one (that call's cid).  A busy host's processes all
- * checkpoint often, so a few rows per process cover them all: the scans
- * stop at AROUND_ROWS rows.  A scan that stopped there leaves some
- * processes unknown: query 1d looks theirs up one by one (the checkpoints
- * primary key, correlated), as it does for a host that is not busy. */
-/* Both read by_time alone (it holds the primary key's columns); the rows
- * met are then read by their keys (query 1e, CKPT_NUMBERS). */
-#define CKPT_KEY "k.pid, k.start_ns, k.ts_ns, k.session, k.seq"
-static const char before_sql[] =
-    "SELECT " CKPT_KEY " FROM checkpoints k FORCE INDEX (by_time)"
-    " WHERE k.host_id = ? AND k.ts_ns <= ? ORDER BY k.ts_ns DESC LIMIT ?";
-static const char after_sql[] =
-    "SELECT " CKPT_KEY " FROM checkpoints k FORCE INDEX (by_time)"
-    " WHERE k.host_id = ? AND k.ts_ns > ? ORDER BY k.ts_ns LIMIT ?";
-static const char by_key_sql[] =
-    "SELECT j.i, j.w, " CKPT_NUMBERS " FROM JSON_TABLE(?, '$[*]' COLUMNS ("
-    " i INT UNSIGNED PATH '$[0]', w INT UNSIGNED PATH '$[1]', hid SMALLINT UNSIGNED PATH '$[2]',"
-    " pid INT UNSIGNED PATH '$[3]', st BIGINT UNSIGNED PATH '$[4]',"
-    " ts BIGINT UNSIGNED PATH '$[5]', se BIGINT UNSIGNED PATH '$[6]',"
-    " sq BIGINT UNSIGNED PATH '$[7]')) j JOIN checkpoints k ON k.host_id = j.hid"
-    " AND k.pid = j.pid AND k.start_ns = j.st AND k.ts_ns = j.ts AND k.session = j.se"
-    " AND k.seq = j.sq";
-static const char around_sql[] =
-    "SELECT j.i, (SELECT " CKPT_NUMBERS " FROM checkpoints k WHERE k.host_id = j.hid"
-    " AND k.pid = j.pid AND k.start_ns = j.st AND k.ts_ns <= ?"
-    " ORDER BY k.ts_ns DESC, k.session DESC, k.seq DESC LIMIT 1),"
-    " (SELECT c.cid FROM checkpoints n JOIN calls c ON c.host_id = n.host_id"
-    " AND c.session = n.session AND c.seq = n.seq WHERE n.host_id = j.hid AND n.pid = j.pid"
-    " AND n.start_ns = j.st AND n.ts_ns > ? ORDER BY n.ts_ns, n.session, n.seq LIMIT 1)"
-    " FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT UNSIGNED PATH '$[0]',"
-    " hid SMALLINT UNSIGNED PATH '$[1]', pid INT UNSIGNED PATH '$[2]',"
-    " st BIGINT UNSIGNED PATH '$[3]')) j";
-#define AROUND_ROWS_PER_PROC 8
-#define AROUND_ROWS_MIN	     1024
-#define AROUND_ROWS_MAX	     200000
+/* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
+struct tt_proc *tt_find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
+				 uint64_t start_ns)
+{
+	size_t a = 0, b = s->n;
 
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct tt_proc *p = &s->p[m];
+		int c = p->host_id != host_id ? (p->host_id < host_id ? -1 : 1)
+			: p->pid != pid	       ? (p->pid < pid ? -1 : 1)
+			: p->start_ns != start_ns ? (p->start_ns < start_ns ? -1 : 1)
+						  : 0;
 
-/* Query 2: the calls after each checkpoint, up to T. */
-static const char calls_sql[] =
-    "SELECT STRAIGHT_JOIN j.i, " REPLAY_COLUMNS
-    " FROM JSON_TABLE(?, '$[*]' COLUMNS (i INT UNSIGNED PATH '$[0]',"
-    " hid SMALLINT UNSIGNED PATH '$[1]', pid INT UNSIGNED PATH '$[2]',"
-    " st BIGINT UNSIGNED PATH '$[3]', lo BIGINT UNSIGNED PATH '$[4]',"
-    " hi BIGINT UNSIGNED PATH '$[5]')) j"
-    " JOIN calls c FORCE INDEX (by_pid_cid) ON c.pid >= j.pid AND c.pid <= j.pid"
-    " AND c.cid > j.lo AND c.cid < j.hi"
-    " WHERE c.host_id = j.hid AND c.start_ns = j.st AND c.ts_ns <= ?"
-    " ORDER BY j.i, c.cid LIMIT ?";
-
-/* Query 2, the other way: when the processes' ranges lie close together
- * in cid order (calls are clustered by cid: a busy host's processes all
- * have their checkpoints shortly before T), every call of the window that
- * holds them all, read along the primary key, is cheaper than one
- * secondary-index range per process and a row lookup per call; the rows
- * of other processes are skipped in fold_window_call. */
-static const char window_sql[] =
-    "SELECT c.host_id, c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
-    " WHERE c.cid > ? AND c.cid < ? AND c.ts_ns <= ? LIMIT ?";
-static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
-/* The window is read when it has at most this many calls per process
- * folded (and at most --series-max-calls in all), or WINDOW_MIN_CALLS. */
-#define WINDOW_CALLS_PER_PROC 200
-#define WINDOW_MIN_CALLS      4096
+		if (!c)
+			return &s->p[m];
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
 
 /* Query 3: the groups of cgroups a process was in at T. */
 static const char groups_sql[] =
@@ -212,7 +138,7 @@ static void set_group(struct tt_proc *p, char **c, unsigned long *len)
 	snprintf(p->group_kind, sizeof(p->group_kind), "%.*s", (int)len[3], c[3]);
 }
 
-static void set_comm(struct tt_proc *p, const char *s, unsigned long n)
+void tt_set_comm(struct tt_proc *p, const char *s, unsigned long n)
 {
 	p->comm_len = n < MEMPROBE_COMM_LEN ? n : MEMPROBE_COMM_LEN;
 	memcpy(p->comm, s, p->comm_len);
@@ -224,58 +150,17 @@ static void from_row(struct tt_proc *p, char **c, unsigned long *len)
 {
 	p->state = c[7][0] == '1' ? TT_EXITED : TT_ALIVE;
 	p->exact = true;
-	p->uid = (uint32_t)u64_of(c[3]);
-	set_comm(p, c[4], len[4]);
+	p->uid = (uint32_t)tt_u64(c[3]);
+	tt_set_comm(p, c[4], len[4]);
 	p->net_bytes_raw = strtoll(c[9], NULL, 10);
-	p->mapped_bytes = u64_of(c[10]);
-	p->vm_size_bytes = u64_of(c[11]);
-	p->requested_bytes = u64_of(c[12]);
+	p->mapped_bytes = tt_u64(c[10]);
+	p->vm_size_bytes = tt_u64(c[11]);
+	p->requested_bytes = tt_u64(c[12]);
 	for (int i = 0; i < ACCT_N_MAX; i++)
-		p->count[i] = u64_of(c[14 + i]);
-	p->mem = (struct acct_mem){u64_of(c[20]), u64_of(c[21]), u64_of(c[22]), u64_of(c[23]),
-				   u64_of(c[24])};
+		p->count[i] = tt_u64(c[14 + i]);
+	p->mem = (struct acct_mem){tt_u64(c[20]), tt_u64(c[21]), tt_u64(c[22]), tt_u64(c[23]),
+				   tt_u64(c[24])};
 	p->cgroup_id = p->row_cgroup_id;
-}
-
-static int hex_digit(char ch)
-{
-	return ch >= 'a' ? ch - 'a' + 10 : ch >= 'A' ? ch - 'A' + 10 : ch - '0';
-}
-
-/* The checkpoint (CKPT_NUMBERS, text); false when there is none. */
-static bool from_ckpt(struct tt_proc *p, const char *s, unsigned long len)
-{
-	uint64_t k[K_N];
-	char *end, comm[MEMPROBE_COMM_LEN];
-	unsigned long n = 0;
-
-	if (!len)
-		return false;
-	for (int i = 0; i < K_N; i++, s = end)
-		k[i] = strtoull(s, &end, 10);
-	for (s += *s == ' '; isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]) &&
-			     n < sizeof(comm);
-	     s += 2)
-		comm[n++] = (char)(hex_digit(s[0]) << 4 | hex_digit(s[1]));
-	p->ckpt = true;
-	p->lo_cid = k[K_CID];
-	p->ckpt_call_gone = !k[K_CID];
-	p->last_seen_ns = k[K_TS];
-	p->uid = (uint32_t)k[K_UID];
-	set_comm(p, comm, n);
-	p->state = k[K_EXITED] ? TT_EXITED : TT_ALIVE;
-	p->net_bytes_raw = (int64_t)k[K_NET_RAW]; /* strtoull wraps a negative back */
-	p->mapped_bytes = k[K_MAPPED];
-	p->vm_size_bytes = k[K_VM];
-	p->requested_bytes = k[K_REQUESTED];
-	p->heap_bytes = k[K_HEAP];
-	p->heap_base_bytes = k[K_HEAP_BASE];
-	p->heap_known = k[K_HEAP_KNOWN] != 0;
-	memcpy(p->count, k + K_COUNT, sizeof(p->count));
-	p->mem = (struct acct_mem){k[K_RSS_ANON], k[K_RSS_FILE], k[K_RSS_SHMEM], k[K_SWAP],
-				   k[K_RSS_TS]};
-	p->cgroup_id = k[K_CGROUP];
-	return true;
 }
 
 static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
@@ -296,17 +181,17 @@ static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 	}
 	p = &s->p[s->n++];
 	memset(p, 0, sizeof(*p));
-	p->host_id = (uint16_t)u64_of(c[C_HOST_ID]);
+	p->host_id = (uint16_t)tt_u64(c[C_HOST_ID]);
 	snprintf(p->host, sizeof(p->host), "%.*s", (int)len[0], c[0]);
-	p->pid = (uint32_t)u64_of(c[1]);
-	p->start_ns = u64_of(c[2]);
-	p->first_seen_ns = u64_of(c[5]);
-	p->last_seen_ns = u64_of(c[6]);
-	p->mem_total_bytes = u64_of(c[25]);
-	p->swap_total_bytes = u64_of(c[C_SWAP_TOTAL]);
-	p->row_cgroup_id = u64_of(c[26]);
+	p->pid = (uint32_t)tt_u64(c[1]);
+	p->start_ns = tt_u64(c[2]);
+	p->first_seen_ns = tt_u64(c[5]);
+	p->last_seen_ns = tt_u64(c[6]);
+	p->mem_total_bytes = tt_u64(c[25]);
+	p->swap_total_bytes = tt_u64(c[C_SWAP_TOTAL]);
+	p->row_cgroup_id = tt_u64(c[26]);
 	set_group(p, c + 26, len + 26);
-	if (p->last_seen_ns <= k->at_ns && (c[7][0] == '1' || u64_of(c[24]) <= k->at_ns)) {
+	if (p->last_seen_ns <= k->at_ns && (c[7][0] == '1' || tt_u64(c[24]) <= k->at_ns)) {
 		from_row(p, c, len);
 		return 0;
 	}
@@ -329,434 +214,10 @@ static void plan(struct tt_proc *p)
 	}
 }
 
-static struct tt_proc *find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
-				 uint64_t start_ns);
-
-struct around {
-	struct tt_set *s;
-	uint64_t host_id, rows;
-};
-
-/* The first checkpoint met of a process (CKPT_KEY at c) is the one. */
-static int met_row(struct around *a, char **c, int after)
-{
-	struct tt_proc *p = find_proc(a->s, a->host_id, u64_of(c[0]), u64_of(c[1]));
-	bool *known = p ? (after ? &p->h_known : &p->k_known) : NULL;
-
-	a->rows++;
-	if (!p || !p->pending || *known)
-		return 0;
-	*known = true;
-	for (int i = 0; i < 3; i++)
-		p->key[after][i] = u64_of(c[2 + i]);
-	p->met[after] = true;
-	return 0;
-}
-
-static int before_row(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	return met_row(arg, c, 0);
-}
-
-static int after_row(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	(void)len;
-	(void)n;
-	return met_row(arg, c, 1);
-}
-
-/* Query 1e's rows: the checkpoint before T whole, the one after for its cid. */
-static int by_key_row(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	struct tt_set *s = arg;
-	uint64_t i = u64_of(c[0]), cid;
-
-	(void)n;
-	if (i >= s->n)
-		return 0;
-	if (c[1][0] == '0') {
-		from_ckpt(&s->p[i], c[2], len[2]);
-	} else {
-		cid = u64_of(c[2]); /* CKPT_NUMBERS starts with it; 0: purged */
-		s->p[i].hi_cid = cid ? cid : UINT64_MAX;
-	}
-	return 0;
-}
-
-/* Query 1e: the checkpoints the scans met, read by their keys. */
-static int read_met(struct db_pool *db, struct tt_set *s, char *err, size_t errlen)
-{
-	size_t cap = 2 + s->n * 2 * 160, len = 0;
-	char *js = NULL;
-	struct db_param p[1];
-	int rc;
-
-	for (size_t i = 0; i < s->n; i++)
-		for (int w = 0; w < 2; w++) {
-			const struct tt_proc *t = &s->p[i];
-
-			if (!t->met[w])
-				continue;
-			if (!js && !(js = malloc(cap)))
-				return -ENOMEM;
-			len += (size_t)snprintf(
-			    js + len, cap - len, "%s[%zu,%d,%u,%u,\"%llu\",\"%llu\",\"%llu\",\"%llu\"]",
-			    len ? "," : "[", i, w, t->host_id, t->pid, (unsigned long long)t->start_ns,
-			    (unsigned long long)t->key[w][0], (unsigned long long)t->key[w][1],
-			    (unsigned long long)t->key[w][2]);
-		}
-	if (!js)
-		return 0;
-	snprintf(js + len, cap - len, "]");
-	p[0] = DB_STR(js);
-	rc = db_select(db, by_key_sql, p, 1, by_key_row, s, err, errlen);
-	free(js);
-	return rc;
-}
-
-/* Queries 1b and 1c for the pending processes of one host, s->p[a, b). */
-static int around_host(struct db_pool *db, struct tt_set *s, size_t a, size_t b, uint64_t at_ns,
-		       char *err, size_t errlen)
-{
-	struct around ar = {.s = s, .host_id = s->p[a].host_id};
-	uint64_t pending = 0, limit;
-	struct db_param p[3];
-	int rc;
-
-	for (size_t i = a; i < b; i++)
-		pending += s->p[i].pending;
-	if (!pending)
-		return 0;
-	limit = pending * AROUND_ROWS_PER_PROC + AROUND_ROWS_MIN;
-	limit = limit < AROUND_ROWS_MAX ? limit : AROUND_ROWS_MAX;
-	p[0] = DB_U64(ar.host_id);
-	p[1] = DB_U64(at_ns);
-	p[2] = DB_U64(limit);
-	rc = db_select(db, before_sql, p, 3, before_row, &ar, err, errlen);
-	/* every checkpoint at or before T was met: those not met have none */
-	for (size_t i = a; rc == 0 && ar.rows < limit && i < b; i++)
-		s->p[i].k_known = true;
-	ar.rows = 0;
-	if (rc == 0)
-		rc = db_select(db, after_sql, p, 3, after_row, &ar, err, errlen);
-	for (size_t i = a; rc == 0 && ar.rows < limit && i < b; i++)
-		s->p[i].h_known = true;
-	return rc;
-}
-
-static int around_row(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	struct tt_set *s = arg;
-	uint64_t i = u64_of(c[0]);
-	struct tt_proc *p;
-
-	(void)n;
-	if (i >= s->n)
-		return 0;
-	p = &s->p[i];
-	if (!p->k_known)
-		from_ckpt(p, c[1], len[1]);
-	if (!p->h_known)
-		p->hi_cid = len[2] ? u64_of(c[2]) : UINT64_MAX;
-	p->k_known = p->h_known = true;
-	return 0;
-}
-
-/* The checkpoints around T of every pending process: per host along
- * by_time, then one by one for those the scans left unknown (query 1d). */
-static int checkpoints_around(struct db_pool *db, struct tt_set *s, uint64_t at_ns, char *err,
-			      size_t errlen)
-{
-	size_t cap = 2 + s->n * 80, len = 0;
-	char *js = NULL;
-	int rc = 0;
-
-	for (size_t a = 0, b; rc == 0 && a < s->n; a = b) {
-		for (b = a; b < s->n && s->p[b].host_id == s->p[a].host_id; b++)
-			;
-		rc = around_host(db, s, a, b, at_ns, err, errlen);
-	}
-	for (size_t i = 0; rc == 0 && i < s->n; i++) {
-		const struct tt_proc *p = &s->p[i];
-
-		if (!p->pending || (p->k_known && p->h_known))
-			continue;
-		if (!js && !(js = malloc(cap)))
-			return -ENOMEM;
-		len += (size_t)snprintf(js + len, cap - len, "%s[%zu,%u,%u,\"%llu\"]", len ? "," : "[",
-					i, p->host_id, p->pid, (unsigned long long)p->start_ns);
-	}
-	if (rc == 0 && js) {
-		struct db_param p[3];
-
-		snprintf(js + len, cap - len, "]");
-		p[0] = DB_U64(at_ns);
-		p[1] = DB_U64(at_ns);
-		p[2] = DB_STR(js);
-		rc = db_select(db, around_sql, p, 3, around_row, s, err, errlen);
-	}
-	free(js);
-	if (rc == 0)
-		rc = read_met(db, s, err, errlen);
-	for (size_t i = 0; rc == 0 && i < s->n; i++)
-		if (s->p[i].pending)
-			plan(&s->p[i]);
-	return rc;
-}
-
-struct fold {
-	struct tt_set *s;
-	struct acct *acct;
-	uint64_t rows;
-};
-
-/* Fold one call (REPLAY_COLUMNS at c) into process i. */
-static int fold_row(struct fold *f, size_t i, char **c, unsigned long *len)
-{
-	struct tt_proc *p = &f->s->p[i];
-	struct memprobe_record rec;
-
-	record_of_call(c, len, &rec);
-	rec.pid = (uint32_t)i + 1; /* one acct for all: the index is the key */
-	rec.start_ns = p->start_ns;
-	if (p->from_zero && !p->folded)
-		p->exact = rec.ts_ns == p->first_seen_ns;
-	p->ap = acct_apply(f->acct, &rec);
-	if (!p->ap)
-		return -ENOMEM;
-	p->mapped_bytes = u64_of(c[REPLAY_COL_MAPPED]);
-	p->folded++;
-	return 0;
-}
-
-/* A row of calls_sql: the process's index, then the call. */
-static int fold_call(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	struct fold *f = arg;
-	uint64_t i = u64_of(c[0]);
-
-	(void)n;
-	f->rows++;
-	return i < f->s->n ? fold_row(f, i, c + 1, len + 1) : 0;
-}
-
-/* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
-static struct tt_proc *find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
-				 uint64_t start_ns)
-{
-	size_t a = 0, b = s->n;
-
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-		const struct tt_proc *p = &s->p[m];
-		int c = p->host_id != host_id ? (p->host_id < host_id ? -1 : 1)
-			: p->pid != pid	       ? (p->pid < pid ? -1 : 1)
-			: p->start_ns != start_ns ? (p->start_ns < start_ns ? -1 : 1)
-						  : 0;
-
-		if (!c)
-			return &s->p[m];
-		if (c < 0)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return NULL;
-}
-
-/* A row of window_sql: host_id, pid, start_ns, then the call; the rows of
- * other processes, and those outside a process's range, are skipped. */
-static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned int n)
-{
-	struct fold *f = arg;
-	struct tt_proc *p = find_proc(f->s, u64_of(c[0]), u64_of(c[1]), u64_of(c[2]));
-	uint64_t cid = u64_of(c[3 + REPLAY_COL_CID]);
-
-	(void)n;
-	f->rows++;
-	if (!p || !p->need_calls || cid <= p->lo_cid || cid >= p->hi_cid)
-		return 0;
-	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
-}
-
-static int restore_ckpt(struct acct *a, struct tt_proc *p, uint32_t key)
-{
-	struct acct_proc src;
-
-	memset(&src, 0, sizeof(src));
-	src.pid = key;
-	src.uid = p->uid;
-	src.start_ns = p->start_ns;
-	memcpy(src.comm, p->comm, sizeof(src.comm));
-	src.first_seen_ns = p->first_seen_ns;
-	src.last_seen_ns = p->last_seen_ns;
-	src.exited = p->state == TT_EXITED;
-	src.net_bytes = p->net_bytes_raw;
-	range_set_init(&src.mapped);
-	src.heap_bytes = p->heap_bytes;
-	src.heap_base_bytes = p->heap_base_bytes;
-	src.heap_known = p->heap_known;
-	src.vm_size_bytes = p->vm_size_bytes;
-	src.requested_bytes = p->requested_bytes;
-	memcpy(src.count, p->count, sizeof(src.count));
-	src.mem = p->mem;
-	src.cgroup_id = p->cgroup_id;
-	if (acct_restore(a, &src) < 0)
-		return -ENOMEM;
-	p->ap = acct_lookup(a, key, p->start_ns);
-	if (!p->ap && !src.exited)
-		return -ENOMEM;
-	return 0;
-}
-
-static void take_state(struct tt_proc *p)
-{
-	const struct acct_proc *a = p->ap;
-
-	if (!a || (!p->folded && !p->ckpt)) {
-		p->state = TT_UNSEEN;
-		return;
-	}
-	p->state = a->exited ? TT_EXITED : TT_ALIVE;
-	p->uid = a->uid;
-	set_comm(p, a->comm, strnlen(a->comm, MEMPROBE_COMM_LEN));
-	p->last_seen_ns = a->last_seen_ns;
-	p->net_bytes_raw = a->net_bytes;
-	if (p->from_zero)
-		p->mapped_bytes = acct_mapped_bytes(a);
-	p->vm_size_bytes = a->vm_size_bytes;
-	p->requested_bytes = a->requested_bytes;
-	memcpy(p->count, a->count, sizeof(p->count));
-	p->mem = a->mem;
-	p->cgroup_id = a->cgroup_id;
-}
-
-/* JSON text of [[i, host_id, pid, "start_ns", "lo", "hi"], ...] of the
- * processes whose calls are folded; NULL when none (or out of memory:
- * *oom). */
-static char *ranges_json(const struct tt_set *s, int *oom)
-{
-	size_t cap = 2 + s->n * 128, len = 0; /* an element is at most 96 */
-	char *buf = malloc(cap);
-
-	*oom = !buf;
-	if (!buf)
-		return NULL;
-	buf[len++] = '[';
-	for (size_t i = 0; i < s->n; i++) {
-		const struct tt_proc *p = &s->p[i];
-
-		if (!p->need_calls)
-			continue;
-		len += (size_t)snprintf(buf + len, cap - len, "%s[%zu,%u,%u,\"%llu\",\"%llu\",\"%llu\"]",
-					len > 1 ? "," : "", i, p->host_id, p->pid,
-					(unsigned long long)p->start_ns,
-					(unsigned long long)p->lo_cid,
-					(unsigned long long)p->hi_cid);
-	}
-	if (len == 1) {
-		free(buf);
-		return NULL;
-	}
-	buf[len++] = ']';
-	buf[len] = 0;
-	return buf;
-}
-
-/* The cid window (lo, hi) holding every process's range when it is small
- * enough to read whole (hi 0: read range by range). */
-static int window_of(struct db_pool *db, const struct tt_query *q, const struct tt_set *s,
-		     uint64_t *lo, uint64_t *hi, char *err, size_t errlen)
-{
-	uint64_t need = 0, newest = 0, limit;
-	int rc;
-
-	*lo = UINT64_MAX;
-	*hi = 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->p[i].need_calls) {
-			need++;
-			*lo = s->p[i].lo_cid < *lo ? s->p[i].lo_cid : *lo;
-			*hi = s->p[i].hi_cid > *hi ? s->p[i].hi_cid : *hi;
-		}
-	if (!need) {
-		*hi = 0;
-		return 0;
-	}
-	if (*hi == UINT64_MAX) { /* a range open to the end: up to the newest call */
-		rc = db_select(db, max_cid_sql, NULL, 0, row_first_u64, &newest, err, errlen);
-		if (rc < 0)
-			return rc;
-		*hi = newest + 1;
-	}
-	limit = need * WINDOW_CALLS_PER_PROC > WINDOW_MIN_CALLS ? need * WINDOW_CALLS_PER_PROC
-								: WINDOW_MIN_CALLS;
-	if (*hi <= *lo || *hi - *lo - 1 > limit || *hi - *lo - 1 > q->max_calls)
-		*hi = 0;
-	return 0;
-}
-
-static int fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
-		    size_t errlen)
-{
-	struct fold f = {.s = s};
-	struct db_param p[4];
-	uint64_t lo, hi;
-	int oom, rc;
-	char *js = ranges_json(s, &oom);
-
-	if (!js)
-		return oom ? -ENOMEM : 0;
-	rc = acct_new(&f.acct);
-	if (rc < 0)
-		goto out;
-	acct_log_ranges(f.acct, false);
-	for (size_t i = 0; i < s->n && rc == 0; i++)
-		if (s->p[i].need_calls && s->p[i].ckpt)
-			rc = restore_ckpt(f.acct, &s->p[i], (uint32_t)i + 1);
-	if (rc < 0)
-		goto out;
-	rc = window_of(db, q, s, &lo, &hi, err, errlen);
-	if (rc < 0)
-		goto out;
-	if (hi) { /* the window */
-		p[0] = DB_U64(lo);
-		p[1] = DB_U64(hi);
-		p[2] = DB_U64(q->at_ns);
-		p[3] = DB_U64((uint64_t)q->max_calls + 1);
-		rc = db_select(db, window_sql, p, 4, fold_window_call, &f, err, errlen);
-	} else {
-		p[0] = DB_STR(js);
-		p[1] = DB_U64(q->at_ns);
-		p[2] = DB_U64((uint64_t)q->max_calls + 1);
-		rc = db_select(db, calls_sql, p, 3, fold_call, &f, err, errlen);
-	}
-	if (rc == 0 && f.rows > q->max_calls) {
-		snprintf(err, errlen,
-			 "more than %u calls to fold for this instant (--series-max-calls): narrow "
-			 "with host= or pid=",
-			 q->max_calls);
-		rc = -E2BIG;
-	}
-	for (size_t i = 0; rc == 0 && i < s->n; i++)
-		if (s->p[i].need_calls)
-			take_state(&s->p[i]);
-out:
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory folding the calls");
-	acct_free(f.acct); /* the states were copied out */
-	for (size_t i = 0; i < s->n; i++)
-		s->p[i].ap = NULL;
-	free(js);
-	return rc;
-}
-
 static int name_group(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	struct tt_set *s = arg;
-	uint64_t i = u64_of(c[0]);
+	uint64_t i = tt_u64(c[0]);
 
 	(void)n;
 	if (i < s->n)
@@ -820,9 +281,12 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 		rc = -E2BIG;
 	}
 	if (rc == 0)
-		rc = checkpoints_around(db, out, q->at_ns, err, errlen);
+		rc = tt_checkpoints_around(db, out, q->at_ns, err, errlen);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		if (out->p[i].pending)
+			plan(&out->p[i]);
 	if (rc == 0)
-		rc = fold_all(db, q, out, err, errlen);
+		rc = tt_fold_all(db, q, out, err, errlen);
 	if (rc == 0)
 		rc = name_groups(db, out, err, errlen);
 	if (rc < 0) {
