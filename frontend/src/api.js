@@ -128,7 +128,9 @@ export const CONTRACT = {
     offset_bytes: 'number', created_ns: 'decimal|null', age_ns: 'number|null', via: 'string'
   },
   mappingFile: { dev: 'string', ino: 'decimal', path: 'string|null' },
-  forensics: { kill: 'object', window_ns: 'number', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array' },
+  forensics: {
+    kill: 'object', window_ns: 'number', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array', truncated: 'boolean'
+  },
   curvePoint: { ts_ns: 'decimal', ...MEASURES, rss_bytes: 'number' },
   host: { name: 'string' },
   reset: { last_event_id: 'number', live_from: 'number' }

@@ -114,7 +114,11 @@ export function fromMappings(body) {
     total: body.total,
     ledgerBytes: body.ledger_bytes,
     rows: body.mappings.map((o, i) => toMapping(o, `${where}: mappings[${i}]`)),
-    next: body.next
+    next: body.next,
+    // sent only with at= (so not in CONTRACT, which lists what every
+    // reply has): the replay stopped at the server's --series-max-calls
+    // before T, so this is the ledger of an earlier instant
+    truncated: body.truncated === true
   }
 }
 
@@ -130,6 +134,8 @@ export function fromForensics(body) {
     calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)),
     callsTotal: body.calls_total,
     growing: body.growing.map((o, i) => toMapping(o, `${where}: growing[${i}]`)),
+    // the replay behind growing and curve stopped before the kill
+    truncated: body.truncated,
     curve: body.curve.map((o, i) => {
       check(o, 'curvePoint', `${where}: curve[${i}]`)
       return { tsMs: Number(BigInt(o.ts_ns) / 1000n) / 1000, ...measures(o, 'curvePoint', `${where}: curve[${i}]`), rss: o.rss_bytes }

@@ -168,6 +168,7 @@ export const MESSAGES = {
     'map.via.help': 'The call that gave the range its place: mmap, or mremap (moved or grown); unknown for rows from before the ledger.',
     'map.empty': 'No mapping in the ledger.',
     'map.more': 'More',
+    'map.truncated': 'Too many calls to replay up to that instant (the server\'s --series-max-calls): this is the ledger of an earlier instant.',
     'map.end': 'All shown',
     'diff.title': 'Growth between two instants',
     'diff.help': 'Processes ranked by how much they grew between the two instants; a process not yet seen, or exited, at an end counts 0 there. Click a row for its process as of the later instant.',
@@ -203,6 +204,7 @@ export const MESSAGES = {
     'fx.growing': 'Fastest-growing mappings',
     'fx.growing.help': 'Mappings it created in the window and still held just before the kill, largest first.',
     'fx.calls': 'Its last calls',
+    'fx.truncated': 'Too many calls to replay up to the kill (the server\'s --series-max-calls): the curve and the growing mappings stop before it.',
     'live.skipped': 'The live view fell behind the calls this machine makes and jumped ahead {n} events. Nothing is lost: the skipped calls are in the database (Requests → Older).'
   },
   es: {
@@ -369,6 +371,7 @@ export const MESSAGES = {
     'map.via.help': 'La llamada que dio al rango su lugar: mmap, o mremap (movido o ampliado); unknown en filas de antes del registro.',
     'map.empty': 'No hay mapeos en el registro.',
     'map.more': 'Más',
+    'map.truncated': 'Demasiadas llamadas que reproducir hasta ese instante (--series-max-calls del servidor): este es el registro de un instante anterior.',
     'map.end': 'Todos mostrados',
     'diff.title': 'Crecimiento entre dos instantes',
     'diff.help': 'Procesos ordenados por cuánto crecieron entre los dos instantes; un proceso aún no visto, o terminado, en un extremo cuenta 0 allí. Pulse una fila para ver su proceso en el instante posterior.',
@@ -404,6 +407,7 @@ export const MESSAGES = {
     'fx.growing': 'Mapeos que más crecieron',
     'fx.growing.help': 'Mapeos que creó en la ventana y aún retenía justo antes de morir, los mayores primero.',
     'fx.calls': 'Sus últimas llamadas',
+    'fx.truncated': 'Demasiadas llamadas que reproducir hasta la muerte (--series-max-calls del servidor): la curva y los mapeos que crecieron se detienen antes.',
     'live.skipped': 'La vista en vivo se quedó atrás de las llamadas de esta máquina y saltó {n} eventos. No se pierde nada: las llamadas saltadas están en la base de datos (Peticiones → Anteriores).'
   }
 }

@@ -233,7 +233,7 @@ const READERS = [
   }],
   ['GET /api/oom/forensics', api.fromForensics, {
     kill: OOM, window_ns: 300000000000, calls: [CALL], calls_total: 1, growing: [MAPPING],
-    curve: [{ ts_ns: '1795633912650875000', ...MEASURES1, rss_bytes: 7168 }]
+    curve: [{ ts_ns: '1795633912650875000', ...MEASURES1, rss_bytes: 7168 }], truncated: false
   }, { '': ['forensics'], kill: ['oom'], 'calls[0]': ['call', 'callResult'], 'growing[0]': ['mapping'],
     'growing[0].file': ['mappingFile'], 'curve[0]': ['curvePoint'] }],
   ['event reset', api.fromReset, { reason: 'resume too deep', last_event_id: 5, live_from: 981733, max_resume: 20000 },

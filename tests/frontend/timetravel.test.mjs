@@ -114,3 +114,9 @@ test('a mapping\'s file: its path, else its device and inode; anonymous is null'
   assert.equal(api.fileText({ dev: '8:1', ino: '1234', path: null }, (k, p) => `${k} ${p.dev} ${p.ino}`), 'map.devIno 8:1 1234')
   assert.equal(api.fileText(null), null)
 })
+
+test('the ledger and the forensics say when the server\'s replay stopped short (truncated, only sent when it applies)', () => {
+  const page = (extra) => ({ host: 'h', pid: 1, start_ns: '1', name: 'a', at_ns: '5', total: 0, ledger_bytes: 0,
+    coverage: { ledger_bytes: 0, vm_size_bytes: 0, ratio: null }, mappings: [], next: null, ...extra })
+  assert.deepEqual([api.fromMappings(page({})).truncated, api.fromMappings(page({ truncated: true })).truncated], [false, true])
+})
