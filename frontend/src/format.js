@@ -92,10 +92,13 @@ export function signedBytes(bytes) {
 // The value of an <input type="datetime-local" step="1"> (local time,
 // "YYYY-MM-DDTHH:MM[:SS]") for an instant in ns, and back: the first ns of
 // that second, as a decimal string ('' when the input is empty or invalid).
+// Written in HTML's normalized form, as the browser reads it back: no
+// ":00" seconds.
 export function localInputFromNs(ns) {
   const d = nsToDate(ns)
   const p = (n) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  const secs = d.getSeconds() ? `:${p(d.getSeconds())}` : ''
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${secs}`
 }
 export function nsFromLocalInput(value) {
   const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(value || '')
