@@ -39,6 +39,9 @@ const TYPES = {
   object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
   'number|null': (v) => v === null || (typeof v === 'number' && Number.isFinite(v)),
   'string|null': (v) => v === null || typeof v === 'string',
+  'decimal|null': (v) => v === null || (typeof v === 'string' && /^\d+$/.test(v)),
+  'object|null': (v) => v === null || (v !== null && typeof v === 'object' && !Array.isArray(v)),
+  'state at': (v) => v === 'alive' || v === 'exited' || v === 'unseen',
   state: (v) => v === 'alive' || v === 'exited',
   'call name': (v) => CALLS.includes(v),
   point: (v) => Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && v.slice(1).every(TYPES.number)
@@ -46,7 +49,9 @@ const TYPES = {
 const WANT = {
   number: 'a number', integer: 'an integer', string: 'a string', decimal: 'a string of decimal digits',
   hex: 'a hex string "0x..."', boolean: 'true or false', array: 'an array', object: 'an object',
-  'number|null': 'a number or null', 'string|null': 'a string or null', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
+  'number|null': 'a number or null', 'string|null': 'a string or null',
+  'decimal|null': 'a string of decimal digits or null', 'object|null': 'an object or null',
+  'state at': '"alive", "exited" or "unseen"', state: '"alive" or "exited"', 'call name': `one of ${CALLS.join(' ')}`,
   point: '[ts_ns, net, mapped, vm_size] (integer, then numbers)'
 }
 
@@ -55,6 +60,9 @@ const WANT = {
 const RESIDENT = {
   rss_bytes: 'number', rss_anon_bytes: 'number', rss_file_bytes: 'number', rss_shmem_bytes: 'number', swap_bytes: 'number'
 }
+// The three measures time travel compares (a process at an instant, a
+// diff's ends and growth, a group's sums).
+const MEASURES = { memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number' }
 const GROUP = { cgroup_id: 'decimal', cgroup: 'string|null', group: 'string', group_kind: 'string' }
 
 // What the dashboard reads, object by object (the tables of docs/API.md).
@@ -63,8 +71,8 @@ const GROUP = { cgroup_id: 'decimal', cgroup: 'string|null', group: 'string', gr
 export const CONTRACT = {
   process: {
     host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', last_seen_ns: 'integer', state: 'state',
-    memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', pct_of_system_vm: 'number|null',
-    n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number',
+    memory_held_bytes: 'number', mapped_bytes: 'number', vm_size_bytes: 'number', requested_bytes: 'number',
+    pct_of_system_vm: 'number|null', n_mmap: 'number', n_munmap: 'number', n_mremap: 'number', n_brk: 'number',
     ...RESIDENT, rss_ts_ns: 'integer', pct_of_ram: 'number|null', ...GROUP
   },
   processList: { processes: 'array' },
@@ -97,6 +105,33 @@ export const CONTRACT = {
     gap_before_ms: 'number', lag_ms: 'number', skipped: 'number'
   },
   hosts: { hosts: 'array' },
+  // Time travel (?at=), the diff, the ledger and the OOM forensics.
+  // Instants are decimal strings of ns.
+  processListAt: { at_ns: 'decimal' },
+  processAt: { exact: 'boolean' },
+  processOneAt: { at_ns: 'decimal', exact: 'boolean' },
+  diff: { from_ns: 'decimal', to_ns: 'decimal', sort: 'string', total: 'number', processes: 'array', groups: 'array' },
+  diffRow: {
+    host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', group: 'string', group_kind: 'string',
+    from: 'object', to: 'object', growth: 'object', exact: 'boolean'
+  },
+  diffEnd: { state: 'state at', ...MEASURES },
+  diffGroup: { group: 'string', group_kind: 'string', processes: 'number', from: 'object', to: 'object', growth: 'object' },
+  diffSums: MEASURES,
+  mappingPage: {
+    host: 'string', pid: 'number', start_ns: 'decimal', name: 'string', at_ns: 'decimal|null', coverage: 'object',
+    total: 'number', ledger_bytes: 'number', mappings: 'array', next: 'string|null'
+  },
+  coverage: { ledger_bytes: 'number', vm_size_bytes: 'number', ratio: 'number|null' },
+  mapping: {
+    addr: 'hex', end: 'hex', size_bytes: 'number', prot: 'string', flags: 'array', file: 'object|null',
+    offset_bytes: 'number', created_ns: 'decimal|null', age_ns: 'number|null', via: 'string'
+  },
+  mappingFile: { dev: 'string', ino: 'decimal', path: 'string|null' },
+  forensics: {
+    kill: 'object', window_ns: 'number', calls: 'array', calls_total: 'number', growing: 'array', curve: 'array', truncated: 'boolean'
+  },
+  curvePoint: { ts_ns: 'decimal', ...MEASURES, rss_bytes: 'number' },
   host: { name: 'string' },
   reset: { last_event_id: 'number', live_from: 'number' }
 }
@@ -109,11 +144,17 @@ export const SOURCES = {
   oom: ['GET /api/oom'],
   stats: ['GET /api/stats'],
   hosts: ['GET /api/hosts'],
+  processListAt: ['GET /api/processes?at='],
+  processAt: ['GET /api/processes?at=', 'GET /api/processes/{pid}?at='],
+  processOneAt: ['GET /api/processes/{pid}?at='],
+  diff: ['GET /api/diff'],
+  mapping: ['GET /api/processes/{pid}/mappings', 'GET /api/oom/forensics'],
+  forensics: ['GET /api/oom/forensics'],
   reset: ['event reset']
 }
 
 // o, checked against CONTRACT[kind]; `where` names it in an error.
-function check(o, kind, where) {
+export function check(o, kind, where) {
   if (!TYPES.object(o)) throw new ContractError(where, '(the object itself)', 'a JSON object', o)
   const spec = CONTRACT[kind]
   for (const field in spec) {
@@ -137,6 +178,7 @@ export function toProcess(o, where = 'event process') {
     // that is unknown
     pctVirtual: o.pct_of_system_vm === null ? 0 : o.pct_of_system_vm / 100,
     calls: o.n_mmap + o.n_munmap + o.n_mremap + o.n_brk,
+    requestedBytes: o.requested_bytes,
     lastSeenNs: String(o.last_seen_ns),
     alive: o.state === 'alive',
     ...resident(o),
@@ -167,16 +209,14 @@ function group(o) {
 }
 
 // GET /api/processes: the rows.
-export function fromProcessList(body) {
-  const where = 'GET /api/processes'
+export function fromProcessList(body, where = 'GET /api/processes') {
   return check(body, 'processList', where).processes.map((o, i) => toProcess(o, `${where}: processes[${i}]`))
 }
 
 // GET /api/processes/{pid}: the row and its memory over time, [{tsMs, net,
 // mapped, vmSize}]: the server's [ts_ns, net_bytes, mapped_bytes,
 // vm_size_bytes] points, its calls replayed through lector's accounting.
-export function fromProcess(body) {
-  const where = 'GET /api/processes/{pid}'
+export function fromProcess(body, where = 'GET /api/processes/{pid}') {
   const process = toProcess(check(body, 'processOne', where), where)
   const series = body.series.map((p, i) => {
     if (!TYPES.point(p)) throw new ContractError(where, `series[${i}]`, WANT.point, p)
@@ -214,6 +254,18 @@ export function fromCalls(body) {
   const where = 'GET /api/calls'
   check(body, 'callPage', where)
   return { calls: body.calls.map((o, i) => toCall(o, `${where}: calls[${i}]`)), next: body.next_before }
+}
+
+// Calls newest first (by id, their commit order): `fresh` (newest first)
+// put together with `rows` (newest first).  Live calls are usually newer
+// than every row shown, and go on top; but a stream that lags behind the
+// database (a busy machine) delivers calls that a history page loaded
+// meanwhile has overtaken: those are merged into their place, not stacked
+// on top.
+export function mergeNewestFirst(rows, fresh) {
+  if (!fresh.length) return rows
+  if (!rows.length || fresh[fresh.length - 1].id > rows[0].id) return fresh.concat(rows)
+  return fresh.concat(rows).sort((a, b) => b.id - a.id)
 }
 
 // GET /api/top: pie slices [{key, host, pid, comm, bytes, fraction}],
@@ -272,21 +324,27 @@ export function groupSlices(rows, max = 10) {
 export function fromOom(body) {
   const where = 'GET /api/oom'
   check(body, 'oomList', where)
-  const rows = body.oom_kills.map((o, i) => {
-    check(o, 'oom', `${where}: oom_kills[${i}]`)
-    return {
-      key: `${o.host}:${o.session}:${o.seq}`,
-      host: o.host,
-      tsNs: String(o.ts_ns),
-      pid: o.pid,
-      startNs: o.start_ns,
-      comm: o.name,
-      ...group(o),
-      ...resident(o),
-      vmSizeBytes: o.vm_size_bytes
-    }
-  })
+  const rows = body.oom_kills.map((o, i) => toOom(o, `${where}: oom_kills[${i}]`))
   return { total: body.total, rows }
+}
+
+// One OOM kill (a row of /api/oom, or the kill of its forensics); session
+// and seq name it for GET /api/oom/forensics.
+export function toOom(o, where) {
+  check(o, 'oom', where)
+  return {
+    key: `${o.host}:${o.session}:${o.seq}`,
+    host: o.host,
+    tsNs: String(o.ts_ns),
+    pid: o.pid,
+    startNs: o.start_ns,
+    comm: o.name,
+    ...group(o),
+    ...resident(o),
+    vmSizeBytes: o.vm_size_bytes,
+    session: o.session,
+    seq: o.seq
+  }
 }
 
 // GET /api/stats: capture health for the header (the first session listed:
@@ -375,3 +433,7 @@ export function hostChoices(hosts, selected) {
   if (selected && !names.includes(selected)) names.push(selected)
   return names.length > 1 || (selected && names.length === 1 && hosts.length === 0) ? names.sort() : []
 }
+
+// The replies about the past (as of an instant, the diff, the ledger, an
+// OOM kill's forensics): api_history.js, read against CONTRACT above.
+export * from './api_history.js'

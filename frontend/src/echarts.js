@@ -1,11 +1,11 @@
 // echarts.js - the only ECharts parts the dashboard uses (pie, line,
-// tooltip, legend, grid, canvas renderer): keeps the bundle small.
+// tooltip, legend, grid, mark lines, canvas renderer): keeps the bundle small.
 import * as echarts from 'echarts/core'
 import { PieChart, LineChart } from 'echarts/charts'
-import { TooltipComponent, LegendComponent, GridComponent } from 'echarts/components'
+import { TooltipComponent, LegendComponent, GridComponent, MarkLineComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([PieChart, LineChart, TooltipComponent, LegendComponent, GridComponent, CanvasRenderer])
+echarts.use([PieChart, LineChart, TooltipComponent, LegendComponent, GridComponent, MarkLineComponent, CanvasRenderer])
 
 // Okabe-Ito palette: distinguishable with the common colour-vision
 // deficiencies; grey is reserved for "Others".

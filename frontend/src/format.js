@@ -67,3 +67,53 @@ export function residentTitle(r, t, locale) {
 export function percentOrDash(fraction, digits = 2) {
   return fraction === null || fraction === undefined ? '—' : percent(fraction, digits)
 }
+
+// A duration in ns (a number or a decimal string) as its two largest units:
+// "180 ms", "45 s", "12 min 05 s", "3 h 05 min", "2 d 4 h"; null (unknown)
+// as a dash.
+export function durationText(ns) {
+  if (ns === null || ns === undefined) return '—'
+  const s = Math.max(0, Math.floor(Number(ns) / 1e9))
+  if (s < 1) return `${Math.max(0, Math.floor(Number(ns) / 1e6))} ms`
+  if (s < 60) return `${s} s`
+  const pad = (n) => String(n).padStart(2, '0')
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${pad(s % 60)} s` : ''}`
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} min`
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`
+}
+
+// A signed byte count (a growth): "+4.00 MiB", "−1.50 KiB", "0 B".
+export function signedBytes(bytes) {
+  const v = Number(bytes) || 0
+  if (v === 0) return '0 B'
+  return `${v > 0 ? '+' : '−'}${humanBytes(Math.abs(v))}`
+}
+
+// The value of an <input type="datetime-local" step="1"> (local time,
+// "YYYY-MM-DDTHH:MM[:SS]") for an instant in ns, and back: the first ns of
+// that second, as a decimal string ('' when the input is empty or invalid).
+// Written in HTML's normalized form, as the browser reads it back: no
+// ":00" seconds.
+export function localInputFromNs(ns) {
+  const d = nsToDate(ns)
+  const p = (n) => String(n).padStart(2, '0')
+  const secs = d.getSeconds() ? `:${p(d.getSeconds())}` : ''
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${secs}`
+}
+export function nsFromLocalInput(value) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(value || '')
+  if (!m) return ''
+  const ms = new Date(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)).getTime()
+  return Number.isFinite(ms) && ms > 0 ? (BigInt(ms) * 1000000n).toString() : ''
+}
+
+// Now, in ns since the epoch, as a decimal string.
+export function nowNs(nowMs = Date.now()) {
+  return (BigInt(Math.floor(nowMs)) * 1000000n).toString()
+}
+
+// The ledger's share of VmSize (coverage.ratio, null when VmSize is 0) as
+// a percent, or a dash.
+export function coverageText(ratio) {
+  return ratio === null || ratio === undefined ? '—' : `${(100 * ratio).toFixed(1)} %`
+}

@@ -7,6 +7,7 @@ import { openBrowser } from './browser.mjs'
 import { startStack, startHold, waitFor, sleep } from './stack.mjs'
 import { checkReplies } from './contract.mjs'
 import { memoryTests, oomEndToEnd, cellsByHeader, MEM_HOST } from './memory.mjs'
+import { timeTravelTests } from './timetravel.mjs'
 import { execFileSync } from 'node:child_process'
 
 const MIB = 1024 * 1024
@@ -119,6 +120,9 @@ try {
     return `lag ${cur.lag_ms} ms at ${Math.round(cur.events_per_second)} events/s`
   })
 
+  // The diff's start: before the workload existed (it is "unseen" there).
+  const beforeHoldNs = (BigInt(Date.now()) * 1000000n).toString()
+  await sleep(1100) // the diff's inputs name whole seconds
   hold = await startHold(st.dir, RESERVE_GIB)
 
   await test('workload appears in the processes table with its exact memory (bytes on hover, human units shown)', async () => {
@@ -267,6 +271,9 @@ try {
     }
     return `live again ${Date.now() - t0} ms after the server came back`
   })
+
+  await timeTravelTests({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS, hold,
+    reserveBytes: RESERVE_GIB * 1024 * MIB, beforeHoldNs })
 
   await test('Spanish UI switch translates the page and keeps the data', async () => {
     await page.goto(st.url + '#/processes')

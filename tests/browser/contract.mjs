@@ -68,6 +68,19 @@ export async function checkReplies(st, pid, memHost) {
   const ooms = api.fromOom(await get(`oom?host=${memHost}`))
   if (!ooms.rows.length || !groups.rows.some((g) => g.cgroup === null) || !groups.rows.some((g) => g.cgroup !== null))
     throw new Error(`${memHost}: no OOM kill, or no group with and without a path, to read`)
+  // Issue 16: as of an instant while the workload lived (the end of the ms
+  // of its series' middle point), the diff over a minute from there, its
+  // ledger then (it has exited: now it has none), a kill's forensics.
+  const atNs = (BigInt(Math.floor(one.series[one.series.length >> 1].tsMs)) * 1000000n + 999999n).toString()
+  const past = api.fromProcessListAt(await get(`processes?at=${atNs}&limit=1000&sort=requested`))
+  const pastOne = api.fromProcessAt(await get(`processes/${pid}?at=${atNs}`))
+  const startNs = one.process.startNs
+  const diff = api.fromDiff(await get(`diff?from=${atNs}&to=${BigInt(atNs) + 60000000000n}`))
+  const ledger = api.fromMappings(await get(`processes/${pid}/mappings?start_ns=${startNs}&at=${atNs}&limit=5`))
+  const ledgerNow = api.fromMappings(await get(`processes/${pid}/mappings?start_ns=${startNs}`))
+  const fx = api.fromForensics(await get(`oom/forensics?host=${memHost}&session=${ooms.rows[0].session}&seq=${ooms.rows[0].seq}`))
+  if (!past.rows.length || !pastOne.process || !ledger.rows.length || ledgerNow.total !== 0)
+    throw new Error(`as of ${atNs}: ${past.rows.length} rows, ledger ${ledger.rows.length} rows then, ${ledgerNow.total} now (exited: 0)`)
   const kinds = new Set(mine.calls.concat(recent.calls).map((c) => `${c.call}${c.failed ? ' failed' : ''}`))
   if (!kinds.has('mmap failed')) throw new Error(`no failed mmap among the workload's calls: ${[...kinds]}`)
 
@@ -94,6 +107,7 @@ export async function checkReplies(st, pid, memHost) {
   }
   return `${rows.length} process rows, a series of ${one.series.length} points, ${top.length} slices, ` +
     `${mine.calls.length + recent.calls.length} calls (${[...kinds].sort().join(', ')}), ${hosts.length} hosts, ` +
-    `${groups.rows.length} groups, ${ooms.rows.length} OOM kills, ` +
+    `${groups.rows.length} groups, ${ooms.rows.length} OOM kills, as of an instant ${past.rows.length} rows and ` +
+    `${ledger.total} ranges, a diff of ${diff.total}, forensics of ${fx.calls.length} calls, ` +
     `events ${JSON.stringify(types)}, a reset skipping ${skipped}`
 }

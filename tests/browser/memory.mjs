@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadFrontend } from '../frontend/load.mjs'
 import { BIN } from './stack.mjs'
+import { openForensics } from './timetravel.mjs'
 
 const [{ humanBytes }] = await loadFrontend('src/format.js')
 
@@ -217,6 +218,14 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
     assert((await page.textContent('[data-testid=pv-group]')) === 'cgroup:103', 'process view group')
     assert(new URL(page.url()).searchParams.get('host') === MEM_HOST, `URL ${page.url()} lost the host`)
   })
+
+  await test('an OOM kill\'s forensics opens in one click from the list (#/oom/HOST/SESSION/SEQ); a victim with no stored call says so', async () => {
+    await navigate(() => page.goto(st.url + `?host=${MEM_HOST}#/oom`))
+    const fx = await openForensics({ page, st, api, assert, waitFor, SETTLE_MS, host: MEM_HOST, pid: 7201, name: 'mpb-oldvictim' })
+    assert(fx.calls.length === 0 && fx.growing.length === 0 && fx.curve.length === 0, `forensics of a victim with no call: ${JSON.stringify(fx).slice(0, 200)}`)
+    assert((await page.textContent('[data-testid=fx-calls] tbody')).includes('no call in this window'), 'no word that it made no call')
+    assert((await page.textContent('[data-testid=fx-rss]')) === '64.0 MiB', 'resident at the kill')
+  })
 }
 
 // A real OOM kill on this machine: the hog of tests/workload/mem-fields in a
@@ -225,7 +234,7 @@ export async function memoryTests({ st, page, test, assert, api, waitFor, naviga
 // (this machine).  Other OOM kills on the machine may be listed too: the
 // assertions are about this hog's pid.
 export async function oomEndToEnd({ st, page, test, assert, api, waitFor, navigate, SETTLE_MS, host }) {
-  await test('a real OOM kill in a 48 MiB memory cgroup: /api/oom lists the victim\'s pid and cgroup, the header links to it, the list shows it', async () => {
+  await test('a real OOM kill in a 48 MiB memory cgroup: /api/oom lists the victim\'s pid and cgroup, the header links to it, the list shows it, its forensics (last calls, growing mappings, curve) one click away', async () => {
     const tmp = fs.mkdtempSync(path.join(st.dir, 'oom-'))
     const hogSh = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oom-hog.sh')
     const out = execFileSync(hogSh, [BIN.memFields, tmp], { encoding: 'utf8', timeout: 60000 }).trim()
@@ -248,6 +257,20 @@ export async function oomEndToEnd({ st, page, test, assert, api, waitFor, naviga
     const c = await cellsByHeader(page, ot, row)
     assert(c.Name.text === 'mem-fields' && c.Group.text === kill.group, `row: name '${c.Name.text}', group '${c.Group.text}' (server: ${kill.group})`)
     assert(Number(await page.getAttribute(`${ot} ${row}`, 'data-rss-bytes')) === kill.rss_bytes, 'resident differs from /api/oom')
-    return `pid ${pid}, ${humanBytes(kill.rss_bytes)} resident at the kill, group ${kill.group} (${kill.group_kind})`
+    // Its forensics, one click away: the hog's 1 MiB mmaps, its curve.
+    const fx = await openForensics({ page, st, api, assert, waitFor, SETTLE_MS, host, pid: Number(pid), name: 'mem-fields' })
+    const mibMaps = fx.calls.filter((c) => c.call === 'mmap' && c.len_bytes === MIB).length
+    assert(mibMaps >= 32, `${mibMaps} 1 MiB mmaps among the victim's last calls; it filled 48 MiB with them`)
+    assert(fx.growing.length > 0 && fx.growing.every((m) => m.size_bytes >= fx.growing[fx.growing.length - 1].size_bytes) &&
+      fx.growing.some((m) => m.size_bytes === MIB && m.prot === 'rw-'), `growing ${JSON.stringify(fx.growing.map((m) => [m.size_bytes, m.prot]))}`)
+    assert(fx.curve.length > 0, 'no memory curve')
+    await page.click('[data-testid=fx-open]')
+    // ts_ns is a JSON integer: read as the page reads it (a double), minus 1 ns
+    const before = (BigInt(String(kill.ts_ns)) - 1n).toString()
+    await waitFor('the victim as of just before the kill', async () =>
+      (await page.evaluate(() => location.hash)) === `#/process/${pid}/${kill.start_ns}?at=${before}`, SETTLE_MS)
+    await waitFor('its totals then', async () => (await page.textContent('#pv-title').catch(() => '')) === `Process ${pid}: mem-fields`, SETTLE_MS)
+    return `pid ${pid}, ${humanBytes(kill.rss_bytes)} resident at the kill, group ${kill.group} (${kill.group_kind}); ` +
+      `forensics: ${fx.calls_total} calls, ${fx.growing.length} growing mappings, ${fx.curve.length} curve points`
   })
 }

@@ -43,7 +43,21 @@ const WHERE = {
   session: ['Session object', '### GET /api/events'],
   hosts: ['### GET /api/hosts', 'Host object'],
   host: ['Host object', '### GET /api/stats'],
-  reset: ['### GET /api/events', '### GET /metrics']
+  reset: ['### GET /api/events', '### GET /metrics'],
+  processListAt: ['### GET /api/processes\n', 'Process object (also'],
+  processAt: ['### GET /api/processes\n', '### GET /api/processes/{pid}'],
+  processOneAt: ['### GET /api/processes/{pid}', 'How the series is made'],
+  diff: ['### GET /api/diff', '### '],
+  diffRow: ['### GET /api/diff', '### '],
+  diffEnd: ['### GET /api/diff', '### '],
+  diffGroup: ['### GET /api/diff', '### '],
+  diffSums: ['### GET /api/diff', '### '],
+  mappingPage: ['### GET /api/processes/{pid}/mappings', '### '],
+  coverage: ['### GET /api/processes/{pid}/mappings', '### '],
+  mapping: ['### GET /api/processes/{pid}/mappings', '### '],
+  mappingFile: ['### GET /api/processes/{pid}/mappings', '### '],
+  forensics: ['### GET /api/oom/forensics', '### '],
+  curvePoint: ['### GET /api/oom/forensics', '### ']
 }
 
 // The rows of the tables in `text` ([cells]), each table's header row
@@ -64,9 +78,12 @@ function rows(text, header = /^(?!Parameter$)/) {
 }
 
 // Documented fields of a section: name -> its type cell ('' when the name
-// is only listed, as in {host, pid, ...} or a JSON example).
+// is only listed: as in {host, pid, ...}, in a JSON example, named in
+// another field's meaning (`ledger_bytes`, `ratio`), or in the prose as
+// `"exact": bool`).
 function documented(text) {
   const out = new Map()
+  const listed = (name) => !out.has(name) && out.set(name, '')
   for (const cells of rows(text)) {
     const type = cells[1] || ''
     for (const m of (cells[0] || '').matchAll(/`([\w.]+)`/g)) {
@@ -76,20 +93,23 @@ function documented(text) {
         out.set(m[1].split('.')[0], 'object')
       }
     }
-    for (const cell of cells)
+    for (const cell of cells) {
       for (const list of cell.matchAll(/\{([^}]*)\}/g)) {
-        for (const m of list[1].matchAll(/"?(\w+)"?\s*(?:\([^)]*\))?\s*(?::[^,]*)?(?:,|$)/g))
-          if (!out.has(m[1])) out.set(m[1], '')
+        for (const m of list[1].matchAll(/"?(\w+)"?\s*(?:\([^)]*\))?\s*(?::[^,]*)?(?:,|$)/g)) listed(m[1])
       }
+      if (cell !== cells[0]) for (const m of cell.matchAll(/`(\w+)`/g)) listed(m[1])
+    }
   }
+  for (const block of text.matchAll(/^```\n([\s\S]*?)^```/gm)) for (const m of block[1].matchAll(/"(\w+)"/g)) listed(m[1])
+  for (const m of text.matchAll(/`"(\w+)"/g)) listed(m[1])
   return out
 }
 // A CONTRACT type and the type docs/API.md gives.
 const DOC_TYPE = {
   number: /^number$/, integer: /^integer$/, string: /^string$/, decimal: /^string$/, hex: /^string \(hex\)$/,
   boolean: /^bool(ean)?$/, array: /^array/, object: /^object$/, 'number|null': /^number \\\| null$/,
-  'string|null': /^string \\\| null$/,
-  state: /^string$/, 'call name': /^string$/
+  'string|null': /^string \\\| null$/, 'decimal|null': /^string \\\| null$/, 'object|null': /^object \\\| null$/,
+  'state at': /^string$/, state: /^string$/, 'call name': /^string$/
 }
 
 test('every field api.js reads is documented in docs/API.md for its object, with a matching type', () => {
@@ -148,6 +168,15 @@ const SESSION = {
   lag_ms: 3, events_per_second: 10, updated_at_s: 1795633912.5, started_at_s: 1795633900.1,
   mem_total_bytes: 819200, swap_total_bytes: 0
 }
+const MEASURES0 = { memory_held_bytes: 0, mapped_bytes: 0, vm_size_bytes: 0 }
+const MEASURES1 = { memory_held_bytes: 4096, mapped_bytes: 8192, vm_size_bytes: 12288 }
+const MAPPING = {
+  addr: '0x7f0000061000', end: '0x7f0000062000', size_bytes: 4096, prot: 'rw-', prot_raw: 3, flags: ['private', 'anonymous'],
+  flags_raw: 34, file: { dev: '8:1', ino: '1234', path: '/usr/lib/x.so' }, offset_bytes: 0, created_ns: '1795633912650875000',
+  age_ns: 1000000000, via: 'mmap'
+}
+const OOM = { host: 'web1', ts_ns: 1795633912650875000, pid: 4242, start_ns: '123456789', uid: 1000, name: 'a',
+  ...CG, ...MEM, vm_size_bytes: 12288, session: '0x1a', seq: '7' }
 // [endpoint, reader, reply, {path in the reply: the CONTRACT objects there}]
 const READERS = [
   ['GET /api/processes', api.fromProcessList,
@@ -181,6 +210,32 @@ const READERS = [
   }, { '': ['stats'], 'sessions[0]': ['session'], server: ['statsServer'] }],
   ['GET /api/hosts', api.fromHosts, { hosts: [{ name: 'web1', first_seen_s: 1, last_seen_s: 2, active: true }], active_within_s: 10 },
     { '': ['hosts'], 'hosts[0]': ['host'] }],
+  ['GET /api/processes?at=', api.fromProcessListAt,
+    { total: 1, limit: 100, offset: 0, sort: 'net', order: 'desc', at_ns: '1795633912650875000', processes: [{ ...PROC, exact: true }] },
+    { '': ['processListAt', 'processList'], 'processes[0]': ['process', 'processAt'] }],
+  ['GET /api/processes/{pid}?at=', api.fromProcessAt,
+    { ...PROC, series: [[1795633912650875000, 4096, 8192, 12288]], calls: 1, at_ns: '1795633912650875000', exact: false },
+    { '': ['processOneAt', 'processOne', 'process'] }],
+  ['GET /api/diff', api.fromDiff, {
+    from_ns: '1795630312650875000', to_ns: '1795633912650875000', sort: 'held', total: 1,
+    processes: [{ host: 'web1', pid: 4242, start_ns: '123456789', name: 'a', uid: 1000, group: 'a.service', group_kind: 'systemd',
+      from: { state: 'unseen', ...MEASURES0 }, to: { state: 'alive', ...MEASURES1 }, growth: MEASURES1, exact: true }],
+    groups: [{ group: 'a.service', group_kind: 'systemd', processes: 1, from: MEASURES0, to: MEASURES1, growth: MEASURES1 }]
+  }, { '': ['diff'], 'processes[0]': ['diffRow'], 'processes[0].from': ['diffEnd'], 'processes[0].to': ['diffEnd'],
+    'processes[0].growth': ['diffSums'], 'groups[0]': ['diffGroup'], 'groups[0].from': ['diffSums'], 'groups[0].to': ['diffSums'],
+    'groups[0].growth': ['diffSums'] }],
+  ['GET /api/processes/{pid}/mappings', api.fromMappings, {
+    host: 'web1', pid: 4242, start_ns: '123456789', name: 'a', at_ns: null,
+    coverage: { ledger_bytes: 8192, vm_size_bytes: 12288, ratio: 0.6667 }, total: 2, ledger_bytes: 8192,
+    mappings: [MAPPING, { ...MAPPING, addr: '0x7f0000063000', file: null, created_ns: null, age_ns: null, via: 'unknown' }],
+    next: 'b64cursor'
+  }, { '': ['mappingPage'], coverage: ['coverage'], 'mappings[0]': ['mapping'], 'mappings[0].file': ['mappingFile'],
+  }],
+  ['GET /api/oom/forensics', api.fromForensics, {
+    kill: OOM, window_ns: 300000000000, calls: [CALL], calls_total: 1, growing: [MAPPING],
+    curve: [{ ts_ns: '1795633912650875000', ...MEASURES1, rss_bytes: 7168 }], truncated: false
+  }, { '': ['forensics'], kill: ['oom'], 'calls[0]': ['call', 'callResult'], 'growing[0]': ['mapping'],
+    'growing[0].file': ['mappingFile'], 'curve[0]': ['curvePoint'] }],
   ['event reset', api.fromReset, { reason: 'resume too deep', last_event_id: 5, live_from: 981733, max_resume: 20000 },
     { '': ['reset'] }]
 ].map(([where, read, body, kinds]) => [where, read, JSON.parse(JSON.stringify(body)), kinds])

@@ -1,14 +1,14 @@
 // i18n.test.mjs - the dashboard's words (frontend/src/i18n.js): English and
 // Spanish have the same keys, every key the components ask for exists, and
-// each cgroup kind the schema knows (migrations, cgroups.kind) has a name
-// in both languages.
+// each cgroup kind the schema knows (migrations, cgroups.kind), each measure
+// and state of the diff, has a name in both languages.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadFrontend, TOP } from './load.mjs'
 
-const [i18n, api] = await loadFrontend('src/i18n.js', 'src/api.js')
+const [i18n, api, route] = await loadFrontend('src/i18n.js', 'src/api.js', 'src/route.js')
 const { MESSAGES } = i18n
 const SRC = path.join(TOP, 'frontend/src')
 
@@ -38,10 +38,13 @@ test('every literal key the components pass to t() exists', () => {
   assert.ok(seen > 80, `only ${seen} keys found: the pattern missed them`)
 })
 
-test('the built keys exist: each connection state, "group by" choice, cgroup kind of the schema', () => {
+test('the built keys exist: each connection state, "group by" choice, cgroup kind of the schema, diff measure and state', () => {
   const want = api.GROUP_BY.flatMap((by) => [`by.${by}`, `by.${by}.help`])
   // useSse.js's states
   for (const state of ['connecting', 'open', 'reconnecting', 'closed']) want.push(`conn.${state}`)
+  // DiffView.vue: each measure it ranks by, each state of a process at an end
+  for (const m of route.DIFF_SORTS) want.push(`diff.m.${m}`)
+  for (const state of ['alive', 'exited', 'unseen']) want.push(`diff.state.${state}`)
   const sql = fs.readdirSync(path.join(TOP, 'migrations')).map((f) => fs.readFileSync(path.join(TOP, 'migrations', f), 'utf8')).join('\n')
   const kinds = /kind\s+ENUM\(([^)]*)\)/.exec(sql)
   assert.ok(kinds, 'no cgroups.kind ENUM in migrations/')

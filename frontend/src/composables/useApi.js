@@ -24,10 +24,11 @@ export function reportContract(e) {
   }
 }
 
-// Every endpoint but /api/hosts takes ?host=: the host chosen in the header.
+// Every endpoint but /api/hosts takes ?host=: the host chosen in the header,
+// unless `params` names one (an OOM kill's forensics is of the kill's host).
 // `read` (an api.js from* function) turns the body into what the view uses.
 export async function getJson(path, params, read) {
-  const all = path === 'hosts' ? { ...params } : { ...params, host: selectedHost.value }
+  const all = path === 'hosts' ? { ...params } : { host: selectedHost.value, ...params }
   const qs =
     '?' +
     new URLSearchParams(

@@ -1,7 +1,9 @@
 // useCallsFeed.js - the rows of a requests table: history from
 // GET /api/calls (newest first, keyset pages backwards through
 // `next_before`), live calls from the SSE fan-out on top.  Pause buffers new
-// calls instead of dropping them; resume puts them on top in order.  Rows
+// calls instead of dropping them; resume puts them on top in order.  A
+// call the stream delivers late (older than a history page already shown)
+// is merged into its place, paused or not.  Rows
 // held in memory are capped while live (the DOM shows fewer); a row is never
 // shown twice.  Under a flood the table takes new rows at most every
 // COMMIT_MS: nobody reads thousands of rows a second, and re-rendering 100
@@ -9,7 +11,7 @@
 import { ref, shallowRef, watch, onBeforeUnmount } from 'vue'
 import { getJson } from './useApi.js'
 import { useLive } from './useLive.js'
-import { fromCalls, LIFECYCLE_CALLS } from '../api.js'
+import { fromCalls, mergeNewestFirst, LIFECYCLE_CALLS } from '../api.js'
 
 const PAGE_ROWS = 100
 const KEEP_ROWS = 2000
@@ -18,7 +20,6 @@ const COMMIT_MS = 200
 // then reloads the newest page from the database, which has every call.
 const BUFFER_MAX = 20000
 
-const newestFirst = (list) => list.sort((a, b) => b.id - a.id)
 
 export function useCallsFeed(filter) {
   const rows = shallowRef([])
@@ -43,7 +44,7 @@ export function useCallsFeed(filter) {
     const fresh = calls.filter((c) => matches(c) && !seen.has(c.key))
     if (!fresh.length) return
     for (const c of fresh) seen.add(c.key)
-    let next = fresh.concat(rows.value)
+    let next = mergeNewestFirst(rows.value, fresh)
     if (next.length > KEEP_ROWS) {
       for (const c of next.slice(KEEP_ROWS)) seen.delete(c.key)
       next = next.slice(0, KEEP_ROWS)
@@ -65,9 +66,10 @@ export function useCallsFeed(filter) {
       if (gen !== generation) return
       const older = page.filter((c) => !seen.has(c.key) && matches(c))
       for (const c of older) seen.add(c.key)
-      // The first page can land after live calls newer than it: merge in
-      // commit order (id) rather than stacking the page on top.
-      rows.value = before ? rows.value.concat(older) : newestFirst(older.concat(rows.value))
+      // The first page can land after live calls newer than it, and a
+      // lagging stream can have delivered calls older than a page: merge in
+      // commit order (id) rather than stacking one on the other.
+      rows.value = mergeNewestFirst(older, rows.value)
       cursor.value = next
       atStart.value = page.length < PAGE_ROWS || cursor.value === null
     } finally {
@@ -120,7 +122,13 @@ export function useCallsFeed(filter) {
   }
   const off = useLive().onCalls((calls) => {
     if (paused.value) {
-      const fresh = calls.filter(matches)
+      // Calls older than the newest row shown are not new: a history page
+      // overtook the stream (it lags on a busy machine); they belong in
+      // the rows shown, where they fill the gap below that page.
+      const newest = rows.value.length ? rows.value[0].id : -Infinity
+      const late = calls.filter((c) => c.id < newest)
+      if (late.length) prepend(late)
+      const fresh = calls.filter((c) => c.id >= newest && matches(c))
       if (buffered.value.length + fresh.length > BUFFER_MAX) overflowed += fresh.length
       else buffered.value = fresh.concat(buffered.value)
       return
