@@ -16,7 +16,8 @@
  *      start, as table process_ranges holds it); at the end the stored
  *      rows, loaded back as a restart does, must give the same set.
  *
- * Invariants: a range set is sorted, disjoint, never adjacent, its count
+ * Invariants: a range set is sorted, disjoint, no range continues the one
+ * before it (range_continues: those merge; different calls' may touch), its count
  * and total are its ranges'; a removal returns exactly the bytes that were
  * in the set; heap_bytes >= heap_base_bytes (mapped_bytes cannot wrap);
  * failed calls never outnumber calls; exit leaves nothing mapped; the
@@ -33,7 +34,8 @@
 #define UNIVERSE 512
 
 struct set_walk {
-	uint64_t prev_end, total;
+	struct range prev;
+	uint64_t total;
 	size_t n;
 	bool any;
 };
@@ -43,9 +45,10 @@ static int check_one(void *arg, const struct range *r)
 	struct set_walk *w = arg;
 
 	FUZZ_ASSERT(r->start < r->end, "range %zu is empty or reversed", w->n);
-	FUZZ_ASSERT(!w->any || w->prev_end < r->start, "ranges %zu and %zu overlap or touch",
-		    w->n - 1, w->n);
-	w->prev_end = r->end;
+	FUZZ_ASSERT(!w->any || w->prev.end < r->start ||
+			(w->prev.end == r->start && !range_continues(&w->prev, r)),
+		    "ranges %zu and %zu overlap or should have merged", w->n - 1, w->n);
+	w->prev = *r;
 	w->total += r->end - r->start;
 	w->any = true;
 	w->n++;
@@ -200,7 +203,7 @@ static void stored_put(struct stored *st, uint64_t start, uint64_t end)
 	FUZZ_ASSERT(i < st->n || st->n < UNIVERSE, "more stored rows than pages");
 	if (i == st->n)
 		st->n++;
-	st->row[i] = (struct range){start, end};
+	st->row[i] = (struct range){.start = start, .end = end};
 }
 
 static int put_row(void *arg, const struct range *r)

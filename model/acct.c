@@ -7,6 +7,8 @@
  *  - munmap removes only what was mapped while watched, so memory mapped
  *    before capture never drives mapped_bytes below 0;
  *  - mremap moves the watched pieces of the old range, adds the growth;
+ *  - each range keeps the attributes of the call that gave it its place
+ *    (range.h: the ledger; apply_mmap, apply_mremap);
  *  - brk: rec->len is the heap size after the call; the first heap size
  *    seen is a baseline (memory that existed before capture);
  *  - exec resets the image's memory, exit releases everything;
@@ -166,9 +168,17 @@ static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_
 	return p;
 }
 
+/* The ledger's range of a successful mmap: the call as it was made. */
 static void apply_mmap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	uint64_t start = (uint64_t)r->ret;
+	const struct range_attr attr = {.created_ns = r->ts_ns,
+					.offset_bytes = r->offset,
+					.file_ino = r->file_ino,
+					.prot = r->prot,
+					.flags = r->mflags,
+					.file_dev = r->file_dev,
+					.via = MP_VIA_MMAP};
 
 	p->count[ACCT_N_MMAP]++;
 	if (r->ret < 0) {
@@ -178,9 +188,10 @@ static void apply_mmap(struct acct_proc *p, const struct memprobe_record *r)
 	/* in u64: a corrupt length wraps instead of overflowing (UB) */
 	p->net_bytes = (int64_t)((uint64_t)p->net_bytes + r->len);
 	p->requested_bytes += r->len;
-	range_add(&p->mapped, start, start + page_up(r->len));
+	range_add_attr(&p->mapped, start, start + page_up(r->len), &attr);
 }
 
+/* Cuts the ranges it meets; the pieces left keep their attributes. */
 static void apply_munmap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	p->count[ACCT_N_MUNMAP]++;
@@ -194,6 +205,29 @@ static void apply_munmap(struct acct_proc *p, const struct memprobe_record *r)
 
 #define MP_MREMAP_DONTUNMAP 4
 
+/* The grown tail [at, at + len) of an mremap: it continues the last piece
+ * moved (the kernel grows that mapping), or, when the ledger knew nothing
+ * of the old range (mapped before capture), it is made by the mremap
+ * (prot, flags and file unknown: 0). */
+static void add_grown_tail(struct acct_proc *p, const struct memprobe_record *r,
+			   const struct range_list *moved, uint64_t new_start, uint64_t at,
+			   uint64_t len)
+{
+	struct range_attr attr = {.created_ns = r->ts_ns, .via = MP_VIA_MREMAP};
+
+	if (moved->n) {
+		const struct range *last = &moved->r[moved->n - 1];
+
+		attr = last->attr;
+		attr.via = MP_VIA_MREMAP;
+		attr.offset_bytes += at - (new_start + (last->start - r->addr));
+	}
+	range_add_attr(&p->mapped, at, at + len, &attr);
+}
+
+/* Moves the ledger's pieces of the old range (attributes kept, offsets as
+ * the kernel keeps them, via = mremap), cut to the new size; the growth is
+ * add_grown_tail's.  MREMAP_DONTUNMAP leaves the old range as it was. */
 static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	uint64_t old_start = r->addr, old_len = page_up(r->len);
@@ -208,17 +242,21 @@ static void apply_mremap(struct acct_proc *p, const struct memprobe_record *r)
 	range_remove(&p->mapped, old_start, old_start + old_len, &moved);
 	if (r->mflags & MP_MREMAP_DONTUNMAP) /* the old range stays mapped */
 		for (size_t i = 0; i < moved.n; i++)
-			range_add(&p->mapped, moved.r[i].start, moved.r[i].end);
+			range_add_attr(&p->mapped, moved.r[i].start, moved.r[i].end,
+				       &moved.r[i].attr);
 	range_remove(&p->mapped, new_start, new_start + new_len, NULL); /* MREMAP_FIXED target */
 	for (size_t i = 0; i < moved.n; i++) {
 		uint64_t a = moved.r[i].start - old_start, b = moved.r[i].end - old_start;
+		struct range_attr attr = moved.r[i].attr;
 
 		if (a >= new_len)
 			continue;
-		range_add(&p->mapped, new_start + a, new_start + (b < new_len ? b : new_len));
+		attr.via = MP_VIA_MREMAP;
+		range_add_attr(&p->mapped, new_start + a, new_start + (b < new_len ? b : new_len),
+			       &attr);
 	}
 	if (new_len > old_len)
-		range_add(&p->mapped, new_start + old_len, new_start + new_len);
+		add_grown_tail(p, r, &moved, new_start, new_start + old_len, new_len - old_len);
 	range_list_free(&moved);
 }
 

@@ -2,19 +2,22 @@
  * range.c - sorted set of disjoint [start, end) ranges, and the log of
  * their changes since the sink last stored them.
  *
- * Invariant: r[i].start < r[i].end <= r[i+1].start (adjacent ranges are
- * merged on add, so r[i].end < r[i+1].start after an add).  Most processes
- * hold tens to a few hundred mappings, where a sorted array with binary
- * search and memmove beats any tree; a set that grows past array_max
+ * Invariant: r[i].start < r[i].end <= r[i+1].start, and r[i+1] does not
+ * continue r[i] (range_continues: a neighbour made by the same call is
+ * merged on add; ranges of different calls stay apart even when they
+ * touch: the ledger keeps each call's own).  Most processes hold tens to
+ * a few hundred mappings, where a sorted array with binary search and
+ * memmove beats any tree; a set that grows past array_max
  * ranges moves into a balanced tree (range_tree.c) and stays there until
  * cleared, so one call of a process holding 65k mappings never moves them
  * all.
  *
  * The log: every place (here and in range_tree.c) that changes a range's
- * start or end, or drops or makes one, logs the range's new (start, end)
- * or (old start, 0).  So a stored copy keyed by start (one row per range)
- * becomes this set again by applying the log's last entry per start: one
- * row per range that changed, however many ranges the process holds.
+ * start or end, or drops or makes one, logs the range as it is now (its
+ * attributes with it) or (old start, 0).  So a stored copy keyed by start
+ * (one row per range) becomes this set again by applying the log's last
+ * entry per start: one row per range that changed, however many ranges
+ * the process holds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,50 +93,56 @@ static int reserve(struct range_set *s, size_t want)
 	return 0;
 }
 
-static int array_add(struct range_set *s, uint64_t start, uint64_t end)
+static int array_add(struct range_set *s, const struct range *nr)
 {
 	size_t i, j;
 	int rc = reserve(s, s->n + 1);
 
 	if (rc < 0)
 		return rc;
-	i = first_ending_after(s, start);
-	/* merge with the left neighbour that ends exactly at start */
-	if (i > 0 && s->r[i - 1].end == start) {
+	i = first_ending_after(s, nr->start);
+	/* merge with the left neighbour it continues */
+	if (i > 0 && range_continues(&s->r[i - 1], nr)) {
 		i--;
-		s->r[i].end = end;
+		s->r[i].end = nr->end;
 	} else {
 		memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
-		s->r[i] = (struct range){start, end};
+		s->r[i] = *nr;
 		s->n++;
 	}
-	/* merge with the right neighbour that starts exactly at end */
+	/* merge with the right neighbour that continues it */
 	j = i + 1;
-	if (j < s->n && s->r[j].start == s->r[i].end) {
-		range_log_put(s, s->r[j].start, 0);
+	if (j < s->n && range_continues(&s->r[i], &s->r[j])) {
+		range_log_gone(s, s->r[j].start);
 		s->r[i].end = s->r[j].end;
 		memmove(&s->r[j], &s->r[j + 1], (s->n - j - 1) * sizeof(*s->r));
 		s->n--;
 	}
-	range_log_put(s, s->r[i].start, s->r[i].end);
-	s->total_bytes += end - start;
+	range_log_put(s, &s->r[i]);
+	s->total_bytes += nr->end - nr->start;
 	return 0;
 }
 
-int range_add(struct range_set *s, uint64_t start, uint64_t end)
+int range_add_attr(struct range_set *s, uint64_t start, uint64_t end, const struct range_attr *attr)
 {
 	size_t max = s->array_max ? s->array_max : RANGE_ARRAY_MAX;
+	const struct range nr = {start, end, *attr};
 	int rc;
 
 	if (start >= end)
 		return 0;
 	if (s->tree)
-		return range_tree_add(s, start, end);
+		return range_tree_add(s, &nr);
 	range_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
-	rc = array_add(s, start, end);
+	rc = array_add(s, &nr);
 	if (rc == 0 && s->n > max)
 		range_tree_from_array(s); /* out of memory: stays an array, still right */
 	return rc;
+}
+
+int range_add(struct range_set *s, uint64_t start, uint64_t end)
+{
+	return range_add_attr(s, start, end, &(struct range_attr){.offset_bytes = start});
 }
 
 /* Cut [start, end) out of the middle of r[i]: two ranges remain. */
@@ -143,10 +152,10 @@ static int split(struct range_set *s, size_t i, uint64_t start, uint64_t end)
 		return -ENOMEM;
 	memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(*s->r));
 	s->n++;
+	s->r[i + 1] = range_piece(&s->r[i], end, s->r[i].end);
 	s->r[i].end = start;
-	s->r[i + 1].start = end;
-	range_log_put(s, s->r[i].start, start);
-	range_log_put(s, end, s->r[i + 1].end);
+	range_log_put(s, &s->r[i]);
+	range_log_put(s, &s->r[i + 1]);
 	return 0;
 }
 
@@ -164,25 +173,26 @@ int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct r
 		struct range *c = &s->r[i];
 		uint64_t a = c->start > start ? c->start : start;
 		uint64_t b = c->end < end ? c->end : end;
+		const struct range cut = range_piece(c, a, b);
 
 		if (c->start < start && c->end > end) {
 			if (split(s, i, start, end) < 0)
 				break; /* cannot split: left as is, not counted removed */
 		} else if (c->start < start) {
 			c->end = start;
-			range_log_put(s, c->start, start);
+			range_log_put(s, c);
 			i++;
 		} else if (c->end > end) {
-			range_log_put(s, c->start, 0);
-			c->start = end;
-			range_log_put(s, end, c->end);
+			range_log_gone(s, c->start);
+			*c = range_piece(c, end, c->end);
+			range_log_put(s, c);
 		} else {
-			range_log_put(s, c->start, 0);
+			range_log_gone(s, c->start);
 			memmove(&s->r[i], &s->r[i + 1], (s->n - i - 1) * sizeof(*s->r));
 			s->n--;
 		}
 		removed += b - a;
-		range_list_append(out, a, b);
+		range_list_append(out, &cut);
 		if (b == end)
 			break;
 	}

@@ -2,12 +2,13 @@
  * range.h - a set of disjoint address ranges [start, end), kept sorted.
  *
  * Backs per-process mapped_bytes: which bytes were mapped while memprobe
- * watched and are still mapped.  Removing a range that is only partly in
- * the set (memory mapped before capture began) removes only the overlap,
- * so the total can never go negative.  An operation costs O(log n) plus
- * the ranges it removes, however many ranges the process holds (up to
- * vm.max_map_count, 65530 by default): a sorted array while small, a
- * balanced tree once large.
+ * watched and are still mapped, each range with the attributes of the
+ * call that made it (range_types.h: the ledger, table process_ranges).
+ * Removing a range that is only partly in the set (memory mapped before
+ * capture began) removes only the overlap, so the total can never go
+ * negative.  An operation costs O(log n) plus the ranges it removes,
+ * however many ranges the process holds (up to vm.max_map_count, 65530 by
+ * default): a sorted array while small, a balanced tree once large.
  */
 #ifndef MEMPROBE_RANGE_H
 #define MEMPROBE_RANGE_H
@@ -18,11 +19,19 @@ void range_set_init(struct range_set *s);
 void range_set_free(struct range_set *s);
 void range_set_clear(struct range_set *s);
 
-/* Add [start, end); merges with neighbours.  -ENOMEM on allocation failure. */
+/* Add [start, end) made by the call attr says, replacing whatever was
+ * there; merges with a neighbour it continues (range_continues), never
+ * with another call's.  -ENOMEM on allocation failure. */
+int range_add_attr(struct range_set *s, uint64_t start, uint64_t end,
+		   const struct range_attr *attr);
+/* Add [start, end) without attributes (offset = start, so such ranges merge
+ * with each other as one call's would): tests and benchmarks. */
 int range_add(struct range_set *s, uint64_t start, uint64_t end);
 
-/* Remove [start, end); returns the bytes that were in the set.  If out is
- * not NULL, the removed pieces are appended to it in address order (for
+/* Remove [start, end); returns the bytes that were in the set.  A range
+ * partly inside is cut: what remains keeps its attributes (the right
+ * piece's offset grown by the cut).  If out is not NULL, the removed
+ * pieces, with their attributes, are appended to it in address order (for
  * mremap moves). */
 int64_t range_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_list *out);
 

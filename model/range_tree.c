@@ -24,7 +24,7 @@
 #define NIL 0u
 
 struct range_node {
-	uint64_t start, end;
+	struct range r;	      /* keyed by r.start */
 	uint32_t left, right; /* free nodes chain through left */
 	uint32_t prio;
 };
@@ -52,7 +52,7 @@ static uint32_t next_prio(struct range_set *s)
 }
 
 /* A new node (NIL when out of memory); may move the pool. */
-static uint32_t node_new(struct range_set *s, uint64_t start, uint64_t end)
+static uint32_t node_new(struct range_set *s, const struct range *r)
 {
 	uint32_t i = s->tree->free_list;
 
@@ -71,7 +71,7 @@ static uint32_t node_new(struct range_set *s, uint64_t start, uint64_t end)
 		}
 		i = ++s->tree->used;
 	}
-	*nd(s, i) = (struct range_node){start, end, NIL, NIL, next_prio(s)};
+	*nd(s, i) = (struct range_node){*r, NIL, NIL, next_prio(s)};
 	return i;
 }
 
@@ -86,7 +86,7 @@ static void split(struct range_set *s, uint32_t t, uint64_t key, uint32_t *l, ui
 {
 	if (!t) {
 		*l = *r = NIL;
-	} else if (nd(s, t)->start < key) {
+	} else if (nd(s, t)->r.start < key) {
 		split(s, nd(s, t)->right, key, &nd(s, t)->right, r);
 		*l = t;
 	} else {
@@ -157,9 +157,9 @@ static uint64_t drop_all(struct range_set *s, uint32_t t, struct range_list *out
 	if (!t)
 		return 0;
 	bytes = drop_all(s, nd(s, t)->left, out);
-	range_list_append(out, nd(s, t)->start, nd(s, t)->end);
-	range_log_put(s, nd(s, t)->start, 0);
-	bytes += nd(s, t)->end - nd(s, t)->start;
+	range_list_append(out, &nd(s, t)->r);
+	range_log_gone(s, nd(s, t)->r.start);
+	bytes += nd(s, t)->r.end - nd(s, t)->r.start;
 	right = nd(s, t)->right;
 	node_free(s, t);
 	s->n--;
@@ -170,16 +170,19 @@ static uint64_t drop_all(struct range_set *s, uint32_t t, struct range_list *out
 static int64_t cut_hole(struct range_set *s, uint32_t a, uint32_t b, uint64_t start, uint64_t end,
 			struct range_list *out)
 {
-	uint32_t last = last_of(s, a), x = node_new(s, end, nd(s, last)->end);
+	uint32_t last = last_of(s, a), x;
+	const struct range right = range_piece(&nd(s, last)->r, end, nd(s, last)->r.end);
+	const struct range hole = range_piece(&nd(s, last)->r, start, end);
 
+	x = node_new(s, &right);
 	if (!x) { /* cannot split: left as is, nothing removed */
 		s->tree->root = merge(s, a, b);
 		return 0;
 	}
-	nd(s, last)->end = start;
-	range_log_put(s, nd(s, last)->start, start);
-	range_log_put(s, end, nd(s, x)->end);
-	range_list_append(out, start, end);
+	nd(s, last)->r.end = start;
+	range_log_put(s, &nd(s, last)->r);
+	range_log_put(s, &nd(s, x)->r);
+	range_list_append(out, &hole);
 	s->n++;
 	s->total_bytes -= end - start;
 	s->tree->root = merge(s, merge(s, a, x), b);
@@ -193,14 +196,14 @@ static int overlaps(const struct range_set *s, uint64_t start, uint64_t end)
 	uint32_t t = s->tree->root, best = NIL;
 
 	while (t) {
-		if (nd(s, t)->start < end) {
+		if (nd(s, t)->r.start < end) {
 			best = t;
 			t = nd(s, t)->right;
 		} else {
 			t = nd(s, t)->left;
 		}
 	}
-	return best && nd(s, best)->end > start;
+	return best && nd(s, best)->r.end > start;
 }
 
 int64_t range_tree_remove(struct range_set *s, uint64_t start, uint64_t end, struct range_list *out)
@@ -213,28 +216,32 @@ int64_t range_tree_remove(struct range_set *s, uint64_t start, uint64_t end, str
 		return 0;
 	split(s, s->tree->root, start, &a, &b); /* a: ranges starting below start */
 	last = last_of(s, a);
-	if (last && nd(s, last)->end > end)
+	if (last && nd(s, last)->r.end > end)
 		return cut_hole(s, a, b, start, end, out);
-	if (last && nd(s, last)->end > start) { /* its tail goes */
-		removed += nd(s, last)->end - start;
-		range_list_append(out, start, nd(s, last)->end);
-		nd(s, last)->end = start;
-		range_log_put(s, nd(s, last)->start, start);
+	if (last && nd(s, last)->r.end > start) { /* its tail goes */
+		const struct range gone = range_piece(&nd(s, last)->r, start, nd(s, last)->r.end);
+
+		removed += gone.end - start;
+		range_list_append(out, &gone);
+		nd(s, last)->r.end = start;
+		range_log_put(s, &nd(s, last)->r);
 	}
 	split(s, b, end, &m, &c); /* m: ranges starting inside [start, end) */
 	tail = last_of(s, m);
-	if (tail && nd(s, tail)->end > end) /* it outlives end: keep [end, its end) */
+	if (tail && nd(s, tail)->r.end > end) /* it outlives end: keep [end, its end) */
 		m = drop_last(s, m);
 	else
 		tail = NIL;
 	removed += drop_all(s, m, out);
 	if (tail) {
-		removed += end - nd(s, tail)->start;
-		range_list_append(out, nd(s, tail)->start, end);
-		range_log_put(s, nd(s, tail)->start, 0);
-		nd(s, tail)->start = end;
+		const struct range gone = range_piece(&nd(s, tail)->r, nd(s, tail)->r.start, end);
+
+		removed += end - gone.start;
+		range_list_append(out, &gone);
+		range_log_gone(s, gone.start);
+		nd(s, tail)->r = range_piece(&nd(s, tail)->r, end, nd(s, tail)->r.end);
 		nd(s, tail)->left = nd(s, tail)->right = NIL;
-		range_log_put(s, end, nd(s, tail)->end);
+		range_log_put(s, &nd(s, tail)->r);
 		c = merge(s, tail, c);
 	}
 	s->tree->root = merge(s, a, c);
@@ -242,38 +249,38 @@ int64_t range_tree_remove(struct range_set *s, uint64_t start, uint64_t end, str
 	return (int64_t)removed;
 }
 
-int range_tree_add(struct range_set *s, uint64_t start, uint64_t end)
+int range_tree_add(struct range_set *s, const struct range *nr)
 {
 	uint32_t a, b, x, l, r, t;
 
-	if (start >= end)
+	if (nr->start >= nr->end)
 		return 0;
-	range_tree_remove(s, start, end, NULL); /* overlap is replaced, not doubled */
-	x = node_new(s, start, end);
+	range_tree_remove(s, nr->start, nr->end, NULL); /* overlap is replaced, not doubled */
+	x = node_new(s, nr);
 	if (!x)
 		return -ENOMEM;
-	split(s, s->tree->root, start, &a, &b);
+	split(s, s->tree->root, nr->start, &a, &b);
 	l = last_of(s, a);
 	r = first_of(s, b);
-	if (l && nd(s, l)->end == start) { /* the left neighbour grows */
+	if (l && range_continues(&nd(s, l)->r, nr)) { /* the left neighbour grows */
 		node_free(s, x);
 		t = l;
-		nd(s, t)->end = end;
+		nd(s, t)->r.end = nr->end;
 	} else {
 		t = x;
 		a = merge(s, a, x);
 		s->n++;
 	}
-	if (r && nd(s, r)->start == end) { /* and swallows the right one */
-		range_log_put(s, nd(s, r)->start, 0);
-		nd(s, t)->end = nd(s, r)->end;
+	if (r && range_continues(&nd(s, t)->r, &nd(s, r)->r)) { /* and swallows the right one */
+		range_log_gone(s, nd(s, r)->r.start);
+		nd(s, t)->r.end = nd(s, r)->r.end;
 		b = drop_first(s, b);
 		node_free(s, r);
 		s->n--;
 	}
-	range_log_put(s, nd(s, t)->start, nd(s, t)->end);
+	range_log_put(s, &nd(s, t)->r);
 	s->tree->root = merge(s, a, b);
-	s->total_bytes += end - start;
+	s->total_bytes += nr->end - nr->start;
 	return 0;
 }
 
@@ -286,7 +293,7 @@ static int each(const struct range_set *s, uint32_t t, int (*fn)(void *arg, cons
 		return 0;
 	rc = each(s, nd(s, t)->left, fn, arg);
 	if (rc == 0)
-		rc = fn(arg, &(struct range){nd(s, t)->start, nd(s, t)->end});
+		rc = fn(arg, &nd(s, t)->r);
 	return rc ? rc : each(s, nd(s, t)->right, fn, arg);
 }
 
@@ -309,7 +316,7 @@ int range_tree_from_array(struct range_set *s)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->tree->seed = ((uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)s ^ 0x9e3779b9u) | 1;
 	for (size_t i = 0; i < s->n; i++) {
-		uint32_t x = node_new(s, s->r[i].start, s->r[i].end);
+		uint32_t x = node_new(s, &s->r[i]);
 
 		if (!x) {
 			range_tree_free(s->tree);

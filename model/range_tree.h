@@ -13,7 +13,7 @@
 int range_tree_from_array(struct range_set *s);
 void range_tree_free(struct range_tree *t);
 /* range_add, range_remove and range_set_each of a set in tree form. */
-int range_tree_add(struct range_set *s, uint64_t start, uint64_t end);
+int range_tree_add(struct range_set *s, const struct range *r);
 int64_t range_tree_remove(struct range_set *s, uint64_t start, uint64_t end,
 			  struct range_list *out);
 int range_tree_each(const struct range_set *s, int (*fn)(void *arg, const struct range *r),

@@ -12,10 +12,72 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* How a range got its place: the via column of table process_ranges
+ * (migration 019), whose ENUM lists these names in this order (index =
+ * code + 1).  The names live here only. */
+#define MP_VIAS(X)                                                                                 \
+	X(MP_VIA_UNKNOWN, 0, "unknown") /* stored before 019, or no call known */                  \
+	X(MP_VIA_MMAP, 1, "mmap")                                                                  \
+	X(MP_VIA_MREMAP, 2, "mremap") /* moved or grown by mremap */
+
+#define MP_VIA_ENUM_(name, code, text) name = code,
+enum mp_via { MP_VIAS(MP_VIA_ENUM_) MP_VIA_MAX = 2 };
+#undef MP_VIA_ENUM_
+
+static inline const char *mp_via_name(unsigned int via)
+{
+#define MP_VIA_NAME_(name, code, text) text,
+	static const char *const names[] = {MP_VIAS(MP_VIA_NAME_)};
+#undef MP_VIA_NAME_
+
+	return via <= MP_VIA_MAX ? names[via] : "unknown";
+}
+
+/* The call that gave a range its place (README, "What the numbers mean"):
+ * its time (ts_ns; 0 unknown), prot and flags (mmap's PROT_* and MAP_*),
+ * the file it maps (st_dev encoding and inode, 0/0 anonymous) and the
+ * file offset of the range's first byte, and how (enum mp_via).  A piece
+ * cut from a range keeps its attributes, its offset grown by the cut. */
+struct range_attr {
+	uint64_t created_ns;
+	uint64_t offset_bytes;
+	uint64_t file_ino;
+	uint32_t prot;
+	uint32_t flags;
+	uint32_t file_dev;
+	uint8_t via;
+};
+
 struct range {
 	uint64_t start;
 	uint64_t end; /* exclusive */
+	struct range_attr attr;
 };
+
+/* r with its bytes [a, b) only (inside r): the offset follows a. */
+static inline struct range range_piece(const struct range *r, uint64_t a, uint64_t b)
+{
+	struct range p = *r;
+
+	p.start = a;
+	p.end = b;
+	p.attr.offset_bytes += a - r->start;
+	return p;
+}
+
+/* r starts where l ends and continues it: one call's bytes, same
+ * attributes, the offset running on.  Only such neighbours merge: ranges
+ * of different calls never do, however alike (two calls in the same ns
+ * mapping a file's consecutive pages aside).  A range added without
+ * attributes (range_add) has offset = start, so those merge as before. */
+static inline bool range_continues(const struct range *l, const struct range *r)
+{
+	const struct range_attr *x = &l->attr, *y = &r->attr;
+
+	return l->end == r->start && x->created_ns == y->created_ns && x->prot == y->prot &&
+	       x->flags == y->flags && x->file_dev == y->file_dev && x->file_ino == y->file_ino &&
+	       x->via == y->via && y->offset_bytes == x->offset_bytes + (l->end - l->start);
+}
 
 /* A plain list of ranges, in the order they were appended. */
 struct range_list {
@@ -27,8 +89,9 @@ struct range_list {
 
 /* The changes of a set since the sink last stored it, for writing only
  * what changed (sink_mysql_ranges.c, table process_ranges): each entry is
- * (start, end), "the range starting at start now ends at end", or end = 0,
- * "no range starts at start any more".  Later entries win. */
+ * a range, "the range starting at start is now this one" (end and
+ * attributes), or end = 0, "no range starts at start any more".  Later
+ * entries win. */
 struct range_log {
 	struct range *e;
 	size_t n;
@@ -55,9 +118,9 @@ struct range_set {
 	struct range_log log;
 };
 
-/* Append [a, b) to out (NULL: nothing).  Out of memory: the piece is
- * missed (the mremap target then lacks it). */
-static inline void range_list_append(struct range_list *out, uint64_t a, uint64_t b)
+/* Append r to out (NULL: nothing).  Out of memory: the piece is missed
+ * (the mremap target then lacks it). */
+static inline void range_list_append(struct range_list *out, const struct range *r)
 {
 	if (!out)
 		return;
@@ -70,13 +133,13 @@ static inline void range_list_append(struct range_list *out, uint64_t a, uint64_
 		out->r = r;
 		out->cap = cap;
 	}
-	out->r[out->n++] = (struct range){a, b};
-	out->total_bytes += b - a;
+	out->r[out->n++] = *r;
+	out->total_bytes += r->end - r->start;
 }
 
-/* The range starting at start now ends at end (0: it is gone).  A change
- * that cannot be logged makes the log say "store the whole set". */
-static inline void range_log_put(struct range_set *s, uint64_t start, uint64_t end)
+/* The range starting at r->start is now r (r->end 0: it is gone).  A
+ * change that cannot be logged makes the log say "store the whole set". */
+static inline void range_log_put(struct range_set *s, const struct range *r)
 {
 	struct range_log *l = &s->log;
 
@@ -93,7 +156,13 @@ static inline void range_log_put(struct range_set *s, uint64_t start, uint64_t e
 		l->e = e;
 		l->cap = cap;
 	}
-	l->e[l->n++] = (struct range){start, end};
+	l->e[l->n++] = *r;
+}
+
+/* No range starts at start any more. */
+static inline void range_log_gone(struct range_set *s, uint64_t start)
+{
+	range_log_put(s, &(struct range){.start = start});
 }
 
 #endif

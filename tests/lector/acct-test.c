@@ -268,26 +268,33 @@ static void test_ranges(void)
 	range_set_free(&s);
 }
 
-/* The stored copy of a set: one row per range, keyed by start, as the
- * sink keeps it (table process_ranges). */
+/* The stored copy of a set: one row per range, keyed by start, with its
+ * attributes, as the sink keeps it (table process_ranges). */
 #define STORED_MAX 4096
 static struct range stored[STORED_MAX];
 static size_t n_stored;
 
-static void stored_put(uint64_t start, uint64_t end)
+static int attr_eq(const struct range_attr *x, const struct range_attr *y)
+{
+	return x->created_ns == y->created_ns && x->offset_bytes == y->offset_bytes &&
+	       x->file_ino == y->file_ino && x->prot == y->prot && x->flags == y->flags &&
+	       x->file_dev == y->file_dev && x->via == y->via;
+}
+
+static void stored_put(const struct range *r)
 {
 	size_t i = 0;
 
-	while (i < n_stored && stored[i].start != start)
+	while (i < n_stored && stored[i].start != r->start)
 		i++;
-	if (!end) { /* delete */
+	if (!r->end) { /* delete */
 		if (i < n_stored)
 			stored[i] = stored[--n_stored];
 		return;
 	}
 	if (i == n_stored && n_stored < STORED_MAX)
 		n_stored++;
-	stored[i] = (struct range){start, end};
+	stored[i] = *r;
 }
 
 /* The set's ranges, in order, into a plain array (at most max). */
@@ -319,14 +326,15 @@ static int store_and_compare(struct range_set *s)
 	range_set_each(s, collect_one, &c);
 	if (s->log.overflow)
 		for (size_t i = 0; i < c.n; i++)
-			stored_put(c.r[i].start, c.r[i].end);
+			stored_put(&c.r[i]);
 	else
 		for (size_t i = 0; i < s->log.n; i++)
-			stored_put(s->log.e[i].start, s->log.e[i].end);
+			stored_put(&s->log.e[i]);
 	range_log_reset(s);
 	for (size_t i = 0; i < c.n; i++)
 		for (size_t j = 0; j < n_stored; j++)
-			same += stored[j].start == c.r[i].start && stored[j].end == c.r[i].end;
+			same += stored[j].start == c.r[i].start && stored[j].end == c.r[i].end &&
+				attr_eq(&stored[j].attr, &c.r[i].attr);
 	return same == c.n && n_stored == c.n && c.n == s->n;
 }
 
@@ -456,6 +464,286 @@ static void small_changes(uint64_t n, const char *form)
 	range_set_free(&s);
 }
 
+/* The ledger (README, "What the numbers mean"): each range keeps the
+ * attributes of the call that gave it its place. */
+
+/* An mmap record with every attribute set, at ts_ns. */
+static struct memprobe_record mmap_rec(uint32_t pid, uint64_t ts_ns, uint64_t at, uint64_t len,
+				       uint64_t offset)
+{
+	struct memprobe_record r = rec(pid, 50, MP_CALL_MMAP, 0, len, (int64_t)at);
+
+	r.ts_ns = ts_ns;
+	r.prot = 1;   /* PROT_READ */
+	r.mflags = 2; /* MAP_PRIVATE */
+	r.file_dev = 0x801;
+	r.file_ino = 4242;
+	r.offset = offset;
+	return r;
+}
+
+/* The range of the set at addr (a copy; end 0 when none starts there). */
+struct find_at {
+	uint64_t addr;
+	struct range r;
+};
+
+static int find_one(void *arg, const struct range *r)
+{
+	struct find_at *f = arg;
+
+	if (r->start == f->addr)
+		f->r = *r;
+	return 0;
+}
+
+static struct range range_at(const struct range_set *s, uint64_t addr)
+{
+	struct find_at f = {.addr = addr};
+
+	range_set_each(s, find_one, &f);
+	return f.r;
+}
+
+/* 1 when the range at start is [start, end) with the attributes wanted. */
+static int has(const struct range_set *s, uint64_t start, uint64_t end, uint64_t created_ns,
+	       uint64_t offset, int via)
+{
+	struct range r = range_at(s, start);
+
+	return r.end == end && r.attr.created_ns == created_ns && r.attr.offset_bytes == offset &&
+	       r.attr.via == via;
+}
+
+/* The whole ledger story on process pid, its set a sorted array or (tree)
+ * a tree from the third range on. */
+static void ledger_story(struct acct *a, uint32_t pid, int tree)
+{
+	const char *form = tree ? " (tree)" : "";
+	struct memprobe_record r;
+	struct acct_proc *p;
+	struct range x;
+	char what[200];
+
+#define LEDGER_EQ(text, got, want)                                                                 \
+	do {                                                                                       \
+		snprintf(what, sizeof(what), "%s%s", text, form);                                  \
+		EQ(what, got, want);                                                               \
+	} while (0)
+	p = apply(a, mmap_rec(pid, 100, 0x100000, 4 * P, 8 * P));
+	if (tree)
+		p->mapped.array_max = 2;
+	p = apply(a, mmap_rec(pid, 200, 0x100000 + 4 * P, 4 * P, 12 * P)); /* same file run on */
+	LEDGER_EQ("two adjacent mmaps of one file, the second running on at the first's end, stay "
+		  "two ranges",
+		  p->mapped.n, 2);
+	x = range_at(&p->mapped, 0x100000);
+	LEDGER_EQ("a range carries its call's time, prot, flags, file and offset",
+		  x.attr.created_ns == 100 && x.attr.prot == 1 && x.attr.flags == 2 &&
+		      x.attr.file_dev == 0x801 && x.attr.file_ino == 4242 &&
+		      x.attr.offset_bytes == 8 * P && x.attr.via == MP_VIA_MMAP,
+		  1);
+	r = mmap_rec(pid, 200, 0x100000 + 8 * P, 2 * P, 12 * P); /* same ns, offset not run on */
+	p = apply(a, r);
+	LEDGER_EQ("... nor does a third call in the same ns whose offset does not run on",
+		  p->mapped.n, 3);
+	LEDGER_EQ("mapped_bytes is the sum of the ranges, as before the ledger",
+		  acct_mapped_bytes(p), 10 * P);
+	p = apply(a, rec(pid, 50, MP_CALL_MUNMAP, 0x100000 + P, P, 0));
+	LEDGER_EQ("a munmap inside a range splits it: the left piece keeps its attributes",
+		  has(&p->mapped, 0x100000, 0x100000 + P, 100, 8 * P, MP_VIA_MMAP), 1);
+	LEDGER_EQ("... the right piece too, its offset grown by the cut",
+		  has(&p->mapped, 0x100000 + 2 * P, 0x100000 + 4 * P, 100, 10 * P, MP_VIA_MMAP), 1);
+	LEDGER_EQ("... and its file", range_at(&p->mapped, 0x100000 + 2 * P).attr.file_ino, 4242);
+	p = apply(a, rec(pid, 50, MP_CALL_MUNMAP, 0x100000 + 4 * P, P, 0));
+	LEDGER_EQ("a munmap of a range's head leaves its tail with the offset grown",
+		  has(&p->mapped, 0x100000 + 5 * P, 0x100000 + 8 * P, 200, 13 * P, MP_VIA_MMAP), 1);
+	/* move [2P, 4P) of the first call and its neighbour [5P, 8P) */
+	r = rec(pid, 50, MP_CALL_MREMAP, 0x100000 + 2 * P, 6 * P, 0x900000);
+	r.new_len = 6 * P;
+	r.ts_ns = 300;
+	p = apply(a, r);
+	LEDGER_EQ(
+	    "mremap moves each piece with its own attributes, via mremap",
+	    has(&p->mapped, 0x900000, 0x900000 + 2 * P, 100, 10 * P, MP_VIA_MREMAP) &&
+		has(&p->mapped, 0x900000 + 3 * P, 0x900000 + 6 * P, 200, 13 * P, MP_VIA_MREMAP),
+	    1);
+	LEDGER_EQ("... the hole between them stays unknown, nothing is left at the old address",
+		  range_at(&p->mapped, 0x900000 + 2 * P).end == 0 &&
+		      range_at(&p->mapped, 0x100000 + 2 * P).end == 0 &&
+		      range_at(&p->mapped, 0x100000 + 5 * P).end == 0,
+		  1);
+	LEDGER_EQ("... and the pieces keep their file",
+		  range_at(&p->mapped, 0x900000 + 3 * P).attr.file_ino, 4242);
+	r = rec(pid, 50, MP_CALL_MREMAP, 0x900000 + 3 * P, 3 * P, 0x900000 + 3 * P);
+	r.new_len = 7 * P;
+	r.ts_ns = 400;
+	p = apply(a, r);
+	LEDGER_EQ("mremap growing in place: the grown tail continues the last piece (one range)",
+		  has(&p->mapped, 0x900000 + 3 * P, 0x900000 + 10 * P, 200, 13 * P, MP_VIA_MREMAP),
+		  1);
+	r = rec(pid, 50, MP_CALL_MREMAP, 0x700000, 2 * P, 0xa00000);
+	r.new_len = 5 * P;
+	r.ts_ns = 500;
+	p = apply(a, r);
+	x = range_at(&p->mapped, 0xa00000 + 2 * P);
+	LEDGER_EQ("mremap of memory the ledger did not know: the growth is made by the mremap "
+		  "(its time, via mremap, no prot, flags or file)",
+		  has(&p->mapped, 0xa00000 + 2 * P, 0xa00000 + 5 * P, 500, 0, MP_VIA_MREMAP) &&
+		      x.attr.prot == 0 && x.attr.flags == 0 && x.attr.file_ino == 0,
+		  1);
+	r = rec(pid, 50, MP_CALL_MREMAP, 0x100000, P, 0xb00000);
+	r.new_len = P;
+	r.mflags = 4; /* MREMAP_DONTUNMAP */
+	r.ts_ns = 600;
+	p = apply(a, r);
+	LEDGER_EQ("MREMAP_DONTUNMAP: the old range stays as it was",
+		  has(&p->mapped, 0x100000, 0x100000 + P, 100, 8 * P, MP_VIA_MMAP), 1);
+	LEDGER_EQ("... and the new one is the old one's, via mremap",
+		  has(&p->mapped, 0xb00000, 0xb00000 + P, 100, 8 * P, MP_VIA_MREMAP), 1);
+	r = rec(pid, 50, MP_CALL_MREMAP, 0xb00000, P, 0xc00000);
+	r.new_len = 9 * P;
+	r.ret = -12;
+	p = apply(a, r);
+	LEDGER_EQ("a failed mremap changes nothing",
+		  has(&p->mapped, 0xb00000, 0xb00000 + P, 100, 8 * P, MP_VIA_MREMAP) &&
+		      range_at(&p->mapped, 0xc00000).end == 0,
+		  1);
+	LEDGER_EQ("the set took the form asked", p->mapped.tree != NULL, tree);
+	LEDGER_EQ("mapped_bytes after the story is the sum of the ranges", acct_mapped_bytes(p),
+		  (1 + 2 + 2 + 7 + 3 + 1) * P);
+#undef LEDGER_EQ
+}
+
+static void test_ledger(struct acct *a)
+{
+	struct range_set s;
+	struct range_list out = {0};
+	const struct range_attr at = {.created_ns = 9, .offset_bytes = 100 * P, .via = MP_VIA_MMAP};
+
+	ledger_story(a, 60, 0);
+	ledger_story(a, 61, 1);
+	range_set_init(&s);
+	range_log_start(&s);
+	range_add_attr(&s, 0x10000, 0x10000 + 8 * P, &at);
+	range_log_reset(&s);
+	range_remove(&s, 0x10000 + 2 * P, 0x10000 + 3 * P, &out);
+	EQ("the removed pieces carry their attributes, offset at the piece",
+	   out.n == 1 && out.r[0].attr.created_ns == 9 && out.r[0].attr.offset_bytes == 102 * P, 1);
+	EQ("a split logs both pieces with their attributes",
+	   s.log.n == 2 && s.log.e[1].start == 0x10000 + 3 * P &&
+	       s.log.e[1].attr.offset_bytes == 103 * P && s.log.e[1].attr.created_ns == 9,
+	   1);
+	range_list_free(&out);
+	range_set_free(&s);
+	EQ("via names, as table process_ranges spells them",
+	   !strcmp(mp_via_name(MP_VIA_UNKNOWN), "unknown") &&
+	       !strcmp(mp_via_name(MP_VIA_MMAP), "mmap") &&
+	       !strcmp(mp_via_name(MP_VIA_MREMAP), "mremap"),
+	   1);
+}
+
+/* Random mmaps (each its own call: id = its time) and munmaps over
+ * MODEL_PAGES pages, against a model that knows which call each page is
+ * from: the set must be the maximal runs of one call, each with that
+ * call's attributes and the offset of its first page; and the stored copy,
+ * kept from the log, equal to it (attributes too) after every commit. */
+struct call_model {
+	uint32_t id[MODEL_PAGES]; /* the call that mapped each page, 0: none */
+	uint64_t first[50001];	  /* each call's first page */
+	uint64_t offset[50001];	  /* and its offset */
+};
+
+static int matches_ledger(const struct range_set *s, const struct call_model *m)
+{
+	static struct collect c;
+	size_t k = 0;
+
+	c.n = 0;
+	range_set_each(s, collect_one, &c);
+	for (uint64_t i = 0; i < MODEL_PAGES; i++) {
+		uint32_t id = m->id[i];
+		uint64_t j = i;
+
+		if (!id || (i > 0 && m->id[i - 1] == id))
+			continue; /* not the first page of a run */
+		while (j < MODEL_PAGES && m->id[j] == id)
+			j++;
+		if (k == c.n || c.r[k].start != i * P || c.r[k].end != j * P ||
+		    c.r[k].attr.created_ns != id || c.r[k].attr.prot != id % 7 ||
+		    c.r[k].attr.offset_bytes != m->offset[id] + (i - m->first[id]) * P)
+			return 0;
+		k++;
+	}
+	return k == c.n && c.n == s->n;
+}
+
+static uint64_t random_ledger_ops(struct range_set *s, struct call_model *m, uint64_t x,
+				  uint64_t *commits, uint64_t *bad)
+{
+	uint64_t wrong = 0;
+
+	for (uint32_t op = 1; op <= 50000; op++) {
+		uint64_t r, first, pages;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL; /* LCG */
+		r = x >> 33;
+		first = r % 512;
+		pages = 1 + (r >> 12) % (r % 2 ? 8 : 16);
+		if (r % 2) {
+			const struct range_attr at = {.created_ns = op,
+						      .offset_bytes = (r >> 20) % 64 * P,
+						      .prot = op % 7,
+						      .via = MP_VIA_MMAP};
+
+			m->first[op] = first;
+			m->offset[op] = at.offset_bytes;
+			range_add_attr(s, first * P, (first + pages) * P, &at);
+			for (uint64_t i = first; i < first + pages; i++)
+				m->id[i] = op;
+		} else {
+			range_remove(s, first * P, (first + pages) * P, NULL);
+			memset(m->id + first, 0, pages * sizeof(m->id[0]));
+		}
+		wrong += !matches_ledger(s, m);
+		if ((r >> 20) % 7 == 0) {
+			(*commits)++;
+			*bad += !store_and_compare(s);
+		}
+	}
+	return wrong;
+}
+
+static void test_random_ledger(void)
+{
+	static struct call_model m;
+	struct range_set s;
+	uint64_t commits = 0, bad = 0, wrong;
+
+	for (int tree = 0; tree < 2; tree++) {
+		memset(&m, 0, sizeof(m));
+		range_set_init(&s);
+		if (tree)
+			s.array_max = 4;
+		range_log_start(&s);
+		n_stored = commits = bad = 0;
+		wrong = random_ledger_ops(&s, &m, tree ? 99 : 4321, &commits, &bad);
+		EQ(tree
+		       ? "random mmaps and munmaps, a tree past 4 ranges: each range is one call's "
+			 "run with its attributes and offset"
+		       : "random mmaps and munmaps (sorted array): each range is one call's run "
+			 "(never merged with another call's) with its attributes and offset",
+		   wrong, 0);
+		EQ(tree ? "... and the stored copy, attributes too, equals the set after every "
+			  "commit "
+			  "(tree)"
+			: "... and the stored copy, attributes too, equals the set after every "
+			  "commit",
+		   bad, 0);
+		range_set_free(&s);
+	}
+}
+
 static void test_acct_logs(struct acct *a)
 {
 	struct acct_proc *p = apply(a, rec(9, 90, MP_CALL_MMAP, 0, 4 * P, 0x400000));
@@ -490,6 +778,8 @@ int main(void)
 	test_ranges();
 	test_range_log();
 	test_acct_logs(a);
+	test_ledger(a);
+	test_random_ledger();
 	acct_free(a);
 	return n_fail ? 1 : 0;
 }
