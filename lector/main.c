@@ -34,6 +34,7 @@ static void on_signal(int sig)
 
 struct args {
 	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
 	enum source_kind source;
 	bool migrate;
@@ -74,10 +75,21 @@ static const struct opt_row options[] = {
      "machine's /proc (auto: unless --ring-path names a ring\n"
      "file, whose records may come from another machine)"},
     {"retain-days", "N", STR(retain_days),
-     "purge this host's calls, exited processes, sessions, OOM\n"
-     "kills and unused names older than N days, in the\n"
-     "background (0 = keep, default;\n"
-     "at most 106751, the span of the 64-bit ns clock)"},
+     "purge this host's calls, sessions, OOM kills and unused\n"
+     "names older than N days, in the background (0 = keep,\n"
+     "default; at most 106751, the span of the 64-bit ns clock)"},
+    {"retain-checkpoint-days", "N", STR(retain_checkpoint_days),
+     "purge this host's checkpoints and exited processes\n"
+     "older than N days (0 = keep; at least --retain-days;\n"
+     "default 90, or --retain-days when longer, 0 when that\n"
+     "is 0); a live process keeps its newest checkpoint"},
+    {"checkpoint-calls", "N", STR(checkpoint_calls),
+     "store a process's state (a checkpoint, for its history)\n"
+     "every N of its calls (default 64; 1 to 1000000;\n"
+     "0 = no checkpoints), at its exit, and ..."},
+    {"checkpoint-secs", "N", STR(checkpoint_secs),
+     "... at its first call N s after its last checkpoint\n"
+     "(default 60; 1 to 86400)"},
     {"rss-interval-ms", "N", STR(rss_interval_ms),
      "read each live process's resident and swapped memory\n"
      "from /proc/PID/status every N ms between its calls\n"
@@ -186,6 +198,30 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* --checkpoint-calls, --checkpoint-secs, --retain-checkpoint-days, then
+ * the checkpoint horizon against --retain-days (config_settle). */
+static int settings_checkpoints(const struct args *a, struct lector_config *c)
+{
+	const struct {
+		const char *flag, *key, *val;
+	} opt[] = {{"checkpoint-calls", "checkpoint_calls", a->checkpoint_calls},
+		   {"checkpoint-secs", "checkpoint_secs", a->checkpoint_secs},
+		   {"retain-checkpoint-days", "retain_checkpoint_days", a->retain_checkpoint_days}};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if (opt[i].val &&
+		    config_parse_checkpoint(c, opt[i].key, opt[i].val, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lector: --%s: %s\n", opt[i].flag, err);
+			return -EINVAL;
+		}
+	if (config_settle(c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lector: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The settings: defaults, then the config file, then the environment,
  * then the options that override them. */
 static int settings_load(const struct args *a, struct lector_config *c)
@@ -205,6 +241,8 @@ static int settings_load(const struct args *a, struct lector_config *c)
 		fprintf(stderr, "lector: --retain-days: %s\n", err);
 		return -EINVAL;
 	}
+	if (settings_checkpoints(a, c) < 0)
+		return -EINVAL;
 	if (a->spill)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", a->spill);
 	else if (!c->spill_path[0])

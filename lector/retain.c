@@ -14,8 +14,13 @@
  * database's time from ingest (bench/lector/retain measures it).  The
  * statements are prepared once per connection (db/db_core.h) and the
  * host's id is db/host.c's lookup, as the sink's.
- * Exited processes last seen before the cutoff (index by_live) and capture
- * sessions not updated since the cutoff go the same way.
+ * Capture sessions not updated since the cutoff go the same way.
+ * Checkpoints are the long history (README.md, "The mapping ledger and time
+ * travel"): they go after --retain-checkpoint-days (at least --retain-days),
+ * by their time index, in batches of RETAIN_CHUNK_ROWS, except the newest
+ * of each live process, which is its state for every instant since its
+ * last call.  Exited processes, what a look at the past lists, go with
+ * their checkpoints: last seen before that cutoff (index by_live).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,6 +56,7 @@ enum retain_stmt {
 	OOM_DELETE,    /* OOM kills before the cutoff */
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
 	FILES_DELETE,  /* names of files last looked up before (cutoff - an hour) */
+	CKPT_DELETE,   /* checkpoints before their cutoff, but a live process's newest */
 	RETAIN_NSTMTS
 };
 
@@ -74,6 +80,14 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
      * time it meets it in each RESOLVE_FORGET_NS (lector/resolve.h): a file
      * met since the cutoff was written at most that long before it */
     [FILES_DELETE] = "DELETE FROM files WHERE host_id = ? AND resolved_ns < ? LIMIT ?",
+    /* by_time, oldest first; a live process's newest checkpoint stays
+     * (there are at most as many as live processes, stepped over) */
+    [CKPT_DELETE] = "DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
+		    "EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
+		    "n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
+		    "n.ts_ns > checkpoints.ts_ns) OR NOT EXISTS (SELECT 1 FROM processes p WHERE "
+		    "p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid AND "
+		    "p.start_ns = checkpoints.start_ns AND p.exited = 0)) ORDER BY ts_ns LIMIT ?",
 };
 
 struct retain {
@@ -90,7 +104,7 @@ struct retain {
 };
 
 struct purged {
-	uint64_t calls, procs, sessions, ooms, cgroups, files;
+	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts;
 };
 
 /* Sleep up to ms; returns true when asked to stop. */
@@ -215,14 +229,25 @@ static int purge_names(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 	return rc < 0 ? rc : purge_limited(r, r->st[FILES_DELETE], files, 3, &p->files);
 }
 
-static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
+/* Checkpoints and exited processes older than ckpt_cutoff_ns. */
+static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purged *p)
 {
-	const struct db_param procs[3] = {DB_U64(r->host_id), DB_U64(cutoff_ns),
-					  DB_U64(RETAIN_CHUNK_ROWS)};
+	const struct db_param cut[3] = {DB_U64(r->host_id), DB_U64(ckpt_cutoff_ns),
+					DB_U64(RETAIN_CHUNK_ROWS)};
+	int rc = purge_limited(r, r->st[CKPT_DELETE], cut, 3, &p->ckpts);
+
+	return rc < 0 ? rc : purge_limited(r, r->st[PROCS_DELETE], cut, 3, &p->procs);
+}
+
+/* cutoff_ns: of the calls (--retain-days), ckpt_cutoff_ns: of the
+ * checkpoints; 0 keeps them. */
+static int retain_pass(struct retain *r, uint64_t cutoff_ns, uint64_t ckpt_cutoff_ns,
+		       struct purged *p)
+{
 	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
 	uint64_t lo = r->cursor_cid;
-	int rc = 1;
+	int rc = r->cfg.retain_days ? 1 : 0;
 
 	while (rc > 0) {
 		uint64_t t0 = mono_ns();
@@ -232,33 +257,54 @@ static int retain_pass(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 		if (rc > 0 && rest(r, pause_ms(t0)))
 			return 0;
 	}
-	if (rc < 0)
+	if (rc == 0 && r->cfg.retain_checkpoint_days)
+		rc = purge_history(r, ckpt_cutoff_ns, p);
+	if (rc < 0 || !r->cfg.retain_days)
 		return rc;
-	rc = purge_limited(r, r->st[PROCS_DELETE], procs, 3, &p->procs);
-	if (rc == 0)
-		rc = purge_limited(r, r->st[STATS_DELETE], stats, 3, &p->sessions);
+	rc = purge_limited(r, r->st[STATS_DELETE], stats, 3, &p->sessions);
 	return rc < 0 ? rc : purge_names(r, cutoff_ns, p);
 }
 
 /* Said when something was purged, and after the first whole pass (which
  * shows the cutoff in effect even when nothing is that old). */
-static void report(const struct retain *r, const struct purged *p, uint64_t cutoff_ns,
-		   bool first_pass, uint64_t took_ns)
+static void utc(char *buf, size_t len, uint64_t ns)
 {
-	time_t cutoff_s = (time_t)(cutoff_ns / 1000000000ULL);
-	char when[32];
+	time_t s = (time_t)(ns / 1000000000ULL);
+
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", gmtime(&s));
+}
+
+static void report(const struct retain *r, const struct purged *p, uint64_t cutoff_ns,
+		   uint64_t ckpt_cutoff_ns, bool first_pass, uint64_t took_ns)
+{
+	char when[32], ckpt_when[32], ckpts[160] = "; checkpoints are kept";
 
 	if (!p->calls && !p->procs && !p->sessions && !p->ooms && !p->cgroups && !p->files &&
-	    !first_pass)
+	    !p->ckpts && !first_pass)
 		return;
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime(&cutoff_s));
+	utc(when, sizeof(when), cutoff_ns);
+	utc(ckpt_when, sizeof(ckpt_when), ckpt_cutoff_ns);
+	if (!r->cfg.retain_days) { /* checkpoints only */
+		fprintf(stderr,
+			"lector: retention: purged %" PRIu64 " checkpoints and %" PRIu64
+			" exited processes of host '%s' older than %s UTC (%u days) in %.1f s; calls "
+			"are kept\n",
+			p->ckpts, p->procs, r->cfg.host_id, ckpt_when, r->cfg.retain_checkpoint_days,
+			took_ns / 1e9);
+		return;
+	}
+	if (r->cfg.retain_checkpoint_days)
+		snprintf(ckpts, sizeof(ckpts),
+			 "; and %" PRIu64 " checkpoints (exited processes with them) older than %s "
+			 "UTC (%u days)",
+			 p->ckpts, ckpt_when, r->cfg.retain_checkpoint_days);
 	fprintf(stderr,
 		"lector: retention: purged %" PRIu64 " calls, %" PRIu64
 		" exited processes and %" PRIu64 " sessions of host '%s' older than %s UTC "
 		"(%u days) in %.1f s; and %" PRIu64 " OOM kills, %" PRIu64 " cgroup names, %" PRIu64
-		" file names\n",
+		" file names%s\n",
 		p->calls, p->procs, p->sessions, r->cfg.host_id, when, r->cfg.retain_days,
-		took_ns / 1e9, p->ooms, p->cgroups, p->files);
+		took_ns / 1e9, p->ooms, p->cgroups, p->files, ckpts);
 }
 
 static void *retain_main(void *arg)
@@ -270,12 +316,14 @@ static void *retain_main(void *arg)
 	while (!rest(r, wait_s * 1000)) {
 		struct purged p = {0};
 		uint64_t t0 = mono_ns();
-		uint64_t cutoff_ns = retain_cutoff_ns(wall_ns(), r->cfg.retain_days);
+		uint64_t now_ns = wall_ns();
+		uint64_t cutoff_ns = retain_cutoff_ns(now_ns, r->cfg.retain_days);
+		uint64_t ckpt_cutoff_ns = retain_cutoff_ns(now_ns, r->cfg.retain_checkpoint_days);
 		int rc = r->db ? 0 : retain_connect(r);
 
 		if (rc == 0)
-			rc = retain_pass(r, cutoff_ns, &p);
-		report(r, &p, cutoff_ns, rc == 0 && !passed, mono_ns() - t0);
+			rc = retain_pass(r, cutoff_ns, ckpt_cutoff_ns, &p);
+		report(r, &p, cutoff_ns, ckpt_cutoff_ns, rc == 0 && !passed, mono_ns() - t0);
 		passed = passed || rc == 0;
 		if (rc < 0 && rc != -ENOENT)
 			fprintf(stderr, "lector: retention: %s; retrying in %d s\n", r->err,
@@ -295,7 +343,7 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 	int rc;
 
 	*out = NULL;
-	if (!cfg->retain_days)
+	if (!cfg->retain_days && !cfg->retain_checkpoint_days)
 		return 0;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -311,10 +359,21 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 		free(r);
 		return rc;
 	}
-	fprintf(stderr,
-		"lector: retention: calls, exited processes and sessions of host '%s' "
-		"older than %u days are purged in the background\n",
-		cfg->host_id, cfg->retain_days);
+	if (cfg->retain_days)
+		fprintf(stderr,
+			"lector: retention: calls and sessions of host '%s' older than %u days are "
+			"purged in the background\n",
+			cfg->host_id, cfg->retain_days);
+	if (cfg->retain_checkpoint_days)
+		fprintf(stderr,
+			"lector: retention: checkpoints and exited processes of host '%s' older "
+			"than %u days are purged in the background (a live process keeps its "
+			"newest checkpoint)\n",
+			cfg->host_id, cfg->retain_checkpoint_days);
+	else
+		fprintf(stderr,
+			"lector: retention: checkpoints and exited processes are kept "
+			"(--retain-checkpoint-days=0)\n");
 	*out = r;
 	return 0;
 }

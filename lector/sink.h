@@ -2,8 +2,9 @@
  * sink.h - where committed records go: MariaDB (sink_mysql.c) or JSON
  * lines on stdout (sink_jsonl.c).
  *
- * commit() stores a batch of records of one capture session, the processes
- * they changed and the capture statistics atomically: all or nothing.  A
+ * commit() stores a batch of records of one capture session, with what
+ * lector computed for them (struct batch_extra), the processes they
+ * changed and the capture statistics atomically: all or nothing.  A
  * failed commit leaves the sink ready to be retried with the same batch.
  */
 #ifndef MEMPROBE_SINK_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "acct.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "queue.h"
 
@@ -34,12 +36,20 @@ struct capture_stats {
 	uint64_t skipped; /* probe runs the producer skipped (upper bound) */
 };
 
+/* What lector folded from a batch besides the totals (checkpoint.h). */
+struct batch_extra {
+	const struct qext *ext;	 /* [n], parallel to the records */
+	const struct ckpt *ckpt; /* the checkpoints their calls made */
+	size_t n_ckpt;
+};
+
 struct sink;
 struct names_batch;
 
 struct sink_ops {
-	int (*commit)(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
-		      const struct capture_stats *st);
+	/* x may be NULL only when n is 0 */
+	int (*commit)(struct sink *s, const struct qent *e, size_t n, const struct batch_extra *x,
+		      struct acct_proc *dirty, const struct capture_stats *st);
 	/* Highest committed seq of a session: 1 found, 0 none, -errno. */
 	int (*committed_seq)(struct sink *s, uint64_t session, uint64_t *seq);
 	/* Rows committed for a session, ever (0 when none), or -errno.

@@ -3,6 +3,8 @@
  * pipes, jq and debugging.  Names are escaped byte by byte: quotes,
  * backslashes and control bytes become escapes, bytes >= 0x80 are written
  * as \u00XX so the output is valid JSON whatever a process calls itself.
+ * Each line carries the process's mapped_bytes after the call, as
+ * calls.mapped_bytes does; checkpoints are the database's only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,7 +36,7 @@ static void put_json_str(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
-static void put_record(struct sink_jsonl *j, const struct qent *e)
+static void put_record(struct sink_jsonl *j, const struct qent *e, const struct qext *x)
 {
 	const struct memprobe_record *r = &e->rec;
 	FILE *f = j->out;
@@ -61,14 +63,15 @@ static void put_record(struct sink_jsonl *j, const struct qent *e)
 	fprintf(f,
 		",\"rss_anon_bytes\":%llu,\"rss_file_bytes\":%llu,\"rss_shmem_bytes\":%llu,"
 		"\"swap_bytes\":%llu,\"cgroup_id\":%llu,\"file_dev\":%u,\"file_ino\":%llu,"
-		"\"rec_flags\":%u}\n",
+		"\"rec_flags\":%u,\"mapped_bytes\":%llu}\n",
 		(unsigned long long)r->rss_anon_bytes, (unsigned long long)r->rss_file_bytes,
 		(unsigned long long)r->rss_shmem_bytes, (unsigned long long)r->swap_bytes,
 		(unsigned long long)r->cgroup_id, r->file_dev, (unsigned long long)r->file_ino,
-		r->flags);
+		r->flags, (unsigned long long)x->mapped_bytes);
 }
 
-static int jsonl_commit(struct sink *s, const struct qent *e, size_t n, struct acct_proc *dirty,
+static int jsonl_commit(struct sink *s, const struct qent *e, size_t n,
+			const struct batch_extra *x, struct acct_proc *dirty,
 			const struct capture_stats *st)
 {
 	struct sink_jsonl *j = (struct sink_jsonl *)s;
@@ -76,7 +79,7 @@ static int jsonl_commit(struct sink *s, const struct qent *e, size_t n, struct a
 	(void)dirty;
 	(void)st;
 	for (size_t i = 0; i < n; i++)
-		put_record(j, &e[i]);
+		put_record(j, &e[i], &x->ext[i]);
 	if (fflush(j->out) == EOF)
 		return -errno;
 	return 0;

@@ -5,7 +5,8 @@
  * straight from the queue entries, INSERT IGNORE on the unique key
  * (host_id, session, seq) so a re-delivered record is harmless) and an
  * oom_kills row for each oom_kill among them (sink_mysql_oom.c), the
- * processes those calls changed (upsert), and the session's capture
+ * checkpoints their calls made (sink_mysql_ckpt.c), the processes those
+ * calls changed (upsert), and the session's capture
  * statistics including committed_seq, the resume point.  Any error rolls
  * back, drops the connection and returns -EIO; the caller keeps the batch
  * and retries, reconnecting here at most once per second.
@@ -190,7 +191,8 @@ static int ensure_connected(struct sink_mysql *m)
 }
 
 static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
-			      struct acct_proc *dirty, const struct capture_stats *cs)
+			      const struct batch_extra *x, struct acct_proc *dirty,
+			      const struct capture_stats *cs)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
 	int rc = ensure_connected(m);
@@ -200,8 +202,10 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 	rc = commit_lock(m);
 	if (rc < 0)
 		return rc;
-	if (n && stmts_insert_calls(&m->st, e, n) < 0)
+	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
 		return fail(m, "inserting calls");
+	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
+		return fail(m, "inserting checkpoints");
 	if (n && oom_insert(&m->st, e, n) < 0)
 		return fail(m, "inserting oom_kills");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)

@@ -19,7 +19,8 @@
 #include "sink_mysql_stmt.h"
 
 /* calls: one row per record, bound row-wise on the queue entry (e: the
- * first entry, r: its record); kind U64, U32, U16, S64, S32, or BYTES (a
+ * first entry, r: its record; x: the first entry's extra, bound row-wise
+ * beside them, checkpoint.h); kind U64, U32, U16, S64, S32, or BYTES (a
  * name and its length beside it in the entry).  syscall: the ENUM's index
  * is MP_CALL_* (include/memprobe_abi.h, tests/lector checks the ENUM). */
 #define CALLS_TABLE(X)                                                                             \
@@ -50,7 +51,8 @@
 	X(cgroup_id, U64, r->cgroup_id, KEEP)                                                      \
 	X(file_dev, U32, r->file_dev, KEEP)                                                        \
 	X(file_ino, U64, r->file_ino, KEEP)                                                        \
-	X(rec_flags, U16, r->flags, KEEP)
+	X(rec_flags, U16, r->flags, KEEP)                                                          \
+	X(mapped_bytes, U64, x->mapped_bytes, KEEP)
 
 /* capture_stats: one row per session, kind U (u64), TEXT or DOUBLE.  The
  * counters of this session's own row only grow (MAX), whoever commits. */
@@ -98,6 +100,8 @@ int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char 
 	if (!st->stats || oom_prepare(st, db, host_id, err, errlen) < 0)
 		return -EIO;
 	rc = ranges_prepare(st, db, host_id, err, errlen);
+	if (rc == 0)
+		rc = ckpt_prepare(st, db, host_id, err, errlen);
 	return rc < 0 ? rc : names_prepare(st, db, host_id, err, errlen);
 }
 
@@ -110,6 +114,7 @@ void stmts_close(struct mysql_stmts *st)
 	if (st->stats)
 		mysql_stmt_close(st->stats);
 	ranges_close(st);
+	ckpt_close(st);
 	oom_close(st);
 	names_close(st);
 	memset(st, 0, sizeof(*st));
@@ -131,7 +136,8 @@ static void bind_bytes(MYSQL_BIND *b, const void *p, const unsigned long *len)
 	b->length = (unsigned long *)len;
 }
 
-int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n)
+int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x,
+		       size_t n)
 {
 	const struct memprobe_record *r = &e[0].rec;
 	MYSQL_BIND b[DB_NCOLS(CALLS_TABLE)], *c = b;

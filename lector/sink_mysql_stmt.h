@@ -54,6 +54,7 @@ struct mysql_stmts {
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
 	MYSQL_STMT *oom; /* sink_mysql_oom.c */
+	MYSQL_STMT *ckpt; /* sink_mysql_ckpt.c */
 	struct range_batch *ranges; /* rows of the three, reused */
 	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
@@ -61,7 +62,9 @@ struct mysql_stmts {
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
 		  size_t errlen);
 void stmts_close(struct mysql_stmts *st);
-int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, size_t n);
+/* e[0..n) with their extras x[0..n) (calls.mapped_bytes). */
+int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x,
+		       size_t n);
 int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);
 int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, const struct qent *e,
 		       size_t n);
@@ -84,6 +87,12 @@ int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *e
 		size_t errlen);
 void oom_close(struct mysql_stmts *st);
 int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
+
+/* sink_mysql_ckpt.c: the checkpoints table, bulk, INSERT IGNORE. */
+int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
+		 size_t errlen);
+void ckpt_close(struct mysql_stmts *st);
+int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n);
 
 /* sink_mysql_names.c: the cgroups and files tables (resolve.h's rows). */
 int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,

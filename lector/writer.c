@@ -1,13 +1,14 @@
 /*
  * writer.c - the writer thread: queue -> accounting -> sink (writer.h).
  *
- * Exactly-once: a batch is applied to the accounting once, then committed
- * (calls + processes + resume point in one transaction) as many times as
- * it takes; it leaves the queue only after a commit succeeded.  Records a
- * previous run already committed (a replayed spill file, a re-delivered
- * ring) are recognised by seq <= the committed_seq the database held for
- * their session when this run first met it, and skipped before accounting,
- * so totals are never applied twice.  The bound is not advanced by this
+ * Exactly-once: a batch is applied to the accounting once (with each
+ * call's mapped_bytes and the checkpoints it makes, checkpoint.h), then
+ * committed (calls + checkpoints + processes + resume point in one
+ * transaction) as many times as it takes; it leaves the queue only after
+ * a commit succeeded.  Records a previous run already committed (a
+ * replayed spill file, a re-delivered ring) are recognised by seq <= the
+ * committed_seq the database held for their session when this run first
+ * met it, and skipped before accounting, so totals are never applied twice.  The bound is not advanced by this
  * run's own commits: the eBPF ring delivers per-CPU records slightly out of
  * seq order, and within one run nothing is delivered twice.
  * Started with the database down, the writer first connects (with backoff)
@@ -83,6 +84,7 @@ static int take_batch(struct lector *l)
 		l->w.cached_found = found;
 		l->w.cached_seq = seq;
 	}
+	l->w.ckpts.n = 0;
 	for (int i = 0; i < n; i++) {
 		if (l->w.cached_found && l->w.batch[i].rec.seq <= l->w.cached_seq)
 			continue; /* committed by an earlier run */
@@ -92,7 +94,7 @@ static int take_batch(struct lector *l)
 				" has memory fields past 2^52 bytes (a damaged ring?): stored capped"
 				" at 2^52; more are counted at stop\n",
 				(uint64_t)l->w.batch[k].rec.seq, l->w.batch[k].session);
-		acct_apply(l->w.acct, &l->w.batch[k].rec);
+		ckpt_apply(l->w.acct, &l->w.batch[k], &l->w.ext[k], &l->w.ckpts, &l->w.ckpt_policy);
 		k++;
 	}
 	if (l->w.res)
@@ -157,6 +159,7 @@ static void committed(struct lector *l)
 	}
 	l->w.pending = false;
 	l->w.pending_n = l->w.pending_raw = 0;
+	l->w.ckpts.n = 0;
 	if (l->w.db_down) {
 		fprintf(stderr, "lector: sink is back; writing what waited\n");
 		l->w.db_down = false;
@@ -168,8 +171,11 @@ static int commit_pending(struct lector *l)
 	struct capture_stats cs;
 	int rc;
 
+	struct batch_extra x = {.ext = l->w.ext, .ckpt = l->w.ckpts.row, .n_ckpt = l->w.ckpts.n};
+
 	fill_stats(l, &cs);
-	rc = l->w.sink->ops->commit(l->w.sink, l->w.batch, l->w.pending_n, acct_dirty_list(l->w.acct), &cs);
+	rc = l->w.sink->ops->commit(l->w.sink, l->w.batch, l->w.pending_n, &x,
+				    acct_dirty_list(l->w.acct), &cs);
 	if (rc == 0) {
 		committed(l);
 		if (l->w.res)
@@ -303,8 +309,13 @@ static void *writer_main(void *arg)
 
 int writer_start(struct lector *l)
 {
+	l->w.ckpt_policy = (struct ckpt_policy){
+	    .every_calls = l->cfg.checkpoint_calls,
+	    .every_ns = l->cfg.checkpoint_secs * 1000000000ULL};
 	l->w.batch = calloc(l->cfg.batch_max, sizeof(*l->w.batch));
-	if (!l->w.batch)
+	l->w.ext = calloc(l->cfg.batch_max, sizeof(*l->w.ext));
+	if (!l->w.batch || !l->w.ext ||
+	    ckpt_list_init(&l->w.ckpts, l->cfg.batch_max, &l->w.ckpt_policy) < 0)
 		return -ENOMEM;
 	l->w.restore_wait_ms = RETRY_WAIT_MS;
 	if (l->w.names && l->w.sink->ops->put_names && resolve_new(&l->w.res) < 0)
@@ -332,6 +343,8 @@ int writer_stop(struct lector *l)
 		fprintf(stderr, "lector: %" PRIu64 " records had memory fields past 2^52 bytes,"
 			" stored capped\n", l->w.mem_capped);
 	free(l->w.batch);
+	free(l->w.ext);
+	ckpt_list_free(&l->w.ckpts);
 	resolve_free(l->w.res);
 	l->w.res = NULL;
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "acct.h"
+#include "checkpoint.h"
 #include "queue.h"
 #include "sampler.h"
 #include "resolve.h"
@@ -27,6 +28,9 @@ struct writer {
 	struct resolver *res; /* names of cgroups and files; NULL: not looked up */
 	pthread_t thread;
 	struct qent *batch;   /* cfg.batch_max entries */
+	struct qext *ext;     /* beside them: what accounting said of each */
+	struct ckpt_list ckpts;	       /* the pending batch's checkpoints */
+	struct ckpt_policy ckpt_policy; /* --checkpoint-calls, --checkpoint-secs */
 	size_t pending_n;     /* entries of batch to commit (not committed before) */
 	size_t pending_raw;   /* entries taken from the queue for them */
 	bool pending;	      /* a batch is applied and waits for its commit */

@@ -57,6 +57,11 @@ struct acct_proc {
 	bool dirty;
 	struct acct_proc *next_hash;
 	struct acct_proc *next_dirty;
+	/* lector's checkpoints (lector/checkpoint.c): calls since the last
+	 * one, whether there is one, and its ts_ns */
+	uint32_t ckpt_calls;
+	bool ckpt_taken;
+	uint64_t ckpt_ts_ns;
 };
 
 struct acct;

@@ -41,6 +41,76 @@ int config_parse_retain_days(const char *s, unsigned int *days, char *err, size_
 	return 0;
 }
 
+/* The keys of config_parse_checkpoint: bounds, and the sentence a bad
+ * value gets. */
+static const struct {
+	const char *key;
+	size_t off;
+	unsigned int min, max;
+	const char *range;
+} ckpt_keys[] = {
+    {"checkpoint_calls", offsetof(struct lector_config, checkpoint_calls), 0,
+     CONFIG_CHECKPOINT_CALLS_MAX,
+     "takes 0 (no checkpoints) or the calls of a process between two of its "
+     "checkpoints, 1 to " STRINGIFY(CONFIG_CHECKPOINT_CALLS_MAX)},
+    {"checkpoint_secs", offsetof(struct lector_config, checkpoint_secs), 1,
+     CONFIG_CHECKPOINT_SECS_MAX,
+     "takes the seconds after which a process's next call is a checkpoint, 1 to " STRINGIFY(
+	 CONFIG_CHECKPOINT_SECS_MAX) " (a day)"},
+    {"retain_checkpoint_days", offsetof(struct lector_config, retain_checkpoint_days), 0,
+     CONFIG_RETAIN_DAYS_MAX,
+     "takes a number of days from 0 (keep checkpoints) to " STRINGIFY(CONFIG_RETAIN_DAYS_MAX)},
+};
+
+int config_parse_checkpoint(struct lector_config *c, const char *key, const char *s, char *err,
+			    size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	for (size_t i = 0; i < sizeof(ckpt_keys) / sizeof(ckpt_keys[0]); i++) {
+		if (strcmp(key, ckpt_keys[i].key))
+			continue;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (!isdigit((unsigned char)*s) || *end) {
+			snprintf(err, errlen, "'%s' is not a number: %s %s", s, key,
+				 ckpt_keys[i].range);
+			return -EINVAL;
+		}
+		if (errno == ERANGE || v < ckpt_keys[i].min || v > ckpt_keys[i].max) {
+			snprintf(err, errlen, "%s is out of range: %s %s", s, key, ckpt_keys[i].range);
+			return -ERANGE;
+		}
+		*(unsigned int *)((char *)c + ckpt_keys[i].off) = (unsigned int)v;
+		if (!strcmp(key, "retain_checkpoint_days"))
+			c->retain_checkpoint_days_given = true;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int config_settle(struct lector_config *c, char *err, size_t errlen)
+{
+	if (!c->retain_checkpoint_days_given) {
+		c->retain_checkpoint_days = !c->retain_days ? 0
+					    : c->retain_days > CONFIG_RETAIN_CKPT_DAYS
+						? c->retain_days
+						: CONFIG_RETAIN_CKPT_DAYS;
+		return 0;
+	}
+	if (c->retain_days && c->retain_checkpoint_days &&
+	    c->retain_checkpoint_days < c->retain_days) {
+		snprintf(err, errlen,
+			 "retain_checkpoint_days = %u (--retain-checkpoint-days) is shorter than "
+			 "retain_days = %u (--retain-days): checkpoints are the history that outlives "
+			 "the calls; give at least %u, or 0 to keep them",
+			 c->retain_checkpoint_days, c->retain_days, c->retain_days);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void config_defaults(struct lector_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -53,6 +123,8 @@ void config_defaults(struct lector_config *c)
 	c->mem_queue_max = 262144;
 	c->batch_max = 10000; /* bench/lector: 2000 -> 10000 cut per-batch round trips, +~15% */
 	c->ring_kib = 16384; /* 4 MiB dropped under a 650k ev/s burst + DB stall */
+	c->checkpoint_calls = CONFIG_CHECKPOINT_CALLS;
+	c->checkpoint_secs = CONFIG_CHECKPOINT_SECS;
 }
 
 static char *trim(char *s)
@@ -85,6 +157,7 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 	};
 	char *end;
 	unsigned long long v;
+	int rc;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key))
@@ -96,6 +169,9 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 	}
 	if (!strcmp(key, "retain_days"))
 		return config_parse_retain_days(val, &c->retain_days, NULL, 0);
+	rc = config_parse_checkpoint(c, key, val, NULL, 0);
+	if (rc != -ENOENT)
+		return rc;
 	if (strcmp(key, "db_port") && strcmp(key, "mem_queue_max") && strcmp(key, "batch_max") &&
 	    strcmp(key, "ring_kib"))
 		return -ENOENT;
@@ -150,6 +226,16 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 			config_parse_retain_days(trim(eq + 1), &(unsigned int){0}, why, sizeof(why));
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 			break;
+		}
+		if (rc < 0 && rc != -ENOENT) {
+			struct lector_config scratch;
+			char why[256];
+
+			if (config_parse_checkpoint(&scratch, trim(s), trim(eq + 1), why,
+						    sizeof(why)) != -ENOENT) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+				break;
+			}
 		}
 		if (rc < 0) {
 			snprintf(err, errlen, "%s:%d: %s '%s'", path, lineno,

@@ -6,6 +6,7 @@
 #ifndef MEMPROBE_CONFIG_H
 #define MEMPROBE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,22 @@ struct lector_config {
 	size_t batch_max;      /* records per transaction */
 	unsigned int ring_kib; /* bpf ring size */
 	unsigned int retain_days; /* purge this host's data older than this; 0 = keep */
+	/* checkpoints (lector/checkpoint.h): every this many calls of a
+	 * process (0: none), and at its first call after this many seconds */
+	unsigned int checkpoint_calls;
+	unsigned int checkpoint_secs;
+	/* purge checkpoints (and exited processes) older than this; 0 = keep.
+	 * Not given: config_settle() makes it CONFIG_RETAIN_CKPT_DAYS, at
+	 * least retain_days, 0 when retain_days is 0 (calls are kept). */
+	unsigned int retain_checkpoint_days;
+	bool retain_checkpoint_days_given;
 };
+
+#define CONFIG_CHECKPOINT_CALLS	    64
+#define CONFIG_CHECKPOINT_CALLS_MAX 1000000
+#define CONFIG_CHECKPOINT_SECS	    60
+#define CONFIG_CHECKPOINT_SECS_MAX  86400
+#define CONFIG_RETAIN_CKPT_DAYS	    90
 
 void config_defaults(struct lector_config *c);
 /* Read "key = value" lines; '#' starts a comment.  Unknown keys are an
@@ -40,5 +56,14 @@ void config_load_env(struct lector_config *c);
 /* retain_days / --retain-days: 0..CONFIG_RETAIN_DAYS_MAX.  -EINVAL (not a
  * number) or -ERANGE, with a sentence saying the range in err. */
 int config_parse_retain_days(const char *s, unsigned int *days, char *err, size_t errlen);
+/* checkpoint_calls, checkpoint_secs, retain_checkpoint_days (key as in the
+ * config file) = s: 0, or -EINVAL / -ERANGE with a sentence giving the
+ * bounds in err.  -ENOENT: not one of these keys. */
+int config_parse_checkpoint(struct lector_config *c, const char *key, const char *s, char *err,
+			    size_t errlen);
+/* After every source is read: the checkpoint horizon when none was given,
+ * and its bound against retain_days (checkpoints outlive the calls).
+ * -EINVAL with a sentence in err. */
+int config_settle(struct lector_config *c, char *err, size_t errlen);
 
 #endif

@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 	double cpu0;
 	struct sink *s = NULL;
 	struct qent *b;
+	struct batch_extra x = {0};
 	char err[1024];
 	double t0;
 	int o, rc;
@@ -144,7 +145,8 @@ int main(int argc, char **argv)
 	config_load_env(&cfg);
 	snprintf(cfg.host_id, sizeof(cfg.host_id), "insert-ceiling");
 	b = calloc(cfg.batch_max, sizeof(*b));
-	if (!b || sink_mysql_open(&s, &cfg, err, sizeof(err)) < 0) {
+	x.ext = calloc(cfg.batch_max, sizeof(*x.ext)); /* mapped_bytes 0: no accounting */
+	if (!b || !x.ext || sink_mysql_open(&s, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "insert-ceiling: %s\n", b ? err : "out of memory");
 		return 1;
 	}
@@ -159,7 +161,7 @@ int main(int argc, char **argv)
 			else
 				flood_record(&b[i], done + i, i);
 		}
-		rc = s->ops->commit(s, b, k, NULL, &cs);
+		rc = s->ops->commit(s, b, k, &x, NULL, &cs);
 		if (rc < 0) {
 			fprintf(stderr, "insert-ceiling: %s\n", s->err);
 			return 1;
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
 	}
 	s->ops->close(s);
 	free(b);
+	free((void *)x.ext);
 	synth_free(sy);
 	return 0;
 }

@@ -15,6 +15,16 @@ client (batch mode, names as HEX so any byte survives):
   dbtool.py same CAPTURE RAW            CAPTURE (raw records) equals RAW (from
                                         `raw`) byte for byte: every field of a
                                         record is stored
+  dbtool.py replay SOCK SESSION PID N SECS
+                                        replay the process's stored calls in
+                                        capture order (cid), independently of
+                                        model/acct.c: calls.mapped_bytes of each
+                                        call is the replay's after it, its
+                                        checkpoints are exactly at the calls
+                                        --checkpoint-calls=N and
+                                        --checkpoint-secs=SECS give (none for
+                                        N = 0), each equal to the replay's state
+                                        after its call
 """
 import errno
 import re
@@ -136,6 +146,127 @@ def cmd_oracle(sock, session, pid):
     return bad
 
 
+class Proc:
+    """A process's processes-row state, replayed call by call (README, "What
+    the numbers mean"), with the watched set as pages (Pages)."""
+    def __init__(self):
+        self.pages = Pages()
+        self.net = self.req = self.heap = self.base = self.vm = 0
+        self.heap_known = self.exited = False
+        self.counts = dict.fromkeys(CALLS, 0)
+        self.failed = 0
+        self.mem = (0, 0, 0, 0, 0)  # rss_anon, rss_file, rss_shmem, swap, their ts_ns
+        self.cgroup = self.uid = 0
+        self.comm = ""
+
+    def release(self):
+        self.pages.p.clear(); self.net = 0; self.heap = self.base = 0; self.heap_known = False
+
+    def apply(self, c):
+        name = [k for k, v in CALLS.items() if v == c["syscall"]][0]
+        addr, ln, new_len, ret, flags = c["addr"], c["len_bytes"], c["new_len_bytes"], c["result"], c["flags"]
+        self.uid, self.comm, self.vm = c["uid"], c["comm"], c["total_vm_bytes"]
+        if c["cgroup_id"]:
+            self.cgroup = c["cgroup_id"]
+        if c["ts_ns"] >= self.mem[4]:
+            self.mem = (c["rss_anon_bytes"], c["rss_file_bytes"], c["rss_shmem_bytes"], c["swap_bytes"], c["ts_ns"])
+        if name in ("mmap", "munmap", "mremap", "brk"):
+            self.counts[name] += 1
+        if name == "mmap":
+            if ret < 0:
+                self.failed += 1; return
+            self.net += ln; self.req += ln; self.pages.remove(ret, ln); self.pages.add(ret, ln)
+        elif name == "munmap":
+            if ret != 0:
+                self.failed += 1; return
+            self.net -= ln; self.pages.remove(addr, ln)
+        elif name == "mremap":
+            if ret < 0:
+                self.failed += 1; return
+            old = self.pages.remove(addr, ln)
+            if flags & 4:
+                self.pages.p |= old
+            self.pages.remove(ret, new_len)
+            shift = ret // PAGE - addr // PAGE
+            self.pages.p |= {q + shift for q in old if q + shift < (ret + page_up(new_len)) // PAGE}
+            if page_up(new_len) > page_up(ln):
+                self.pages.add(ret + page_up(ln), page_up(new_len) - page_up(ln))
+        elif name == "brk":
+            if addr != 0 and ret != addr:
+                self.failed += 1
+            if not self.heap_known:
+                self.heap_known = True; self.heap = self.base = ln; return
+            self.heap = ln; self.base = min(self.base, ln)
+        elif name == "exec":
+            self.release()
+        elif name == "exit":
+            self.release(); self.exited = True; self.vm = 0; self.mem = (0, 0, 0, 0, c["ts_ns"])
+
+    def mapped(self):
+        return len(self.pages.p) * PAGE + self.heap - self.base
+
+    def row(self):
+        """The checkpoint row's state columns (CKPT_STATE) as they should be."""
+        return [self.uid, self.comm, int(self.exited), self.net, self.mapped(), self.vm, self.req, self.heap,
+                self.base, int(self.heap_known), self.counts["mmap"], self.counts["munmap"],
+                self.counts["mremap"], self.counts["brk"], self.failed, *self.mem, self.cgroup]
+
+
+CALL_COLS = ("cid", "ts_ns", "seq", "start_ns", "uid", "syscall+0", "addr", "len_bytes", "new_len_bytes", "result",
+             "flags", "total_vm_bytes", "rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes", "swap_bytes",
+             "cgroup_id", "HEX(comm)", "mapped_bytes")
+CKPT_STATE = ("uid", "HEX(comm)", "exited", "net_bytes_raw", "mapped_bytes", "vm_size_bytes", "requested_bytes",
+              "heap_bytes", "heap_base_bytes", "heap_known", "n_mmap", "n_munmap", "n_mremap", "n_brk", "n_failed",
+              "rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes", "swap_bytes", "rss_ts_ns", "cgroup_id")
+
+
+def cmd_replay(sock, session, pid, every_calls, every_secs):
+    session, pid, every_calls, every_ns = int(session), int(pid), int(every_calls), int(every_secs) * 10**9
+    calls = [dict(zip([c.split("(")[-1].rstrip(")").replace("+0", "") for c in CALL_COLS], r))
+             for r in query(sock, "SELECT %s FROM calls WHERE session=%d AND pid=%d ORDER BY cid"
+                            % (", ".join(CALL_COLS), session, pid))]
+    for c in calls:
+        for k, v in c.items():
+            if k != "comm":
+                c[k] = int(v)
+    if not calls:
+        print("# no calls of pid %d in session %d" % (pid, session)); return 1
+    starts = {c["start_ns"] for c in calls}
+    if len(starts) != 1:
+        print("# pid %d has %d processes in the session: give one" % (pid, len(starts))); return 1
+    start_ns = starts.pop()
+    got = {(int(r[0]), int(r[1])): r[2:] for r in
+           query(sock, "SELECT session, seq, %s FROM checkpoints WHERE pid=%d AND start_ns=%d AND session=%d"
+                 % (", ".join(CKPT_STATE), pid, start_ns, session))}
+    p, bad, want, since, last_ts = Proc(), 0, set(), 0, None
+    for c in calls:
+        p.apply(c)
+        if c["mapped_bytes"] != p.mapped():
+            print("# seq %d: calls.mapped_bytes %d, replay %d" % (c["seq"], c["mapped_bytes"], p.mapped()))
+            bad = 1
+        if not every_calls:
+            continue
+        since += 1
+        due = (c["syscall"] == CALLS["exit"] or since >= every_calls or last_ts is None
+               or (c["ts_ns"] > last_ts and c["ts_ns"] - last_ts >= every_ns))
+        if not due:
+            continue
+        since, last_ts = 0, c["ts_ns"]
+        want.add((session, c["seq"]))
+        row = got.get((session, c["seq"]))
+        if row is None:
+            print("# seq %d: no checkpoint, one due (%d calls since the last)" % (c["seq"], every_calls)); bad = 1
+            continue
+        exp = [str(v) for v in p.row()]
+        for name, g, w in zip(CKPT_STATE, row, exp):
+            if g != w:
+                print("# checkpoint at seq %d: %s %s, replay %s" % (c["seq"], name, g, w)); bad = 1
+    for k in sorted(set(got) - want):
+        print("# a checkpoint at seq %d where none is due" % k[1]); bad = 1
+    print("# pid %d: %d calls replayed, %d checkpoints stored, %d due" % (pid, len(calls), len(got), len(want)))
+    return bad
+
+
 def strace_calls(path):
     out = {}
     pat = re.compile(r"^(\d+)\s+(mmap|munmap|mremap|brk)\((.*)\)\s+=\s+(-?\w+)(?:\s+(E\w+))?")
@@ -165,7 +296,7 @@ def cmd_strace(sock, session, path):
 
 
 if __name__ == "__main__":
-    fn = {"raw": cmd_raw, "oracle": cmd_oracle, "strace": cmd_strace, "same": cmd_same}.get(sys.argv[1] if len(sys.argv) > 1 else "")
+    fn = {"raw": cmd_raw, "oracle": cmd_oracle, "strace": cmd_strace, "same": cmd_same, "replay": cmd_replay}.get(sys.argv[1] if len(sys.argv) > 1 else "")
     if not fn:
         print(__doc__); sys.exit(2)
     sys.exit(fn(*sys.argv[2:]))

@@ -5,10 +5,12 @@
  * which purged everything), the largest accepted value is the longest
  * horizon a signed 64-bit nanosecond count holds, and one day more is
  * refused with a sentence, from the flag and from the config file; and
- * the longest host_id the config takes (model/host_id.h).
+ * the longest host_id the config takes (model/host_id.h); the checkpoint
+ * options' bounds and the checkpoints' horizon against the calls'.
  * Prints TAP.  Usage: retain-test SCRATCH_DIR
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +129,77 @@ static void host_id_tests(const char *dir)
 	tap(rc < 0, "a host_id of 65 characters is refused", d);
 }
 
+/* The checkpoint horizon (config_settle): not given, 90 days but never
+ * shorter than the calls' horizon, and kept while the calls are; given,
+ * refused when shorter than the calls' (0 keeps them: allowed). */
+static void checkpoint_days_tests(void)
+{
+	const struct {
+		unsigned int retain, ckpt;
+		bool given;
+		int rc;
+		unsigned int want;
+		const char *what;
+	} t[] = {
+	    {0, 0, false, 0, 0, "calls kept (retain_days 0): checkpoints kept too"},
+	    {7, 0, false, 0, 90, "retain_days 7: checkpoints 90 days"},
+	    {200, 0, false, 0, 200, "retain_days 200: checkpoints 200 days, never fewer than the calls"},
+	    {30, 30, true, 0, 30, "30 and 30 are accepted"},
+	    {30, 0, true, 0, 0, "retain_checkpoint_days 0 keeps them, whatever retain_days"},
+	    {0, 30, true, 0, 30, "checkpoints purged while calls are kept, when asked for"},
+	    {30, 29, true, -EINVAL, 29, "29 days of checkpoints against 30 of calls is refused"},
+	};
+	char err[512], d[600];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct lector_config c;
+		int rc;
+
+		config_defaults(&c);
+		c.retain_days = t[i].retain;
+		c.retain_checkpoint_days = t[i].ckpt;
+		c.retain_checkpoint_days_given = t[i].given;
+		err[0] = 0;
+		rc = config_settle(&c, err, sizeof(err));
+		snprintf(d, sizeof(d), "rc %d, %u days; %s", rc, c.retain_checkpoint_days, err);
+		tap(rc == t[i].rc && c.retain_checkpoint_days == t[i].want &&
+			(rc == 0 || strstr(err, "give at least 30, or 0 to keep them")),
+		    t[i].what, d);
+	}
+}
+
+/* checkpoint_calls, checkpoint_secs: defaults and bounds, from the file. */
+static void checkpoint_parse_tests(const char *dir)
+{
+	struct lector_config c;
+	char err[512] = "", path[4096];
+	FILE *f;
+	int rc;
+
+	config_defaults(&c);
+	tap(c.checkpoint_calls == 64 && c.checkpoint_secs == 60,
+	    "checkpoints by default: every 64 calls, 60 s", NULL);
+	rc = config_parse_checkpoint(&c, "checkpoint_calls", "0", err, sizeof(err));
+	tap(rc == 0 && c.checkpoint_calls == 0, "checkpoint_calls 0 (off) is accepted", err);
+	rc = config_parse_checkpoint(&c, "checkpoint_calls", "1000001", err, sizeof(err));
+	tap(rc == -ERANGE && c.checkpoint_calls == 0 && strstr(err, "1 to 1000000"),
+	    "checkpoint_calls 1000001 is refused with the bounds", err);
+	rc = config_parse_checkpoint(&c, "checkpoint_secs", "86400", err, sizeof(err));
+	tap(rc == 0 && c.checkpoint_secs == 86400, "checkpoint_secs 86400 is accepted", err);
+	snprintf(path, sizeof(path), "%s/ckpt.conf", dir);
+	f = fopen(path, "w");
+	if (!f || fputs("checkpoint_calls = 8\nretain_checkpoint_days = 12\ncheckpoint_secs = x\n", f) < 0 ||
+	    fclose(f)) {
+		tap(0, "the scratch config file is written", path);
+		return;
+	}
+	config_defaults(&c);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	tap(rc == -EINVAL && c.checkpoint_calls == 8 && c.retain_checkpoint_days == 12 &&
+		c.retain_checkpoint_days_given && strstr(err, "ckpt.conf:3: 'x' is not a number: checkpoint_secs"),
+	    "config file: checkpoint keys are read, a bad value is refused with file and line", err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -136,5 +209,7 @@ int main(int argc, char **argv)
 	cutoff_tests(wall_ns());
 	parse_tests(argv[1]);
 	host_id_tests(argv[1]);
+	checkpoint_days_tests();
+	checkpoint_parse_tests(argv[1]);
 	return 0;
 }

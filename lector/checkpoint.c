@@ -1,0 +1,95 @@
+/*
+ * checkpoint.c - per call, the process's mapped_bytes after it and, when
+ * due, a checkpoint of its state (checkpoint.h).  Each process counts its
+ * calls since its last checkpoint and keeps that checkpoint's ts_ns in its
+ * struct acct_proc (ckpt_calls, ckpt_taken, ckpt_ts_ns); a process lector reloads
+ * after a restart starts with none, so its first call after the restart
+ * gets one.  A process closed out without an exit record of its own (pid
+ * reused, ended while lector was stopped) gets none: no call of its says
+ * when.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+
+int ckpt_list_init(struct ckpt_list *l, size_t cap, const struct ckpt_policy *pol)
+{
+	memset(l, 0, sizeof(*l));
+	if (!pol->every_calls || !cap)
+		return 0;
+	l->row = calloc(cap, sizeof(*l->row));
+	if (!l->row)
+		return -ENOMEM;
+	l->cap = cap;
+	return 0;
+}
+
+void ckpt_list_free(struct ckpt_list *l)
+{
+	free(l->row);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Counts the call; whether p's state after it is a checkpoint. */
+static bool ckpt_due(struct acct_proc *p, const struct memprobe_record *r,
+		     const struct ckpt_policy *pol)
+{
+	if (!pol->every_calls)
+		return false;
+	p->ckpt_calls++;
+	if (r->call == MP_CALL_EXIT || p->ckpt_calls >= pol->every_calls || !p->ckpt_taken)
+		return true;
+	/* records of one process may come a little out of ts order (per-CPU
+	 * rings): an older call than the checkpoint is not "older than" it */
+	return r->ts_ns > p->ckpt_ts_ns && r->ts_ns - p->ckpt_ts_ns >= pol->every_ns;
+}
+
+static void ckpt_fill(struct ckpt *c, const struct acct_proc *p, uint64_t session,
+		      const struct memprobe_record *r)
+{
+	*c = (struct ckpt){
+	    .pid = p->pid,
+	    .start_ns = p->start_ns,
+	    .ts_ns = r->ts_ns,
+	    .session = session,
+	    .seq = r->seq,
+	    .uid = p->uid,
+	    .comm_len = strnlen(p->comm, MEMPROBE_COMM_LEN),
+	    .exited = p->exited,
+	    .net_bytes_raw = p->net_bytes,
+	    .mapped_bytes = acct_mapped_bytes(p),
+	    .vm_size_bytes = p->vm_size_bytes,
+	    .requested_bytes = p->requested_bytes,
+	    .heap_bytes = p->heap_bytes,
+	    .heap_base_bytes = p->heap_base_bytes,
+	    .heap_known = p->heap_known,
+	    .n_mmap = p->count[ACCT_N_MMAP],
+	    .n_munmap = p->count[ACCT_N_MUNMAP],
+	    .n_mremap = p->count[ACCT_N_MREMAP],
+	    .n_brk = p->count[ACCT_N_BRK],
+	    .n_failed = p->count[ACCT_N_FAILED],
+	    .rss_anon_bytes = p->mem.rss_anon_bytes,
+	    .rss_file_bytes = p->mem.rss_file_bytes,
+	    .rss_shmem_bytes = p->mem.rss_shmem_bytes,
+	    .swap_bytes = p->mem.swap_bytes,
+	    .rss_ts_ns = p->mem.ts_ns,
+	    .cgroup_id = p->cgroup_id,
+	};
+	memcpy(c->comm, p->comm, c->comm_len);
+}
+
+void ckpt_apply(struct acct *a, const struct qent *e, struct qext *x, struct ckpt_list *l,
+		const struct ckpt_policy *pol)
+{
+	struct acct_proc *p = acct_apply(a, &e->rec);
+
+	x->mapped_bytes = p ? acct_mapped_bytes(p) : 0;
+	if (!p || !ckpt_due(p, &e->rec, pol) || l->n >= l->cap)
+		return;
+	ckpt_fill(&l->row[l->n++], p, e->session, &e->rec);
+	p->ckpt_calls = 0;
+	p->ckpt_taken = true;
+	p->ckpt_ts_ns = e->rec.ts_ns;
+}
