@@ -187,9 +187,9 @@ class RangeSet:
         """The contract: moved pieces keep their attributes (via mremap);
         the grown tail takes those of the last moved piece (via mremap);
         memory the set did not know is created at the mremap; DONTUNMAP
-        leaves the old range as it was.  The oracle's reading where the
-        contract is silent: what stays in place (a shrink, the old part of
-        an in-place grow) keeps its via."""
+        leaves the old range as it was.  Where the contract is silent (is
+        what an in-place shrink or grow keeps "moved"?), via may be mmap
+        or mremap: None, which matches either."""
         old_b, new_b = page_up(old_len), page_up(new_len)
         pieces = self.remove(addr, addr + old_b)
         if flags & MREMAP_DONTUNMAP:
@@ -203,7 +203,7 @@ class RangeSet:
             ns, ne = s - addr + ret, min(e - addr + ret, ret + keep_b)
             if ns >= ret + keep_b:
                 continue
-            self.add(ns, ne, dict(at, via="mremap") if ret != addr else at)
+            self.add(ns, ne, dict(at, via="mremap" if ret != addr else None))
             covered += ne - ns
             last = (ns, ne, at)
         if covered < keep_b:  # parts the set did not know: made by this call
@@ -242,9 +242,10 @@ def normalise(ranges):
     for s, e, at in sorted(ranges, key=lambda x: x[0]):
         if out:
             ps, pe, pa = out[-1]
-            same = all(pa[k] == at[k] for k in ("created", "prot", "flags", "dev", "ino", "via"))
-            if pe == s and same and (pa["offset"] is None or at["offset"] == pa["offset"] + (pe - ps)):
-                out[-1] = [ps, e, pa]
+            same = all(pa[k] == at[k] for k in ("created", "prot", "flags", "dev", "ino"))
+            via = pa["via"] is None or at["via"] is None or pa["via"] == at["via"]
+            if pe == s and same and via and (pa["offset"] is None or at["offset"] == pa["offset"] + (pe - ps)):
+                out[-1] = [ps, e, dict(pa, via=pa["via"] if pa["via"] is not None else at["via"])]
                 continue
         out.append([s, e, dict(at)])
     return out
