@@ -17,15 +17,25 @@
 #define OOM_WHERE_PARAMS  6
 #define OOM_GROUP_JOIN	  GROUP_JOIN("o")
 #define OOM_GROUP_COLUMNS GROUP_COLUMNS("o")
+/* The columns oom_row_add() reads. */
+#define OOM_COLUMNS                                                                                \
+	"h.name, o.ts_ns, o.pid, o.start_ns, o.uid, o.comm, " OOM_GROUP_COLUMNS                    \
+	", o.rss_anon_bytes + o.rss_file_bytes + o.rss_shmem_bytes, o.rss_anon_bytes,"             \
+	" o.rss_file_bytes, o.rss_shmem_bytes, o.swap_bytes, o.total_vm_bytes, o.session, o.seq"
 
 static const char oom_sql[] =
-    "SELECT STRAIGHT_JOIN h.name, o.ts_ns, o.pid, o.start_ns, o.uid, o.comm, " OOM_GROUP_COLUMNS
-    ", o.rss_anon_bytes + o.rss_file_bytes + o.rss_shmem_bytes, o.rss_anon_bytes,"
-    " o.rss_file_bytes, o.rss_shmem_bytes, o.swap_bytes, o.total_vm_bytes, o.session,"
-    " o.seq" OOM_WHERE " ORDER BY o.ts_ns DESC, o.host_id, o.session, o.seq LIMIT ? OFFSET ?";
+    "SELECT STRAIGHT_JOIN " OOM_COLUMNS OOM_WHERE
+    " ORDER BY o.ts_ns DESC, o.host_id, o.session, o.seq LIMIT ? OFFSET ?";
+/* One kill by its identity, with its host_id and its calls row's cid
+ * (NULL: purged) after the columns oom_row_add reads. */
+const char oom_one_sql[] =
+    "SELECT STRAIGHT_JOIN " OOM_COLUMNS ", o.host_id, (SELECT c.cid FROM calls c"
+    " WHERE c.host_id = o.host_id AND c.session = o.session AND c.seq = o.seq)"
+    " FROM oom_kills o JOIN hosts h ON h.host_id = o.host_id" OOM_GROUP_JOIN
+    " WHERE h.name = ? AND o.session = ? AND o.seq = ?";
 static const char oom_count_sql[] = "SELECT STRAIGHT_JOIN COUNT(*)" OOM_WHERE;
 
-static int add_oom_row(void *arg, char **c, unsigned long *len, unsigned int n)
+int oom_row_add(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	cJSON *o = cJSON_CreateObject();
 	char hex[24];
@@ -77,6 +87,6 @@ int api_oom(struct req *r)
 						 .n_count = OOM_WHERE_PARAMS,
 						 .limit = limit,
 						 .offset = offset,
-						 .add_row = add_oom_row,
+						 .add_row = oom_row_add,
 						 .key = "oom_kills"});
 }

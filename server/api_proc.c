@@ -16,6 +16,7 @@
 #include "host_id.h"
 #include "rows.h"
 #include "server.h"
+#include "timetravel.h"
 
 static const char *const sort_names[] = {"net",	 "mapped",    "vm",  "requested", "pid",
 					 "name", "last_seen", "rss", "swap",	  NULL};
@@ -81,11 +82,12 @@ static void filter_params(struct db_param *p, struct proc_filter *f)
 
 int api_processes(struct req *r)
 {
-	static const char *const allowed[] = {"host",  "pid",  "uid",	"user",	 "name",   "state",
-					      "group", "sort", "order", "limit", "offset", NULL};
+	static const char *const allowed[] = {"host",  "pid",	"uid",	  "user",  "name",
+					      "state", "group", "sort",	  "order", "limit",
+					      "offset", "at",	NULL};
 	struct proc_filter f;
 	struct db_param p[PROC_WHERE_PARAMS + 2];
-	uint64_t limit, offset;
+	uint64_t limit, offset, at;
 	int sort, order, state;
 
 	if (http_check_params(r, allowed) ||
@@ -98,8 +100,23 @@ int api_processes(struct req *r)
 	    param_enum(r, "sort", sort_names, 0, &sort) ||
 	    param_enum(r, "order", order_names, 0, &order) ||
 	    param_u64(r, "limit", 1, 1000, 100, &limit) ||
-	    param_u64(r, "offset", 0, 1000000, 0, &offset))
+	    param_u64(r, "offset", 0, 1000000, 0, &offset) ||
+	    param_u64(r, "at", 1, INT64_MAX, 0, &at))
 		return 400;
+	if (at)
+		return api_processes_at(r, &(struct at_list){.host = f.host,
+							     .name = f.name,
+							     .group = f.group,
+							     .sort_name = sort_names[sort],
+							     .order_name = order_names[order],
+							     .pid = f.pid,
+							     .uid = f.uid,
+							     .at_ns = at,
+							     .limit = limit,
+							     .offset = offset,
+							     .state = state,
+							     .sort = sort,
+							     .order = order});
 	f.state = (uint64_t)state;
 	filter_params(p, &f);
 	p[PROC_WHERE_PARAMS] = DB_U64(limit);
@@ -160,13 +177,51 @@ static int parse_pid_path(struct req *r, uint64_t *pid)
 	return -EINVAL;
 }
 
+/* /api/processes/{pid}?at=T: the newest process with this pid (and host,
+ * start_ns) seen by T, its values at T, its series up to T. */
+static int process_at(struct req *r, uint64_t pid, const char *host, uint64_t start_ns,
+		      uint64_t points, uint64_t at)
+{
+	struct tt_query q = {.host = host,
+			     .pid = pid,
+			     .start_ns = start_ns,
+			     .at_ns = at,
+			     .max_calls = series_max_calls()};
+	const struct tt_proc *best = NULL;
+	struct tt_set s;
+	char err[256];
+	cJSON *proc;
+	int rc = tt_states(r->db, &q, &s, err, sizeof(err));
+
+	if (rc < 0)
+		return reply_tt_error(r, rc, err);
+	for (size_t i = 0; i < s.n; i++)
+		if (!best || s.p[i].start_ns > best->start_ns)
+			best = &s.p[i];
+	if (!best) {
+		tt_set_free(&s);
+		return reply_error(r, 404, "no such process", "pid",
+				   "no process with this pid (and host/start_ns) was seen at or "
+				   "before at");
+	}
+	proc = tt_proc_json(best);
+	tt_add_ns_str(proc, "at_ns", at);
+	rc = proc_series_add(r->db, proc, best->host, points, at, err, sizeof(err));
+	tt_set_free(&s);
+	if (rc < 0) {
+		cJSON_Delete(proc);
+		return reply_db_error(r, rc, err);
+	}
+	return reply_json(r, 200, proc);
+}
+
 int api_process_one(struct req *r)
 {
-	static const char *const allowed[] = {"host", "start_ns", "points", NULL};
+	static const char *const allowed[] = {"host", "start_ns", "points", "at", NULL};
 	char host[MP_HOST_ID_MAX + 1], found_host[MP_HOST_ID_MAX + 1], err[256],
 	    key[CACHE_KEY_BYTES];
 	void *found[2] = {found_host, NULL};
-	uint64_t pid, start_ns, points;
+	uint64_t pid, start_ns, points, at;
 	struct db_param p[5];
 	const char *body;
 	size_t len_bytes;
@@ -174,20 +229,26 @@ int api_process_one(struct req *r)
 	cJSON *proc;
 	int rc;
 
+	if (strchr(r->path_arg, '/')) /* /api/processes/PID/mappings */
+		return api_mappings(r);
 	if (parse_pid_path(r, &pid) || http_check_params(r, allowed) ||
 	    param_str(r, "host", host, sizeof(host), MP_HOST_ID_CHARSET) < 0 ||
 	    param_u64(r, "start_ns", 1, UINT64_MAX, 0, &start_ns) ||
-	    param_u64(r, "points", 2, 5000, 500, &points))
+	    param_u64(r, "points", 2, 5000, 500, &points) ||
+	    param_u64(r, "at", 1, INT64_MAX, 0, &at))
 		return 400;
 	points = points_step(points);
 	/* The key from the values, not the query text: no spelling of the
-	 * same question (order, repeats, points=499) misses the cache. */
-	snprintf(key, sizeof(key), "/api/processes/%llu?host=%s&start_ns=%llu&points=%llu",
+	 * same question (order, repeats, points=499) misses the cache; at=0
+	 * is now, never an instant. */
+	snprintf(key, sizeof(key), "/api/processes/%llu?host=%s&start_ns=%llu&points=%llu&at=%llu",
 		 (unsigned long long)pid, host, (unsigned long long)start_ns,
-		 (unsigned long long)points);
+		 (unsigned long long)points, (unsigned long long)at);
 	if (cache_lookup(key, &r->cache, &body, &len_bytes, &owner))
 		return reply_borrowed(r, 200, "application/json", body, len_bytes, cache_release,
 				      owner);
+	if (at)
+		return process_at(r, pid, host, start_ns, points, at);
 	p[0] = DB_U64(pid);
 	p[1] = DB_STR(host);
 	p[2] = DB_STR(host);
@@ -200,7 +261,7 @@ int api_process_one(struct req *r)
 	if (!proc)
 		return reply_error(r, 404, "no such process", "pid",
 				   "no process with this pid (and host/start_ns) was captured");
-	rc = proc_series_add(r->db, proc, found_host, points, err, sizeof(err));
+	rc = proc_series_add(r->db, proc, found_host, points, UINT64_MAX, err, sizeof(err));
 	if (rc < 0) {
 		cJSON_Delete(proc);
 		return reply_db_error(r, rc, err);

@@ -80,7 +80,7 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
  * older is refused with what to do; one without schema_migrations, or that
  * this account may not read, is left to the queries (lector creates it).
  */
-#define SERVER_SCHEMA_MIN 18
+#define SERVER_SCHEMA_MIN 19
 
 static int schema_check(MYSQL *my, char *err, size_t errlen)
 {

@@ -16,6 +16,8 @@
  *
  * One replay holds a pooled connection for up to max_calls rows: at most
  * max_running of them run at once, so they never take the whole pool.
+ * The replay itself (proc_replay) also serves the ledger at an instant and
+ * an OOM victim's last minutes (api_mappings.c); until_ns cuts it at T.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -26,10 +28,16 @@
 #include "acct.h"
 #include "rows.h"
 #include "server.h"
+#include "timetravel.h"
 
 static unsigned int max_calls = 200000;
 static unsigned int max_running = 1;
 static atomic_uint running;
+
+unsigned int series_max_calls(void)
+{
+	return max_calls;
+}
 
 void proc_series_init(unsigned int calls, unsigned int replays)
 {
@@ -42,12 +50,10 @@ void proc_series_init(unsigned int calls, unsigned int replays)
  * of the table the optimizer scanned the whole table instead (through
  * by_seq's host_id prefix since migration 018), several times slower at 1M
  * rows (bench/lector/explain-calls). */
-#define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ?"
+#define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ? AND c.ts_ns <= ?"
 #define SERIES_CALLS " calls c FORCE INDEX (by_pid_cid) JOIN hosts h ON h.host_id = c.host_id"
 static const char replay_sql[] =
-    "SELECT c.ts_ns, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, c.flags,"
-    " c.result, c.total_vm_bytes, c.uid"
-    " FROM" SERIES_CALLS " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM" SERIES_CALLS
+    "SELECT " REPLAY_COLUMNS " FROM" SERIES_CALLS " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM" SERIES_CALLS
     SERIES_WHERE " GROUP BY c.session) s"
     " ON s.session = c.session" SERIES_WHERE " ORDER BY s.t0, c.session, c.seq LIMIT ?";
 static const char count_sql[] = "SELECT COUNT(*) FROM" SERIES_CALLS SERIES_WHERE;
@@ -56,49 +62,82 @@ struct point {
 	uint64_t ts_ns, net_bytes, mapped_bytes, vm_size_bytes;
 };
 
-struct replay {
-	struct acct *acct;
+struct points {
 	struct point *pt;
 	size_t n, cap;
 };
 
-static uint16_t call_of(const char *name)
-{
-	for (uint16_t i = 1; i <= MP_CALL_MAX; i++)
-		if (!strcmp(name, memprobe_call_name(i)))
-			return i;
-	return 0;
-}
-
-/* One stored call back into the record lector folded. */
-static void record_of(char **c, struct memprobe_record *rec)
-{
-	memset(rec, 0, sizeof(*rec));
-	rec->ts_ns = strtoull(c[0], NULL, 10);
-	rec->call = call_of(c[1]);
-	rec->addr = strtoull(c[2], NULL, 10);
-	rec->len = strtoull(c[3], NULL, 10);
-	rec->new_addr = strtoull(c[4], NULL, 10);
-	rec->new_len = strtoull(c[5], NULL, 10);
-	rec->mflags = (uint32_t)strtoul(c[6], NULL, 10);
-	rec->ret = strtoll(c[7], NULL, 10);
-	rec->total_vm_bytes = strtoull(c[8], NULL, 10);
-	rec->uid = (uint32_t)strtoul(c[9], NULL, 10);
-}
+struct replay {
+	struct acct *acct;
+	struct acct_proc *proc;
+	size_t n;
+	replay_fn fn;
+	void *arg;
+};
 
 static int replay_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	struct replay *rp = arg;
 	struct memprobe_record rec;
-	struct acct_proc *p;
 
-	(void)len;
 	(void)n;
-	record_of(c, &rec);
+	record_of_call(c, len, &rec);
 	rec.pid = 1; /* one process per replay: the key only has to be stable */
-	p = acct_apply(rp->acct, &rec);
-	if (!p)
+	rp->proc = acct_apply(rp->acct, &rec);
+	if (!rp->proc)
 		return -ENOMEM;
+	rp->n++;
+	return rp->fn ? rp->fn(rp->arg, &rec, rp->proc) : 0;
+}
+
+int proc_replay(struct db_pool *db, const char *host, uint64_t pid, uint64_t start_ns,
+		uint64_t until_ns, replay_fn fn, void *arg, struct replay_result *out, char *err,
+		size_t errlen)
+{
+	struct replay rp = {.fn = fn, .arg = arg};
+	struct db_param p[9];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (atomic_fetch_add(&running, 1) >= max_running) {
+		atomic_fetch_sub(&running, 1);
+		snprintf(err, errlen, "%u process series are being replayed already", max_running);
+		return -EBUSY;
+	}
+	p[0] = DB_STR(host);
+	p[1] = DB_U64(pid);
+	p[2] = DB_U64(start_ns);
+	p[3] = DB_U64(until_ns);
+	p[4] = p[0];
+	p[5] = p[1];
+	p[6] = p[2];
+	p[7] = p[3];
+	p[8] = DB_U64(max_calls);
+	rc = db_select(db, count_sql, p, 4, row_first_u64, &out->calls, err, errlen);
+	if (rc == 0)
+		rc = acct_new(&rp.acct);
+	if (rc < 0)
+		goto out;
+	acct_log_ranges(rp.acct, false); /* nothing stores the ranges */
+	rc = db_select(db, replay_sql, p, 9, replay_row, &rp, err, errlen);
+out:
+	atomic_fetch_sub(&running, 1);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory replaying the process's calls");
+		acct_free(rp.acct);
+		return rc;
+	}
+	out->acct = rp.acct;
+	out->proc = rp.proc;
+	out->replayed = rp.n;
+	return 0;
+}
+
+static int add_point(void *arg, const struct memprobe_record *rec, const struct acct_proc *p)
+{
+	struct points *rp = arg;
+
 	if (rp->n == rp->cap) {
 		size_t cap = rp->cap ? rp->cap * 2 : 1024;
 		struct point *np = realloc(rp->pt, cap * sizeof(*np));
@@ -108,7 +147,7 @@ static int replay_row(void *arg, char **c, unsigned long *len, unsigned int n)
 		rp->pt = np;
 		rp->cap = cap;
 	}
-	rp->pt[rp->n++] = (struct point){rec.ts_ns, acct_net_bytes_shown(p), acct_mapped_bytes(p),
+	rp->pt[rp->n++] = (struct point){rec->ts_ns, acct_net_bytes_shown(p), acct_mapped_bytes(p),
 					 p->vm_size_bytes};
 	return 0;
 }
@@ -127,7 +166,7 @@ static void add_point_json(cJSON *arr, const struct point *p)
 }
 
 /* Points k = 0 .. want-1 at call index round(k * (n - 1) / (want - 1)). */
-static void add_points(cJSON *arr, const struct replay *rp, uint64_t want)
+static void add_points(cJSON *arr, const struct points *rp, uint64_t want)
 {
 	if (rp->n <= want) {
 		for (size_t i = 0; i < rp->n; i++)
@@ -152,43 +191,20 @@ static void add_meta(cJSON *proc, uint64_t calls, size_t replayed, uint64_t poin
 	    "call (lector's accounting); evenly spaced calls when downsampled");
 }
 
-int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
-		    size_t errlen)
+int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points,
+		    uint64_t until_ns, char *err, size_t errlen)
 {
-	struct replay rp = {0};
-	struct db_param p[7];
-	uint64_t calls = 0;
-	int rc;
+	struct points pts = {0};
+	struct replay_result res;
+	int rc = proc_replay(db, host, (uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble,
+			     strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10),
+			     until_ns, add_point, &pts, &res, err, errlen);
 
-	if (atomic_fetch_add(&running, 1) >= max_running) {
-		atomic_fetch_sub(&running, 1);
-		snprintf(err, errlen, "%u process series are being replayed already", max_running);
-		return -EBUSY;
+	if (rc == 0) {
+		add_meta(proc, res.calls, pts.n, points);
+		add_points(cJSON_AddArrayToObject(proc, "series"), &pts, points);
+		acct_free(res.acct);
 	}
-	p[0] = DB_STR(host);
-	p[1] = DB_U64((uint64_t)cJSON_GetObjectItem(proc, "pid")->valuedouble);
-	p[2] = DB_U64(strtoull(cJSON_GetObjectItem(proc, "start_ns")->valuestring, NULL, 10));
-	p[3] = p[0];
-	p[4] = p[1];
-	p[5] = p[2];
-	p[6] = DB_U64(max_calls);
-	rc = db_select(db, count_sql, p, 3, row_first_u64, &calls, err, errlen);
-	if (rc == 0)
-		rc = acct_new(&rp.acct);
-	if (rc < 0)
-		goto out;
-	acct_log_ranges(rp.acct, false); /* totals only: nothing stores the ranges */
-	rc = db_select(db, replay_sql, p, 7, replay_row, &rp, err, errlen);
-	if (rc < 0)
-		goto out;
-	add_meta(proc, calls, rp.n, points);
-	add_points(cJSON_AddArrayToObject(proc, "series"), &rp, points);
-	rc = 0;
-out:
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory replaying the process's calls");
-	acct_free(rp.acct);
-	free(rp.pt);
-	atomic_fetch_sub(&running, 1);
+	free(pts.pt);
 	return rc;
 }

@@ -20,10 +20,13 @@ static const struct route {
 } routes[] = {
     {"/api/hosts", 0, api_hosts, 0},
     {"/api/processes", 0, api_processes, 1},
-    {"/api/processes/", 1, api_process_one, 0}, /* caches by its parsed values */
+    /* PID, PID/mappings (api_mappings.c); caches by its parsed values */
+    {"/api/processes/", 1, api_process_one, 0},
+    {"/api/diff", 0, api_diff, 1},
     {"/api/top", 0, api_top, 1},
     {"/api/groups", 0, api_groups, 1},
     {"/api/oom", 0, api_oom, 1},
+    {"/api/oom/forensics", 0, api_oom_forensics, 1},
     {"/api/calls", 0, api_calls, 1},
     {"/api/stats", 0, api_stats, 0},
     {"/api/events", 0, api_events, 0},

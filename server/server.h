@@ -160,14 +160,46 @@ int api_top(struct req *r);
 /* max_calls: calls replayed at most per request; max_running: replays at
  * once (more: -EBUSY, so heavy requests cannot take every connection). */
 void proc_series_init(unsigned int max_calls, unsigned int max_running);
-int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points, char *err,
-		    size_t errlen);
+/* One process's calls with ts_ns <= until_ns (UINT64_MAX: all) replayed
+ * from its first through model/acct.c, at most --series-max-calls of
+ * them; fn (NULL: none) sees the process after each call.  On success
+ * out->acct holds the state (out->proc, NULL when no call; the caller
+ * acct_free()s it). */
+struct acct;
+struct acct_proc;
+struct memprobe_record;
+typedef int (*replay_fn)(void *arg, const struct memprobe_record *rec, const struct acct_proc *p);
+struct replay_result {
+	struct acct *acct;
+	struct acct_proc *proc;
+	uint64_t calls; /* the process's calls up to until_ns */
+	size_t replayed;
+};
+int proc_replay(struct db_pool *db, const char *host, uint64_t pid, uint64_t start_ns,
+		uint64_t until_ns, replay_fn fn, void *arg, struct replay_result *out, char *err,
+		size_t errlen);
+/* The series of proc's calls with ts_ns <= until_ns (UINT64_MAX: all). */
+int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t points,
+		    uint64_t until_ns, char *err, size_t errlen);
+/* --series-max-calls: calls one request replays or folds at most. */
+unsigned int series_max_calls(void);
+/* api_at.c: /api/processes?at=T is api_processes_at (timetravel.h) */
+int api_diff(struct req *r);
+/* api_mappings.c */
+int api_mappings(struct req *r);
+int api_oom_forensics(struct req *r);
 /* api_groups.c */
 int api_groups(struct req *r);
 /* metrics_groups.c: at most N group series per host in /metrics. */
 void metrics_groups_init(unsigned int max_per_host);
 /* api_oom.c */
 int api_oom(struct req *r);
+/* One /api/oom row into the array arg; oom_one_sql: one kill by host
+ * name, session, seq (its host_id and calls cid follow the row's). */
+int oom_row_add(void *arg, char **col, unsigned long *len, unsigned int ncols);
+extern const char oom_one_sql[];
+#define OOM_COL_HOST_ID 18
+#define OOM_COL_CID	19
 /* api_calls.c */
 int api_calls(struct req *r);
 /* api_hosts.c */

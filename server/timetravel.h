@@ -1,0 +1,116 @@
+/*
+ * timetravel.h - what processes held at an instant T (docs/API.md, "Time
+ * travel"): the state after the last of each process's calls with
+ * ts_ns <= T, from the newest checkpoint at or before T plus the calls
+ * after it, folded with model/acct.c (timetravel.c), and the stored calls
+ * as records again for every replay of the server (proc_series.c,
+ * ledger.c).
+ */
+#ifndef MEMPROBE_SERVER_TIMETRAVEL_H
+#define MEMPROBE_SERVER_TIMETRAVEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "acct.h"
+#include "db.h"
+#include "host_id.h"
+
+/* The columns record_of_call() reads, in its order (c: calls). */
+#define REPLAY_COLUMNS                                                                             \
+	"c.ts_ns, c.syscall, c.addr, c.len_bytes, c.new_addr, c.new_len_bytes, c.flags, c.result," \
+	" c.total_vm_bytes, c.uid, c.comm, c.prot, c.offset_bytes, c.fd, c.file_dev, c.file_ino,"  \
+	" c.rss_anon_bytes, c.rss_file_bytes, c.rss_shmem_bytes, c.swap_bytes, c.cgroup_id,"       \
+	" c.mapped_bytes, c.cid"
+#define REPLAY_NCOLS	   23
+#define REPLAY_COL_MAPPED  21 /* calls.mapped_bytes: acct_mapped_bytes after the call */
+#define REPLAY_COL_CID	   22
+
+/* One stored call (REPLAY_COLUMNS at c[0..]) back into the record lector
+ * folded; pid and start_ns are the caller's. */
+void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec);
+
+/* At most this many processes are considered for one instant: more is a
+ * 413 that says to narrow with host= (or pid=, state=alive). */
+#define TT_MAX_PROCS 20000
+
+enum tt_state { TT_UNSEEN, TT_ALIVE, TT_EXITED };
+
+#define TT_GROUP_NAME_MAX_BYTES 255
+
+/* One process at T: its processes-row measures as they were then. */
+struct tt_proc {
+	uint16_t host_id;
+	char host[MP_HOST_ID_MAX + 1];
+	uint32_t pid;
+	uint64_t start_ns, first_seen_ns, last_seen_ns;
+	uint64_t mem_total_bytes, swap_total_bytes;
+	int state; /* enum tt_state */
+	bool exact;
+	uint32_t uid;
+	char comm[MEMPROBE_COMM_LEN + 1];
+	unsigned long comm_len;
+	int64_t net_bytes_raw;
+	uint64_t mapped_bytes, vm_size_bytes, requested_bytes;
+	uint64_t heap_bytes, heap_base_bytes;
+	bool heap_known;
+	uint64_t count[ACCT_N_MAX];
+	struct acct_mem mem;
+	uint64_t cgroup_id;
+	/* its group (rows.h, GROUP_COLUMNS): path NULL when unknown */
+	char *group_path;
+	unsigned long group_path_len;
+	char group[TT_GROUP_NAME_MAX_BYTES + 1], group_kind[16];
+	/* where the state comes from (timetravel.c) */
+	bool ckpt, ckpt_call_gone, need_calls, from_zero;
+	uint64_t lo_cid, hi_cid, folded, row_cgroup_id;
+	struct acct_proc *ap;
+};
+
+struct tt_set {
+	struct tt_proc *p;
+	size_t n;
+};
+
+/* Which processes: host ('' = all), pid (0 = all), start_ns (0 = all);
+ * those seen at or before at_ns.  skip_exited_ns: leave out the processes
+ * that had exited at or before it (0: keep them). */
+struct tt_query {
+	const char *host;
+	uint64_t pid, start_ns, at_ns, skip_exited_ns;
+	unsigned int max_calls; /* calls folded at most, all processes together */
+};
+
+/* The state at q->at_ns of every process q names (TT_UNSEEN ones are
+ * left out).  0, -E2BIG (more than TT_MAX_PROCS processes, or more than
+ * max_calls calls to fold: err says which and what to narrow) or a
+ * db_select error. */
+int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+	      size_t errlen);
+void tt_set_free(struct tt_set *s);
+
+/* A process at T as the object /api/processes lists (rows.c,
+ * proc_row_json), plus "exact". */
+cJSON *tt_proc_json(const struct tt_proc *p);
+/* memory held as shown: net_bytes clamped at 0. */
+uint64_t tt_held_bytes(const struct tt_proc *p);
+
+/* A decimal ns time as a JSON string ("at_ns": "T"). */
+void tt_add_ns_str(cJSON *o, const char *key, uint64_t ns);
+
+/* /api/processes?at=T (api_at.c): today's filters, applied to the values
+ * at T but host and pid; sort: index in api_proc.c's sort_names[]
+ * (net, mapped, vm, requested, pid, name, last_seen, rss, swap), order 0
+ * desc, 1 asc; state 0 all, 1 alive, 2 exited. */
+struct at_list {
+	const char *host, *name, *group, *sort_name, *order_name;
+	uint64_t pid, uid, at_ns, limit, offset;
+	int state, sort, order;
+};
+struct req;
+int api_processes_at(struct req *r, const struct at_list *a);
+/* 413 for -E2BIG (too much to compute for one answer), else 503. */
+int reply_tt_error(struct req *r, int rc, const char *err);
+
+#endif
