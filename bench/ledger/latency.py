@@ -6,7 +6,9 @@ endpoints through the real server, for bench/ledger/run.
 
 One keep-alive connection, requests one after another (the figure is the
 server's and MariaDB's time for one request, not a throughput); random
-parameters from a fixed seed.  Each endpoint: REQUESTS requests (default
+parameters from a fixed seed.  ?at=T of the list and of the holder
+alternate request by request with the same endpoint without at (today's
+answer from the processes row: the same-run baseline).  Each endpoint: REQUESTS requests (default
 200), each bounded by a 60 s timeout, the endpoint by 600 s (fewer
 requests then, and the line says so).  Prints one line per endpoint:
 p50, p99, max in ms, and the statuses seen."""
@@ -77,6 +79,26 @@ def run(name, n, fn):
     return times
 
 
+def run_pair(name_a, fa, name_b, fb, n):
+    """Two endpoints, requests alternating (a baseline beside a variant,
+    under the same load)."""
+    res = {name_a: ([], {}, [None]), name_b: ([], {}, [None])}
+    t_end = time.monotonic() + 2 * ENDPOINT_BUDGET_S
+    for i in range(n):
+        if time.monotonic() > t_end:
+            break
+        for name, fn in ((name_a, fa), (name_b, fb)) if i % 2 == 0 else ((name_b, fb), (name_a, fa)):
+            dt, status, body = fn(i)
+            times, statuses, err = res[name]
+            times.append((dt, status))
+            statuses[status] = statuses.get(status, 0) + 1
+            if status != 200 and err[0] is None:
+                err[0] = body
+    for name in (name_a, name_b):
+        times, statuses, err = res[name]
+        report(name, times, statuses, n, err[0])
+
+
 def main(a):
     base, token_file, host = a[0], a[1], a[2]
     t_first, t_last, pid, start_ns = int(a[3]), int(a[4]), int(a[5]), a[6]
@@ -91,10 +113,13 @@ def main(a):
         t1, t2 = sorted(rnd.sample(range(t_first, t_last), 2))
         return c.get("/api/diff", host=host, **{"from": t1, "to": t2})
 
-    run("processes?at=T", n, lambda i: c.get("/api/processes", host=host, at=any_t()))
+    run_pair("processes (now: baseline)", lambda i: c.get("/api/processes", host=host),
+             "processes?at=T", lambda i: c.get("/api/processes", host=host, at=any_t()), n)
     run("diff?from=T1&to=T2", n, diff)
-    run("processes/{holder}?at=T", n,
-        lambda i: c.get("/api/processes/%d" % pid, host=host, start_ns=start_ns, at=any_t()))
+    run_pair("processes/{holder} (now: baseline)",
+             lambda i: c.get("/api/processes/%d" % pid, host=host, start_ns=start_ns),
+             "processes/{holder}?at=T",
+             lambda i: c.get("/api/processes/%d" % pid, host=host, start_ns=start_ns, at=any_t()), n)
     run("processes/{holder}/mappings p1", n,
         lambda i: c.get("/api/processes/%d/mappings" % pid, host=host, start_ns=start_ns))
     run("mappings p1 sort=size", n,
