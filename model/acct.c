@@ -7,8 +7,6 @@
  *  - munmap removes only what was mapped while watched, so memory mapped
  *    before capture never drives mapped_bytes below 0;
  *  - mremap moves the watched pieces of the old range, adds the growth;
- *  - each range keeps the attributes of the call that gave it its place
- *    (range.h: the ledger; apply_mmap, apply_mremap);
  *  - brk: rec->len is the heap size after the call; the first heap size
  *    seen is a baseline (memory that existed before capture);
  *  - exec resets the image's memory, exit releases everything;
@@ -168,7 +166,9 @@ static struct acct_proc *lookup_or_create(struct acct *a, const struct memprobe_
 	return p;
 }
 
-/* The ledger's range of a successful mmap: the call as it was made. */
+/* The ledger's range of a successful mmap: the call as it was made.  Each
+ * range keeps the attributes of the call that gave it its place (range.h;
+ * apply_munmap and apply_mremap keep them). */
 static void apply_mmap(struct acct_proc *p, const struct memprobe_record *r)
 {
 	uint64_t start = (uint64_t)r->ret;

@@ -2,14 +2,22 @@
  * range-ops - what one call costs lector's accounting of a process's ranges
  * (model/range.c), by how many separate ranges the process holds: one page
  * moved per call pair (munmap, mmap one page over), at random slots, the
- * way bench/lector/ranges' map-holder moves them.  The same run measures
+ * way bench/lector/ranges' map-holder moves them, each mmap its own call
+ * (the ledger's attributes: a new created_ns each).  The same run measures
  * range.c as it is (a sorted array up to RANGE_ARRAY_MAX ranges, a tree
- * past it) and range.c kept a sorted array at every size, the baseline.
+ * past it) and range.c kept a sorted array at every size, the baseline;
+ * and the heap a set of that many ranges holds, per range (glibc's
+ * mallinfo2, slack of the doubling array or pool included).
+ *
+ * It builds against the range set before the ledger too (no attributes:
+ * model= says which), so that one run can set the two side by side.
  *
  *   range-ops [--calls N]
- * Prints key=value figures: nanoseconds per call, best of 5 runs.
+ * Prints key=value figures: nanoseconds per call, best of 5 runs; bytes
+ * per range.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -25,6 +33,24 @@ static double now_ns(void)
 	return (double)mono_ns();
 }
 
+#ifdef MP_VIAS /* the ledger: each range carries its call's attributes */
+#define MODEL "ledger"
+static void add(struct range_set *s, uint64_t start, uint64_t end, uint64_t call)
+{
+	const struct range_attr at = {
+	    .created_ns = call, .prot = 3, .flags = 0x22, .via = MP_VIA_MMAP};
+
+	range_add_attr(s, start, end, &at);
+}
+#else
+#define MODEL "plain"
+static void add(struct range_set *s, uint64_t start, uint64_t end, uint64_t call)
+{
+	(void)call;
+	range_add(s, start, end);
+}
+#endif
+
 /* ns per call on a set of n ranges, with array_max as given. */
 static double run(uint64_t n, size_t array_max, uint64_t calls)
 {
@@ -36,7 +62,8 @@ static double run(uint64_t n, size_t array_max, uint64_t calls)
 	s.array_max = array_max;
 	range_log_start(&s);
 	for (uint64_t i = 0; i < n; i++) /* slot i: page 3i mapped, 3i+1 and 3i+2 free */
-		range_add(&s, BASE_ADDR + 3 * i * PAGE_BYTES, BASE_ADDR + (3 * i + 1) * PAGE_BYTES);
+		add(&s, BASE_ADDR + 3 * i * PAGE_BYTES, BASE_ADDR + (3 * i + 1) * PAGE_BYTES,
+		    i + 1);
 	range_log_reset(&s);
 	t0 = now_ns();
 	for (uint64_t k = 0; k < calls / 2; k++) {
@@ -50,7 +77,7 @@ static double run(uint64_t n, size_t array_max, uint64_t calls)
 			range_remove(&s, to, to + PAGE_BYTES, NULL);
 			to = from;
 		}
-		range_add(&s, to, to + PAGE_BYTES);
+		add(&s, to, to + PAGE_BYTES, n + k + 1);
 		if (s.log.n > 100000)
 			range_log_reset(&s); /* a commit */
 	}
@@ -69,6 +96,24 @@ static double best_of_5(uint64_t n, size_t array_max, uint64_t calls)
 		best = i == 0 || t < best ? t : best;
 	}
 	return best;
+}
+
+/* The heap a set of n separate ranges holds, per range (log off: it is
+ * emptied at every commit). */
+static double bytes_per_range(uint64_t n, size_t array_max)
+{
+	struct range_set s;
+	struct mallinfo2 m0, m1;
+
+	range_set_init(&s);
+	s.array_max = array_max;
+	m0 = mallinfo2();
+	for (uint64_t i = 0; i < n; i++)
+		add(&s, BASE_ADDR + 3 * i * PAGE_BYTES, BASE_ADDR + (3 * i + 1) * PAGE_BYTES,
+		    i + 1);
+	m1 = mallinfo2();
+	range_set_free(&s);
+	return ((double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd)) / (double)n;
 }
 
 int main(int argc, char **argv)
@@ -95,8 +140,10 @@ int main(int argc, char **argv)
 		double now = best_of_5(sizes[i], RANGE_ARRAY_MAX, calls);
 		double array = best_of_5(sizes[i], (size_t)-1, calls);
 
-		printf("ranges=%llu ns_per_call=%.0f sorted_array_ns_per_call=%.0f ratio=%.2f\n",
-		       (unsigned long long)sizes[i], now, array, now / array);
+		printf("model=%s ranges=%llu ns_per_call=%.0f sorted_array_ns_per_call=%.0f "
+		       "ratio=%.2f bytes_per_range=%.1f\n",
+		       MODEL, (unsigned long long)sizes[i], now, array, now / array,
+		       bytes_per_range(sizes[i], RANGE_ARRAY_MAX));
 	}
 	return 0;
 }
