@@ -2,9 +2,9 @@
  * checkpoint.c - per call, the process's mapped_bytes after it and, when
  * due, a checkpoint of its state (checkpoint.h).  Each process counts its
  * calls since its last checkpoint and keeps that checkpoint's ts_ns in its
- * struct acct_proc (ckpt_calls, ckpt_taken, ckpt_ts_ns); a process lector reloads
- * after a restart starts with none, so its first call after the restart
- * gets one.  A process closed out without an exit record of its own (pid
+ * struct acct_proc (ckpt_calls, ckpt_taken, ckpt_ts_ns); a process lector
+ * reloads after a restart starts with none, so its first call after the
+ * restart gets one.  A process closed out without an exit record of its own (pid
  * reused, ended while lector was stopped) gets none: no call of its says
  * when.
  */

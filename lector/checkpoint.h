@@ -2,8 +2,8 @@
  * checkpoint.h - what lector folds from each record besides the process's
  * totals (checkpoint.c): the process's mapped_bytes right after the call
  * (calls.mapped_bytes), and checkpoints, the process's state right after
- * one of its calls (table checkpoints, migration 019; README.md, "The
- * mapping ledger and time travel").
+ * one of its calls (table checkpoints, migration 019; README.md, "What
+ * the numbers mean").
  *
  * A process gets a checkpoint at a call when, counting that call, it made
  * every_calls calls since its last checkpoint, or its last checkpoint is

@@ -89,6 +89,7 @@ bench-lector:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/lector/run
 	@$(TOP)/bench/lector/variants
+	@$(TOP)/bench/lector/checkpoints
 bench: bench-lector
 
 # Ingest of the 1M flood with and without a process holding 65k separate

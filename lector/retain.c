@@ -15,11 +15,11 @@
  * statements are prepared once per connection (db/db_core.h) and the
  * host's id is db/host.c's lookup, as the sink's.
  * Capture sessions not updated since the cutoff go the same way.
- * Checkpoints are the long history (README.md, "The mapping ledger and time
- * travel"): they go after --retain-checkpoint-days (at least --retain-days),
- * by their time index, in batches of RETAIN_CHUNK_ROWS, except the newest
- * of each live process, which is its state for every instant since its
- * last call.  Exited processes, what a look at the past lists, go with
+ * Checkpoints are the long history (README.md, "What the numbers mean"):
+ * they go after --retain-checkpoint-days (at least --retain-days), by
+ * their time index, in batches of RETAIN_CHUNK_ROWS, except the newest of
+ * each live process, which is its state for every instant since its last
+ * call.  Exited processes, what a look at the past lists, go with
  * their checkpoints: last seen before that cutoff (index by_live).
  */
 #include <errno.h>
@@ -51,7 +51,7 @@ enum retain_stmt {
 	CHUNK_SPAN,    /* the next chunk of cids: its last cid, its rows */
 	CHUNK_MINE,    /* this host's rows of the chunk, and the old ones */
 	CHUNK_DELETE,  /* this host's old rows of the chunk */
-	PROCS_DELETE,  /* exited processes last seen before the cutoff */
+	PROCS_DELETE,  /* exited processes last seen before the checkpoints' cutoff */
 	STATS_DELETE,  /* sessions not updated since the cutoff */
 	OOM_DELETE,    /* OOM kills before the cutoff */
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */

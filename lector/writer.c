@@ -8,9 +8,10 @@
  * a commit succeeded.  Records a previous run already committed (a
  * replayed spill file, a re-delivered ring) are recognised by seq <= the
  * committed_seq the database held for their session when this run first
- * met it, and skipped before accounting, so totals are never applied twice.  The bound is not advanced by this
- * run's own commits: the eBPF ring delivers per-CPU records slightly out of
- * seq order, and within one run nothing is delivered twice.
+ * met it, and skipped before accounting, so totals are never applied
+ * twice.  The bound is not advanced by this run's own commits: the eBPF
+ * ring delivers per-CPU records slightly out of seq order, and within one
+ * run nothing is delivered twice.
  * Started with the database down, the writer first connects (with backoff)
  * and does what a normal start does (schema check, host row, processes
  * reloaded) before it takes any record: until then records only wait.

@@ -79,7 +79,8 @@ int config_parse_checkpoint(struct lector_config *c, const char *key, const char
 			return -EINVAL;
 		}
 		if (errno == ERANGE || v < ckpt_keys[i].min || v > ckpt_keys[i].max) {
-			snprintf(err, errlen, "%s is out of range: %s %s", s, key, ckpt_keys[i].range);
+			snprintf(err, errlen, "%s is out of range: %s %s", s, key,
+				 ckpt_keys[i].range);
 			return -ERANGE;
 		}
 		*(unsigned int *)((char *)c + ckpt_keys[i].off) = (unsigned int)v;

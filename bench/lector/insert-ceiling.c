@@ -5,10 +5,16 @@
  * no accounting.  The ceiling lector's end-to-end rate is compared against.
  *
  *   insert-ceiling --config=FILE [--records N] [--batch N] [--procs N]
+ *                  [--checkpoint-calls N]
  *   insert-ceiling --dump=FILE --host-id=N [--records N] --procs N
  * --procs N: records of N processes that look like a real capture
  * (synth.c) instead of one mmap-flood process; --dump writes those rows for
  * LOAD DATA instead of inserting them (the same rows: same seed).
+ * --checkpoint-calls N: fold each batch into the accounting as lector's
+ * writer does (lector/checkpoint.c: calls.mapped_bytes, checkpoints every N
+ * calls of a process and at its first, 0 = none) and commit its processes,
+ * ranges and checkpoints with it: what checkpoints cost against 0
+ * (bench/lector/checkpoints).
  * Prints key=value figures, with the CPU this process used (utime + stime
  * of /proc/self/stat, as the bench reads mariadbd's).
  */
@@ -99,6 +105,7 @@ int main(int argc, char **argv)
 					     {"procs", 1, 0, 'p'},
 					     {"dump", 1, 0, 'd'},
 					     {"host-id", 1, 0, 'H'},
+					     {"checkpoint-calls", 1, 0, 'k'},
 					     {"help", 0, 0, 'h'},
 					     {0, 0, 0, 0}};
 	struct lector_config cfg;
@@ -111,6 +118,12 @@ int main(int argc, char **argv)
 	struct sink *s = NULL;
 	struct qent *b;
 	struct batch_extra x = {0};
+	struct qext *ext;
+	struct ckpt_policy pol = {.every_calls = 0, .every_ns = 60 * 1000000000ULL};
+	struct ckpt_list ckpts = {0};
+	struct acct *acct = NULL;
+	bool with_acct = false;
+	unsigned long long n_ckpt = 0;
 	char err[1024];
 	double t0;
 	int o, rc;
@@ -130,8 +143,12 @@ int main(int argc, char **argv)
 			dump_path = optarg;
 		} else if (o == 'H') {
 			host_id = (unsigned int)strtoul(optarg, NULL, 10);
+		} else if (o == 'k') {
+			pol.every_calls = (unsigned int)strtoul(optarg, NULL, 10);
+			with_acct = true;
 		} else if (o != 'c') {
 			puts("usage: insert-ceiling --config=FILE [--records N] [--batch N] [--procs N]\n"
+			     "                      [--checkpoint-calls N]\n"
 			     "       insert-ceiling --dump=FILE --host-id=N --procs N [--records N]");
 			return o == 'h' ? 0 : 2;
 		}
@@ -145,8 +162,10 @@ int main(int argc, char **argv)
 	config_load_env(&cfg);
 	snprintf(cfg.host_id, sizeof(cfg.host_id), "insert-ceiling");
 	b = calloc(cfg.batch_max, sizeof(*b));
-	x.ext = calloc(cfg.batch_max, sizeof(*x.ext)); /* mapped_bytes 0: no accounting */
-	if (!b || !x.ext || sink_mysql_open(&s, &cfg, err, sizeof(err)) < 0) {
+	x.ext = ext = calloc(cfg.batch_max, sizeof(*ext)); /* mapped_bytes 0 without accounting */
+	if (with_acct && (acct_new(&acct) < 0 || ckpt_list_init(&ckpts, cfg.batch_max, &pol) < 0))
+		b = NULL;
+	if (!b || !ext || sink_mysql_open(&s, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "insert-ceiling: %s\n", b ? err : "out of memory");
 		return 1;
 	}
@@ -161,23 +180,35 @@ int main(int argc, char **argv)
 			else
 				flood_record(&b[i], done + i, i);
 		}
-		rc = s->ops->commit(s, b, k, &x, NULL, &cs);
+		ckpts.n = 0;
+		for (size_t i = 0; acct && i < k; i++) /* the writer's take_batch */
+			ckpt_apply(acct, &b[i], &ext[i], &ckpts, &pol);
+		x.ckpt = ckpts.row;
+		x.n_ckpt = ckpts.n;
+		rc = s->ops->commit(s, b, k, &x, acct ? acct_dirty_list(acct) : NULL, &cs);
 		if (rc < 0) {
 			fprintf(stderr, "insert-ceiling: %s\n", s->err);
 			return 1;
 		}
+		if (acct)
+			acct_clean(acct);
+		n_ckpt += ckpts.n;
 		done += k;
 	}
 	{
 		double dt = now_s() - t0, cpu = cpu_s() - cpu0;
 
 		printf("ceiling_rows=%llu ceiling_s=%.3f ceiling_rows_per_s=%.0f "
-		       "ceiling_cpu_s=%.2f\n",
-		       n, dt, n / dt, cpu);
+		       "ceiling_cpu_s=%.2f%s",
+		       n, dt, n / dt, cpu, acct ? "" : "\n");
+		if (acct)
+			printf(" checkpoints=%llu\n", n_ckpt);
 	}
 	s->ops->close(s);
 	free(b);
-	free((void *)x.ext);
+	free(ext);
+	ckpt_list_free(&ckpts);
+	acct_free(acct);
 	synth_free(sy);
 	return 0;
 }
