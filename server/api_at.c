@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,24 @@ static size_t pair_up(const struct tt_set *a, const struct tt_set *b, const char
 	return n;
 }
 
+/* The state at "from" is computed on a thread of its own while this one
+ * computes "to": two pooled connections, the answer in the time of one. */
+struct tt_job {
+	struct db_pool *db;
+	struct tt_query q;
+	struct tt_set s;
+	char err[256];
+	int rc;
+};
+
+static void *tt_job_run(void *arg)
+{
+	struct tt_job *j = arg;
+
+	j->rc = tt_states(j->db, &j->q, &j->s, j->err, sizeof(j->err));
+	return NULL;
+}
+
 int api_diff(struct req *r)
 {
 	static const char *const allowed[] = {"from", "to", "host", "sort", "limit", "group", NULL};
@@ -311,14 +330,29 @@ int api_diff(struct req *r)
 				   "from and to are both required: ns since the epoch, from < to");
 	if (to <= from)
 		return reply_error(r, 400, "bad parameter", "to", "must be greater than from");
-	struct tt_query q = {.host = host, .at_ns = from, .skip_exited_ns = from,
-			     .max_calls = series_max_calls()};
-	rc = tt_states(r->db, &q, &a, err, sizeof(err));
+	struct tt_job ja = {.db = r->db,
+			    .q = {.host = host,
+				  .at_ns = from,
+				  .skip_exited_ns = from,
+				  .max_calls = series_max_calls()}};
+	struct tt_query q = ja.q;
+	pthread_t th;
+	int threaded = !pthread_create(&th, NULL, tt_job_run, &ja);
+
 	q.at_ns = to;
-	if (rc == 0)
-		rc = tt_states(r->db, &q, &b, err, sizeof(err));
+	rc = tt_states(r->db, &q, &b, err, sizeof(err));
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		tt_job_run(&ja);
+	a = ja.s;
+	if (rc == 0 && ja.rc < 0) {
+		rc = ja.rc;
+		snprintf(err, sizeof(err), "%s", ja.err);
+	}
 	if (rc < 0) {
 		tt_set_free(&a);
+		tt_set_free(&b);
 		return reply_tt_error(r, rc, err);
 	}
 	d = calloc(b.n ? b.n : 1, sizeof(*d));

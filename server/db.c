@@ -74,9 +74,11 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 }
 
 /*
- * The server's SQL names indexes of schema version SERVER_SCHEMA_MIN
- * (migration 018 made cid the primary key of calls: FORCE INDEX (PRIMARY)
- * on an older table is a scan of every call).  A database that says it is
+ * The server's SQL names indexes and tables of schema version
+ * SERVER_SCHEMA_MIN (migration 018 made cid the primary key of calls:
+ * FORCE INDEX (PRIMARY) on an older table is a scan of every call; 019
+ * added the checkpoints, calls.mapped_bytes and the ledger's columns that
+ * time travel and /mappings read).  A database that says it is
  * older is refused with what to do; one without schema_migrations, or that
  * this account may not read, is left to the queries (lector creates it).
  */
@@ -195,31 +197,64 @@ static MYSQL_STMT *stmt_get(struct db_conn *c, const char *sql, char *err, size_
 	return st;
 }
 
+/* Counts the rows handed out, so that a query is retried only when none was. */
+struct counted {
+	db_row_fn fn;
+	void *arg;
+	uint64_t rows;
+};
+
+static int count_row(void *arg, char **col, unsigned long *len, unsigned int ncols)
+{
+	struct counted *k = arg;
+
+	k->rows++;
+	return k->fn ? k->fn(k->arg, col, len, ncols) : 0;
+}
+
+/* One query on one connection: 1 when the connection was lost (client-side
+ * error: MariaDB restarted or went away), which is then closed. */
+static int run_on(struct db_pool *p, struct db_conn *c, const char *sql, const struct db_param *ps,
+		  unsigned int n, struct counted *k, char *err, size_t errlen, int *rc)
+{
+	MYSQL_STMT *st;
+
+	if (!c->my && (*rc = conn_open(p, c, err, errlen)) < 0)
+		return 0;
+	st = stmt_get(c, sql, err, errlen);
+	if (!st) {
+		/* a failed prepare leaves its error on the statement (gone with it),
+		 * not always on the connection: ask the connection */
+		*rc = -EIO;
+		if (mysql_errno(c->my) < 2000 && !mysql_ping(c->my))
+			return 0;
+	} else {
+		*rc = db_stmt_rows(st, ps, n, count_row, k, err, errlen);
+		if (*rc != -EIO || mysql_stmt_errno(st) < 2000)
+			return 0;
+	}
+	conn_close(c);
+	return 1;
+}
+
+/* A pooled connection that MariaDB dropped (a restart: every idle one of
+ * them) is opened again and the query run once more, unless it had handed
+ * out rows already: one restart costs no request a 503 (it cost one per
+ * connection the pool had open, tests/server db_outage). */
 int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, unsigned int n,
 	      db_row_fn fn, void *arg, char *err, size_t errlen)
 {
 	struct db_conn *c = conn_get(p);
-	MYSQL_STMT *st;
-	int rc;
+	struct counted k = {fn, arg, 0};
+	int rc = 0;
 
 	if (!c) {
 		snprintf(err, errlen, "all %u database connections stayed busy for %u ms", p->size,
 			 p->wait_ms);
 		return -ETIMEDOUT;
 	}
-	if (!c->my && (rc = conn_open(p, c, err, errlen)) < 0)
-		goto out;
-	st = stmt_get(c, sql, err, errlen);
-	if (!st) {
-		rc = -EIO;
-		if (mysql_errno(c->my) >= 2000) /* client-side: connection lost */
-			conn_close(c);
-		goto out;
-	}
-	rc = db_stmt_rows(st, ps, n, fn, arg, err, errlen);
-	if (rc == -EIO && mysql_stmt_errno(st) >= 2000)
-		conn_close(c);
-out:
+	if (run_on(p, c, sql, ps, n, &k, err, errlen, &rc) && !k.rows)
+		run_on(p, c, sql, ps, n, &k, err, errlen, &rc);
 	conn_put(p, c);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cjson/cJSON.h>
 
 #include "acct.h"
@@ -63,6 +64,9 @@ struct tt_proc {
 	unsigned long group_path_len;
 	char group[TT_GROUP_NAME_MAX_BYTES + 1], group_kind[16];
 	/* where the state comes from (timetravel.c) */
+	bool pending, k_known, h_known; /* checkpoints to look up; looked up */
+	bool met[2];	     /* the checkpoint before / after T met by a scan */
+	uint64_t key[2][3];  /* its ts_ns, session, seq */
 	bool ckpt, ckpt_call_gone, need_calls, from_zero;
 	uint64_t lo_cid, hi_cid, folded, row_cgroup_id;
 	struct acct_proc *ap;
@@ -95,6 +99,24 @@ void tt_set_free(struct tt_set *s);
 cJSON *tt_proc_json(const struct tt_proc *p);
 /* memory held as shown: net_bytes clamped at 0. */
 uint64_t tt_held_bytes(const struct tt_proc *p);
+
+/* Between timetravel.c, tt_checkpoints.c and tt_fold.c. */
+static inline uint64_t tt_u64(const char *s)
+{
+	return strtoull(s, NULL, 10);
+}
+void tt_set_comm(struct tt_proc *p, const char *s, unsigned long n);
+/* The process (host_id, pid, start_ns) in s, whose processes are in that
+ * order (query 1's), or NULL. */
+struct tt_proc *tt_find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid, uint64_t start_ns);
+/* Each pending process's checkpoint at or before T and the cid of the next
+ * one's call (tt_checkpoints.c). */
+int tt_checkpoints_around(struct db_pool *db, struct tt_set *s, uint64_t at_ns, char *err,
+			  size_t errlen);
+/* Query 2 and the fold of every process that needs calls (tt_fold.c). */
+struct tt_query;
+int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
+		size_t errlen);
 
 /* A decimal ns time as a JSON string ("at_ns": "T"). */
 void tt_add_ns_str(cJSON *o, const char *key, uint64_t ns);

@@ -84,6 +84,7 @@ def script():
 
 # calls (global index) after which lector would have written a checkpoint
 CHECKPOINTS = {P1: [9, 19, 30], P2: [12, 33], P4: [17], P3: []}
+FILL_HOST, FILL_AFTER, FILL_CALLS = "ttfill", 21, 5000
 OOM_CALL = OOM_SEQ = 42
 
 
@@ -235,14 +236,34 @@ def seed_sql():
                 pid, start, ts(g), session, seq, pid, st.exited, st.net, st.mapped(), st.vm, st.requested,
                 st.heap, st.heap_base, st.heap_known, r["n_mmap"], r["n_munmap"], r["n_mremap"], r["n_brk"],
                 r["n_failed"], st.rss[0], st.rss[1], st.rss[2], ts(g), st.cgroup))
+    cols = ("INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm,"
+            " syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result,"
+            " total_vm_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, cgroup_id,"
+            " file_dev, file_ino, mapped_bytes) VALUES %s;")
+    # Another host's calls committed between calls FILL_AFTER and FILL_AFTER + 1:
+    # the cid ranges around T are far apart there (the server reads them range
+    # by range), close together elsewhere (it reads one cid window).
+    out.append(cols % ",".join(rows[:FILL_AFTER + 1]))
+    out.append("INSERT INTO hosts (name) VALUES ('%s') ON DUPLICATE KEY UPDATE name = name;" % FILL_HOST)
     out.append("INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm,"
                " syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result,"
-               " total_vm_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, cgroup_id,"
-               " file_dev, file_ino, mapped_bytes) VALUES %s;" % ",".join(rows))
+               " total_vm_bytes) SELECT (SELECT host_id FROM hosts WHERE name = '%s'), 1, seq, %d, %d, %d, 0,"
+               " 11, 'fill', 'fill', 'mmap', 0, 4096, 0, 0, 0, 3, 34, -1, 4096, 4096 FROM seq_0_to_%d;" % (
+                   FILL_HOST, ts(FILL_AFTER), P1[0], P1[0], FILL_CALLS - 1))
+    out.append(cols % ",".join(rows[FILL_AFTER + 1:]))
     out.append("INSERT INTO checkpoints (host_id, pid, start_ns, ts_ns, session, seq, uid, comm, exited,"
                " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes,"
                " heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_file_bytes,"
                " rss_shmem_bytes, swap_bytes, rss_ts_ns, cgroup_id) VALUES %s;" % ",".join(ck))
+    # A process without a processes row whose 1100 checkpoints all lie between
+    # calls 20 and 21: the server's scans of the host's checkpoints from T
+    # stop before they reach the others there, which it then looks up one by one.
+    out.append("INSERT INTO checkpoints (host_id, pid, start_ns, ts_ns, session, seq, uid, comm, exited,"
+               " net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes,"
+               " heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_file_bytes,"
+               " rss_shmem_bytes, swap_bytes, rss_ts_ns, cgroup_id) SELECT @h, 5009, 99, %d, 7, 200000 + seq,"
+               " 0, 'fill', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM seq_0_to_1099;"
+               % (ts(20) + STEP // 2))
     prow = []
     for (pid, start), st in procs.items():
         r = st.row()
