@@ -33,3 +33,18 @@ BENCH_GROUPS := run kernel tools browser bench
 bench-kernel:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/kernel/run
+
+# The ledger and time travel at scale (bench/ledger/run): a ring file of
+# synthetic calls that lector drains (calls, checkpoints and ranges as
+# lector writes them), then p50/p99 of ?at=T, /diff and /mappings through
+# the server, and ingest with checkpoints against without.
+$(BUILD)/bench/ledger-ring: bench/ledger/ledger_ring.c include/memprobe_abi.h | $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+all: $(BUILD)/bench/ledger-ring
+
+.PHONY: bench-ledger
+bench-ledger:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
+	@$(TOP)/bench/ledger/run
+bench: bench-ledger

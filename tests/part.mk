@@ -3,6 +3,9 @@
 
 # fault tests (lector, MariaDB, spill disk), before the long guest suite
 include $(TOP)/tests/faults/part.mk
+# The mapping ledger and time travel against the test's own oracle: strace
+# and a replay from zero (eBPF, a private MariaDB, the server; ~1-2 min).
+TEST_SUITES += $(TOP)/tests/ledger/run-tests
 TEST_SUITES += $(TOP)/tests/kernel/run-tests
 # The eBPF source in the same guest kernel (fexit, which this host refuses;
 # the only 6.1 kernel the eBPF source meets): about 30 s.
@@ -18,6 +21,12 @@ test-fresh:
 
 $(BUILD)/tests:
 	@mkdir -p $@
+
+# The ledger oracle's workload: known calls in numbered steps.
+$(BUILD)/tests/ledger-steps: tests/ledger/ledger-steps.c | $(BUILD)/tests
+	$(CC) $(MP_CFLAGS) $< -o $@
+
+all: $(BUILD)/tests/ledger-steps
 
 # Test oracle for the ring: reads /proc/memprobe and raw captures.
 $(BUILD)/tests/ringcheck: tests/kernel/ringcheck.c include/memprobe_abi.h | $(BUILD)/tests
