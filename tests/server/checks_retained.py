@@ -7,6 +7,7 @@ purged ones too: munmaps of purged mmaps take from mapped, held counts the
 purged calls' bytes.  Without a purge the series says sampled_until_ns
 null (checks_series)."""
 from lib import get, ok
+from seed import SERIES_HOST, SERIES_PID, SERIES_START
 from seed_timetravel import PG, Proc, hx
 
 RET_HOST, RET_PID, RET_START = "rethost", 6001, 66
@@ -96,3 +97,7 @@ def run(srv, db):
     ok(st == 200 and got == sampled and b.get("sampled_until_ns") == str(ts(CHECKPOINTS[1])) and
        b.get("calls") == 0, "/api/processes/{pid}?at=T before the oldest stored call: the checkpoints alone",
        {"got": got, "want": sampled})
+    st, _, b = get(srv.base, "/api/processes/%d?host=%s&start_ns=%d" % (SERIES_PID, SERIES_HOST, SERIES_START))
+    ok(st == 200 and "sampled_until_ns" in b and b["sampled_until_ns"] is None and len(b.get("series", [])) == 10,
+       "/api/processes/{pid} of a process whose calls are all kept: sampled_until_ns null, every point a call",
+       {k: b.get(k) for k in ("sampled_until_ns", "calls")})
