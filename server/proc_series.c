@@ -66,8 +66,9 @@ void proc_series_init(unsigned int calls, unsigned int replays)
 #define SERIES_WHERE " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ? AND c.ts_ns <= ?"
 #define SERIES_CALLS " calls c FORCE INDEX (by_pid_cid) JOIN hosts h ON h.host_id = c.host_id"
 static const char replay_sql[] =
-    "SELECT " REPLAY_COLUMNS " FROM" SERIES_CALLS " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM" SERIES_CALLS
-    SERIES_WHERE " GROUP BY c.session) s"
+    "SELECT " REPLAY_COLUMNS " FROM" SERIES_CALLS
+    " JOIN (SELECT c.session, MIN(c.ts_ns) AS t0 FROM" SERIES_CALLS SERIES_WHERE
+    " GROUP BY c.session) s"
     " ON s.session = c.session" SERIES_WHERE " ORDER BY s.t0, c.session, c.seq LIMIT ?";
 static const char count_sql[] = "SELECT COUNT(*) FROM" SERIES_CALLS SERIES_WHERE;
 
@@ -78,8 +79,9 @@ static const char count_sql[] = "SELECT COUNT(*) FROM" SERIES_CALLS SERIES_WHERE
 	" FROM checkpoints k JOIN hosts h ON h.host_id = k.host_id"                                \
 	" WHERE h.name = ? AND k.pid = ? AND k.start_ns = ? AND k.ts_ns <= ?"
 #define CALL_OF_CKPT " c.host_id = k.host_id AND c.session = k.session AND c.seq = k.seq"
-static const char oldest_sql[] = "SELECT c.ts_ns FROM" SERIES_CALLS
-				 " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ? ORDER BY c.cid LIMIT 1";
+static const char oldest_sql[] =
+    "SELECT c.ts_ns FROM" SERIES_CALLS
+    " WHERE h.name = ? AND c.pid = ? AND c.start_ns = ? ORDER BY c.cid LIMIT 1";
 static const char sampled_sql[] =
     "SELECT k.ts_ns, k.net_bytes_raw, k.mapped_bytes, k.vm_size_bytes, k.exited, k.heap_bytes,"
     " k.heap_base_bytes, k.heap_known, k.requested_bytes" CKPT_PROC
@@ -222,8 +224,8 @@ int proc_replay(struct db_pool *db, const char *host, uint64_t pid, uint64_t sta
 
 static int add_point(void *arg, const struct memprobe_record *rec, const struct acct_proc *p)
 {
-	return points_add(arg, (struct point){rec->ts_ns, p->net_bytes, acct_mapped_bytes(p),
-					      p->vm_size_bytes});
+	return points_add(
+	    arg, (struct point){rec->ts_ns, p->net_bytes, acct_mapped_bytes(p), p->vm_size_bytes});
 }
 
 /* The sampled part: checkpoints whose call is gone (sampled_sql's
@@ -325,6 +327,7 @@ static void add_point_json(cJSON *arr, const struct point *p)
 	cJSON_AddItemToArray(o, cJSON_CreateNumber((double)p->vm_size_bytes));
 	cJSON_AddItemToArray(arr, o);
 }
+
 /* Points k = 0 .. want-1 at call index round(k * (n - 1) / (want - 1)). */
 static void add_points(cJSON *arr, const struct points *rp, uint64_t want)
 {
@@ -337,8 +340,8 @@ static void add_points(cJSON *arr, const struct points *rp, uint64_t want)
 		add_point_json(arr, &rp->pt[(k * (rp->n - 1) + (want - 1) / 2) / (want - 1)]);
 }
 
-static void add_meta(cJSON *proc, uint64_t calls, size_t replayed, uint64_t points,
-		     size_t made, uint64_t sampled_until)
+static void add_meta(cJSON *proc, uint64_t calls, size_t replayed, uint64_t points, size_t made,
+		     uint64_t sampled_until)
 {
 	cJSON_AddNumberToObject(proc, "calls", (double)calls);
 	cJSON_AddNumberToObject(proc, "replayed_calls", (double)replayed);
@@ -376,8 +379,8 @@ int proc_series_add(struct db_pool *db, cJSON *proc, const char *host, uint64_t 
 		rc = acct_new(&rp.acct);
 		if (rc == 0) {
 			acct_log_ranges(rp.acct, false);
-			rc = replay_calls(db, host, pid, start_ns, until_ns, &rp, &res, err,
-					  errlen);
+			rc =
+			    replay_calls(db, host, pid, start_ns, until_ns, &rp, &res, err, errlen);
 		}
 		res.replayed = rp.n;
 		acct_free(rp.acct);
