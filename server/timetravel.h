@@ -32,9 +32,12 @@
  * folded; pid and start_ns are the caller's. */
 void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec);
 
-/* At most this many processes are considered for one instant: more is a
- * 413 that says to narrow with host= (or pid=, state=alive). */
+/* At most this many processes whose state at an instant is computed (not
+ * those that had exited by then: their processes rows are the answer),
+ * and this many in all, are considered for one instant: more is a 413
+ * that says to narrow with host= (or pid=, state=alive). */
 #define TT_MAX_PROCS 20000
+#define TT_MAX_ROWS  200000
 
 enum tt_state { TT_UNSEEN, TT_ALIVE, TT_EXITED };
 
