@@ -40,6 +40,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,30 @@
 #include "rows.h"
 #include "server.h"
 #include "timetravel.h"
+
+static unsigned int max_running = 4;
+static atomic_uint running;
+
+void tt_init(unsigned int n)
+{
+	max_running = n ? n : 1;
+}
+
+bool tt_admit(unsigned int n)
+{
+	unsigned int now = atomic_load(&running);
+
+	do {
+		if (now + n > max_running)
+			return false;
+	} while (!atomic_compare_exchange_weak(&running, &now, now + n));
+	return true;
+}
+
+void tt_leave(unsigned int n)
+{
+	atomic_fetch_sub(&running, n);
+}
 
 static uint16_t call_of(const char *name)
 {
@@ -273,8 +298,8 @@ static int name_groups(struct db_pool *db, struct tt_set *s, char *err, size_t e
 	return rc;
 }
 
-int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
-	      size_t errlen)
+static int states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+		  size_t errlen)
 {
 	struct collect k = {.s = out, .at_ns = q->at_ns};
 	struct db_param p[PROCS_PARAMS];
@@ -331,6 +356,25 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 	}
 	out->n = kept;
 	return 0;
+}
+
+int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+	      size_t errlen)
+{
+	int rc;
+
+	if (!q->admitted && !tt_admit(1)) {
+		memset(out, 0, sizeof(*out));
+		snprintf(err, errlen,
+			 "%u computations of an instant (?at=, /api/diff) are running already "
+			 "(--at-max-running)",
+			 max_running);
+		return -EBUSY;
+	}
+	rc = states(db, q, out, err, errlen);
+	if (!q->admitted)
+		tt_leave(1);
+	return rc;
 }
 
 void tt_set_free(struct tt_set *s)

@@ -87,12 +87,22 @@ struct tt_query {
 	const char *host;
 	uint64_t pid, start_ns, at_ns, skip_exited_ns;
 	unsigned int max_calls; /* calls folded at most, all processes together */
+	bool admitted;		/* the caller holds a slot of tt_admit() for it */
 };
+
+/* At most max_running computations of tt_states() at once (--at-max-running):
+ * each holds a pooled connection for its queries and memory for its
+ * processes.  tt_admit takes n slots (all or none; /api/diff computes two
+ * instants at once), false when they are not free: the caller answers 503
+ * with Retry-After (reply_db_error with -EBUSY). */
+void tt_init(unsigned int max_running);
+bool tt_admit(unsigned int n);
+void tt_leave(unsigned int n);
 
 /* The state at q->at_ns of every process q names (TT_UNSEEN ones are
  * left out).  0, -E2BIG (more than TT_MAX_PROCS processes, or more than
- * max_calls calls to fold: err says which and what to narrow) or a
- * db_select error. */
+ * max_calls calls to fold: err says which and what to narrow), -EBUSY
+ * (no slot free, unless q->admitted) or a db_select error. */
 int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
 	      size_t errlen);
 void tt_set_free(struct tt_set *s);

@@ -281,7 +281,11 @@ def check_busy(conf, srv_cls):
     """--at-max-running: time-travel computations at once; one more: 503
     server busy with Retry-After (not a queue of threads each holding a
     pooled connection for seconds)."""
-    srv = srv_cls(conf, ["--at-max-running", "2", "--threads", "40", "--db-pool", "32"])
+    try:
+        srv = srv_cls(conf, ["--at-max-running", "2", "--threads", "40", "--sse-max", "4", "--db-pool", "32"])
+    except RuntimeError as e:
+        ok(False, "the server takes --at-max-running 2", e)
+        return
     try:
         res = []
 
@@ -300,6 +304,8 @@ def check_busy(conf, srv_cls):
            all(r[0] in (200, 503) for r in res),
            "--at-max-running 2: 16 ?at= at once on a host of %d processes: some 503 server busy + Retry-After: 1, "
            "the others 200" % (CAP_EXITED + 3), sorted(set(r[:3] for r in res)))
+        st, _, b = get(srv.base, "/api/diff?host=%s&from=%d&to=%d" % (CL_HOST, CL_T0, CL_T0 + 10**6))
+        ok(st == 200 and b.get("total") == 4, "--at-max-running 2: /api/diff (two instants at once) runs", b)
     finally:
         srv.stop()
 
@@ -313,3 +319,4 @@ def run(srv, db, conf):
         hosts[name] = h
     check_cap(srv, hosts["cap"])
     check_closed(srv, hosts["closed"])
+    check_busy(conf, Server)
