@@ -131,6 +131,12 @@ struct tt_query;
 int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
 		size_t errlen);
 
+/* p's scalars into a (an empty range set: the ranges are not in a
+ * checkpoint) as process key (pid in a), p->ap then its acct_proc
+ * (NULL when it had exited). */
+struct acct;
+int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key);
+
 /* A decimal ns time as a JSON string ("at_ns": "T"). */
 void tt_add_ns_str(cJSON *o, const char *key, uint64_t ns);
 

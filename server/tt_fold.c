@@ -93,7 +93,7 @@ static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned in
 	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
 }
 
-static int restore_ckpt(struct acct *a, struct tt_proc *p, uint32_t key)
+int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key)
 {
 	struct acct_proc src;
 
@@ -227,7 +227,7 @@ int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, 
 	acct_log_ranges(f.acct, false);
 	for (size_t i = 0; i < s->n && rc == 0; i++)
 		if (s->p[i].need_calls && s->p[i].ckpt)
-			rc = restore_ckpt(f.acct, &s->p[i], (uint32_t)i + 1);
+			rc = tt_restore(f.acct, &s->p[i], (uint32_t)i + 1);
 	if (rc < 0)
 		goto out;
 	rc = window_of(db, q, s, &lo, &hi, err, errlen);

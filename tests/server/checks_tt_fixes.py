@@ -319,4 +319,5 @@ def run(srv, db, conf):
         hosts[name] = h
     check_cap(srv, hosts["cap"])
     check_closed(srv, hosts["closed"])
+    check_oom(srv, hosts["oom"])
     check_busy(conf, Server)
