@@ -320,4 +320,5 @@ def run(srv, db, conf):
     check_cap(srv, hosts["cap"])
     check_closed(srv, hosts["closed"])
     check_oom(srv, hosts["oom"])
+    check_mappings_exact(srv, db, hosts["closed"])
     check_busy(conf, Server)
