@@ -39,6 +39,8 @@ CL_HOST, CL_T0 = "ttclosed", 1710 * 10**15
 Q, R, SX, W = (6001, 1), (6002, 2), (6003, 3), (6004, 4)
 OOM_HOST, OOM_KILL_NS, V = "ttoom", 1720 * 10**15, (8001, 1)
 OOM_SEQ, OOM_BEFORE = 900000, 1200  # calls before the window: more than --series-max-calls
+# a victim born in the window whose pid an earlier process used for 5000 calls
+V2, V2_OLD, V2_OLD_CALLS = (8002, 2), (8002, 1), 5000
 
 
 def mm(p, addr, ln):
@@ -153,6 +155,9 @@ def closed_sql():
 def oom_sql():
     h = Host(OOM_HOST)
     from_ns = OOM_KILL_NS - 60 * 10**9
+    for i in range(V2_OLD_CALLS):  # the pid's earlier process: no checkpoints, lower cids
+        h.call(500000 + i, from_ns - 200 * 10**9 + i * 1000, mm(V2_OLD, 0x100000000 + i * 0x10000, PG))
+    h.call(500000 + V2_OLD_CALLS, from_ns - 190 * 10**9, ext(V2_OLD))
     seq, t = 0, from_ns - 100 * 10**9
     for i in range(OOM_BEFORE):  # busy before the window: maps, unmaps half, checkpoints every 64 calls
         a = 0x100000000 + i * 0x10000
@@ -168,14 +173,20 @@ def oom_sql():
     for call in window:
         h.call(seq, t, call)
         seq, t = seq + 1, t + 10**9
+    for i in range(3):  # V2, born in the window, without checkpoints
+        h.call(seq, from_ns + (20 + i) * 10**9, mm(V2, 0x7000000000 + i * 0x1000000, (i + 2) * PG))
+        seq += 1
     h.call(OOM_SEQ, OOM_KILL_NS, (V, "oom_kill", 0, 0, 0, 0, 0, 0, None, 0, 0))
+    h.call(OOM_SEQ + 1, OOM_KILL_NS + 1, (V2, "oom_kill", 0, 0, 0, 0, 0, 0, None, 0, 0))
     out = h.sql()
-    st = h.procs[V]
-    out.append(h.proc_row(V, st))
-    out.append("INSERT INTO oom_kills (host_id, session, seq, ts_ns, pid, start_ns, uid, comm, cgroup_id,"
-               " rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, total_vm_bytes) VALUES"
-               " (@h,%d,%d,%d,%d,%d,1000,'tt%d',0,%d,%d,%d,0,%d);" % (
-                   SESSION, OOM_SEQ, OOM_KILL_NS, V[0], V[1], V[0], st.rss[0], st.rss[1], st.rss[2], st.vm))
+    for p, k in ((V, OOM_SEQ), (V2, OOM_SEQ + 1), (V2_OLD, None)):
+        st = h.procs[p]
+        out.append(h.proc_row(p, st))
+        if k:
+            out.append("INSERT INTO oom_kills (host_id, session, seq, ts_ns, pid, start_ns, uid, comm, cgroup_id,"
+                       " rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, total_vm_bytes) VALUES"
+                       " (@h,%d,%d,%d,%d,%d,1000,'tt%d',0,%d,%d,%d,0,%d);" % (
+                           SESSION, k, st.last_seen, p[0], p[1], p[0], st.rss[0], st.rss[1], st.rss[2], st.vm))
     return out, h
 
 
@@ -252,6 +263,50 @@ def check_mappings_exact(srv, db, h):
        "/mappings?at=T: the process's first call purged (retention): exact: false", b)
 
 
+def forensics_want(h, victim, kill_ns):
+    """(calls seqs newest first, growing, curve) as the suite's replay has them."""
+    from_ns = kill_ns - 60 * 10**9
+    full = replay(h, kill_ns)[victim]
+    grow = [r for r in full.ranges() if r[2][0] >= from_ns]
+    grow = sorted(grow, key=lambda r: (r[1] - r[0], r[0]), reverse=True)[:20]
+    grow = [("0x%x" % s, "0x%x" % e, str(at[0]), at[5]) for s, e, at in grow]
+    curve, st1 = [], S.Proc()
+    for seq, t, call, _, _, _ in h.calls:
+        if call[0] != victim:
+            continue
+        st1.apply(seq, call)
+        if from_ns <= t <= kill_ns:
+            curve.append([str(t), max(st1.net, 0), st1.mapped(), st1.vm, sum(st1.rss[:3])])
+    mine = [seq for seq, t, c, _, _, _ in h.calls if c[0] == victim and from_ns <= t < kill_ns]
+    return sorted(mine, reverse=True), grow, curve
+
+
+def got_forensics(b):
+    return ([c["seq"] for c in b.get("calls", [])],
+            [(m["addr"], m["end"], m["created_ns"], m["via"]) for m in b.get("growing", [])],
+            [[p["ts_ns"], p["memory_held_bytes"], p["mapped_bytes"], p["vm_size_bytes"], p["rss_bytes"]]
+             for p in b.get("curve", [])])
+
+
+def handler_reads(db):
+    return sum(int(v) for k, v in db.sql("SHOW GLOBAL STATUS LIKE 'Handler_read%'")
+               if k in ("Handler_read_next", "Handler_read_prev", "Handler_read_key"))
+
+
+def check_oom_reused_pid(srv, db, h):
+    url = "/api/oom/forensics?host=%s&session=0x%x&seq=%d&minutes=1" % (OOM_HOST, SESSION, OOM_SEQ + 1)
+    before = handler_reads(db)
+    st, _, b = get(srv.base, url)
+    reads = handler_reads(db) - before
+    want = forensics_want(h, V2, OOM_KILL_NS + 1)
+    ok(st == 200 and got_forensics(b) == want and b.get("calls_total") == 3 and b.get("truncated") is False,
+       "/api/oom/forensics of a victim born in the window, no checkpoint of its own: its calls, growing, curve",
+       {"got": got_forensics(b), "want": want, "b": b})
+    ok(reads < V2_OLD_CALLS, "... and the server read %d index rows for it, fewer than the %d calls of the pid's "
+       "earlier process (the calls are read from the host's checkpoint before the window, not from cid 0)"
+       % (reads, V2_OLD_CALLS))
+
+
 def check_oom(srv, h):
     url = "/api/oom/forensics?host=%s&session=0x%x&seq=%d&minutes=1" % (OOM_HOST, SESSION, OOM_SEQ)
     st, _, b = get(srv.base, url)
@@ -262,10 +317,12 @@ def check_oom(srv, h):
     grow = [("0x%x" % s, "0x%x" % e, str(at[0]), at[5]) for s, e, at in grow]
     curve, st1 = [], S.Proc()
     for seq, t, call, _, _, _ in h.calls:
+        if call[0] != V:
+            continue
         st1.apply(seq, call)
         if t >= from_ns:
             curve.append([str(t), max(st1.net, 0), st1.mapped(), st1.vm, sum(st1.rss[:3])])
-    mine = [seq for seq, t, c, _, _, _ in h.calls if from_ns <= t < OOM_KILL_NS]
+    mine = [seq for seq, t, c, _, _, _ in h.calls if c[0] == V and from_ns <= t < OOM_KILL_NS]
     got_grow = [(m["addr"], m["end"], m["created_ns"], m["via"]) for m in b.get("growing", [])]
     got_curve = [[p["ts_ns"], p["memory_held_bytes"], p["mapped_bytes"], p["vm_size_bytes"], p["rss_bytes"]]
                  for p in b.get("curve", [])]
@@ -320,5 +377,6 @@ def run(srv, db, conf):
     check_cap(srv, hosts["cap"])
     check_closed(srv, hosts["closed"])
     check_oom(srv, hosts["oom"])
+    check_oom_reused_pid(srv, db, hosts["oom"])
     check_mappings_exact(srv, db, hosts["closed"])
     check_busy(conf, Server)
