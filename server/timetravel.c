@@ -111,18 +111,23 @@ void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec)
  * row as it is now), the host's id and swap total, and whether an exited
  * row's exit is known to have come by T (the shortcut below): its exit
  * checkpoint (lector writes one at the exit record: a dive into the
- * checkpoints primary key) or, without checkpoints, its last call is the
- * exit.  A row closed without an exit record (pid reused, died while
- * lector was stopped: model/acct.c) is exited at its last real call, but
- * the calls say it was alive then: it takes the checkpoint path. */
+ * checkpoints primary key) or, for a process without any checkpoint
+ * (--checkpoint-calls 0, rows from before 019), its last call is the exit
+ * (read along by_pid_cid from the pid's newest call: only then, since a
+ * pid reused by a busy process would make that walk long).  A row closed
+ * without an exit record (pid reused, died while lector was stopped:
+ * model/acct.c) is exited at its last real call, but the calls say it was
+ * alive then: it takes the checkpoint path. */
 enum { C_HOST_ID = 30, C_SWAP_TOTAL, C_EXIT_KNOWN };
 static const char procs_sql[] =
     "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes,"
     " IF(p.exited = 1 AND p.last_seen_ns <= ?, EXISTS(SELECT 1 FROM checkpoints k"
     " WHERE k.host_id = p.host_id AND k.pid = p.pid AND k.start_ns = p.start_ns"
-    " AND k.ts_ns = p.last_seen_ns AND k.exited = 1) OR (SELECT c.syscall FROM calls c"
-    " FORCE INDEX (by_pid_cid) WHERE c.pid = p.pid AND c.host_id = p.host_id"
-    " AND c.start_ns = p.start_ns ORDER BY c.cid DESC LIMIT 1) <=> 'exit', 0)"
+    " AND k.ts_ns = p.last_seen_ns AND k.exited = 1) OR (NOT EXISTS(SELECT 1 FROM"
+    " checkpoints k WHERE k.host_id = p.host_id AND k.pid = p.pid AND k.start_ns = p.start_ns)"
+    " AND (SELECT c.syscall FROM calls c FORCE INDEX (by_pid_cid) WHERE c.pid = p.pid"
+    " AND c.host_id = p.host_id AND c.start_ns = p.start_ns ORDER BY c.cid DESC LIMIT 1)"
+    " <=> 'exit'), 0)"
     " FROM hosts h JOIN processes p ON p.host_id = h.host_id" GROUP_JOIN("p")
     " WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? = 0 OR p.start_ns = ?)"
     " AND p.first_seen_ns <= ? AND (? = 0 OR p.exited = 0 OR p.last_seen_ns > ?)"

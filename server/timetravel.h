@@ -37,7 +37,7 @@ void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec);
  * and this many in all, are considered for one instant: more is a 413
  * that says to narrow with host= (or pid=, state=alive). */
 #define TT_MAX_PROCS 20000
-#define TT_MAX_ROWS  200000
+#define TT_MAX_ROWS  100000 /* 688 bytes each (struct tt_proc) */
 
 enum tt_state { TT_UNSEEN, TT_ALIVE, TT_EXITED };
 
