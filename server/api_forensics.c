@@ -189,6 +189,12 @@ static int state_before(struct req *r, const char *host, uint64_t host_id, uint6
 	struct db_param prm[2];
 	int rc = from_ns ? tt_states(r->db, &q, &s, err, errlen) : 0;
 
+	if (rc == -E2BIG)
+		snprintf(err, errlen,
+			 "the victim's state before the window needs more than %u calls folded "
+			 "(--series-max-calls): it has no checkpoint close before the window "
+			 "(lector's --checkpoint-calls 0?)",
+			 q.max_calls);
 	*lo = 0;
 	for (size_t i = 0; rc == 0 && i < s.n; i++)
 		if (s.p[i].start_ns == start_ns)

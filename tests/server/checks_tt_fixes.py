@@ -41,6 +41,7 @@ OOM_HOST, OOM_KILL_NS, V = "ttoom", 1720 * 10**15, (8001, 1)
 OOM_SEQ, OOM_BEFORE = 900000, 1200  # calls before the window: more than --series-max-calls
 # a victim born in the window whose pid an earlier process used for 5000 calls
 V2, V2_OLD, V2_OLD_CALLS = (8002, 2), (8002, 1), 5000
+V3 = (8003, 1)  # no checkpoints (--checkpoint-calls 0), 1100 calls before the window
 
 
 def mm(p, addr, ln):
@@ -176,10 +177,13 @@ def oom_sql():
     for i in range(3):  # V2, born in the window, without checkpoints
         h.call(seq, from_ns + (20 + i) * 10**9, mm(V2, 0x7000000000 + i * 0x1000000, (i + 2) * PG))
         seq += 1
+    for i in range(1100):
+        h.call(600000 + i, from_ns - 50 * 10**9 + i * 1000, mm(V3, 0x100000000 + i * 0x10000, PG))
     h.call(OOM_SEQ, OOM_KILL_NS, (V, "oom_kill", 0, 0, 0, 0, 0, 0, None, 0, 0))
     h.call(OOM_SEQ + 1, OOM_KILL_NS + 1, (V2, "oom_kill", 0, 0, 0, 0, 0, 0, None, 0, 0))
+    h.call(OOM_SEQ + 2, OOM_KILL_NS + 2, (V3, "oom_kill", 0, 0, 0, 0, 0, 0, None, 0, 0))
     out = h.sql()
-    for p, k in ((V, OOM_SEQ), (V2, OOM_SEQ + 1), (V2_OLD, None)):
+    for p, k in ((V, OOM_SEQ), (V2, OOM_SEQ + 1), (V2_OLD, None), (V3, OOM_SEQ + 2)):
         st = h.procs[p]
         out.append(h.proc_row(p, st))
         if k:
@@ -307,6 +311,14 @@ def check_oom_reused_pid(srv, db, h):
        % (reads, V2_OLD_CALLS))
 
 
+def check_oom_no_checkpoint(srv):
+    url = "/api/oom/forensics?host=%s&session=0x%x&seq=%d&minutes=1" % (OOM_HOST, SESSION, OOM_SEQ + 2)
+    st, _, b = get(srv.base, url)
+    ok(st == 413 and b.get("error") == "too much to compute" and "checkpoint" in b.get("reason", ""),
+       "/api/oom/forensics of a victim without checkpoints and more than --series-max-calls calls before the "
+       "window: 413 saying why", b)
+
+
 def check_oom(srv, h):
     url = "/api/oom/forensics?host=%s&session=0x%x&seq=%d&minutes=1" % (OOM_HOST, SESSION, OOM_SEQ)
     st, _, b = get(srv.base, url)
@@ -378,5 +390,6 @@ def run(srv, db, conf):
     check_closed(srv, hosts["closed"])
     check_oom(srv, hosts["oom"])
     check_oom_reused_pid(srv, db, hosts["oom"])
+    check_oom_no_checkpoint(srv)
     check_mappings_exact(srv, db, hosts["closed"])
     check_busy(conf, Server)
