@@ -82,7 +82,7 @@ static const struct opt_row options[] = {
      "purge this host's checkpoints and exited processes\n"
      "older than N days (0 = keep; at least --retain-days;\n"
      "default 90, or --retain-days when longer, 0 when that\n"
-     "is 0); a live process keeps its newest checkpoint"},
+     "is 0); a process kept keeps its newest one before then"},
     {"checkpoint-calls", "N", STR(checkpoint_calls),
      "store a process's state (a checkpoint, for its history)\n"
      "every N of its calls (default 64; 1 to 1000000;\n"

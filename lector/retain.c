@@ -17,10 +17,11 @@
  * Capture sessions not updated since the cutoff go the same way.
  * Checkpoints are the long history (README.md, "What the numbers mean"):
  * they go after --retain-checkpoint-days (at least --retain-days), by
- * their time index, in batches of RETAIN_CHUNK_ROWS, except the newest of
- * each live process, which is its state for every instant since its last
- * call.  Exited processes, what a look at the past lists, go with
- * their checkpoints: last seen before that cutoff (index by_live).
+ * their time index, in batches of RETAIN_CHUNK_ROWS, except the newest
+ * before that cutoff of each process whose row stays, which is its state
+ * for every instant from the cutoff to its next checkpoint.  Exited
+ * processes, what a look at the past lists, go with their checkpoints:
+ * last seen before that cutoff (index by_live).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,14 +81,19 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
      * time it meets it in each RESOLVE_FORGET_NS (lector/resolve.h): a file
      * met since the cutoff was written at most that long before it */
     [FILES_DELETE] = "DELETE FROM files WHERE host_id = ? AND resolved_ns < ? LIMIT ?",
-    /* by_time, oldest first; a live process's newest checkpoint stays
-     * (there are at most as many as live processes, stepped over) */
+    /* by_time, oldest first.  The newest checkpoint before the cutoff of
+     * a process whose row stays (live, or exited since the cutoff: see
+     * PROCS_DELETE) is its state for every instant from the cutoff to its
+     * next checkpoint, so it stays: a checkpoint goes when a newer one of
+     * its process is before the cutoff too, or when its process's row goes
+     * (or is gone).  At most one per kept process is stepped over. */
     [CKPT_DELETE] = "DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
 		    "EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
 		    "n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
-		    "n.ts_ns > checkpoints.ts_ns) OR NOT EXISTS (SELECT 1 FROM processes p WHERE "
-		    "p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid AND "
-		    "p.start_ns = checkpoints.start_ns AND p.exited = 0)) ORDER BY ts_ns LIMIT ?",
+		    "n.ts_ns > checkpoints.ts_ns AND n.ts_ns < ?) OR NOT EXISTS (SELECT 1 FROM "
+		    "processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
+		    "AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
+		    "ORDER BY ts_ns LIMIT ?",
 };
 
 struct retain {
@@ -234,7 +240,10 @@ static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purge
 {
 	const struct db_param cut[3] = {DB_U64(r->host_id), DB_U64(ckpt_cutoff_ns),
 					DB_U64(RETAIN_CHUNK_ROWS)};
-	int rc = purge_limited(r, r->st[CKPT_DELETE], cut, 3, &p->ckpts);
+	const struct db_param ckpt[5] = {DB_U64(r->host_id), DB_U64(ckpt_cutoff_ns),
+					 DB_U64(ckpt_cutoff_ns), DB_U64(ckpt_cutoff_ns),
+					 DB_U64(RETAIN_CHUNK_ROWS)};
+	int rc = purge_limited(r, r->st[CKPT_DELETE], ckpt, 5, &p->ckpts);
 
 	return rc < 0 ? rc : purge_limited(r, r->st[PROCS_DELETE], cut, 3, &p->procs);
 }
@@ -367,8 +376,8 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 	if (cfg->retain_checkpoint_days)
 		fprintf(stderr,
 			"lector: retention: checkpoints and exited processes of host '%s' older "
-			"than %u days are purged in the background (a live process keeps its "
-			"newest checkpoint)\n",
+			"than %u days are purged in the background (a kept process keeps its "
+			"newest checkpoint before them)\n",
 			cfg->host_id, cfg->retain_checkpoint_days);
 	else
 		fprintf(stderr,

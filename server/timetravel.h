@@ -70,7 +70,7 @@ struct tt_proc {
 	bool pending, k_known, h_known; /* checkpoints to look up; looked up */
 	bool met[2];	     /* the checkpoint before / after T met by a scan */
 	uint64_t key[2][3];  /* its ts_ns, session, seq */
-	bool ckpt, ckpt_call_gone, need_calls, from_zero;
+	bool ckpt, ckpt_call_gone, need_calls, from_zero, in_window;
 	uint64_t lo_cid, hi_cid, folded, row_cgroup_id;
 	struct acct_proc *ap;
 };

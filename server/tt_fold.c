@@ -36,10 +36,14 @@ static const char calls_sql[] =
 static const char window_sql[] =
     "SELECT c.host_id, c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
     " WHERE c.cid > ? AND c.cid < ? AND c.ts_ns <= ? ORDER BY c.cid LIMIT ?";
-static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
-/* The window is read when it has at most this many calls per process
- * folded (and at most --series-max-calls in all), or WINDOW_MIN_CALLS. */
-#define WINDOW_CALLS_PER_PROC 200
+/* The window holds at most this many cids per process read through it
+ * (and at most --series-max-calls in all), or WINDOW_MIN_CALLS: a process
+ * whose range starts before it (a slow one: its checkpoint is far back),
+ * or that has no next checkpoint (its range is open to the newest call),
+ * is read range by range instead, beside the window.  With a checkpoint
+ * every --checkpoint-calls calls of each process, the ranges of the busy
+ * processes lie within about that many calls of every process before T. */
+#define WINDOW_CALLS_PER_PROC 48
 #define WINDOW_MIN_CALLS      4096
 
 struct fold {
@@ -88,7 +92,7 @@ static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned in
 
 	(void)n;
 	f->rows++;
-	if (!p || !p->need_calls || cid <= p->lo_cid || cid >= p->hi_cid)
+	if (!p || !p->need_calls || !p->in_window || cid <= p->lo_cid || cid >= p->hi_cid)
 		return 0;
 	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
 }
@@ -160,7 +164,7 @@ static char *ranges_json(const struct tt_set *s, int *oom)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct tt_proc *p = &s->p[i];
 
-		if (!p->need_calls)
+		if (!p->need_calls || p->in_window)
 			continue;
 		len += (size_t)snprintf(buf + len, cap - len, "%s[%zu,%u,%u,\"%llu\",\"%llu\",\"%llu\"]",
 					len > 1 ? "," : "", i, p->host_id, p->pid,
@@ -177,37 +181,46 @@ static char *ranges_json(const struct tt_set *s, int *oom)
 	return buf;
 }
 
-/* The cid window (lo, hi) holding every process's range when it is small
- * enough to read whole (hi 0: read range by range). */
-static int window_of(struct db_pool *db, const struct tt_query *q, const struct tt_set *s,
-		     uint64_t *lo, uint64_t *hi, char *err, size_t errlen)
+/* The cid window (lo, hi) read whole along the primary key, and which
+ * processes it serves (in_window); hi 0: none, every range is read by
+ * itself.  The window ends at the newest end of a closed range; it starts
+ * as far back as the budget allows, and serves the processes whose range
+ * lies inside it. */
+static void window_of(const struct tt_query *q, struct tt_set *s, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t need = 0, newest = 0, limit;
-	int rc;
+	uint64_t need = 0, limit, served = 0;
 
 	*lo = UINT64_MAX;
 	*hi = 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->p[i].need_calls) {
+	for (size_t i = 0; i < s->n; i++) {
+		s->p[i].in_window = false;
+		if (s->p[i].need_calls && s->p[i].hi_cid != UINT64_MAX) {
 			need++;
-			*lo = s->p[i].lo_cid < *lo ? s->p[i].lo_cid : *lo;
 			*hi = s->p[i].hi_cid > *hi ? s->p[i].hi_cid : *hi;
 		}
+	}
 	if (!need) {
 		*hi = 0;
-		return 0;
-	}
-	if (*hi == UINT64_MAX) { /* a range open to the end: up to the newest call */
-		rc = db_select(db, max_cid_sql, NULL, 0, row_first_u64, &newest, err, errlen);
-		if (rc < 0)
-			return rc;
-		*hi = newest + 1;
+		return;
 	}
 	limit = need * WINDOW_CALLS_PER_PROC > WINDOW_MIN_CALLS ? need * WINDOW_CALLS_PER_PROC
 								: WINDOW_MIN_CALLS;
-	if (*hi <= *lo || *hi - *lo - 1 > limit || *hi - *lo - 1 > q->max_calls)
+	if (limit > q->max_calls)
+		limit = q->max_calls;
+	for (size_t i = 0; i < s->n; i++) {
+		struct tt_proc *p = &s->p[i];
+
+		if (!p->need_calls || p->hi_cid == UINT64_MAX || p->lo_cid + limit < *hi)
+			continue;
+		p->in_window = true;
+		served++;
+		*lo = p->lo_cid < *lo ? p->lo_cid : *lo;
+	}
+	if (served < 2) { /* one range: by_pid_cid reads just it */
+		for (size_t i = 0; i < s->n; i++)
+			s->p[i].in_window = false;
 		*hi = 0;
-	return 0;
+	}
 }
 
 int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
@@ -230,16 +243,19 @@ int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, 
 			rc = tt_restore(f.acct, &s->p[i], (uint32_t)i + 1);
 	if (rc < 0)
 		goto out;
-	rc = window_of(db, q, s, &lo, &hi, err, errlen);
-	if (rc < 0)
-		goto out;
+	window_of(q, s, &lo, &hi);
 	if (hi) { /* the window */
 		p[0] = DB_U64(lo);
 		p[1] = DB_U64(hi);
 		p[2] = DB_U64(q->at_ns);
 		p[3] = DB_U64((uint64_t)q->max_calls + 1);
 		rc = db_select(db, window_sql, p, 4, fold_window_call, &f, err, errlen);
-	} else {
+	}
+	free(js); /* the ranges the window does not serve */
+	js = rc == 0 ? ranges_json(s, &oom) : NULL;
+	if (rc == 0 && !js && oom)
+		rc = -ENOMEM;
+	if (rc == 0 && js) {
 		p[0] = DB_STR(js);
 		p[1] = DB_U64(q->at_ns);
 		p[2] = DB_U64((uint64_t)q->max_calls + 1);
