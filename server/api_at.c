@@ -337,7 +337,14 @@ int api_diff(struct req *r)
 				  .max_calls = series_max_calls()}};
 	struct tt_query q = ja.q;
 	pthread_t th;
-	int threaded = !pthread_create(&th, NULL, tt_job_run, &ja);
+	int threaded;
+
+	if (!tt_admit(2)) /* both instants at once, or none */
+		return reply_db_error(r, -EBUSY,
+				      "the computations of an instant (?at=, /api/diff) that may run "
+				      "at once are running already (--at-max-running)");
+	ja.q.admitted = q.admitted = true;
+	threaded = !pthread_create(&th, NULL, tt_job_run, &ja);
 
 	q.at_ns = to;
 	rc = tt_states(r->db, &q, &b, err, sizeof(err));
@@ -345,6 +352,7 @@ int api_diff(struct req *r)
 		pthread_join(th, NULL);
 	else
 		tt_job_run(&ja);
+	tt_leave(2);
 	a = ja.s;
 	if (rc == 0 && ja.rc < 0) {
 		rc = ja.rc;

@@ -5,8 +5,11 @@
  * (lector keeps them in the transaction of the calls), sorted and paged
  * by a keyset in SQL.  At an instant T: the process's calls up to T
  * replayed through model/ (proc_series.c's proc_replay, bounded by
- * --series-max-calls), sorted and paged here.  The cursor is opaque to
- * clients: sort, order and the last row's key.
+ * --series-max-calls), sorted and paged here: "exact": false when the
+ * process's first call (processes.first_seen_ns) is no longer in calls
+ * (retention: the ranges it and the purged calls after it made are not
+ * known).  The cursor is opaque to clients: sort, order and the last row's
+ * key.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -323,6 +326,9 @@ static int mappings_at(struct req *r, struct page_args *a)
 	add_header(o, best->host, best->pid, best->start_ns, best->comm, best->comm_len, a->at);
 	add_totals(o, a, n, ledger, best->state == TT_ALIVE ? best->vm_size_bytes : 0);
 	cJSON_AddBoolToObject(o, "truncated", res.calls > res.replayed);
+	/* the replay starts at the oldest call kept: is it the first? */
+	cJSON_AddBoolToObject(o, "exact",
+			      res.proc && res.proc->first_seen_ns == best->first_seen_ns);
 	arr = cJSON_AddArrayToObject(o, "mappings");
 	rc = ledger_add_rows(r->db, best->host_id, v + from,
 			     n - from < a->limit ? n - from : a->limit, a->at, arr, err,

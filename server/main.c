@@ -15,6 +15,7 @@
 
 #include "config.h" /* lector's loader: same file format and MEMPROBE_DB_* */
 #include "server.h"
+#include "timetravel.h"
 
 atomic_int server_stopping;
 
@@ -226,6 +227,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	cache_init(o.cache_ms, sse_last_cid); /* fresh while no newer cid */
 	proc_series_init(o.series_max_calls, o.db_pool_size / 4);
+	tt_init(o.at_max_running);
 	metrics_groups_init(o.metrics_groups);
 	if (rc == 0)
 		rc = sse_start(db, poll_db, &o);

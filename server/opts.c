@@ -240,6 +240,9 @@ static const struct opt_spec opt_table[] = {
     UINT("series-max-calls", series_max_calls, 10, 10000000,
 	 "calls replayed for one process's memory over time\n"
 	 "(default 200000; more: the series is marked truncated)"),
+    UINT("at-max-running", at_max_running, 2, 256,
+	 "instants computed at once (?at=, /api/diff: two each,\n"
+	 "/mappings?at=); more: 503 with Retry-After (default 4)"),
     UINT("cache-ms", cache_ms, 0, 10000,
 	 "REST answers may be up to N ms behind the database while\n"
 	 "calls are being committed (default 100; 0 = no cache)"),
@@ -265,6 +268,7 @@ void opts_defaults(struct server_opts *o)
 				  .db_wait_ms = 1000,
 				  .cache_ms = 100,
 				  .series_max_calls = 200000,
+				  .at_max_running = 4,
 				  .metrics_groups = 20};
 }
 

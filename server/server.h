@@ -43,6 +43,7 @@ struct server_opts {
 	unsigned int db_wait_ms; /* pool wait before a 503 */
 	unsigned int cache_ms;	 /* REST answers at most this stale */
 	unsigned int series_max_calls;
+	unsigned int at_max_running; /* tt_states at once (timetravel.h) */
 	unsigned int metrics_groups; /* group series per host in /metrics */
 };
 

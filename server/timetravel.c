@@ -26,7 +26,10 @@
  * checkpoint's, or acct's own when folded from the first call.
  *
  * Shortcut: a process whose last call is at or before T, and whose row's
- * resident reading is too (or that exited), is its processes row.
+ * resident reading is too (or that exited at that call: its exit
+ * checkpoint, or its exit call), is its processes row.  Only the others
+ * count against TT_MAX_PROCS (exited rows are kept for days: they would
+ * fill it); all together against TT_MAX_ROWS.
  *
  * Not exact ("exact": false): the checkpoint's call was purged by
  * retention (calls after it may be gone too: the checkpoint alone is the
@@ -37,6 +40,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,30 @@
 #include "rows.h"
 #include "server.h"
 #include "timetravel.h"
+
+static unsigned int max_running = 4;
+static atomic_uint running;
+
+void tt_init(unsigned int n)
+{
+	max_running = n ? n : 1;
+}
+
+bool tt_admit(unsigned int n)
+{
+	unsigned int now = atomic_load(&running);
+
+	do {
+		if (now + n > max_running)
+			return false;
+	} while (!atomic_compare_exchange_weak(&running, &now, now + n));
+	return true;
+}
+
+void tt_leave(unsigned int n)
+{
+	atomic_fetch_sub(&running, n);
+}
 
 static uint16_t call_of(const char *name)
 {
@@ -80,15 +108,31 @@ void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec)
 }
 
 /* Query 1: the processes seen by T.  Its columns: PROC_COLUMNS (0-29, the
- * row as it is now), the host's id and swap total. */
-enum { C_HOST_ID = 30, C_SWAP_TOTAL };
+ * row as it is now), the host's id and swap total, and whether an exited
+ * row's exit is known to have come by T (the shortcut below): its exit
+ * checkpoint (lector writes one at the exit record: a dive into the
+ * checkpoints primary key) or, for a process without any checkpoint
+ * (--checkpoint-calls 0, rows from before 019), its last call is the exit
+ * (read along by_pid_cid from the pid's newest call: only then, since a
+ * pid reused by a busy process would make that walk long).  A row closed
+ * without an exit record (pid reused, died while lector was stopped:
+ * model/acct.c) is exited at its last real call, but the calls say it was
+ * alive then: it takes the checkpoint path. */
+enum { C_HOST_ID = 30, C_SWAP_TOTAL, C_EXIT_KNOWN };
 static const char procs_sql[] =
-    "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes"
+    "SELECT STRAIGHT_JOIN " PROC_COLUMNS ", p.host_id, h.swap_total_bytes,"
+    " IF(p.exited = 1 AND p.last_seen_ns <= ?, EXISTS(SELECT 1 FROM checkpoints k"
+    " WHERE k.host_id = p.host_id AND k.pid = p.pid AND k.start_ns = p.start_ns"
+    " AND k.ts_ns = p.last_seen_ns AND k.exited = 1) OR (NOT EXISTS(SELECT 1 FROM"
+    " checkpoints k WHERE k.host_id = p.host_id AND k.pid = p.pid AND k.start_ns = p.start_ns)"
+    " AND (SELECT c.syscall FROM calls c FORCE INDEX (by_pid_cid) WHERE c.pid = p.pid"
+    " AND c.host_id = p.host_id AND c.start_ns = p.start_ns ORDER BY c.cid DESC LIMIT 1)"
+    " <=> 'exit'), 0)"
     " FROM hosts h JOIN processes p ON p.host_id = h.host_id" GROUP_JOIN("p")
     " WHERE (? = '' OR h.name = ?) AND (? = 0 OR p.pid = ?) AND (? = 0 OR p.start_ns = ?)"
     " AND p.first_seen_ns <= ? AND (? = 0 OR p.exited = 0 OR p.last_seen_ns > ?)"
     " ORDER BY p.host_id, p.pid, p.start_ns LIMIT ?";
-#define PROCS_PARAMS 10
+#define PROCS_PARAMS 11
 
 /* The process (host_id, pid, start_ns) in the set (in that order, query 1's). */
 struct tt_proc *tt_find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid,
@@ -123,7 +167,7 @@ static const char groups_sql[] =
 struct collect {
 	struct tt_set *s;
 	uint64_t at_ns;
-	size_t cap;
+	size_t cap, pending;
 	int rc;
 };
 
@@ -191,9 +235,15 @@ static int collect_proc(void *arg, char **c, unsigned long *len, unsigned int n)
 	p->swap_total_bytes = tt_u64(c[C_SWAP_TOTAL]);
 	p->row_cgroup_id = tt_u64(c[26]);
 	set_group(p, c + 26, len + 26);
-	if (p->last_seen_ns <= k->at_ns && (c[7][0] == '1' || tt_u64(c[24]) <= k->at_ns)) {
+	if (p->last_seen_ns <= k->at_ns &&
+	    (c[7][0] == '1' ? c[C_EXIT_KNOWN][0] == '1' : tt_u64(c[24]) <= k->at_ns)) {
 		from_row(p, c, len);
 		return 0;
+	}
+	/* only the processes whose state is computed count against the bound */
+	if (++k->pending > TT_MAX_PROCS) {
+		k->rc = -E2BIG;
+		return 1;
 	}
 	p->pending = true; /* its checkpoints are looked up next */
 	p->hi_cid = UINT64_MAX;
@@ -253,8 +303,8 @@ static int name_groups(struct db_pool *db, struct tt_set *s, char *err, size_t e
 	return rc;
 }
 
-int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
-	      size_t errlen)
+static int states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+		  size_t errlen)
 {
 	struct collect k = {.s = out, .at_ns = q->at_ns};
 	struct db_param p[PROCS_PARAMS];
@@ -262,22 +312,29 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	p[0] = DB_STR(q->host);
+	p[0] = DB_U64(q->at_ns);
 	p[1] = DB_STR(q->host);
-	p[2] = DB_U64(q->pid);
+	p[2] = DB_STR(q->host);
 	p[3] = DB_U64(q->pid);
-	p[4] = DB_U64(q->start_ns);
+	p[4] = DB_U64(q->pid);
 	p[5] = DB_U64(q->start_ns);
-	p[6] = DB_U64(q->at_ns);
-	p[7] = DB_U64(q->skip_exited_ns);
+	p[6] = DB_U64(q->start_ns);
+	p[7] = DB_U64(q->at_ns);
 	p[8] = DB_U64(q->skip_exited_ns);
-	p[9] = DB_U64(TT_MAX_PROCS + 1);
+	p[9] = DB_U64(q->skip_exited_ns);
+	p[10] = DB_U64(TT_MAX_ROWS + 1);
 	rc = db_select(db, procs_sql, p, PROCS_PARAMS, collect_proc, &k, err, errlen);
-	if (rc == 0 && out->n > TT_MAX_PROCS) {
-		snprintf(err, errlen,
-			 "more than %d processes were seen by this instant: narrow with host= (or "
-			 "pid=, state=alive)",
-			 TT_MAX_PROCS);
+	if (rc == 0 && (k.rc == -E2BIG || out->n > TT_MAX_ROWS)) {
+		if (k.rc == -E2BIG)
+			snprintf(err, errlen,
+				 "more than %d processes alive (or not known to have exited) at this "
+				 "instant: narrow with host= (or pid=, state=alive)",
+				 TT_MAX_PROCS);
+		else
+			snprintf(err, errlen,
+				 "more than %d processes were seen by this instant: narrow with "
+				 "host= (or pid=, state=alive)",
+				 TT_MAX_ROWS);
 		rc = -E2BIG;
 	}
 	if (rc == 0)
@@ -304,6 +361,25 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 	}
 	out->n = kept;
 	return 0;
+}
+
+int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
+	      size_t errlen)
+{
+	int rc;
+
+	if (!q->admitted && !tt_admit(1)) {
+		memset(out, 0, sizeof(*out));
+		snprintf(err, errlen,
+			 "%u computations of an instant (?at=, /api/diff) are running already "
+			 "(--at-max-running)",
+			 max_running);
+		return -EBUSY;
+	}
+	rc = states(db, q, out, err, errlen);
+	if (!q->admitted)
+		tt_leave(1);
+	return rc;
 }
 
 void tt_set_free(struct tt_set *s)

@@ -32,9 +32,12 @@
  * folded; pid and start_ns are the caller's. */
 void record_of_call(char **c, unsigned long *len, struct memprobe_record *rec);
 
-/* At most this many processes are considered for one instant: more is a
- * 413 that says to narrow with host= (or pid=, state=alive). */
+/* At most this many processes whose state at an instant is computed (not
+ * those that had exited by then: their processes rows are the answer),
+ * and this many in all, are considered for one instant: more is a 413
+ * that says to narrow with host= (or pid=, state=alive). */
 #define TT_MAX_PROCS 20000
+#define TT_MAX_ROWS  100000 /* 688 bytes each (struct tt_proc) */
 
 enum tt_state { TT_UNSEEN, TT_ALIVE, TT_EXITED };
 
@@ -84,12 +87,22 @@ struct tt_query {
 	const char *host;
 	uint64_t pid, start_ns, at_ns, skip_exited_ns;
 	unsigned int max_calls; /* calls folded at most, all processes together */
+	bool admitted;		/* the caller holds a slot of tt_admit() for it */
 };
+
+/* At most max_running computations of tt_states() at once (--at-max-running):
+ * each holds a pooled connection for its queries and memory for its
+ * processes.  tt_admit takes n slots (all or none; /api/diff computes two
+ * instants at once), false when they are not free: the caller answers 503
+ * with Retry-After (reply_db_error with -EBUSY). */
+void tt_init(unsigned int max_running);
+bool tt_admit(unsigned int n);
+void tt_leave(unsigned int n);
 
 /* The state at q->at_ns of every process q names (TT_UNSEEN ones are
  * left out).  0, -E2BIG (more than TT_MAX_PROCS processes, or more than
- * max_calls calls to fold: err says which and what to narrow) or a
- * db_select error. */
+ * max_calls calls to fold: err says which and what to narrow), -EBUSY
+ * (no slot free, unless q->admitted) or a db_select error. */
 int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
 	      size_t errlen);
 void tt_set_free(struct tt_set *s);
@@ -117,6 +130,12 @@ int tt_checkpoints_around(struct db_pool *db, struct tt_set *s, uint64_t at_ns, 
 struct tt_query;
 int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
 		size_t errlen);
+
+/* p's scalars into a (an empty range set: the ranges are not in a
+ * checkpoint) as process key (pid in a), p->ap then its acct_proc
+ * (NULL when it had exited). */
+struct acct;
+int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key);
 
 /* A decimal ns time as a JSON string ("at_ns": "T"). */
 void tt_add_ns_str(cJSON *o, const char *key, uint64_t ns);

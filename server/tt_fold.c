@@ -30,7 +30,9 @@ static const char calls_sql[] =
  * have their checkpoints shortly before T), every call of the window that
  * holds them all, read along the primary key, is cheaper than one
  * secondary-index range per process and a row lookup per call; the rows
- * of other processes are skipped in fold_window_call. */
+ * of other processes are skipped in fold_window_call.  ORDER BY: the fold
+ * applies each process's calls in cid order, which the primary key's scan
+ * gives today but SQL promises only when asked. */
 static const char window_sql[] =
     "SELECT c.host_id, c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
     " WHERE c.cid > ? AND c.cid < ? AND c.ts_ns <= ? ORDER BY c.cid LIMIT ?";
@@ -95,7 +97,7 @@ static int fold_window_call(void *arg, char **c, unsigned long *len, unsigned in
 	return fold_row(f, (size_t)(p - f->s->p), c + 3, len + 3);
 }
 
-static int restore_ckpt(struct acct *a, struct tt_proc *p, uint32_t key)
+int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key)
 {
 	struct acct_proc src;
 
@@ -238,7 +240,7 @@ int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, 
 	acct_log_ranges(f.acct, false);
 	for (size_t i = 0; i < s->n && rc == 0; i++)
 		if (s->p[i].need_calls && s->p[i].ckpt)
-			rc = restore_ckpt(f.acct, &s->p[i], (uint32_t)i + 1);
+			rc = tt_restore(f.acct, &s->p[i], (uint32_t)i + 1);
 	if (rc < 0)
 		goto out;
 	window_of(q, s, &lo, &hi);
