@@ -85,7 +85,7 @@ static const struct opt_row options[] = {
      "is 0); a process kept keeps its newest one before then"},
     {"checkpoint-calls", "N", STR(checkpoint_calls),
      "store a process's state (a checkpoint, for its history)\n"
-     "every N of its calls (default 64; 1 to 1000000;\n"
+     "every N of its calls (default 16; 1 to 1000000;\n"
      "0 = no checkpoints), at its exit, and ..."},
     {"checkpoint-secs", "N", STR(checkpoint_secs),
      "... at its first call N s after its last checkpoint\n"

@@ -42,7 +42,7 @@ struct lector_config {
 	bool retain_checkpoint_days_given;
 };
 
-#define CONFIG_CHECKPOINT_CALLS	    64
+#define CONFIG_CHECKPOINT_CALLS	    16
 #define CONFIG_CHECKPOINT_CALLS_MAX 1000000
 #define CONFIG_CHECKPOINT_SECS	    60
 #define CONFIG_CHECKPOINT_SECS_MAX  86400

@@ -177,8 +177,8 @@ static void checkpoint_parse_tests(const char *dir)
 	int rc;
 
 	config_defaults(&c);
-	tap(c.checkpoint_calls == 64 && c.checkpoint_secs == 60,
-	    "checkpoints by default: every 64 calls, 60 s", NULL);
+	tap(c.checkpoint_calls == 16 && c.checkpoint_secs == 60,
+	    "checkpoints by default: every 16 calls, 60 s", NULL);
 	rc = config_parse_checkpoint(&c, "checkpoint_calls", "0", err, sizeof(err));
 	tap(rc == 0 && c.checkpoint_calls == 0, "checkpoint_calls 0 (off) is accepted", err);
 	rc = config_parse_checkpoint(&c, "checkpoint_calls", "1000001", err, sizeof(err));
