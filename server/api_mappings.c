@@ -298,9 +298,7 @@ static int mappings_at(struct req *r, struct page_args *a)
 
 	if (rc < 0)
 		return reply_tt_error(r, rc, err);
-	for (size_t i = 0; i < s.n; i++)
-		if (!best || s.p[i].start_ns > best->start_ns)
-			best = &s.p[i];
+	best = tt_newest(&s);
 	if (!best) {
 		rc = reply_error(r, 404, "no such process", "pid",
 				 "no process with this pid (and host/start_ns) was seen at or "

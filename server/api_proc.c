@@ -195,9 +195,7 @@ static int process_at(struct req *r, uint64_t pid, const char *host, uint64_t st
 
 	if (rc < 0)
 		return reply_tt_error(r, rc, err);
-	for (size_t i = 0; i < s.n; i++)
-		if (!best || s.p[i].start_ns > best->start_ns)
-			best = &s.p[i];
+	best = tt_newest(&s);
 	if (!best) {
 		tt_set_free(&s);
 		return reply_error(r, 404, "no such process", "pid",

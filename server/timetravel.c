@@ -382,6 +382,16 @@ int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, 
 	return rc;
 }
 
+const struct tt_proc *tt_newest(const struct tt_set *s)
+{
+	const struct tt_proc *best = NULL;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!best || s->p[i].start_ns > best->start_ns)
+			best = &s->p[i];
+	return best;
+}
+
 void tt_set_free(struct tt_set *s)
 {
 	for (size_t i = 0; i < s->n; i++)

@@ -106,6 +106,9 @@ void tt_leave(unsigned int n);
 int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
 	      size_t errlen);
 void tt_set_free(struct tt_set *s);
+/* The newest process of s (the largest start_ns: a pid's latest life), or
+ * NULL when s is empty. */
+const struct tt_proc *tt_newest(const struct tt_set *s);
 
 /* A process at T as the object /api/processes lists (rows.c,
  * proc_row_json), plus "exact". */
