@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "server.h"
-#include "timetravel.h"
+#include "tt_set.h"
 
 #define CKPT_NUMBERS                                                                               \
 	"CONCAT_WS(' ', COALESCE((SELECT c.cid FROM calls c WHERE c.host_id = k.host_id"           \

@@ -11,7 +11,7 @@
 
 #include "rows.h"
 #include "server.h"
-#include "timetravel.h"
+#include "tt_set.h"
 
 /* Query 2: the calls after each checkpoint, up to T. */
 static const char calls_sql[] =

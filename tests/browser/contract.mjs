@@ -7,7 +7,8 @@
 import https from 'node:https'
 import { loadFrontend } from '../frontend/load.mjs'
 
-const [api] = await loadFrontend('src/api.js')
+const [apiCore, apiHistory] = await loadFrontend('src/api.js', 'src/api_history.js')
+const api = { ...apiCore, ...apiHistory }
 
 // The events of GET base/api/events?query: up to `max` of them, or what
 // came within `ms`.  [{type, id, data}]

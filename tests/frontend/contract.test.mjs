@@ -11,7 +11,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { loadFrontend, TOP } from './load.mjs'
 
-const [api] = await loadFrontend('src/api.js')
+const [apiCore, apiHistory] = await loadFrontend('src/api.js', 'src/api_history.js')
+const api = { ...apiCore, ...apiHistory }
 const DOC = fs.readFileSync(path.join(TOP, 'docs/API.md'), 'utf8')
 
 // The part of docs/API.md from the line starting with `from` up to the next

@@ -8,7 +8,8 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import { loadFrontend } from './load.mjs'
 
-const [route, format, api] = await loadFrontend('src/route.js', 'src/format.js', 'src/api.js')
+const [route, format, apiCore, apiHistory] = await loadFrontend('src/route.js', 'src/format.js', 'src/api.js', 'src/api_history.js')
+const api = { ...apiCore, ...apiHistory }
 const { parseRoute, routeHash, nsParam } = route
 
 test('the processes view keeps its instant in the hash (?at=NS); no instant is now', () => {

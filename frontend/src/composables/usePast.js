@@ -8,7 +8,7 @@ import { ref, shallowRef, watch } from 'vue'
 import { getJson } from './useApi.js'
 import { selectedHost } from './useHost.js'
 import { groupFilter } from './useGroupBy.js'
-import { fromProcessListAt } from '../api.js'
+import { fromProcessListAt } from '../api_history.js'
 
 const LIMIT = 1000
 
