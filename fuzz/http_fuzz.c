@@ -90,6 +90,12 @@ static void run_route(const struct route *rt, const char *query, const char *pat
 	check_response(got);
 	if (!got || rt->fn == api_events)
 		return;
+	/* at=T answers from the time-travel queries (server/api_at.c), whose
+	 * parameters differ from the list's: the model checks that the request
+	 * is accepted; tests/ledger checks what it answers. */
+	for (int k = 0; rt->spec[k].name; k++)
+		if (!strcmp(rt->spec[k].name, "at") && m.present[k])
+			return;
 	for (int k = 0; rt->spec[k].name; k++)
 		if (rt->spec[k].dbi >= 0)
 			check_bound(&m, &rt->spec[k], k);

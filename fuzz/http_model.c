@@ -59,6 +59,7 @@ static const struct pspec processes_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_H
 					      E("order", order_v, 0, 0, -1),
 					      U("limit", 1, 1000, 100, 12),
 					      U("offset", 0, 1000000, 0, 13),
+					      U("at", 1, INT64_MAX, 0, -1),
 					      {0}};
 /* state is alive unless given; name is a substring of the group name. */
 static const struct pspec groups_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0),
@@ -81,6 +82,7 @@ static const struct pspec oom_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID
 static const struct pspec one_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 1),
 					U("start_ns", 1, UINT64_MAX, 0, 3),
 					U("points", 2, 5000, 500, -1),
+					U("at", 1, INT64_MAX, 0, -1),
 					{0}};
 static const struct pspec top_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0), {0}};
 static const struct pspec calls_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 2),

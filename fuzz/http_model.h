@@ -10,7 +10,7 @@
 
 #include "server.h"
 
-#define MODEL_PARAMS_MAX 12
+#define MODEL_PARAMS_MAX 16
 
 struct pspec {
 	const char *name;
