@@ -92,6 +92,8 @@ int db_select(struct db_pool *p, const char *sql, const struct db_param *ps, uns
 	(void)arg;
 	(void)err;
 	(void)errlen;
+	if (strstr(sql, "FROM cid_leases"))
+		return 0; /* the watermark (server/watermark.c), read before the answer's own */
 	if (fake.selects++ || n > FAKE_PARAMS_MAX)
 		return 0;
 	fake.first.sql = sql;

@@ -85,13 +85,13 @@ static const struct pspec one_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID
 					U("at", 1, INT64_MAX, 0, -1),
 					{0}};
 static const struct pspec top_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 0), {0}};
-static const struct pspec calls_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 2),
-					  U("pid", 1, PID_MAX, 0, 4),
-					  E("call", call_v, 0, 1, 6),
-					  U("since_ns", 1, INT64_MAX, 0, 8),
-					  U("until_ns", 1, INT64_MAX, 0, 10),
-					  U("before", 1, INT64_MAX, 0, 0),
-					  U("limit", 1, 1000, 100, 12),
+static const struct pspec calls_spec[] = {S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, 3),
+					  U("pid", 1, PID_MAX, 0, 5),
+					  E("call", call_v, 0, 1, 7),
+					  U("since_ns", 1, INT64_MAX, 0, 9),
+					  U("until_ns", 1, INT64_MAX, 0, 11),
+					  U("before", 1, INT64_MAX, 0, 1),
+					  U("limit", 1, 1000, 100, 13),
 					  {0}};
 static const struct pspec events_spec[] = {U("last_event_id", 0, INT64_MAX, 0, -1),
 					   S("host", MP_HOST_ID_MAX + 1, MP_HOST_ID_CHARSET, -1),

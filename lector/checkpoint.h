@@ -25,10 +25,12 @@
 /* Per entry of a batch, what lector computed and the record does not
  * carry.  The sink binds the calls insert row-wise, every column advancing
  * by sizeof(struct qent), so an entry's extra is padded to that size and
- * bound beside the entries; the spill file's struct qent stays as it is. */
+ * bound beside the entries; the spill file's struct qent stays as it is.
+ * cid is the sink's to fill at each commit attempt (sink_mysql_lease.c). */
 struct qext {
 	uint64_t mapped_bytes; /* acct_mapped_bytes() of its process right after it */
-	unsigned char pad_[sizeof(struct qent) - sizeof(uint64_t)];
+	uint64_t cid;	       /* set by the MariaDB sink: from its cid lease */
+	unsigned char pad_[sizeof(struct qent) - 2 * sizeof(uint64_t)];
 };
 _Static_assert(sizeof(struct qext) == sizeof(struct qent), "qext is bound with qent's row size");
 

@@ -14,7 +14,7 @@ LECTOR_MODEL_OBJ  := $(addprefix $(BUILD)/model/,acct.o range.o range_tree.o con
 LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue.c \
 		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/sink_mysql_oom.c \
-		     lector/checkpoint.c lector/sink_mysql_ckpt.c \
+		     lector/checkpoint.c lector/sink_mysql_ckpt.c lector/sink_mysql_lease.c \
 		     lector/retain.c lector/sampler.c lector/procfs.c \
 		     lector/sink_mysql_names.c lector/resolve.c lector/resolve_cgroup.c lector/resolve_file.c
 
@@ -37,7 +37,7 @@ $(BUILD)/tests/acct-test: tests/lector/acct-test.c model/acct.c model/range.c mo
 
 # Benchmark helper: lector's sink without capture or accounting.
 LECTOR_SINK_OBJ := $(patsubst lector/%.c,$(BUILD)/lector/%.o,lector/sink_mysql.c lector/sink_mysql_stmt.c lector/sink_mysql_ranges.c \
-		     lector/sink_mysql_read.c lector/sink_mysql_oom.c lector/sink_mysql_names.c lector/sink_mysql_ckpt.c \
+		     lector/sink_mysql_read.c lector/sink_mysql_oom.c lector/sink_mysql_names.c lector/sink_mysql_ckpt.c lector/sink_mysql_lease.c \
 		     lector/checkpoint.c) $(LECTOR_MODEL_OBJ) $(DB_OBJ)
 $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c bench/lector/synth.c bench/lector/synth.h \
 		$(LECTOR_SINK_OBJ) lector/*.h

@@ -26,10 +26,10 @@ struct capture_stats {
 	uint64_t seen;
 	uint64_t queued; /* waiting in memory + spill */
 	uint64_t spilled_total;
-	uint64_t lag_ms; /* now - timestamp of the newest committed record */
-	double rate_eps; /* committed records per second, recent */
-	bool current;	 /* drops/seen describe this session */
-	uint64_t lost;	 /* read but not kept: the spill disk was full */
+	uint64_t lag_ms;	/* now - timestamp of the newest committed record */
+	double rate_eps;	/* committed records per second, recent */
+	bool current;		/* drops/seen describe this session */
+	uint64_t lost;		/* read but not kept: the spill disk was full */
 	uint64_t lost_before;	/* previous session's records never committed */
 	uint64_t gap_before_ms; /* no lector ran: previous last poll -> this start */
 	uint64_t prev_session;
@@ -38,7 +38,7 @@ struct capture_stats {
 
 /* What lector folded from a batch besides the totals (checkpoint.h). */
 struct batch_extra {
-	const struct qext *ext;	 /* [n], parallel to the records */
+	struct qext *ext;	 /* [n], parallel to the records; the sink sets cid */
 	const struct ckpt *ckpt; /* the checkpoints their calls made */
 	size_t n_ckpt;
 };
@@ -71,7 +71,9 @@ struct sink {
 int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
 /* A MariaDB sink that connects on first use (the database is down at start). */
 int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg);
-/* The statement that locks the writers' commit_order row (migration 014). */
+/* The statement that locks the writers' commit_order row (migration 014):
+ * lector no longer takes it (cid leases, migration 020); bench/lector's
+ * commit-lock bench times it. */
 void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len);
 int sink_jsonl_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);
 

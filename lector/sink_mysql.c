@@ -12,26 +12,25 @@
  * and retries, reconnecting here at most once per second.
  * SQL is always parameterized; names are bound as bytes.
  *
- * Many lectors (hosts) may write one database.  The server reads calls by
- * cid (AUTO_INCREMENT, migration 010; the primary key since 018, with
- * (host_id, session, seq) the unique key by_seq) and trusts that a cid,
- * once seen, has no smaller cid committed after it (SSE, /api/calls keyset
- * pages).
- * Two transactions inserting at once interleave their cids and commit in
- * either order, so every lector locks the one row of commit_order in the
- * writers' schema <db>_lock (migration 014) before its first INSERT, and
- * COMMIT releases it: cids are then handed out and made visible one
- * transaction at a time, across all writers.  Only accounts with a grant on
- * that schema can take the row; the read-only account has none (a named
- * lock, GET_LOCK, needed no privilege at all).  The writer session's
- * wait_timeout is short, so a lector that vanishes while holding the lock
- * (host down, network cut) frees it within that time.
+ * Many lectors (hosts) may write one database, and commit at the same
+ * time.  The server reads calls by cid (the primary key since migration
+ * 018, with (host_id, session, seq) the unique key by_seq) and trusts that
+ * a cid at or below its watermark never commits later (SSE, /api/calls
+ * keyset pages).  Each data transaction therefore inserts explicit cids
+ * from a block reserved just before it, and clears its lease on that block
+ * in the same commit (sink_mysql_lease.c, migration 020).  Until 020 every
+ * lector locked one shared row (commit_order, migration 014) for its whole
+ * transaction, so the fleet committed one transaction at a time; the
+ * environment variable MEMPROBE_LECTOR_ORDER=lock brings that order back,
+ * for bench/lector/writers alone.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <mysql.h>
 
 #include "clock.h"
@@ -44,8 +43,11 @@
 #define STR_(x)		      #x
 #define STR(x)		      STR_(x)
 #define RECONNECT_INTERVAL_MS 1000
-#define COMMIT_LOCK_WAIT_S    20 /* another writer's transaction; below the read timeout */
+#define COMMIT_LOCK_WAIT_S                                                                         \
+	20 /* a row lock (another writer's, a reader's); below the read timeout */
 #define ER_LOCK_WAIT_TIMEOUT  1205
+#define ER_LOCK_DEADLOCK      1213
+#define DEADLOCK_RETRIES      20 /* at once, on the same connection and cids */
 #define WRITER_IDLE_TIMEOUT_S 60 /* lector commits at least once a second */
 #define SESSION_TIMEOUTS_SQL                                                                       \
 	"SET SESSION wait_timeout = " STR(                                                         \
@@ -57,9 +59,13 @@ struct sink_mysql {
 	MYSQL *db;
 	unsigned int host_id;
 	struct mysql_stmts st;
-	char lock_sql[256]; /* locks the commit_order row */
+	char lock_sql[256]; /* locks the commit_order row (MEMPROBE_LECTOR_ORDER=lock) */
+	struct cid_lease lease;
 	uint64_t last_attempt_ms;
 	bool ever_connected;
+	bool commit_lock;   /* MEMPROBE_LECTOR_ORDER=lock: the order before 020 */
+	uint64_t lector_id; /* this process's lease rows: random, one per sink */
+	uint64_t deadlocks; /* transactions retried after a deadlock */
 };
 
 static void disconnect(struct sink_mysql *m)
@@ -121,11 +127,12 @@ void sink_mysql_lock_sql(const char *db_name, char *sql, size_t sql_len)
 		name[j++] = *p;
 	}
 	name[j] = 0;
-	snprintf(sql, sql_len, "SELECT id FROM `%s_lock`.commit_order WHERE id = 1 FOR UPDATE", name);
+	snprintf(sql, sql_len, "SELECT id FROM `%s_lock`.commit_order WHERE id = 1 FOR UPDATE",
+		 name);
 }
 
 /* Lock the commit_order row for this transaction (COMMIT releases it). */
-static int commit_lock(struct sink_mysql *m)
+static int take_commit_lock(struct sink_mysql *m)
 {
 	unsigned int code;
 
@@ -173,6 +180,14 @@ static int sink_connect(struct sink_mysql *m)
 		rc = fail(m, "setting the session's timeouts");
 	if (rc == 0 && mysql_autocommit(m->db, 0))
 		rc = fail(m, "autocommit off");
+	if (rc == 0) {
+		lease_init(&m->lease, c->db_name, m->host_id, m->lector_id, m->commit_lock);
+		if (lease_reset(&m->lease, m->db) < 0)
+			rc = fail(
+			    m, "clearing this host's cid lease (cid_leases, <db>_lock.cid_alloc: "
+			       "migration 020; the writer needs a grant on the lock schema, see "
+			       "INSTALL.md)");
+	}
 	if (rc < 0) {
 		disconnect(m);
 		return rc;
@@ -190,6 +205,79 @@ static int ensure_connected(struct sink_mysql *m)
 	return sink_connect(m);
 }
 
+/* A statement of the data or allocation transaction failed: a deadlock
+ * (two writers' gap locks; Galera: a certification conflict) is rolled back
+ * and retried at once on the same connection (-EDEADLK); anything else
+ * drops the connection (fail). */
+static int tx_error(struct sink_mysql *m, const char *what)
+{
+	if (m->db && mysql_errno(m->db) == ER_LOCK_DEADLOCK) {
+		snprintf(m->base.err, sizeof(m->base.err), "%s: %s", what, mysql_error(m->db));
+		mysql_rollback(m->db);
+		return -EDEADLK;
+	}
+	return fail(m, what);
+}
+
+static int reserve_cids(struct sink_mysql *m, struct qext *ext, size_t n)
+{
+	int rc = lease_take(&m->lease, m->db, ext, n);
+
+	if (rc == -ENOENT) {
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "the cid allocation row is missing from %s_lock.cid_alloc: run "
+			 "lector --migrate",
+			 m->cfg.db_name);
+		mysql_rollback(m->db);
+		return -EIO;
+	}
+	if (rc < 0 && mysql_errno(m->db) == ER_LOCK_WAIT_TIMEOUT) {
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "reserving cids: %s (is a session holding this host's cid_leases row?)",
+			 mysql_error(m->db));
+		mysql_rollback(m->db);
+		return -EAGAIN;
+	}
+	return rc < 0 ? tx_error(m, "reserving cids (cid_leases, <db>_lock.cid_alloc)") : 0;
+}
+
+static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
+		       const struct batch_extra *x, struct acct_proc *dirty,
+		       const struct capture_stats *cs)
+{
+	int rc;
+
+	if (n && (rc = reserve_cids(m, x->ext, n)) < 0)
+		return rc;
+	if (m->commit_lock && (rc = take_commit_lock(m)) < 0)
+		return rc;
+	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
+		return tx_error(m, "inserting calls");
+	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
+		return tx_error(m, "inserting checkpoints");
+	if (n && oom_insert(&m->st, e, n) < 0)
+		return tx_error(m, "inserting oom_kills");
+	if (stmts_upsert_procs(&m->st, dirty) < 0)
+		return tx_error(m, "updating processes");
+	if (stmts_upsert_stats(&m->st, cs, e, n) < 0)
+		return tx_error(m, "updating capture_stats");
+	rc = n ? lease_release(&m->lease, m->db) : 0;
+	if (rc == -ESTALE) {
+		snprintf(m->base.err, sizeof(m->base.err),
+			 "this transaction's cid lease got too old (over %d s) or was cleared: "
+			 "retried with new cids",
+			 LEASE_USE_MAX_S);
+		mysql_rollback(m->db);
+		return -EAGAIN;
+	}
+	if (rc < 0)
+		return tx_error(m, "clearing this host's cid lease");
+	if (mysql_commit(m->db))
+		return tx_error(m, "commit");
+	lease_committed(&m->lease);
+	return 0;
+}
+
 static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 			      const struct batch_extra *x, struct acct_proc *dirty,
 			      const struct capture_stats *cs)
@@ -197,24 +285,16 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 	struct sink_mysql *m = (struct sink_mysql *)s;
 	int rc = ensure_connected(m);
 
-	if (rc < 0)
-		return rc;
-	rc = commit_lock(m);
-	if (rc < 0)
-		return rc;
-	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
-		return fail(m, "inserting calls");
-	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
-		return fail(m, "inserting checkpoints");
-	if (n && oom_insert(&m->st, e, n) < 0)
-		return fail(m, "inserting oom_kills");
-	if (stmts_upsert_procs(&m->st, dirty) < 0)
-		return fail(m, "updating processes");
-	if (stmts_upsert_stats(&m->st, cs, e, n) < 0)
-		return fail(m, "updating capture_stats");
-	if (mysql_commit(m->db))
-		return fail(m, "commit");
-	return 0;
+	for (int attempt = 1; rc == 0; attempt++) {
+		rc = commit_once(m, e, n, x, dirty, cs);
+		if (rc != -EDEADLK)
+			break;
+		if (attempt >= DEADLOCK_RETRIES)
+			return -EAGAIN;
+		m->deadlocks++;
+		usleep((useconds_t)(attempt * 1000 + mono_ms() % 1000));
+	}
+	return rc;
 }
 
 static int mysql_committed_seq(struct sink *s, uint64_t session, uint64_t *seq)
@@ -274,6 +354,11 @@ static void mysql_sink_close(struct sink *s)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
 
+	if (m->deadlocks)
+		fprintf(stderr,
+			"lector: %" PRIu64 " transactions were retried after a deadlock "
+			"with another writer\n",
+			m->deadlocks);
 	disconnect(m);
 	free(m);
 }
@@ -287,6 +372,18 @@ static const struct sink_ops mysql_ops = {
     .close = mysql_sink_close,
 };
 
+static void sink_mysql_init(struct sink_mysql *m, const struct lector_config *cfg)
+{
+	const char *order = getenv("MEMPROBE_LECTOR_ORDER");
+
+	m->base.ops = &mysql_ops;
+	m->cfg = *cfg;
+	m->commit_lock = order && !strcmp(order, "lock");
+	if (getrandom(&m->lector_id, sizeof(m->lector_id), 0) != sizeof(m->lector_id))
+		m->lector_id = wall_ns() ^ ((uint64_t)getpid() << 40);
+	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
+}
+
 int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen)
 {
 	struct sink_mysql *m = calloc(1, sizeof(*m));
@@ -294,9 +391,7 @@ int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *er
 
 	if (!m)
 		return -ENOMEM;
-	m->base.ops = &mysql_ops;
-	m->cfg = *cfg;
-	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
+	sink_mysql_init(m, cfg);
 	rc = sink_connect(m);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", m->base.err);
@@ -315,9 +410,7 @@ int sink_mysql_open_lazy(struct sink **out, const struct lector_config *cfg)
 
 	if (!m)
 		return -ENOMEM;
-	m->base.ops = &mysql_ops;
-	m->cfg = *cfg;
-	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
+	sink_mysql_init(m, cfg);
 	*out = &m->base;
 	return 0;
 }

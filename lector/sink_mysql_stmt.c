@@ -24,6 +24,7 @@
  * name and its length beside it in the entry).  syscall: the ENUM's index
  * is MP_CALL_* (include/memprobe_abi.h, tests/lector checks the ENUM). */
 #define CALLS_TABLE(X)                                                                             \
+	X(cid, U64, x->cid, KEEP)                                                                  \
 	X(session, U64, e->session, KEEP)                                                          \
 	X(seq, U64, r->seq, KEEP)                                                                  \
 	X(ts_ns, U64, r->ts_ns, KEEP)                                                              \

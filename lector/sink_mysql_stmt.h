@@ -53,9 +53,9 @@ struct mysql_stmts {
 	MYSQL_STMT *proc;
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
-	MYSQL_STMT *oom; /* sink_mysql_oom.c */
-	MYSQL_STMT *ckpt; /* sink_mysql_ckpt.c */
-	struct range_batch *ranges; /* rows of the three, reused */
+	MYSQL_STMT *oom;	     /* sink_mysql_oom.c */
+	MYSQL_STMT *ckpt;	     /* sink_mysql_ckpt.c */
+	struct range_batch *ranges;  /* rows of the three, reused */
 	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
 
@@ -83,16 +83,40 @@ int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);
 /* Load ranges into procs[0..n), sorted by (pid, start_ns). */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n);
 /* sink_mysql_oom.c: an oom_kills row for each oom_kill record of e[0..n). */
-int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
-		size_t errlen);
+int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen);
 void oom_close(struct mysql_stmts *st);
 int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
 
 /* sink_mysql_ckpt.c: the checkpoints table, bulk, INSERT IGNORE. */
-int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
-		 size_t errlen);
+int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen);
 void ckpt_close(struct mysql_stmts *st);
 int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n);
+
+/* sink_mysql_lease.c: this host's block of cids (migration 020). */
+struct cid_lease {
+	char lockdb[160]; /* `<db>_lock`, quoted */
+	unsigned int host_id;
+	uint64_t lector_id; /* with host_id, the key of this lector's lease row */
+	bool commit_lock;   /* bench only: the old order (lock + AUTO_INCREMENT) */
+	bool held;	    /* lo..hi is ours, live, unused by any commit */
+	uint64_t lo, hi;
+};
+#define LEASE_USE_MAX_S 100 /* below the server's default expiry (120 s) */
+void lease_init(struct cid_lease *l, const char *db_name, unsigned int host_id, uint64_t lector_id,
+		bool commit_lock);
+/* On (re)connect: clear this lector's lease, drop this host's dead ones,
+ * keep the allocation above calls' highest cid; commits.  0 or -EIO. */
+int lease_reset(struct cid_lease *l, MYSQL *db);
+/* Set x[0..n).cid for the batch: the held block when a retry of the same
+ * size, else a new one (its own transaction, committed).  0, -EIO, or
+ * -ENOENT (no allocation row). */
+int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n);
+/* Inside the data transaction, last before COMMIT: the lease is no longer
+ * live.  0; -ESTALE when it is too old or gone (roll back, retry: a new
+ * block); -EIO. */
+int lease_release(struct cid_lease *l, MYSQL *db);
+/* The data transaction committed: the block is used up. */
+void lease_committed(struct cid_lease *l);
 
 /* sink_mysql_names.c: the cgroups and files tables (resolve.h's rows). */
 int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,

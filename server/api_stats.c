@@ -74,6 +74,13 @@ static void add_server(cJSON *o)
 	cJSON_AddNumberToObject(s, "sse_messages_total", (double)sse_sent_total());
 	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
 	cJSON_AddNumberToObject(s, "sse_resets_total", (double)sse_reset_total());
+	/* cid leases (migration 020): streaming reads up to the watermark;
+	 * live leases past --cid-lease-expiry-s are ignored, counted here */
+	if (watermark_last() == UINT64_MAX)
+		cJSON_AddNullToObject(s, "cid_watermark");
+	else
+		cJSON_AddNumberToObject(s, "cid_watermark", (double)watermark_last());
+	cJSON_AddNumberToObject(s, "cid_leases_expired", (double)watermark_expired_leases());
 }
 
 /* ?host=NAME (empty: every host) as the two parameters of a host filter. */
@@ -221,6 +228,10 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 		"SSE resumes too deep to replay, answered with a reset event");
 	sb_printf(b, "memprobe_server_sse_resets_total %llu\n",
 		  (unsigned long long)sse_reset_total());
+	sb_head(b, "memprobe_server_cid_leases_expired", "gauge",
+		"lectors' live cid leases older than --cid-lease-expiry-s, ignored by streaming");
+	sb_printf(b, "memprobe_server_cid_leases_expired %llu\n",
+		  (unsigned long long)watermark_expired_leases());
 }
 
 int api_metrics(struct req *r)

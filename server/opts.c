@@ -233,6 +233,9 @@ static const struct opt_spec opt_table[] = {
     UINT("sse-resume-max", sse_resume_max, 0, 100000000,
 	 "a resume (Last-Event-ID) more than N ids behind gets a\n"
 	 "'reset' event instead of a replay (default 20000)"),
+    UINT("cid-lease-expiry-s", cid_lease_expiry_s, 1, 86400,
+	 "a lector's cid lease live for longer than this is a dead\n"
+	 "lector's: streaming goes past it (default 120)"),
     UINT("db-pool", db_pool_size, 1, 256, "database connections for requests (default 16)"),
     UINT("db-wait-ms", db_wait_ms, 10, 600000,
 	 "wait at most N ms for a free connection, then 503 with\n"
@@ -264,6 +267,7 @@ void opts_defaults(struct server_opts *o)
 				  .sse_poll_ms = 10,
 				  .sse_heartbeat_ms = 15000,
 				  .sse_resume_max = 20000,
+				  .cid_lease_expiry_s = 120,
 				  .db_pool_size = 16,
 				  .db_wait_ms = 1000,
 				  .cache_ms = 100,

@@ -38,7 +38,8 @@ struct server_opts {
 	unsigned int sse_queue_len; /* messages per client before cut loose */
 	unsigned int sse_poll_ms;
 	unsigned int sse_heartbeat_ms;
-	unsigned int sse_resume_max; /* deeper Last-Event-ID: a reset event */
+	unsigned int sse_resume_max;	 /* deeper Last-Event-ID: a reset event */
+	unsigned int cid_lease_expiry_s; /* a live cid lease older than this is ignored */
 	unsigned int db_pool_size;
 	unsigned int db_wait_ms; /* pool wait before a 503 */
 	unsigned int cache_ms;	 /* REST answers at most this stale */
@@ -219,6 +220,13 @@ uint64_t sse_sent_total(void);
 uint64_t sse_last_cid(void);
 uint64_t sse_reset_total(void);
 int sse_db_healthy(uint64_t *age_ms);
+
+/* watermark.c: calls with cid <= *mark never gain a row below them later
+ * (cid leases, migration 020); UINT64_MAX: no cap.  init: before threads. */
+void watermark_init(unsigned int expiry_seconds);
+int watermark_read(struct db_pool *db, uint64_t *mark, char *err, size_t errlen);
+uint64_t watermark_expired_leases(void); /* live leases ignored, last read */
+uint64_t watermark_last(void);
 
 /* Set once by main() at shutdown; the SSE poller and client loops stop. */
 extern atomic_int server_stopping;

@@ -13,6 +13,8 @@
  * rows those calls changed.  A resume deeper than --sse-resume-max ids
  * gets one "reset" event (with the live id) instead of a replay.  The
  * poller's own queries also tell /healthz whether the database answers.
+ * The poller reads only up to the watermark (watermark.c): several lectors
+ * commit at once, and a cid below it never appears later.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -143,6 +145,19 @@ static void sleep_ms(unsigned int ms)
 
 static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
 
+/* The live edge: the newest cid, capped by the watermark (watermark.c). */
+static int read_edge(struct db_pool *db, uint64_t *edge, char *err, size_t errlen)
+{
+	uint64_t mark = 0;
+	int rc = watermark_read(db, &mark, err, errlen);
+
+	if (rc == 0)
+		rc = db_select(db, max_cid_sql, NULL, 0, row_first_u64, edge, err, errlen);
+	if (rc == 0 && *edge > mark)
+		*edge = mark;
+	return rc;
+}
+
 /* No client: nothing to read or format, only the live edge to follow (the
  * cache's freshness and a new client's starting point).  It moves only
  * while still nobody is registered: a client that registered meanwhile
@@ -151,7 +166,7 @@ static const char max_cid_sql[] = "SELECT COALESCE(MAX(cid), 0) FROM calls";
 static int follow_edge(char *err, size_t errlen)
 {
 	uint64_t edge = 0;
-	int rc = db_select(hub.db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, errlen);
+	int rc = read_edge(hub.db, &edge, err, errlen);
 
 	pthread_mutex_lock(&hub.lock);
 	if (rc == 0 && !atomic_load(&hub.n) && edge > atomic_load(&hub.last_cid))
@@ -164,12 +179,17 @@ static int follow_edge(char *err, size_t errlen)
 static int poll_once(char *err, size_t errlen)
 {
 	struct batch *b = NULL;
+	uint64_t mark = 0;
 	int rc;
 
 	if (!sse_client_count())
 		return follow_edge(err, errlen);
-	rc = batch_fetch(hub.db, atomic_load(&hub.last_cid), UINT64_MAX, hub.batch_rows, &b, err,
-			 errlen);
+	rc = watermark_read(hub.db, &mark, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (mark <= atomic_load(&hub.last_cid))
+		return 0; /* nothing new that can be sent yet */
+	rc = batch_fetch(hub.db, atomic_load(&hub.last_cid), mark, hub.batch_rows, &b, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (b->n_calls)
@@ -226,8 +246,9 @@ int sse_start(struct db_pool *rest_db, struct db_pool *poll_db, const struct ser
 	    o->sse_queue_len / 4 < BATCH_ROWS_MAX ? o->sse_queue_len / 4 : BATCH_ROWS_MAX;
 	hub.catchup_db = rest_db;
 	hub.db = poll_db;
+	watermark_init(o->cid_lease_expiry_s);
 	/* Live from now; older calls are /api/calls' job (or Last-Event-ID's). */
-	rc = db_select(poll_db, max_cid_sql, NULL, 0, row_first_u64, &edge, err, sizeof(err));
+	rc = read_edge(poll_db, &edge, err, sizeof(err));
 	atomic_store(&hub.last_cid, edge);
 	if (rc < 0) {
 		fprintf(stderr, "memprobe-server: %s (is migration 010 applied? run lector once)\n",

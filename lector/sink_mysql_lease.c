@@ -1,0 +1,185 @@
+/*
+ * sink_mysql_lease.c - the cids of the MariaDB sink's calls: a block of
+ * cids reserved before each data transaction (migration 020), and this
+ * host's lease on it, which the server reads to know how far it may
+ * stream (server/watermark.c; docs/SCALE-OUT.md, "cid order").
+ *
+ * The invariant the server relies on: a cid at or below the watermark
+ * (the lowest lo of a live lease minus 1, else the highest hi) never
+ * commits later.  What keeps it:
+ * - lease_take() allocates in a short transaction of its own: this
+ *   host's lease row is locked first, then <db>_lock.cid_alloc (every
+ *   allocator's one row, held only until this COMMIT), then the lease is
+ *   set live with the block.  Allocations therefore commit in block order,
+ *   and a block's lease is visible as soon as the block is.  Own row
+ *   first: a reader that locks a lease row (it can: SELECT on the data
+ *   schema) stalls that host alone, never the allocation row.
+ * - lease_release() clears the lease inside the data transaction, as its
+ *   last statement before COMMIT, so rows and "no longer live" become
+ *   visible together.  It refuses (the batch is retried with a new block)
+ *   when the lease is older than LEASE_USE_MAX_S: the server ignores a
+ *   live lease after its expiry (120 s by default), and a transaction that
+ *   committed past that could land below a watermark already passed.
+ * - lease_reset() on every (re)connect clears this lector's lease: a batch
+ *   in flight when the connection died is retried with a new block.  The
+ *   old transaction either never commits, or had already cleared its
+ *   lease (then the reset waits for its row lock until it has committed).
+ * A lease row is keyed by (host_id, lector_id), lector_id random per lector
+ * process: two lectors with the same host name (a restart overlapping the
+ * old lector's drain) must not clear each other's lease.
+ * The same block is reused when a data transaction fails and is retried
+ * on the same connection (deadlock, lock wait): it was rolled back, so
+ * its cids are still unused, and the lease still live.
+ * Numbers in statement text are our own (host_id, counts, cids); the
+ * schema names are quoted identifiers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink_mysql_stmt.h"
+
+/* The writers' schema name, quoted: `<db>_lock` with backticks doubled. */
+void lease_init(struct cid_lease *l, const char *db_name, unsigned int host_id, uint64_t lector_id,
+		bool commit_lock)
+{
+	size_t j = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->lockdb[j++] = '`';
+	for (const char *p = db_name; *p && j + 8 < sizeof(l->lockdb); p++) {
+		if (*p == '`')
+			l->lockdb[j++] = '`';
+		l->lockdb[j++] = *p;
+	}
+	memcpy(&l->lockdb[j], "_lock`", 7);
+	l->host_id = host_id;
+	l->lector_id = lector_id;
+	l->commit_lock = commit_lock;
+}
+
+static int run(MYSQL *db, const char *sql)
+{
+	return mysql_query(db, sql) ? -EIO : 0;
+}
+
+/* One statement's single unsigned value. */
+static int query_u64(MYSQL *db, const char *sql, uint64_t *v)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = -EIO;
+
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	row = mysql_fetch_row(res);
+	if (row && row[0]) {
+		*v = strtoull(row[0], NULL, 10);
+		rc = 0;
+	}
+	mysql_free_result(res);
+	return rc;
+}
+
+int lease_reset(struct cid_lease *l, MYSQL *db)
+{
+	char sql[512];
+	uint64_t next = 0;
+
+	l->held = false;
+	if (l->commit_lock)
+		return 0;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES (%u, "
+		 "%" PRIu64 ", 0, 0, 0, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE live = 0",
+		 l->host_id, l->lector_id);
+	if (run(db, sql))
+		return -EIO;
+	/* This host's other lectors' rows: a live one past LEASE_USE_MAX_S
+	 * can no longer commit (lease_release refuses it, or already holds the
+	 * row until its COMMIT, and then this waits); one unused for a day is
+	 * a lector long gone. */
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id <> %" PRIu64
+		 " AND made < UTC_TIMESTAMP(6) - INTERVAL IF(live = 1, %d, 86400) SECOND",
+		 l->host_id, l->lector_id, LEASE_USE_MAX_S);
+	if (run(db, sql) ||
+	    query_u64(db, "SELECT COALESCE(MAX(cid), 0) + 1 FROM calls FORCE INDEX (PRIMARY)",
+		      &next) < 0)
+		return -EIO;
+	/* rows stored without a lease (by hand, an older lector): stay above them */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE %s.cid_alloc SET next = GREATEST(next, %" PRIu64 ") WHERE id = 1",
+		 l->lockdb, next);
+	if (run(db, sql) || mysql_commit(db))
+		return -EIO;
+	return 0;
+}
+
+int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
+{
+	char sql[512];
+	uint64_t end;
+
+	if (l->commit_lock) { /* the old order: AUTO_INCREMENT under the lock */
+		for (size_t i = 0; i < n; i++)
+			x[i].cid = 0;
+		return 0;
+	}
+	if (!l->held || l->hi - l->lo + 1 != n) {
+		snprintf(
+		    sql, sizeof(sql),
+		    "UPDATE cid_leases SET live = 1, made = UTC_TIMESTAMP(6) WHERE host_id = %u",
+		    l->host_id);
+		if (run(db, sql))
+			return -EIO;
+		snprintf(sql, sizeof(sql),
+			 "UPDATE %s.cid_alloc SET next = LAST_INSERT_ID(next + %zu) WHERE id = 1",
+			 l->lockdb, n);
+		if (run(db, sql))
+			return -EIO;
+		if (mysql_affected_rows(db) != 1)
+			return -ENOENT; /* no allocation row: migration 020 missing */
+		end = mysql_insert_id(db);
+		snprintf(sql, sizeof(sql),
+			 "UPDATE cid_leases SET lo = %" PRIu64 ", hi = %" PRIu64
+			 ", live = 1, made = UTC_TIMESTAMP(6) WHERE host_id = %u AND lector_id = "
+			 "%" PRIu64,
+			 end - n, end - 1, l->host_id, l->lector_id);
+		if (run(db, sql) || mysql_commit(db))
+			return -EIO;
+		l->lo = end - n;
+		l->hi = end - 1;
+		l->held = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		x[i].cid = l->lo + i;
+	return 0;
+}
+
+int lease_release(struct cid_lease *l, MYSQL *db)
+{
+	char sql[512];
+
+	if (l->commit_lock || !l->held)
+		return 0;
+	snprintf(sql, sizeof(sql),
+		 "UPDATE cid_leases SET live = 0 WHERE host_id = %u AND lector_id = %" PRIu64
+		 " AND lo = %" PRIu64
+		 " AND live = 1 AND made > UTC_TIMESTAMP(6) - INTERVAL %d SECOND",
+		 l->host_id, l->lector_id, l->lo, LEASE_USE_MAX_S);
+	if (run(db, sql))
+		return -EIO;
+	if (mysql_affected_rows(db) != 1) {
+		l->held = false; /* too old, or cleared: the retry takes a new block */
+		return -ESTALE;
+	}
+	return 0;
+}
+
+void lease_committed(struct cid_lease *l)
+{
+	l->held = false;
+}
