@@ -288,11 +288,12 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 	for (int attempt = 1; rc == 0; attempt++) {
 		rc = commit_once(m, e, n, x, dirty, cs);
 		if (rc != -EDEADLK)
-			break;
+			return rc;
 		if (attempt >= DEADLOCK_RETRIES)
 			return -EAGAIN;
 		m->deadlocks++;
 		usleep((useconds_t)(attempt * 1000 + mono_ms() % 1000));
+		rc = 0;
 	}
 	return rc;
 }
@@ -354,6 +355,11 @@ static void mysql_sink_close(struct sink *s)
 {
 	struct sink_mysql *m = (struct sink_mysql *)s;
 
+	if (m->db && lease_close(&m->lease, m->db) < 0)
+		fprintf(stderr,
+			"lector: could not clear this lector's cid lease (%s): the server "
+			"streams past it after its --cid-lease-expiry-s\n",
+			mysql_error(m->db));
 	if (m->deadlocks)
 		fprintf(stderr,
 			"lector: %" PRIu64 " transactions were retried after a deadlock "

@@ -183,3 +183,17 @@ void lease_committed(struct cid_lease *l)
 {
 	l->held = false;
 }
+
+int lease_close(struct cid_lease *l, MYSQL *db)
+{
+	char sql[256];
+
+	l->held = false;
+	if (l->commit_lock)
+		return 0;
+	mysql_rollback(db);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE cid_leases SET live = 0 WHERE host_id = %u AND lector_id = %" PRIu64,
+		 l->host_id, l->lector_id);
+	return run(db, sql) || mysql_commit(db) ? -EIO : 0;
+}

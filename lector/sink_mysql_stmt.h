@@ -117,6 +117,9 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n);
 int lease_release(struct cid_lease *l, MYSQL *db);
 /* The data transaction committed: the block is used up. */
 void lease_committed(struct cid_lease *l);
+/* Closing: nothing of ours is in flight, the lease stops holding the
+ * stream back (a rolled-back block never commits).  0 or -EIO. */
+int lease_close(struct cid_lease *l, MYSQL *db);
 
 /* sink_mysql_names.c: the cgroups and files tables (resolve.h's rows). */
 int names_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
