@@ -158,6 +158,20 @@ static int take_commit_lock(struct sink_mysql *m)
 	return -EIO;
 }
 
+/* A session holding this host's lease rows (lock wait) is waited out as an
+ * outage: capture goes on, the writer connects again later. */
+static int lease_reset_failed(struct sink_mysql *m)
+{
+	if (mysql_errno(m->db) == ER_LOCK_WAIT_TIMEOUT) {
+		fail(m, "clearing this lector's cid lease (is a session holding this host's "
+			"cid_leases rows?)");
+		return -ECONNREFUSED;
+	}
+	return fail(m,
+		    "clearing this lector's cid lease (cid_leases, <db>_lock.cid_alloc: "
+		    "migration 020; the writer needs a grant on the lock schema, see INSTALL.md)");
+}
+
 static int sink_connect(struct sink_mysql *m)
 {
 	const struct lector_config *c = &m->cfg;
@@ -183,10 +197,7 @@ static int sink_connect(struct sink_mysql *m)
 	if (rc == 0) {
 		lease_init(&m->lease, c->db_name, m->host_id, m->lector_id, m->commit_lock);
 		if (lease_reset(&m->lease, m->db) < 0)
-			rc = fail(
-			    m, "clearing this host's cid lease (cid_leases, <db>_lock.cid_alloc: "
-			       "migration 020; the writer needs a grant on the lock schema, see "
-			       "INSTALL.md)");
+			rc = lease_reset_failed(m);
 	}
 	if (rc < 0) {
 		disconnect(m);

@@ -1,13 +1,17 @@
 """tests/hosts/reader_lock.py - the server's read-only account cannot stall
-ingest through lector's commit lock, part of tests/hosts/run-tests.
+the fleet's ingest, part of tests/hosts/run-tests.
 
-memprobe_reader (SELECT on the data schema) tries every way it has to take
-the lock that orders the writers' commits: the named lock lector once used
-(GET_LOCK needs no privilege at all), and locking reads and LOCK TABLES on
-the lock row, which lives in the writers' own schema <db>_lock.  Each
-attempt that succeeds is held in an open session for up to 120 s.  Two
-lectors must drain their rings while those sessions still hold, and the
-sessions must be the reader's (processlist) when the lectors are done."""
+memprobe_reader (SELECT on the data schema) tries every way it has to stall
+what all writers share: the named lock lector once used (GET_LOCK needs no
+privilege at all), locking reads and LOCK TABLES on the commit_order row
+(migration 014, no longer taken) and on the cid allocation row (migration
+020), both in the writers' own schema <db>_lock.  It also locks one host's
+cid lease rows (host-a's; SELECT on the data schema is enough for that, as
+for any data row): that host alone may stall.  Each attempt that succeeds
+is held in an open session for up to 120 s.  Two other lectors must drain
+their rings while those sessions still hold, a lector of host-a must commit
+nothing meanwhile, and the sessions must be the reader's (processlist) when
+the lectors are done.  Once they are gone, host-a's lector commits."""
 import os, subprocess, time
 
 from lib import diag, ok
@@ -18,13 +22,21 @@ HOSTS = ["host-r1", "host-r2"]
 HOLD_S = 120
 INGEST_WAIT_S = 60
 LOCK_TABLE = "memprobe_lock.commit_order"
+ALLOC_TABLE = "memprobe_lock.cid_alloc"
+LEASE_STMT = ("SELECT * FROM cid_leases WHERE host_id = (SELECT host_id FROM hosts WHERE name = 'host-a') "
+              "FOR UPDATE")
 ATTEMPTS = [
     ("GET_LOCK('memprobe.commit')", "SELECT GET_LOCK('memprobe.commit', 0)"),
     ("SELECT ... FOR UPDATE on the lock row", "SELECT * FROM %s FOR UPDATE" % LOCK_TABLE),
     ("SELECT ... LOCK IN SHARE MODE on the lock row", "SELECT * FROM %s LOCK IN SHARE MODE" % LOCK_TABLE),
     ("LOCK TABLES ... WRITE on the lock table", "LOCK TABLES %s WRITE" % LOCK_TABLE),
     ("LOCK TABLES ... READ on the lock table", "LOCK TABLES %s READ" % LOCK_TABLE),
+    ("SELECT ... FOR UPDATE on the cid allocation row", "SELECT * FROM %s FOR UPDATE" % ALLOC_TABLE),
+    ("SELECT ... LOCK IN SHARE MODE on the cid allocation row", "SELECT * FROM %s LOCK IN SHARE MODE" % ALLOC_TABLE),
+    ("LOCK TABLES ... WRITE on the cid allocation table", "LOCK TABLES %s WRITE" % ALLOC_TABLE),
+    ("SELECT ... FOR UPDATE on host-a's cid lease rows", LEASE_STMT),
 ]
+N_DENIED = len(ATTEMPTS) - 2  # all but GET_LOCK and the lease rows
 
 
 def reader_cnf(db, work):
@@ -61,25 +73,32 @@ def outcome(out):
 def tests(db, work, start_lector):
     cnf = reader_cnf(db, work)
     attempts = start_attempts(cnf, work)
-    lectors = []
+    lectors, stalled = [], None
     try:
         got = [outcome(out) for _, out in attempts]
         for (what, _), (res, text) in zip(ATTEMPTS, got):
             diag("reader tries %s: %s (%s)" % (what, res, text))
         ok(got[0][0] == "held", "the read-only account holds GET_LOCK('memprobe.commit') (no privilege needed)")
-        ok(all(res == "refused" and "denied" in text for res, text in got[1:]),
-           "the read-only account cannot read or lock the writers' lock table (%s): access denied"
-           % LOCK_TABLE, "; ".join(t for _, t in got[1:]))
+        ok(all(res == "refused" and "denied" in text for res, text in got[1:1 + N_DENIED]),
+           "the read-only account cannot read or lock the writers' tables (%s, %s): access denied"
+           % (LOCK_TABLE, ALLOC_TABLE), "; ".join(t for _, t in got[1:1 + N_DENIED]))
+        ok(got[-1][0] == "held", "the read-only account can lock host-a's cid lease rows (SELECT ... FOR UPDATE "
+           "needs only SELECT, as on any data row)", got[-1][1])
         ts0 = time.time_ns() - 60 * 10**9
         for i, h in enumerate(HOSTS):
             recs, _ = rings.host_records(i, N_PER_HOST, ts0)
             ring = os.path.join(work, h + ".ring")
             rings.write_ring(ring, 0xc000 + i, recs)
             lectors.append(start_lector(db, work, h, ring))
+        recs, _ = rings.host_records(0, 500, ts0)
+        ring_a = os.path.join(work, "host-a-stalled.ring")
+        rings.write_ring(ring_a, 0xc0a0, recs)
+        stalled = start_lector(db, work, "host-a", ring_a, ("--spill=" + os.path.join(work, "host-a-2.spill"),))
         t0, rcs = time.time(), [None, None]
         while time.time() - t0 < INGEST_WAIT_S and None in rcs:
             rcs = [p.poll() for p, _ in lectors]
             time.sleep(0.1)
+        a_rows = db.one("SELECT COUNT(*) FROM calls WHERE session = %d" % 0xc0a0)
         held = int(db.one("SELECT COUNT(*) FROM information_schema.processlist WHERE user = "
                           "'memprobe_reader' AND info LIKE 'SELECT SLEEP%'") or 0)
         n = db.one("SELECT COUNT(*) FROM calls c JOIN hosts h ON h.host_id = c.host_id WHERE h.name IN "
@@ -89,7 +108,22 @@ def tests(db, work, start_lector):
            "two lectors commit all %d records while the reader's sessions hold what they got "
            "(%.1f s, %s rows, %d reader sessions still holding)"
            % (2 * N_PER_HOST, time.time() - t0, n, held), "\n".join(t[-400:] for t in logs))
+        ok(a_rows == "0", "meanwhile host-a's lector, whose lease rows the reader holds, has committed nothing "
+           "(%s rows): the reader stalls that host alone" % a_rows)
+        for row in db.sql("SELECT id FROM information_schema.processlist WHERE user = 'memprobe_reader'"):
+            db.sql("KILL %s" % row[0])
+        try:
+            rc_a = stalled[0].wait(90)
+        except subprocess.TimeoutExpired:
+            rc_a = None
+        a_rows = db.one("SELECT COUNT(*) FROM calls WHERE session = %d" % 0xc0a0)
+        stalled[1].seek(0)
+        ok(rc_a == 0 and a_rows == "500", "once the reader's sessions are gone, host-a's lector commits its 500 "
+           "records (%s rows, exit %s)" % (a_rows, rc_a), stalled[1].read()[-600:])
     finally:
+        if stalled and stalled[0].poll() is None:
+            stalled[0].kill()
+            stalled[0].wait()
         for p, _ in lectors:
             if p.poll() is None:
                 p.kill()
