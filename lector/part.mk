@@ -107,6 +107,14 @@ bench-retain:
 	@$(TOP)/bench/lector/retain
 bench: bench-retain
 
+# 1, 2 and 4 lectors into one MariaDB at once: cid leases (migration 020)
+# against the commit lock they replaced, alternating rounds.
+.PHONY: bench-writers
+bench-writers:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
+	@BUILD=$(BUILD) $(TOP)/bench/lector/writers
+bench: bench-writers
+
 # What the RSS sampler costs with 1000 live processes, against it off
 # (bench/lector/sampler: alone, then end to end through lector and MariaDB).
 $(BUILD)/bench/sampler-bench: bench/lector/sampler.c lector/sampler.c lector/procfs.c $(LECTOR_MODEL_OBJ) \
