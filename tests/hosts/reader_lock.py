@@ -92,7 +92,7 @@ def tests(db, work, start_lector):
             lectors.append(start_lector(db, work, h, ring))
         recs, _ = rings.host_records(0, 500, ts0)
         ring_a = os.path.join(work, "host-a-stalled.ring")
-        rings.write_ring(ring_a, 0xc0a0, recs)
+        rings.write_ring(ring_a, 0xc0a0, recs, running=1)  # waits for more: stopped below
         stalled = start_lector(db, work, "host-a", ring_a, ("--spill=" + os.path.join(work, "host-a-2.spill"),))
         t0, rcs = time.time(), [None, None]
         while time.time() - t0 < INGEST_WAIT_S and None in rcs:
@@ -112,8 +112,12 @@ def tests(db, work, start_lector):
            "(%s rows): the reader stalls that host alone" % a_rows)
         for row in db.sql("SELECT id FROM information_schema.processlist WHERE user = 'memprobe_reader'"):
             db.sql("KILL %s" % row[0])
+        t1 = time.time()
+        while time.time() - t1 < 90 and db.one("SELECT COUNT(*) FROM calls WHERE session = %d" % 0xc0a0) != "500":
+            time.sleep(0.2)
+        stalled[0].terminate()
         try:
-            rc_a = stalled[0].wait(90)
+            rc_a = stalled[0].wait(30)
         except subprocess.TimeoutExpired:
             rc_a = None
         a_rows = db.one("SELECT COUNT(*) FROM calls WHERE session = %d" % 0xc0a0)

@@ -43,12 +43,14 @@ def host_records(host_idx, n, ts0_ns):
     return recs, tot
 
 
-def write_ring(path, session, recs):
+def write_ring(path, session, recs, running=0):
+    """running=1: the producer seems alive, so lector waits for more until
+    it is stopped (no 10 s drain limit after the source went away)."""
     cap = 8
     while cap < len(recs):
         cap *= 2
     hdr = bytearray(PAGE)
-    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 2, 192, cap, PAGE, session, 0, 0, 0)
+    struct.pack_into("<QIIQQQQII", hdr, 0, 0x45424f52504d454d, 2, 192, cap, PAGE, session, 0, running, 0)
     struct.pack_into("<QQQ", hdr, 64, len(recs), 0, len(recs))
     with open(path, "wb") as f:
         f.write(bytes(hdr))

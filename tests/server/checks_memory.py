@@ -5,7 +5,7 @@ filtering by them, /api/groups' sums (equal to the sums of the process rows),
 /api/oom, /api/stats' oom_kills, and /metrics' group series (top N per host,
 label escaping) and OOM counters."""
 import subprocess, time, urllib.parse
-from lib import SSE, Server, get, ok
+from lib import SSE, Server, get, ok, writer_tx
 import lib
 from seed_memory import (BIG_ID, CGROUPS, LONG_PATH, MEM_HOST, MEM_HOST2, MEM_RAM, N_PROCS, ODD_NAME, OOMS,
                          PID_BASE, proc_row)
@@ -339,12 +339,10 @@ def sse_process_event(srv, db):
     c = SSE(srv.port, query="?host=" + MEM_HOST)
     try:
         c.response()
-        db.sql("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); BEGIN; SELECT id INTO @lock FROM"
-               " memprobe_lock.commit_order WHERE id = 1 FOR UPDATE; INSERT INTO calls (host_id, session, seq, ts_ns,"
-               " pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes,"
-               " offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES (@h, 78, 1, %d, %d, %d, 0, %d,"
-               " 'mem5', 'mem5', 'mmap', 0, 4096, 0, 0, 0, 3, 34, -1, 4096, 4096); COMMIT;"
-               % (MEM_HOST, time.time_ns(), pid, pid, 55))
+        db.sql(writer_tx(MEM_HOST, "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, "
+                         "syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
+                         "total_vm_bytes", ["(@h, 78, 1, %d, %d, %d, 0, %d, 'mem5', 'mem5', 'mmap', 0, 4096, 0, 0, "
+                                            "0, 3, 34, -1, 4096, 4096)" % (time.time_ns(), pid, pid, 55)]))
         evs = c.events(5, until=lambda e: e["event"] == "call" and e["data"]["pid"] == pid)
     finally:
         c.close()

@@ -2,7 +2,7 @@
 calls lector commits, resume with Last-Event-ID without gaps, heartbeats,
 the capacity cap (503) and slow clients cut loose without slowing others."""
 import statistics, subprocess, time
-from lib import SSE, diag, get, ok
+from lib import SSE, diag, get, ok, writer_tx
 from seed import SEED_HOST, hx, proc_name
 
 
@@ -16,14 +16,10 @@ def calls_sql(session, seq_from, n):
         rows.append("(@h,%d,%d,%d,%d,%d,0,%d,%s,%s,'mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
             session, s, 2 * 10**18 + s, 100000 + i, 100000 + i, 10 + i, hx(proc_name(i)), hx(proc_name(i)),
             0x7e0000000000 + s * 4096, 0x7e0000000000 + s * 4096, 1 << 30))
-    # A writer besides lector: it takes lector's commit lock, or its cids
-    # could become visible below ones the server already passed.
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); BEGIN; "
-            "SELECT id INTO @lock FROM memprobe_lock.commit_order WHERE id = 1 FOR UPDATE; "
-            "INSERT INTO calls (host_id, session, seq, "
-            "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; COMMIT;"
-            % (SEED_HOST, ",".join(rows)))
+    # A writer besides lector: cids from a lease, as lector takes them
+    return writer_tx(SEED_HOST, "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, "
+                     "syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
+                     "total_vm_bytes", rows)
 
 
 def is_seed(ev, session, seq):

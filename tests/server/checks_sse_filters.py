@@ -4,7 +4,7 @@ the live stream (and frees its slot), filtered clients get heartbeats only
 on the heartbeat period, and a batch touching more than 256 processes sends
 the process row of every one of them (live and on resume)."""
 import subprocess, time
-from lib import SSE, get, ok
+from lib import SSE, get, ok, writer_tx
 from seed import SEED_HOST, hx, proc_name, seed_sql
 from checks_sse import calls_sql, is_seed
 
@@ -19,13 +19,10 @@ def wide_calls_sql(seq_from, n):
         rows.append("(@h,%d,%d,%d,%d,%d,0,%d,%s,%s,'mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
             WIDE_SESSION, s, 3 * 10**18 + s, WIDE_PID_BASE + i, WIDE_PID_BASE + i, 10 + i, hx(proc_name(i)),
             hx(proc_name(i)), 0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
-    # lector's commit lock: see calls_sql
-    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); BEGIN; "
-            "SELECT id INTO @lock FROM memprobe_lock.commit_order WHERE id = 1 FOR UPDATE; "
-            "INSERT INTO calls (host_id, session, seq, "
-            "ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, addr, len_bytes, new_addr, new_len_bytes, "
-            "offset_bytes, prot, flags, fd, result, total_vm_bytes) VALUES %s; COMMIT;"
-            % (WIDE_HOST, ",".join(rows)))
+    # cids from a lease, as lector takes them: see calls_sql
+    return writer_tx(WIDE_HOST, "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, "
+                     "syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
+                     "total_vm_bytes", rows)
 
 
 def procs_before_calls(evs):

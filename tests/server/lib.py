@@ -51,6 +51,28 @@ def free_port():
     return p
 
 
+def writer_tx(host, columns, rows):
+    """SQL that stores ROWS ("(@h,...)" tuples for COLUMNS, host_id first)
+    in calls the way a lector does since migration 020: a block of cids
+    reserved in a transaction of its own with a live lease on it, then the
+    rows with those cids and the lease cleared in one commit.  A writer that
+    took cids any other way could commit them below what the server has
+    already streamed (or collide with a lector's block)."""
+    n = len(rows)
+    vals = ",".join("(@lo+%d,%s" % (k, r[1:]) for k, r in enumerate(rows))
+    # above rows seeded by AUTO_INCREMENT; read without locks (a locking read
+    # of calls' right edge deadlocks with a lector inserting there)
+    return ("SET @h = (SELECT host_id FROM hosts WHERE name='%s'); "
+            "SELECT COALESCE(MAX(cid), 0) + 1 INTO @edge FROM calls; BEGIN; "
+            "UPDATE memprobe_lock.cid_alloc SET next = LAST_INSERT_ID(GREATEST(next, @edge) + %d) WHERE id = 1; "
+            "SET @lo = LAST_INSERT_ID() - %d; "
+            "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES (@h, 1, @lo, @lo + %d, 1, "
+            "UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE lo = @lo, hi = @lo + %d, live = 1, made = UTC_TIMESTAMP(6); "
+            "COMMIT; BEGIN; INSERT INTO calls (cid, %s) VALUES %s; "
+            "UPDATE cid_leases SET live = 0 WHERE host_id = @h AND lector_id = 1; COMMIT;"
+            % (host, n, n, n - 1, n - 1, columns, vals))
+
+
 class DB:
     """The private MariaDB of db-start.sh in DIR; SQL as root over the socket."""
 
