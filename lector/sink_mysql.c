@@ -196,7 +196,17 @@ static int sink_connect(struct sink_mysql *m)
 		rc = fail(m, "autocommit off");
 	if (rc == 0) {
 		lease_init(&m->lease, c->db_name, m->host_id, m->lector_id, m->commit_lock);
-		if (lease_reset(&m->lease, m->db) < 0)
+		rc = lease_reset(&m->lease, m->db);
+		/* two lectors of one new host at once: their first rows' gap
+		 * locks can deadlock; the one refused tries again */
+		for (int i = 0;
+		     rc < 0 && i < DEADLOCK_RETRIES && mysql_errno(m->db) == ER_LOCK_DEADLOCK;
+		     i++) {
+			mysql_rollback(m->db);
+			usleep((useconds_t)(1000 + mono_ms() % 4000));
+			rc = lease_reset(&m->lease, m->db);
+		}
+		if (rc < 0)
 			rc = lease_reset_failed(m);
 	}
 	if (rc < 0) {

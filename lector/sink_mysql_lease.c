@@ -129,10 +129,12 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
 		return 0;
 	}
 	if (!l->held || l->hi - l->lo + 1 != n) {
-		snprintf(
-		    sql, sizeof(sql),
-		    "UPDATE cid_leases SET live = 1, made = UTC_TIMESTAMP(6) WHERE host_id = %u",
-		    l->host_id);
+		/* this lector's row only: other lectors of the host keep theirs */
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES "
+			 "(%u, %" PRIu64 ", 0, 0, 1, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE "
+			 "live = 1, made = UTC_TIMESTAMP(6)",
+			 l->host_id, l->lector_id);
 		if (run(db, sql))
 			return -EIO;
 		snprintf(sql, sizeof(sql),
