@@ -63,9 +63,10 @@ struct sink_mysql {
 	struct cid_lease lease;
 	uint64_t last_attempt_ms;
 	bool ever_connected;
-	bool commit_lock;   /* MEMPROBE_LECTOR_ORDER=lock: the order before 020 */
-	uint64_t lector_id; /* this process's lease rows: random, one per sink */
-	uint64_t deadlocks; /* transactions retried after a deadlock */
+	bool commit_lock;	/* MEMPROBE_LECTOR_ORDER=lock: the order before 020 */
+	uint64_t lector_id;	/* this process's lease rows: random, one per sink */
+	uint64_t deadlocks;	/* transactions retried after a deadlock */
+	uint64_t short_inserts; /* calls inserts that stored fewer rows than records */
 };
 
 static void disconnect(struct sink_mysql *m)
@@ -274,6 +275,27 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 		return rc;
 	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
 		return tx_error(m, "inserting calls");
+	/* Fewer rows than records: re-delivered records (by_seq), or a cid of
+	 * the block already taken by a row stored another way (AUTO_INCREMENT
+	 * by hand): INSERT IGNORE would drop ours silently.  Then take a new
+	 * block above every stored cid and retry. */
+	if (n && !m->commit_lock && mysql_stmt_affected_rows(m->st.calls) != n) {
+		m->short_inserts++;
+		rc = lease_collided(&m->lease, m->db, e[0].session);
+		if (rc > 0) {
+			snprintf(m->base.err, sizeof(m->base.err),
+				 "cids %" PRIu64 "..%" PRIu64 " were taken by rows not stored by a "
+				 "lector: retried with new cids",
+				 m->lease.lo, m->lease.hi);
+			fprintf(stderr, "lector: %s\n", m->base.err);
+			mysql_rollback(m->db);
+			m->lease.held = false;
+			return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc")
+								 : -EDEADLK;
+		}
+		if (rc < 0)
+			return tx_error(m, "checking the cid block");
+	}
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
 	if (n && oom_insert(&m->st, e, n) < 0)
@@ -381,6 +403,11 @@ static void mysql_sink_close(struct sink *s)
 			"lector: could not clear this lector's cid lease (%s): the server "
 			"streams past it after its --cid-lease-expiry-s\n",
 			mysql_error(m->db));
+	if (m->short_inserts)
+		fprintf(stderr,
+			"lector: %" PRIu64 " batches stored fewer calls than records (already "
+			"stored, or cids taken), checked\n",
+			m->short_inserts);
 	if (m->deadlocks)
 		fprintf(stderr,
 			"lector: %" PRIu64 " transactions were retried after a deadlock "
