@@ -47,8 +47,9 @@
 	20 /* a row lock (another writer's, a reader's); below the read timeout */
 #define ER_LOCK_WAIT_TIMEOUT  1205
 #define ER_LOCK_DEADLOCK      1213
-#define DEADLOCK_RETRIES      20 /* at once, on the same connection and cids */
-#define WRITER_IDLE_TIMEOUT_S 60 /* lector commits at least once a second */
+#define ER_SUBQUERY_NO_1_ROW  1242 /* the calls insert met a cid taken (sink_mysql_stmt.c) */
+#define DEADLOCK_RETRIES      20   /* at once, on the same connection and cids */
+#define WRITER_IDLE_TIMEOUT_S 60   /* lector commits at least once a second */
 #define SESSION_TIMEOUTS_SQL                                                                       \
 	"SET SESSION wait_timeout = " STR(                                                         \
 	    WRITER_IDLE_TIMEOUT_S) ", innodb_lock_wait_timeout = " STR(COMMIT_LOCK_WAIT_S)
@@ -63,10 +64,10 @@ struct sink_mysql {
 	struct cid_lease lease;
 	uint64_t last_attempt_ms;
 	bool ever_connected;
-	bool commit_lock;	/* MEMPROBE_LECTOR_ORDER=lock: the order before 020 */
-	uint64_t lector_id;	/* this process's lease rows: random, one per sink */
-	uint64_t deadlocks;	/* transactions retried after a deadlock */
-	uint64_t short_inserts; /* calls inserts that stored fewer rows than records */
+	bool commit_lock;    /* MEMPROBE_LECTOR_ORDER=lock: the order before 020 */
+	uint64_t lector_id;  /* this process's lease rows: random, one per sink */
+	uint64_t deadlocks;  /* transactions retried after a deadlock */
+	uint64_t cids_taken; /* blocks found taken by rows stored without a lease */
 };
 
 static void disconnect(struct sink_mysql *m)
@@ -241,6 +242,22 @@ static int tx_error(struct sink_mysql *m, const char *what)
 	return fail(m, what);
 }
 
+/* A cid of our block is held by a row stored without a lease (AUTO_INCREMENT
+ * by hand while lectors run): take a new block above every stored cid and
+ * retry at once. */
+static int cids_taken(struct sink_mysql *m)
+{
+	snprintf(m->base.err, sizeof(m->base.err),
+		 "cids %" PRIu64 "..%" PRIu64 " were taken by rows not stored by a lector: "
+		 "retried with new cids",
+		 m->lease.lo, m->lease.hi);
+	fprintf(stderr, "lector: %s\n", m->base.err);
+	mysql_rollback(m->db);
+	m->lease.held = false;
+	m->cids_taken++;
+	return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc") : -EDEADLK;
+}
+
 static int reserve_cids(struct sink_mysql *m, struct qext *ext, size_t n)
 {
 	int rc = lease_take(&m->lease, m->db, ext, n);
@@ -274,28 +291,8 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 	if (m->commit_lock && (rc = take_commit_lock(m)) < 0)
 		return rc;
 	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
-		return tx_error(m, "inserting calls");
-	/* Fewer rows than records: re-delivered records (by_seq), or a cid of
-	 * the block already taken by a row stored another way (AUTO_INCREMENT
-	 * by hand): INSERT IGNORE would drop ours silently.  Then take a new
-	 * block above every stored cid and retry. */
-	if (n && !m->commit_lock && mysql_stmt_affected_rows(m->st.calls) != n) {
-		m->short_inserts++;
-		rc = lease_collided(&m->lease, m->db, e[0].session);
-		if (rc > 0) {
-			snprintf(m->base.err, sizeof(m->base.err),
-				 "cids %" PRIu64 "..%" PRIu64 " were taken by rows not stored by a "
-				 "lector: retried with new cids",
-				 m->lease.lo, m->lease.hi);
-			fprintf(stderr, "lector: %s\n", m->base.err);
-			mysql_rollback(m->db);
-			m->lease.held = false;
-			return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc")
-								 : -EDEADLK;
-		}
-		if (rc < 0)
-			return tx_error(m, "checking the cid block");
-	}
+		return mysql_errno(m->db) == ER_SUBQUERY_NO_1_ROW ? cids_taken(m)
+								  : tx_error(m, "inserting calls");
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
 	if (n && oom_insert(&m->st, e, n) < 0)
@@ -403,11 +400,6 @@ static void mysql_sink_close(struct sink *s)
 			"lector: could not clear this lector's cid lease (%s): the server "
 			"streams past it after its --cid-lease-expiry-s\n",
 			mysql_error(m->db));
-	if (m->short_inserts)
-		fprintf(stderr,
-			"lector: %" PRIu64 " batches stored fewer calls than records (already "
-			"stored, or cids taken), checked\n",
-			m->short_inserts);
 	if (m->deadlocks)
 		fprintf(stderr,
 			"lector: %" PRIu64 " transactions were retried after a deadlock "

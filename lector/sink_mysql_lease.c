@@ -199,17 +199,3 @@ int lease_close(struct cid_lease *l, MYSQL *db)
 		 l->host_id, l->lector_id);
 	return run(db, sql) || mysql_commit(db) ? -EIO : 0;
 }
-
-int lease_collided(struct cid_lease *l, MYSQL *db, uint64_t session)
-{
-	char sql[512];
-	uint64_t n = 0;
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*) FROM calls FORCE INDEX (PRIMARY) WHERE cid BETWEEN %" PRIu64
-		 " AND %" PRIu64 " AND (host_id <> %u OR session <> %" PRIu64 ")",
-		 l->lo, l->hi, l->host_id, session);
-	if (query_u64(db, sql, &n) < 0)
-		return -EIO;
-	return n > 0;
-}

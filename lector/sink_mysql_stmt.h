@@ -115,10 +115,6 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n);
  * live.  0; -ESTALE when it is too old or gone (roll back, retry: a new
  * block); -EIO. */
 int lease_release(struct cid_lease *l, MYSQL *db);
-/* In the data transaction, after the calls insert stored fewer rows than
- * records: 1 when a row of another host or session holds a cid of the
- * block (stored without a lease), 0 when not, -EIO. */
-int lease_collided(struct cid_lease *l, MYSQL *db, uint64_t session);
 /* The data transaction committed: the block is used up. */
 void lease_committed(struct cid_lease *l);
 /* Closing: nothing of ours is in flight, the lease stops holding the
