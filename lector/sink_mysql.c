@@ -2,14 +2,16 @@
  * sink_mysql.c - store records in MariaDB/MySQL through libmariadb.
  *
  * One commit = one transaction: the calls (bulk array binding, row-wise
- * straight from the queue entries, INSERT IGNORE on the unique key
- * (host_id, session, seq) so a re-delivered record is harmless) and an
+ * straight from the queue entries; a record already stored under the
+ * unique key (host_id, session, seq), re-delivered, is left as it is) and an
  * oom_kills row for each oom_kill among them (sink_mysql_oom.c), the
  * checkpoints their calls made (sink_mysql_ckpt.c), the processes those
  * calls changed (upsert), and the session's capture
- * statistics including committed_seq, the resume point.  Any error rolls
- * back, drops the connection and returns -EIO; the caller keeps the batch
- * and retries, reconnecting here at most once per second.
+ * statistics including committed_seq, the resume point.  A deadlock with
+ * another writer is rolled back and retried at once on the same
+ * connection; any other error rolls back, drops the connection and returns
+ * -EIO; the caller keeps the batch and retries, reconnecting here at most
+ * once per second.
  * SQL is always parameterized; names are bound as bytes.
  *
  * Many lectors (hosts) may write one database, and commit at the same
