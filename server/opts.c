@@ -233,9 +233,10 @@ static const struct opt_spec opt_table[] = {
     UINT("sse-resume-max", sse_resume_max, 0, 100000000,
 	 "a resume (Last-Event-ID) more than N ids behind gets a\n"
 	 "'reset' event instead of a replay (default 20000)"),
-    UINT("cid-lease-expiry-s", cid_lease_expiry_s, 1, 86400,
+    UINT("cid-lease-expiry-s", cid_lease_expiry_s, 101, 86400,
 	 "a lector's cid lease live for longer than this is a dead\n"
-	 "lector's: streaming goes past it (default 120)"),
+	 "lector's: streaming goes past it (default 120; above the\n"
+	 "100 s after which lector never commits a lease's cids)"),
     UINT("db-pool", db_pool_size, 1, 256, "database connections for requests (default 16)"),
     UINT("db-wait-ms", db_wait_ms, 10, 600000,
 	 "wait at most N ms for a free connection, then 503 with\n"
