@@ -7,7 +7,9 @@
  * pass walks cids upward in chunks of RETAIN_CHUNK_ROWS from a cursor,
  * deleting this host's rows of the chunk whose ts_ns (CLOCK_REALTIME) is
  * before the cutoff, and stops at the first chunk holding a recent row of this host; the next
- * pass resumes there.  Other hosts' rows are only stepped over.  Each
+ * pass resumes there.  Other hosts' rows are only stepped over.  The walk
+ * stops below the lowest cid lease in flight (migration 020): a block
+ * still uncommitted must not end up behind the cursor.  Each
  * DELETE is its own short transaction (autocommit, READ COMMITTED: no gap
  * locks near the rows lector inserts), and the thread rests twice as long
  * as the last batch took, so it takes at most about a third of the
@@ -49,21 +51,25 @@
 
 /* The statements of a pass, prepared once per connection. */
 enum retain_stmt {
-	CHUNK_SPAN,    /* the next chunk of cids: its last cid, its rows */
-	CHUNK_MINE,    /* this host's rows of the chunk, and the old ones */
-	CHUNK_DELETE,  /* this host's old rows of the chunk */
-	PROCS_DELETE,  /* exited processes last seen before the checkpoints' cutoff */
-	STATS_DELETE,  /* sessions not updated since the cutoff */
-	OOM_DELETE,    /* OOM kills before the cutoff */
+	CHUNK_SPAN,	/* the next chunk of cids: its last cid, its rows */
+	CHUNK_MINE,	/* this host's rows of the chunk, and the old ones */
+	CHUNK_DELETE,	/* this host's old rows of the chunk */
+	PROCS_DELETE,	/* exited processes last seen before the checkpoints' cutoff */
+	STATS_DELETE,	/* sessions not updated since the cutoff */
+	OOM_DELETE,	/* OOM kills before the cutoff */
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
-	FILES_DELETE,  /* names of files last looked up before (cutoff - an hour) */
-	CKPT_DELETE,   /* checkpoints before their cutoff, but a live process's newest */
+	FILES_DELETE,	/* names of files last looked up before (cutoff - an hour) */
+	CKPT_DELETE,	/* checkpoints before their cutoff, but a live process's newest */
 	RETAIN_NSTMTS
 };
 
 static const char *const retain_sql[RETAIN_NSTMTS] = {
+    /* never past a cid lease in flight (migration 020): its block commits
+     * below it, and the cursor must not have passed it */
     [CHUNK_SPAN] = "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (PRIMARY) "
-		   "WHERE cid > ? ORDER BY cid LIMIT ?) t",
+		   "WHERE cid > ? AND cid < (SELECT COALESCE(MIN(IF(live = 1 AND made > "
+		   "UTC_TIMESTAMP(6) - INTERVAL 120 SECOND, lo, NULL)), ~0) FROM cid_leases) "
+		   "ORDER BY cid LIMIT ?) t",
     [CHUNK_MINE] = "SELECT COUNT(*), COALESCE(SUM(ts_ns < ?), 0) FROM calls FORCE INDEX "
 		   "(PRIMARY) WHERE cid > ? AND cid <= ? AND host_id = ?",
     [CHUNK_DELETE] = "DELETE FROM calls WHERE cid > ? AND cid <= ? AND host_id = ? AND ts_ns < ?",
@@ -87,13 +93,14 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
      * next checkpoint, so it stays: a checkpoint goes when a newer one of
      * its process is before the cutoff too, or when its process's row goes
      * (or is gone).  At most one per kept process is stepped over. */
-    [CKPT_DELETE] = "DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
-		    "EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
-		    "n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
-		    "n.ts_ns > checkpoints.ts_ns AND n.ts_ns < ?) OR NOT EXISTS (SELECT 1 FROM "
-		    "processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
-		    "AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
-		    "ORDER BY ts_ns LIMIT ?",
+    [CKPT_DELETE] =
+	"DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
+	"EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
+	"n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
+	"n.ts_ns > checkpoints.ts_ns AND n.ts_ns < ?) OR NOT EXISTS (SELECT 1 FROM "
+	"processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
+	"AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
+	"ORDER BY ts_ns LIMIT ?",
 };
 
 struct retain {
@@ -294,12 +301,13 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 	utc(when, sizeof(when), cutoff_ns);
 	utc(ckpt_when, sizeof(ckpt_when), ckpt_cutoff_ns);
 	if (!r->cfg.retain_days) { /* checkpoints only */
-		fprintf(stderr,
-			"lector: retention: purged %" PRIu64 " checkpoints and %" PRIu64
-			" exited processes of host '%s' older than %s UTC (%u days) in %.1f s; calls "
-			"are kept\n",
-			p->ckpts, p->procs, r->cfg.host_id, ckpt_when, r->cfg.retain_checkpoint_days,
-			took_ns / 1e9);
+		fprintf(
+		    stderr,
+		    "lector: retention: purged %" PRIu64 " checkpoints and %" PRIu64
+		    " exited processes of host '%s' older than %s UTC (%u days) in %.1f s; calls "
+		    "are kept\n",
+		    p->ckpts, p->procs, r->cfg.host_id, ckpt_when, r->cfg.retain_checkpoint_days,
+		    took_ns / 1e9);
 		return;
 	}
 	if (r->cfg.retain_checkpoint_days)
@@ -380,9 +388,8 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 			"newest checkpoint before them)\n",
 			cfg->host_id, cfg->retain_checkpoint_days);
 	else
-		fprintf(stderr,
-			"lector: retention: checkpoints and exited processes are kept "
-			"(--retain-checkpoint-days=0)\n");
+		fprintf(stderr, "lector: retention: checkpoints and exited processes are kept "
+				"(--retain-checkpoint-days=0)\n");
 	*out = r;
 	return 0;
 }
