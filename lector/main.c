@@ -33,7 +33,8 @@ static void on_signal(int sig)
 }
 
 struct args {
-	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	const char *config, *sink, *ring_path, *host_id, *db_host, *spill, *mem_queue, *batch,
+	    *retain_days;
 	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
 	enum source_kind source;
@@ -61,6 +62,10 @@ static const struct opt_row options[] = {
     {"sink", "mysql|jsonl", STR(sink), "store in MariaDB (default) or print JSON lines on stdout"},
     {"config", "FILE", STR(config), "settings file (key = value), e.g. var/lector.conf"},
     {"host-id", "NAME", STR(host_id), "name of this machine in the database (default hostname)"},
+    {"db-host", "H[:PORT],...", STR(db_host),
+     "the database server(s), overriding db_host: several are\n"
+     "tried in order at each (re)connect, the first that takes\n"
+     "the login (and, in a Galera cluster, is ready) is used"},
     {"spill", "FILE", STR(spill),
      "where records wait while the database is down (default:\n"
      "next to --config, else /var/cache/memprobe/lector.spill)"},
@@ -138,7 +143,8 @@ static int parse_rss_interval(const char *s, unsigned int *interval_ms)
 	if (!s)
 		return 0;
 	v = strtoul(s, &end, 10);
-	if (end == s || *end || (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
+	if (end == s || *end ||
+	    (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
 		fprintf(stderr,
 			"lector: --rss-interval-ms takes 0 (off) or %d to %d (ms), not '%s'\n",
 			SAMPLER_INTERVAL_MIN_MS, SAMPLER_INTERVAL_MAX_MS, s);
@@ -236,6 +242,18 @@ static int settings_load(const struct args *a, struct lector_config *c)
 	config_load_env(c);
 	if (a->host_id)
 		snprintf(c->host_id, sizeof(c->host_id), "%s", a->host_id);
+	if (a->db_host) {
+		struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+
+		if (strlen(a->db_host) >= sizeof(c->db_host) ||
+		    config_db_hosts(a->db_host, c->db_port, hosts, CONFIG_DB_HOSTS_MAX, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "lector: --db-host: %s\n",
+				strlen(a->db_host) >= sizeof(c->db_host) ? "too long" : err);
+			return -EINVAL;
+		}
+		snprintf(c->db_host, sizeof(c->db_host), "%s", a->db_host);
+	}
 	if (a->retain_days &&
 	    config_parse_retain_days(a->retain_days, &c->retain_days, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lector: --retain-days: %s\n", err);
@@ -247,7 +265,8 @@ static int settings_load(const struct args *a, struct lector_config *c)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", a->spill);
 	else if (!c->spill_path[0])
 		default_spill_path(c, a->config);
-	if ((a->mem_queue && strcmp(a->mem_queue, "0") && parse_num(a->mem_queue, &c->mem_queue_max)) ||
+	if ((a->mem_queue && strcmp(a->mem_queue, "0") &&
+	     parse_num(a->mem_queue, &c->mem_queue_max)) ||
 	    (a->batch && parse_num(a->batch, &c->batch_max))) {
 		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
 		return -EINVAL;
@@ -321,7 +340,8 @@ static int run(struct lector *l, const struct args *a)
 		fprintf(stderr,
 			"lector: stopped; %llu records committed this run, %" PRIu64
 			" delivered by the source\n",
-			(unsigned long long)atomic_load(&l->committed_rows), l->src_stats.delivered);
+			(unsigned long long)atomic_load(&l->committed_rows),
+			l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
@@ -357,8 +377,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.mem_queue && (a.source == SOURCE_RING ||
-				 (a.source == SOURCE_AUTO &&
-				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
+			     (a.source == SOURCE_AUTO &&
+			      !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.w.acct);
 	/* JSON lines have no processes; another machine's pids are not in our /proc */
