@@ -84,7 +84,7 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 	struct config_db_host hs[CONFIG_DB_HOSTS_MAX];
 	int n =
 	    config_db_hosts(t->host ? t->host : "", t->port, hs, CONFIG_DB_HOSTS_MAX, err, errlen);
-	size_t used = 0;
+	size_t off = 0; /* of err */
 
 	if (t->n_hosts)
 		*t->n_hosts = n;
@@ -104,9 +104,9 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 			mysql_close(db);
 		if (n == 1)
 			snprintf(err, errlen, "%s", why);
-		else if (used < errlen)
-			used += (size_t)snprintf(err + used, errlen - used, "%s%s:%u: %s",
-						 i ? "; " : "", hs[i].host, hs[i].port, why);
+		else if (off < errlen)
+			off += (size_t)snprintf(err + off, errlen - off, "%s%s:%u: %s",
+						i ? "; " : "", hs[i].host, hs[i].port, why);
 	}
 	return NULL;
 }

@@ -209,7 +209,7 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 kill | rejoin)
-	[ $# -eq 3 ] && [[ $3 =~ ^[123]$ ]] || die "$cmd needs a node number 1, 2 or 3"
+	if [ $# -ne 3 ] || ! [[ $3 =~ ^[123]$ ]]; then die "$cmd needs a node number 1, 2 or 3"; fi
 	"cmd_$cmd" "$3"
 	;;
 *) usage >&2; exit 2 ;;
