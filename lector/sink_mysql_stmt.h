@@ -50,19 +50,23 @@ struct range_batch;
 
 struct mysql_stmts {
 	MYSQL_STMT *calls;
+	uint64_t calls_stored; /* of the last stmts_insert_calls: rows new, not ignored */
 	MYSQL_STMT *proc;
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
-	MYSQL_STMT *oom; /* sink_mysql_oom.c */
-	MYSQL_STMT *ckpt; /* sink_mysql_ckpt.c */
-	struct range_batch *ranges; /* rows of the three, reused */
+	MYSQL_STMT *oom;	     /* sink_mysql_oom.c */
+	MYSQL_STMT *ckpt;	     /* sink_mysql_ckpt.c */
+	struct range_batch *ranges;  /* rows of the three, reused */
 	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
 
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
 		  size_t errlen);
 void stmts_close(struct mysql_stmts *st);
-/* e[0..n) with their extras x[0..n) (calls.mapped_bytes). */
+/* e[0..n) with their extras x[0..n) (calls.mapped_bytes); sets
+ * calls_stored, which stmts_upsert_stats adds to rows_committed: a batch
+ * sent again after a commit whose answer was lost (the server died after
+ * it committed) stores no row twice and counts none twice. */
 int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x,
 		       size_t n);
 int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);
@@ -83,14 +87,12 @@ int ranges_write(struct mysql_stmts *st, struct acct_proc *dirty);
 /* Load ranges into procs[0..n), sorted by (pid, start_ns). */
 int ranges_restore(MYSQL *db, unsigned int host_id, struct acct_proc *procs, size_t n);
 /* sink_mysql_oom.c: an oom_kills row for each oom_kill record of e[0..n). */
-int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
-		size_t errlen);
+int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen);
 void oom_close(struct mysql_stmts *st);
 int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
 
 /* sink_mysql_ckpt.c: the checkpoints table, bulk, INSERT IGNORE. */
-int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
-		 size_t errlen);
+int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen);
 void ckpt_close(struct mysql_stmts *st);
 int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n);
 
