@@ -136,7 +136,8 @@ static void bind_bytes(MYSQL_BIND *b, const void *p, const unsigned long *len)
 	b->length = (unsigned long *)len;
 }
 
-int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x, size_t n)
+int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x,
+		       size_t n)
 {
 	const struct memprobe_record *r = &e[0].rec;
 	MYSQL_BIND b[DB_NCOLS(CALLS_TABLE)], *c = b;
@@ -144,12 +145,12 @@ int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struc
 	size_t row_bytes = sizeof(struct qent);
 
 	memset(b, 0, sizeof(b));
-#define CALL_U64(v)		      bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), true)
-#define CALL_U32(v)		      bind_num(c++, MYSQL_TYPE_LONG, &(v), true)
-#define CALL_U16(v)		      bind_num(c++, MYSQL_TYPE_SHORT, &(v), true)
-#define CALL_S64(v)		      bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), false)
-#define CALL_S32(v)		      bind_num(c++, MYSQL_TYPE_LONG, &(v), false)
-#define CALL_BYTES(f)		      bind_bytes(c++, r->f, &e->f##_len)
+#define CALL_U64(v)   bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), true)
+#define CALL_U32(v)   bind_num(c++, MYSQL_TYPE_LONG, &(v), true)
+#define CALL_U16(v)   bind_num(c++, MYSQL_TYPE_SHORT, &(v), true)
+#define CALL_S64(v)   bind_num(c++, MYSQL_TYPE_LONGLONG, &(v), false)
+#define CALL_S32(v)   bind_num(c++, MYSQL_TYPE_LONG, &(v), false)
+#define CALL_BYTES(f) bind_bytes(c++, r->f, &e->f##_len)
 #define BIND_(name, kind, value, upd) CALL_##kind(value);
 	CALLS_TABLE(BIND_)
 #undef BIND_
@@ -181,9 +182,9 @@ struct proc_cols {
 
 static void proc_row(struct proc_cols *c, size_t i, const struct acct_proc *p)
 {
-#define FILL_U(col, value)	      c->num[col][i] = (uint64_t)(value)
-#define FILL_S(col, value)	      c->num[col][i] = (uint64_t)(value)
-#define FILL_COMM(col, value)	      c->num[col][i] = 0 /* bound apart */
+#define FILL_U(col, value)    c->num[col][i] = (uint64_t)(value)
+#define FILL_S(col, value)    c->num[col][i] = (uint64_t)(value)
+#define FILL_COMM(col, value) c->num[col][i] = 0 /* bound apart */
 #define FILL_(name, kind, value, ...) FILL_##kind(PCOL_##name, value);
 	PROC_TABLE(FILL_)
 #undef FILL_
@@ -258,8 +259,8 @@ int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, c
 
 	memset(b, 0, sizeof(b));
 	/* like seen/drops: only for this session's row */
-#define own(x)		    (cs->current ? (x) : 0)
-#define STAT_U(col, x)	    (v[col] = (x), bind_num(&b[col], MYSQL_TYPE_LONGLONG, &v[col], true))
+#define own(x)		   (cs->current ? (x) : 0)
+#define STAT_U(col, x)	   (v[col] = (x), bind_num(&b[col], MYSQL_TYPE_LONGLONG, &v[col], true))
 #define STAT_DOUBLE(col, x) bind_num(&b[col], MYSQL_TYPE_DOUBLE, &(x), false)
 #define STAT_TEXT(col, x)                                                                          \
 	(b[col].buffer_type = MYSQL_TYPE_STRING, b[col].buffer = (void *)(x),                      \
