@@ -33,8 +33,7 @@ static void on_signal(int sig)
 }
 
 struct args {
-	const char *config, *sink, *ring_path, *host_id, *db_host, *spill, *mem_queue, *batch,
-	    *retain_days;
+	const char *config, *sink, *ring_path, *host_id, *db_host, *spill, *mem_queue, *batch, *retain_days;
 	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
 	enum source_kind source;
@@ -143,8 +142,7 @@ static int parse_rss_interval(const char *s, unsigned int *interval_ms)
 	if (!s)
 		return 0;
 	v = strtoul(s, &end, 10);
-	if (end == s || *end ||
-	    (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
+	if (end == s || *end || (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
 		fprintf(stderr,
 			"lector: --rss-interval-ms takes 0 (off) or %d to %d (ms), not '%s'\n",
 			SAMPLER_INTERVAL_MIN_MS, SAMPLER_INTERVAL_MAX_MS, s);
@@ -265,8 +263,7 @@ static int settings_load(const struct args *a, struct lector_config *c)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", a->spill);
 	else if (!c->spill_path[0])
 		default_spill_path(c, a->config);
-	if ((a->mem_queue && strcmp(a->mem_queue, "0") &&
-	     parse_num(a->mem_queue, &c->mem_queue_max)) ||
+	if ((a->mem_queue && strcmp(a->mem_queue, "0") && parse_num(a->mem_queue, &c->mem_queue_max)) ||
 	    (a->batch && parse_num(a->batch, &c->batch_max))) {
 		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
 		return -EINVAL;
@@ -340,8 +337,7 @@ static int run(struct lector *l, const struct args *a)
 		fprintf(stderr,
 			"lector: stopped; %llu records committed this run, %" PRIu64
 			" delivered by the source\n",
-			(unsigned long long)atomic_load(&l->committed_rows),
-			l->src_stats.delivered);
+			(unsigned long long)atomic_load(&l->committed_rows), l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
@@ -377,8 +373,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.mem_queue && (a.source == SOURCE_RING ||
-			     (a.source == SOURCE_AUTO &&
-			      !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
+				 (a.source == SOURCE_AUTO &&
+				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.w.acct);
 	/* JSON lines have no processes; another machine's pids are not in our /proc */
