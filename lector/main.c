@@ -33,7 +33,8 @@ static void on_signal(int sig)
 }
 
 struct args {
-	const char *config, *sink, *ring_path, *host_id, *db_host, *spill, *mem_queue, *batch, *retain_days;
+	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	const char *db_host; /* --db-host: overrides db_host */
 	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
 	enum source_kind source;
