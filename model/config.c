@@ -10,16 +10,16 @@
 
 #include "config.h"
 
-_Static_assert(CONFIG_RETAIN_DAYS_MAX *CONFIG_NS_PER_DAY <= INT64_MAX &&
+_Static_assert(CONFIG_RETAIN_DAYS_MAX * CONFIG_NS_PER_DAY <= INT64_MAX &&
 		   (CONFIG_RETAIN_DAYS_MAX + 1) * CONFIG_NS_PER_DAY > INT64_MAX,
 	       "CONFIG_RETAIN_DAYS_MAX is the longest horizon an int64 of ns holds");
 
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x)  STRINGIFY_(x)
 /* Said for a bad retain_days, from the file or the flag. */
-#define RETAIN_DAYS_RANGE                                                                          \
-	"takes a number of days from 0 (keep everything) to " STRINGIFY(                           \
-	    CONFIG_RETAIN_DAYS_MAX) "; a longer horizon is more than the 64-bit nanosecond "       \
+#define RETAIN_DAYS_RANGE                                                                   \
+	"takes a number of days from 0 (keep everything) to " STRINGIFY(                    \
+	    CONFIG_RETAIN_DAYS_MAX) "; a longer horizon is more than the 64-bit nanosecond " \
 				    "clock of the calls can span (about 292 years)"
 
 int config_parse_retain_days(const char *s, unsigned int *days, char *err, size_t errlen)
@@ -102,12 +102,11 @@ int config_settle(struct lector_config *c, char *err, size_t errlen)
 	}
 	if (c->retain_days && c->retain_checkpoint_days &&
 	    c->retain_checkpoint_days < c->retain_days) {
-		snprintf(
-		    err, errlen,
-		    "retain_checkpoint_days = %u (--retain-checkpoint-days) is shorter than "
-		    "retain_days = %u (--retain-days): checkpoints are the history that outlives "
-		    "the calls; give at least %u, or 0 to keep them",
-		    c->retain_checkpoint_days, c->retain_days, c->retain_days);
+		snprintf(err, errlen,
+			 "retain_checkpoint_days = %u (--retain-checkpoint-days) is shorter than "
+			 "retain_days = %u (--retain-days): checkpoints are the history that outlives "
+			 "the calls; give at least %u, or 0 to keep them",
+			 c->retain_checkpoint_days, c->retain_days, c->retain_days);
 		return -EINVAL;
 	}
 	return 0;
@@ -204,7 +203,7 @@ void config_defaults(struct lector_config *c)
 	strcpy(c->db_user, "memprobe_writer");
 	c->mem_queue_max = 262144;
 	c->batch_max = 10000; /* bench/lector: 2000 -> 10000 cut per-batch round trips, +~15% */
-	c->ring_kib = 16384;  /* 4 MiB dropped under a 650k ev/s burst + DB stall */
+	c->ring_kib = 16384; /* 4 MiB dropped under a 650k ev/s burst + DB stall */
 	c->checkpoint_calls = CONFIG_CHECKPOINT_CALLS;
 	c->checkpoint_secs = CONFIG_CHECKPOINT_SECS;
 }
@@ -309,8 +308,7 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 		if (rc < 0 && !strcmp(trim(s), "retain_days")) {
 			char why[256];
 
-			config_parse_retain_days(trim(eq + 1), &(unsigned int){0}, why,
-						 sizeof(why));
+			config_parse_retain_days(trim(eq + 1), &(unsigned int){0}, why, sizeof(why));
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 			break;
 		}
@@ -318,8 +316,7 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 			struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
 			char why[256];
 
-			config_db_hosts(trim(eq + 1), 0, hosts, CONFIG_DB_HOSTS_MAX, why,
-					sizeof(why));
+			config_db_hosts(trim(eq + 1), 0, hosts, CONFIG_DB_HOSTS_MAX, why, sizeof(why));
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 			break;
 		}

@@ -15,8 +15,8 @@
 /* retain_days spans a horizon in nanoseconds (the calls' ts_ns clock); it
  * must fit a signed 64-bit count, as every ns duration here does:
  * INT64_MAX / NS_PER_DAY, about 292 years. */
-#define CONFIG_NS_PER_DAY      86400000000000ULL
-#define CONFIG_RETAIN_DAYS_MAX 106751
+#define CONFIG_NS_PER_DAY	  86400000000000ULL
+#define CONFIG_RETAIN_DAYS_MAX	  106751
 
 struct lector_config {
 	char host_id[MP_HOST_ID_MAX + 1]; /* name of this machine in the database */
@@ -29,9 +29,9 @@ struct lector_config {
 	char db_user[64];
 	char db_password[128];
 	char spill_path[512];
-	size_t mem_queue_max;	  /* entries held in memory before spilling */
-	size_t batch_max;	  /* records per transaction */
-	unsigned int ring_kib;	  /* bpf ring size */
+	size_t mem_queue_max;  /* entries held in memory before spilling */
+	size_t batch_max;      /* records per transaction */
+	unsigned int ring_kib; /* bpf ring size */
 	unsigned int retain_days; /* purge this host's data older than this; 0 = keep */
 	/* checkpoints (lector/checkpoint.h): every this many calls of a
 	 * process (0: none), and at its first call after this many seconds */

@@ -36,8 +36,7 @@ static void cutoff_tests(uint64_t now_ns)
 	char d[160];
 
 	snprintf(d, sizeof(d), "%llu", (unsigned long long)retain_cutoff_ns(now_ns, 1));
-	tap(retain_cutoff_ns(now_ns, 1) == now_ns - DAY, "1 day: the cutoff is exactly now - 1 day",
-	    d);
+	tap(retain_cutoff_ns(now_ns, 1) == now_ns - DAY, "1 day: the cutoff is exactly now - 1 day", d);
 	tap(retain_cutoff_ns(now_ns, (unsigned int)edge_days) == now_ns % DAY,
 	    "the longest horizon after the epoch (today's day number) ends on 1970-01-01", NULL);
 	snprintf(d, sizeof(d), "%llu days: cutoff %llu (a wrapped u64 gives %llu, after now %llu)",
@@ -58,8 +57,7 @@ static void cutoff_tests(uint64_t now_ns)
 
 static void parse_tests(const char *dir)
 {
-	const char *bad[] = {"106752", "4294967296", "99999999999999999999999", "-1", " 5",
-			     "",       "7x"};
+	const char *bad[] = {"106752", "4294967296", "99999999999999999999999", "-1", " 5", "", "7x"};
 	unsigned int days = 7;
 	char err[256] = "", path[4096], d[64];
 	FILE *f;
@@ -92,10 +90,9 @@ static void parse_tests(const char *dir)
 		config_defaults(&c);
 		err[0] = 0;
 		rc = config_load_file(&c, path, err, sizeof(err));
-		tap(rc == -ERANGE && c.retain_days == 0 &&
-			strstr(err, "retain.conf:2: 106752 days") && strstr(err, "to 106751"),
-		    "retain_days = 106752 in a config file is refused with file, line and range",
-		    err);
+		tap(rc == -ERANGE && c.retain_days == 0 && strstr(err, "retain.conf:2: 106752 days") &&
+			strstr(err, "to 106751"),
+		    "retain_days = 106752 in a config file is refused with file, line and range", err);
 	}
 }
 
@@ -147,8 +144,7 @@ static void checkpoint_days_tests(void)
 	} t[] = {
 	    {0, 0, false, 0, 0, "calls kept (retain_days 0): checkpoints kept too"},
 	    {7, 0, false, 0, 90, "retain_days 7: checkpoints 90 days"},
-	    {200, 0, false, 0, 200,
-	     "retain_days 200: checkpoints 200 days, never fewer than the calls"},
+	    {200, 0, false, 0, 200, "retain_days 200: checkpoints 200 days, never fewer than the calls"},
 	    {30, 30, true, 0, 30, "30 and 30 are accepted"},
 	    {30, 0, true, 0, 0, "retain_checkpoint_days 0 keeps them, whatever retain_days"},
 	    {0, 30, true, 0, 30, "checkpoints purged while calls are kept, when asked for"},
@@ -193,9 +189,7 @@ static void checkpoint_parse_tests(const char *dir)
 	tap(rc == 0 && c.checkpoint_secs == 86400, "checkpoint_secs 86400 is accepted", err);
 	snprintf(path, sizeof(path), "%s/ckpt.conf", dir);
 	f = fopen(path, "w");
-	if (!f ||
-	    fputs("checkpoint_calls = 8\nretain_checkpoint_days = 12\ncheckpoint_secs = x\n", f) <
-		0 ||
+	if (!f || fputs("checkpoint_calls = 8\nretain_checkpoint_days = 12\ncheckpoint_secs = x\n", f) < 0 ||
 	    fclose(f)) {
 		tap(0, "the scratch config file is written", path);
 		return;
@@ -203,10 +197,8 @@ static void checkpoint_parse_tests(const char *dir)
 	config_defaults(&c);
 	rc = config_load_file(&c, path, err, sizeof(err));
 	tap(rc == -EINVAL && c.checkpoint_calls == 8 && c.retain_checkpoint_days == 12 &&
-		c.retain_checkpoint_days_given &&
-		strstr(err, "ckpt.conf:3: 'x' is not a number: checkpoint_secs"),
-	    "config file: checkpoint keys are read, a bad value is refused with file and line",
-	    err);
+		c.retain_checkpoint_days_given && strstr(err, "ckpt.conf:3: 'x' is not a number: checkpoint_secs"),
+	    "config file: checkpoint keys are read, a bad value is refused with file and line", err);
 }
 
 /* db_host: one server or several, "a[:port],b[:port]" (the failover list). */
