@@ -4,6 +4,7 @@
  * stacks (the server's workers).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #define COL_MAX	      40
 #define COL_BUF_BYTES 512
 
-MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
+static MYSQL *connect_one(const struct db_target *t, const struct config_db_host *h, char *err,
+			  size_t errlen)
 {
 	MYSQL *db = mysql_init(NULL);
 
@@ -31,7 +33,7 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 		mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, t->charset);
 	if (t->init_sql)
 		mysql_optionsv(db, MYSQL_INIT_COMMAND, t->init_sql);
-	if (!mysql_real_connect(db, t->host, t->user, t->password, t->name, t->port,
+	if (!mysql_real_connect(db, h->host, t->user, t->password, t->name, h->port,
 				t->socket && t->socket[0] ? t->socket : NULL, 0)) {
 		snprintf(err, errlen, "%s", mysql_error(db));
 		mysql_close(db);
@@ -40,9 +42,98 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 	return db;
 }
 
+/* The value of a one-row, text-column result (why: the error). */
+static int query_text(MYSQL *db, const char *sql, unsigned int col, char *out, size_t len)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	out[0] = 0;
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	row = mysql_fetch_row(res);
+	if (row && mysql_num_fields(res) > col && row[col])
+		snprintf(out, len, "%s", row[col]);
+	mysql_free_result(res);
+	return 0;
+}
+
+/* A Galera node answers logins while it joins, donates by rsync (writes
+ * wait) or has lost the primary component (every query fails with
+ * "WSREP has not yet prepared node for application use"): ready only
+ * when wsrep_ready is ON.  A server without Galera (no @@wsrep_on, or
+ * off) is ready. */
+static bool node_ready(MYSQL *db, char *why, size_t len)
+{
+	char on[8], ready[16];
+
+	if (query_text(db, "SELECT @@wsrep_on", 0, on, sizeof(on)) < 0 || strcmp(on, "1"))
+		return true;
+	if (query_text(db, "SHOW GLOBAL STATUS LIKE 'wsrep_ready'", 1, ready, sizeof(ready)) == 0 &&
+	    !strcmp(ready, "ON"))
+		return true;
+	snprintf(why, len,
+		 "a Galera node not ready for queries (wsrep_ready %s: joining, or cut "
+		 "off from the cluster's majority)",
+		 ready[0] ? ready : "unknown");
+	return false;
+}
+
+MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
+{
+	struct config_db_host hs[CONFIG_DB_HOSTS_MAX];
+	int n =
+	    config_db_hosts(t->host ? t->host : "", t->port, hs, CONFIG_DB_HOSTS_MAX, err, errlen);
+	size_t off = 0; /* of err */
+
+	if (t->n_hosts)
+		*t->n_hosts = n;
+	if (n < 0)
+		return NULL;
+	err[0] = 0;
+	for (int i = 0; i < n; i++) {
+		char why[384];
+		MYSQL *db = connect_one(t, &hs[i], why, sizeof(why));
+
+		if (db && node_ready(db, why, sizeof(why))) {
+			if (t->used)
+				*t->used = i;
+			return db;
+		}
+		if (db)
+			mysql_close(db);
+		if (n == 1)
+			snprintf(err, errlen, "%s", why);
+		else if (off < errlen)
+			off += (size_t)snprintf(err + off, errlen - off, "%s%s:%u: %s",
+						i ? "; " : "", hs[i].host, hs[i].port, why);
+	}
+	return NULL;
+}
+
+/* lector on a Galera node: READ COMMITTED, so its statements take no gap
+ * locks.  A replicated transaction applied on this node (another node's
+ * writer) aborts any local one holding a lock it needs, and with the
+ * default REPEATABLE READ the next-key locks of one host's upserts and
+ * deletes reach into the neighbouring host's keys (tests/cluster saw one
+ * abort every few hundred commits).  Nothing lector reads needs a snapshot
+ * over several statements. */
+static int galera_writer(MYSQL *db, char *why, size_t len)
+{
+	char on[8];
+
+	if (query_text(db, "SELECT @@wsrep_on", 0, on, sizeof(on)) < 0 || strcmp(on, "1"))
+		return 0;
+	if (mysql_query(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") == 0)
+		return 0;
+	snprintf(why, len, "setting READ COMMITTED: %s", mysql_error(db));
+	return -EIO;
+}
+
 MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_timeout_s,
 			 unsigned int rw_timeout_s, char *err, size_t errlen)
 {
+	int used = 0, n_hosts = 0;
 	const struct db_target t = {.host = c->db_host,
 				    .user = c->db_user,
 				    .password = c->db_password,
@@ -50,15 +141,25 @@ MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_tim
 				    .socket = c->db_socket,
 				    .port = c->db_port,
 				    .connect_timeout_s = connect_timeout_s,
-				    .rw_timeout_s = rw_timeout_s};
-	char why[512];
+				    .rw_timeout_s = rw_timeout_s,
+				    .used = &used,
+				    .n_hosts = &n_hosts};
+	char why[1024];
 	MYSQL *db = db_connect(&t, why, sizeof(why));
 
 	if (!db)
 		snprintf(err, errlen,
 			 "cannot connect to MariaDB %s@%s (%s): %s; is it running? (make run "
 			 "starts it)",
-			 c->db_user, c->db_socket[0] ? c->db_socket : c->db_host, c->db_name, why);
+			 c->db_user, c->db_socket[0] && n_hosts == 1 ? c->db_socket : c->db_host,
+			 c->db_name, why);
+	else if (galera_writer(db, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "MariaDB at %s: %s", mysql_get_host_info(db), why);
+		mysql_close(db);
+		return NULL;
+	} else if (n_hosts > 1) /* which server of several: said at each (re)connect */
+		fprintf(stderr, "lector: connected to MariaDB at %s (server %d of %d in db_host)\n",
+			mysql_get_host_info(db), used + 1, n_hosts);
 	return db;
 }
 

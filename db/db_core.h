@@ -16,16 +16,24 @@
 
 #include "config.h"
 
-/* Where and how to connect.  Strings may be "" (socket: use host, port). */
+/* Where and how to connect.  Strings may be "" (socket: use host, port).
+ * host may list several servers, "a[:port],b[:port]" (config_db_hosts;
+ * port is the default of an entry without one): db_connect tries them in
+ * order and takes the first that accepts the login and, when it is a
+ * Galera node, is ready for queries (wsrep_ready: a joining, donor-blocked
+ * or partitioned node is skipped). */
 struct db_target {
 	const char *host, *user, *password, *name, *socket;
 	unsigned int port;
 	unsigned int connect_timeout_s, rw_timeout_s; /* 0: the library's default */
 	const char *charset;			      /* NULL: the library's default */
 	const char *init_sql;			      /* run at each connect, NULL: none */
+	int *used;    /* out, NULL: not wanted: the index in host's list connected */
+	int *n_hosts; /* out, NULL: not wanted: the number of entries in host */
 };
 
-/* A connection, or NULL with MariaDB's reason in err. */
+/* A connection, or NULL with MariaDB's reason in err (each server's, when
+ * host lists several). */
 MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen);
 /* lector's settings (model/config.h): a connection, or NULL with a
  * sentence saying what to do in err.  Timeouts 0: the library's default. */

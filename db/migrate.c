@@ -3,15 +3,29 @@
  *
  * DDL in MariaDB commits implicitly, so a migration is not atomic with its
  * schema_migrations row: every migration is written to be safe to run
- * again (IF NOT EXISTS), and GET_LOCK keeps two lectors from racing.
+ * again (IF NOT EXISTS), and a lock keeps two lectors from racing: the
+ * named lock GET_LOCK('memprobe_migrate') on one server.  In a Galera
+ * cluster a named lock is the node's own (MariaDB 10.11 grants it on every
+ * node at once; other versions refuse GET_LOCK there, MDEV-30473) and a
+ * row lock does not outlive the implicit commit of the DDL, so there the
+ * lock is a lease: a row of schema_migrate_lease naming its owner until a
+ * time, written by an autocommitted upsert.  Galera certifies that write
+ * cluster-wide: of two migrators on different nodes taking it at once, one
+ * fails certification (a deadlock error) and tries again, and then sees
+ * the other's lease.  A migrator that dies leaves its lease to expire
+ * (MIGRATE_LEASE_S); the holder renews it before each migration.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db_core.h"
 #include "migrate.h"
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
 
 unsigned int migrate_known_version(void)
 {
@@ -84,13 +98,29 @@ static int apply_one(MYSQL *db, const struct migration *m, char *err, size_t err
 	mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	if (rc < 0)
 		return rc;
-	return db_query_rows(db, "INSERT IGNORE INTO schema_migrations (version, name) VALUES (?, ?)",
+	return db_query_rows(db,
+			     "INSERT IGNORE INTO schema_migrations (version, name) VALUES (?, ?)",
 			     row, 2, NULL, NULL, err, errlen);
 }
 
 /* One migrator at a time.  A lock not granted within 30 s is an error,
  * not a licence to migrate concurrently with whoever holds it. */
-static int take_lock(MYSQL *db, char *err, size_t errlen)
+#define MIGRATE_LOCK_WAIT_S 30
+#define MIGRATE_LEASE_S	    600	 /* the longest one migration may run */
+#define ER_LOCK_DEADLOCK    1213 /* Galera: lost certification to another node's write */
+
+static int busy_error(char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "another client has held the migration lock 'memprobe_migrate' for %d s "
+		 "(a lector migrating, or a stuck session: see SHOW PROCESSLIST; in a Galera "
+		 "cluster, the row of memprobe.schema_migrate_lease, which expires by itself); "
+		 "retry later",
+		 MIGRATE_LOCK_WAIT_S);
+	return -EBUSY;
+}
+
+static int take_named_lock(MYSQL *db, char *err, size_t errlen)
 {
 	uint64_t got = 0;
 	char why[256];
@@ -100,21 +130,128 @@ static int take_lock(MYSQL *db, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot take the migration lock: %s", why);
 		return -EIO;
 	}
-	if (got != 1) {
+	return got == 1 ? 0 : busy_error(err, errlen);
+}
+
+/* 1 when db is a Galera node (wsrep_on), 0 when not or unknown. */
+static int is_galera(MYSQL *db)
+{
+	uint64_t on = 0;
+	char why[256];
+
+	return db_query_u64(db, "SELECT @@wsrep_on", NULL, 0, &on, 1, why, sizeof(why)) > 0 &&
+	       on == 1;
+}
+
+struct lease_owner {
+	char token[64]; /* "": the named lock is held instead */
+};
+
+static int keep_text(void *arg, char **col, unsigned long *len, unsigned int ncols)
+{
+	char *out = arg;
+
+	(void)len;
+	snprintf(out, 64, "%s", ncols ? col[0] : "");
+	return 1;
+}
+
+/* Take or renew the lease: 0 when lo holds it, 1 when another does,
+ * -errno on an error other than losing certification. */
+static int lease_try(MYSQL *db, const struct lease_owner *lo, char *err, size_t errlen)
+{
+	const struct db_param me[1] = {DB_STR(lo->token)};
+	char owner[64] = "";
+	int rc;
+
+	rc = db_query_rows(
+	    db,
+	    "INSERT INTO schema_migrate_lease (id, owner, expires_at) VALUES (1, ?, "
+	    "NOW(6) + INTERVAL " STR(
+		MIGRATE_LEASE_S) " SECOND) ON DUPLICATE KEY UPDATE "
+				 "owner = IF(expires_at < NOW(6), VALUES(owner), owner), "
+				 "expires_at = IF(owner = VALUES(owner), VALUES(expires_at), "
+				 "expires_at)",
+	    me, 1, NULL, NULL, err, errlen);
+	if (rc < 0)
+		return mysql_errno(db) == ER_LOCK_DEADLOCK || strstr(err, "Deadlock") ? 1 : rc;
+	rc = db_query_rows(db, "SELECT owner FROM schema_migrate_lease WHERE id = 1", NULL, 0,
+			   keep_text, owner, err, errlen);
+	if (rc < 0)
+		return rc;
+	return strcmp(owner, lo->token) ? 1 : 0;
+}
+
+static int take_lease(MYSQL *db, struct lease_owner *lo, char *err, size_t errlen)
+{
+	int rc = run_sql(db,
+			 "CREATE TABLE IF NOT EXISTS schema_migrate_lease ("
+			 "id TINYINT UNSIGNED NOT NULL PRIMARY KEY, owner VARCHAR(64) NOT NULL, "
+			 "expires_at TIMESTAMP(6) NOT NULL) ENGINE=InnoDB",
+			 err, errlen);
+
+	if (rc == 0)
+		rc = db_query_rows(db, "SELECT UUID()", NULL, 0, keep_text, lo->token, err, errlen);
+	for (int i = 0; rc == 0 && i < MIGRATE_LOCK_WAIT_S * 4; i++) {
+		rc = lease_try(db, lo, err, errlen);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		nanosleep(&(struct timespec){.tv_nsec = 250 * 1000 * 1000}, NULL);
+		if (i + 1 == MIGRATE_LOCK_WAIT_S * 4)
+			rc = busy_error(err, errlen);
+	}
+	if (rc < 0 && rc != -EBUSY) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "cannot take the migration lease (Galera): %s", why);
+	}
+	return rc;
+}
+
+static int take_lock(MYSQL *db, struct lease_owner *lo, char *err, size_t errlen)
+{
+	lo->token[0] = 0;
+	return is_galera(db) ? take_lease(db, lo, err, errlen) : take_named_lock(db, err, errlen);
+}
+
+/* Before each migration: the lease is still ours, for MIGRATE_LEASE_S more. */
+static int renew_lock(MYSQL *db, const struct lease_owner *lo, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!lo->token[0])
+		return 0;
+	rc = lease_try(db, lo, err, errlen);
+	if (rc == 1) {
 		snprintf(err, errlen,
-			 "another client has held the migration lock 'memprobe_migrate' for 30 s "
-			 "(a lector migrating, or a stuck session: see SHOW PROCESSLIST); retry later");
+			 "the migration lease expired and another migrator holds it: a migration "
+			 "ran over %d s; run lector --migrate again once it is done",
+			 MIGRATE_LEASE_S);
 		return -EBUSY;
 	}
-	return 0;
+	return rc;
+}
+
+static void release_lock(MYSQL *db, const struct lease_owner *lo, char *err, size_t errlen)
+{
+	const struct db_param me[1] = {DB_STR(lo->token)};
+
+	if (lo->token[0])
+		db_query_rows(db, "DELETE FROM schema_migrate_lease WHERE id = 1 AND owner = ?", me,
+			      1, NULL, NULL, err, errlen);
+	else
+		run_sql(db, "DO RELEASE_LOCK('memprobe_migrate')", err, errlen);
 }
 
 int migrate_apply(MYSQL *db, char *err, size_t errlen)
 {
+	struct lease_owner lo;
 	long have;
 	int rc = 0;
 
-	rc = take_lock(db, err, errlen);
+	rc = take_lock(db, &lo, err, errlen);
 	if (rc < 0)
 		return rc;
 	have = applied_version(db, err, errlen);
@@ -129,11 +266,14 @@ int migrate_apply(MYSQL *db, char *err, size_t errlen)
 	for (unsigned int i = 0; i < migrations_count && rc == 0; i++) {
 		if (migrations[i].version <= (unsigned long)have)
 			continue;
+		rc = renew_lock(db, &lo, err, errlen);
+		if (rc < 0)
+			break;
 		fprintf(stderr, "lector: applying migration %s\n", migrations[i].name);
 		rc = apply_one(db, &migrations[i], err, errlen);
 	}
 out:
-	run_sql(db, "DO RELEASE_LOCK('memprobe_migrate')", err + strlen(err), errlen - strlen(err));
+	release_lock(db, &lo, err + strlen(err), errlen - strlen(err));
 	return rc;
 }
 

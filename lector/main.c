@@ -34,6 +34,7 @@ static void on_signal(int sig)
 
 struct args {
 	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
+	const char *db_host; /* --db-host: overrides db_host */
 	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
 	enum source_kind source;
@@ -61,6 +62,10 @@ static const struct opt_row options[] = {
     {"sink", "mysql|jsonl", STR(sink), "store in MariaDB (default) or print JSON lines on stdout"},
     {"config", "FILE", STR(config), "settings file (key = value), e.g. var/lector.conf"},
     {"host-id", "NAME", STR(host_id), "name of this machine in the database (default hostname)"},
+    {"db-host", "H[:PORT],...", STR(db_host),
+     "the database server(s), overriding db_host: several are\n"
+     "tried in order at each (re)connect, the first that takes\n"
+     "the login (and, in a Galera cluster, is ready) is used"},
     {"spill", "FILE", STR(spill),
      "where records wait while the database is down (default:\n"
      "next to --config, else /var/cache/memprobe/lector.spill)"},
@@ -236,6 +241,18 @@ static int settings_load(const struct args *a, struct lector_config *c)
 	config_load_env(c);
 	if (a->host_id)
 		snprintf(c->host_id, sizeof(c->host_id), "%s", a->host_id);
+	if (a->db_host) {
+		struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+
+		if (strlen(a->db_host) >= sizeof(c->db_host) ||
+		    config_db_hosts(a->db_host, c->db_port, hosts, CONFIG_DB_HOSTS_MAX, err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "lector: --db-host: %s\n",
+				strlen(a->db_host) >= sizeof(c->db_host) ? "too long" : err);
+			return -EINVAL;
+		}
+		snprintf(c->db_host, sizeof(c->db_host), "%s", a->db_host);
+	}
 	if (a->retain_days &&
 	    config_parse_retain_days(a->retain_days, &c->retain_days, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lector: --retain-days: %s\n", err);

@@ -172,6 +172,7 @@ int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struc
 	    mysql_stmt_attr_set(st->calls, STMT_ATTR_ROW_SIZE, &row_bytes) ||
 	    mysql_stmt_bind_param(st->calls, b) || mysql_stmt_execute(st->calls))
 		return -EIO;
+	st->calls_stored = mysql_stmt_affected_rows(st->calls);
 	return 0;
 }
 
@@ -259,7 +260,7 @@ int stmts_upsert_stats(struct mysql_stmts *st, const struct capture_stats *cs, c
 	MYSQL_BIND b[STATS_NCOLS];
 	uint64_t v[STATS_NCOLS];
 	uint64_t session = n ? e[0].session : cs->session;
-	uint64_t seq = n ? e[n - 1].rec.seq : 0, rows = n;
+	uint64_t seq = n ? e[n - 1].rec.seq : 0, rows = n ? st->calls_stored : 0;
 	uint64_t seen = cs->current ? cs->seen : 0, drops = cs->current ? cs->drops : 0;
 	const char *src = (n == 0 || cs->current) ? cs->source : "replay";
 	unsigned long src_len = strlen(src);

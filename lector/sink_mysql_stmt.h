@@ -50,6 +50,7 @@ struct range_batch;
 
 struct mysql_stmts {
 	MYSQL_STMT *calls;
+	uint64_t calls_stored; /* of the last stmts_insert_calls: rows new, not ignored */
 	MYSQL_STMT *proc;
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
@@ -62,7 +63,10 @@ struct mysql_stmts {
 int stmts_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err,
 		  size_t errlen);
 void stmts_close(struct mysql_stmts *st);
-/* e[0..n) with their extras x[0..n) (calls.mapped_bytes). */
+/* e[0..n) with their extras x[0..n) (calls.mapped_bytes); sets
+ * calls_stored, which stmts_upsert_stats adds to rows_committed: a batch
+ * sent again after a commit whose answer was lost (the server died after
+ * it committed) stores no row twice and counts none twice. */
 int stmts_insert_calls(struct mysql_stmts *st, const struct qent *e, const struct qext *x,
 		       size_t n);
 int stmts_upsert_procs(struct mysql_stmts *st, struct acct_proc *dirty);

@@ -112,6 +112,86 @@ int config_settle(struct lector_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* "host", "host:port", "[v6]" or "[v6]:port" (len bytes of e) -> h. */
+static int db_host_entry(const char *e, size_t len, unsigned int default_port,
+			 struct config_db_host *h)
+{
+	const char *colon = memchr(e, ':', len), *end = e + len, *name = e;
+	size_t name_len = len;
+	unsigned long v = 0;
+
+	h->port = default_port;
+	if (len && e[0] == '[') { /* [IPv6]:port */
+		const char *rb = memchr(e, ']', len);
+
+		if (!rb)
+			return -EINVAL;
+		name = e + 1, name_len = (size_t)(rb - e - 1);
+		colon = rb + 1 < end ? rb + 1 : NULL;
+		if (colon && *colon != ':')
+			return -EINVAL;
+	} else if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
+		colon = NULL; /* a bare IPv6 address: no port */
+	} else if (colon) {
+		name_len = (size_t)(colon - e);
+	}
+	if (colon) {
+		if (colon + 1 == end || end - colon - 1 > 5)
+			return -EINVAL;
+		for (const char *p = colon + 1; p < end; p++) {
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			v = v * 10 + (unsigned long)(*p - '0');
+		}
+		if (v == 0 || v > 65535)
+			return -EINVAL;
+		h->port = (unsigned int)v;
+	}
+	if (!name_len || name_len >= sizeof(h->host))
+		return -EINVAL;
+	memcpy(h->host, name, name_len);
+	h->host[name_len] = 0;
+	return 0;
+}
+
+int config_db_hosts(const char *list, unsigned int default_port, struct config_db_host *out,
+		    unsigned int max, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+	const char *p = list;
+
+	if (!*list && max) { /* the library's default: localhost */
+		out[0] = (struct config_db_host){.port = default_port};
+		return 1;
+	}
+	for (;;) {
+		const char *comma = strchr(p, ','), *e = p;
+		const char *end = comma ? comma : p + strlen(p);
+
+		while (e < end && isspace((unsigned char)*e))
+			e++;
+		while (end > e && isspace((unsigned char)end[-1]))
+			end--;
+		if (n == max) {
+			if (err)
+				snprintf(err, errlen, "db_host lists more than %u servers", max);
+			return -EINVAL;
+		}
+		if (db_host_entry(e, (size_t)(end - e), default_port, &out[n]) < 0) {
+			if (err)
+				snprintf(err, errlen,
+					 "db_host entry '%.*s' is not host[:port] (a name or an "
+					 "address, a port 1-65535; several separated by commas)",
+					 (int)(end - e), e);
+			return -EINVAL;
+		}
+		n++;
+		if (!comma)
+			return (int)n;
+		p = comma + 1;
+	}
+}
+
 void config_defaults(struct lector_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -156,6 +236,7 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 	    {"db_password", offsetof(struct lector_config, db_password), sizeof(c->db_password), 0},
 	    {"spill_path", offsetof(struct lector_config, spill_path), sizeof(c->spill_path), 0},
 	};
+	struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
 	char *end;
 	unsigned long long v;
 	int rc;
@@ -165,6 +246,9 @@ static int set_key(struct lector_config *c, const char *key, const char *val)
 			continue;
 		if (strlen(val) >= keys[i].cap)
 			return -ENAMETOOLONG;
+		if (!strcmp(key, "db_host") &&
+		    config_db_hosts(val, c->db_port, hosts, CONFIG_DB_HOSTS_MAX, NULL, 0) < 0)
+			return -EINVAL;
 		strcpy((char *)c + keys[i].off, val);
 		return 0;
 	}
@@ -225,6 +309,14 @@ int config_load_file(struct lector_config *c, const char *path, char *err, size_
 			char why[256];
 
 			config_parse_retain_days(trim(eq + 1), &(unsigned int){0}, why, sizeof(why));
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			break;
+		}
+		if (rc == -EINVAL && !strcmp(trim(s), "db_host")) {
+			struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+			char why[256];
+
+			config_db_hosts(trim(eq + 1), 0, hosts, CONFIG_DB_HOSTS_MAX, why, sizeof(why));
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 			break;
 		}

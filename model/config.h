@@ -20,7 +20,9 @@
 
 struct lector_config {
 	char host_id[MP_HOST_ID_MAX + 1]; /* name of this machine in the database */
-	char db_host[256]; /* "localhost" = unix socket */
+	/* "localhost" = unix socket; or several servers "a[:port],b[:port]"
+	 * (config_db_hosts), tried in order at each connect */
+	char db_host[256];
 	unsigned int db_port;
 	char db_socket[512];
 	char db_name[64];
@@ -47,6 +49,21 @@ struct lector_config {
 #define CONFIG_CHECKPOINT_SECS	    60
 #define CONFIG_CHECKPOINT_SECS_MAX  86400
 #define CONFIG_RETAIN_CKPT_DAYS	    90
+
+/* One entry of db_host: a name or address, and its port (db_port when
+ * the entry names none).  An IPv6 address with a port: "[::1]:3306". */
+#define CONFIG_DB_HOSTS_MAX 8
+struct config_db_host {
+	char host[256];
+	unsigned int port;
+};
+
+/* Split db_host "a[:port],b[:port],..." (spaces around entries ignored)
+ * into out[0..max): the number of entries, at least 1 ("" is one entry:
+ * the library's default host), or -EINVAL with a sentence in err (NULL:
+ * none) for an empty entry, a bad port or more than max entries. */
+int config_db_hosts(const char *list, unsigned int default_port, struct config_db_host *out,
+		    unsigned int max, char *err, size_t errlen);
 
 void config_defaults(struct lector_config *c);
 /* Read "key = value" lines; '#' starts a comment.  Unknown keys are an

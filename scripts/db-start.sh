@@ -45,37 +45,9 @@ for _ in $(seq 1 300); do
 done
 ping_db || die "MariaDB did not answer within 30 s; see $LOG"
 
-if [ ! -f "$DIR/lector.conf" ]; then
-	wpw=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
-	rpw=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
-	# --skip-name-resolve: TCP logins come from '127.0.0.1', socket ones from 'localhost'
-	mariadb --no-defaults -uroot --socket="$SOCK" <<SQL || die "creating users failed"
-CREATE DATABASE IF NOT EXISTS memprobe;
-CREATE OR REPLACE USER 'memprobe_writer'@'localhost' IDENTIFIED BY '$wpw';
-CREATE OR REPLACE USER 'memprobe_writer'@'127.0.0.1' IDENTIFIED BY '$wpw';
-CREATE OR REPLACE USER 'memprobe_reader'@'localhost' IDENTIFIED BY '$rpw';
-CREATE OR REPLACE USER 'memprobe_reader'@'127.0.0.1' IDENTIFIED BY '$rpw';
-GRANT ALL ON memprobe.* TO 'memprobe_writer'@'localhost', 'memprobe_writer'@'127.0.0.1';
-GRANT SELECT ON memprobe.* TO 'memprobe_reader'@'localhost', 'memprobe_reader'@'127.0.0.1';
-SQL
-	umask 077
-	for who in lector reader; do
-		user=memprobe_writer pw=$wpw
-		[ $who = reader ] && user=memprobe_reader pw=$rpw
-		cat >"$DIR/$who.conf" <<CONF
-# written by scripts/db-start.sh: credentials of the private MariaDB
-db_host = localhost
+# shellcheck source=scripts/db-accounts.sh
+. "$(dirname "$0")/db-accounts.sh"
+db_accounts "$SOCK" "$DIR" "db_host = localhost
 db_socket = $SOCK
-db_port = $PORT
-db_name = memprobe
-db_user = $user
-db_password = $pw
-CONF
-	done
-fi
-# '_' is a wildcard in a GRANT's database name: escaped, it names this one.
-mariadb --no-defaults -uroot --socket="$SOCK" <<SQL || die "creating the lock schema memprobe_lock failed"
-CREATE DATABASE IF NOT EXISTS memprobe_lock;
-GRANT ALL ON \`memprobe\\_lock\`.* TO 'memprobe_writer'@'localhost', 'memprobe_writer'@'127.0.0.1';
-SQL
+db_port = $PORT"
 echo "db-start: MariaDB running (pid $(cat "$PIDF"), socket $SOCK, 127.0.0.1:$PORT)"

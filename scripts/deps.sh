@@ -26,6 +26,7 @@ declare -A GROUP=(
 	[browser]="chromium | tests: the dashboard in Chromium"
 	[install]="systemd util-linux | tests: make install's systemd units"
 	[fresh]="mmdebstrap | tests: a bare Debian 12 rootfs (tests/fresh)"
+	[cluster]="galera-4 rsync iproute2 | a 3-node Galera cluster (scripts/cluster.sh, tests/cluster): the wsrep provider, rsync and ss for state transfers"
 	[bench]="wrk bpftrace linux-perf mariadb-plugin-rocksdb | benchmarks: wrk, bpftrace, perf, MyRocks (bench/lector/variants)"
 )
 pkgs_of() { echo ${GROUP[$1]%%|*}; }
@@ -33,9 +34,9 @@ why_of() { local w=${GROUP[$1]#*| }; echo "$w"; }
 declare -A ALIAS=(
 	[run]="build bpf db web node"
 	[test]="build bpf db web node kernel tools browser install fresh"
-	[all]="build bpf db web node stap kernel tools browser install fresh bench"
+	[all]="build bpf db web node stap kernel tools browser install fresh cluster bench"
 )
-ORDER="build bpf db web node stap kernel tools browser install fresh bench"
+ORDER="build bpf db web node stap kernel tools browser install fresh cluster bench"
 
 usage() {
 	cat <<USAGE

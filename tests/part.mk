@@ -1,6 +1,9 @@
 # tests/part.mk - test suites of the tests/ tree and the tools they need.
 #   make test-kernel   the guest kernel test alone (qemu TCG, Debian kernel)
+#   make test-cluster  lector failover on a 3-node Galera cluster (tests/cluster)
 
+# make test-cluster: a 3-node Galera cluster, failover (not in make test)
+include $(TOP)/tests/cluster/part.mk
 # fault tests (lector, MariaDB, spill disk), before the long guest suite
 include $(TOP)/tests/faults/part.mk
 # The mapping ledger and time travel against the test's own oracle: strace

@@ -6,7 +6,8 @@
  * horizon a signed 64-bit nanosecond count holds, and one day more is
  * refused with a sentence, from the flag and from the config file; and
  * the longest host_id the config takes (model/host_id.h); the checkpoint
- * options' bounds and the checkpoints' horizon against the calls'.
+ * options' bounds and the checkpoints' horizon against the calls'; the
+ * db_host list of several servers.
  * Prints TAP.  Usage: retain-test SCRATCH_DIR
  */
 #include <errno.h>
@@ -200,6 +201,52 @@ static void checkpoint_parse_tests(const char *dir)
 	    "config file: checkpoint keys are read, a bad value is refused with file and line", err);
 }
 
+/* db_host: one server or several, "a[:port],b[:port]" (the failover list). */
+static void db_hosts_tests(const char *dir)
+{
+	struct config_db_host h[CONFIG_DB_HOSTS_MAX];
+	struct lector_config c;
+	char err[512] = "", path[4096];
+	FILE *f;
+	int n;
+
+	n = config_db_hosts("localhost", 3306, h, CONFIG_DB_HOSTS_MAX, err, sizeof(err));
+	tap(n == 1 && !strcmp(h[0].host, "localhost") && h[0].port == 3306,
+	    "db_host: one name, db_port's port", err);
+	n = config_db_hosts("127.0.0.2:3310, 127.0.0.3 ,db.example:4000,[::1]:3307,::1", 3306, h,
+			    CONFIG_DB_HOSTS_MAX, err, sizeof(err));
+	tap(n == 5 && !strcmp(h[0].host, "127.0.0.2") && h[0].port == 3310 &&
+		!strcmp(h[1].host, "127.0.0.3") && h[1].port == 3306 &&
+		!strcmp(h[2].host, "db.example") && h[2].port == 4000 &&
+		!strcmp(h[3].host, "::1") && h[3].port == 3307 && !strcmp(h[4].host, "::1") &&
+		h[4].port == 3306,
+	    "db_host: a list, in order, spaces trimmed, ports where given, [IPv6]:port", err);
+	n = config_db_hosts("", 3306, h, CONFIG_DB_HOSTS_MAX, err, sizeof(err));
+	tap(n == 1 && !h[0].host[0], "db_host \"\": one entry, the library's default host", err);
+	const char *bad[] = {"a,,b", "a:0", "a:65536", "a:33o6",
+			     "a:",   ",a",  "[::1]x",  "a,b,c,d,e,f,g,h,i"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[128];
+
+		err[0] = 0;
+		n = config_db_hosts(bad[i], 3306, h, CONFIG_DB_HOSTS_MAX, err, sizeof(err));
+		snprintf(what, sizeof(what), "db_host '%s' is refused with a sentence", bad[i]);
+		tap(n == -EINVAL && strstr(err, "db_host"), what, err);
+	}
+	snprintf(path, sizeof(path), "%s/hosts.conf", dir);
+	f = fopen(path, "w");
+	if (!f || fputs("db_host = a:1,b:2\ndb_host = a:1,,b\n", f) < 0 || fclose(f)) {
+		tap(0, "the scratch config file is written", path);
+		return;
+	}
+	config_defaults(&c);
+	n = config_load_file(&c, path, err, sizeof(err));
+	tap(n == -EINVAL && !strcmp(c.db_host, "a:1,b:2") &&
+		strstr(err, "hosts.conf:2: db_host entry '' is not host[:port]"),
+	    "config file: a db_host list is kept, a bad one refused with file, line and why", err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -211,5 +258,6 @@ int main(int argc, char **argv)
 	host_id_tests(argv[1]);
 	checkpoint_days_tests();
 	checkpoint_parse_tests(argv[1]);
+	db_hosts_tests(argv[1]);
 	return 0;
 }
