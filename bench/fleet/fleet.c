@@ -16,8 +16,8 @@
  * batches grow with load the same way).  Connections are one per host, as
  * N real lectors make: that is the load a fleet puts on the database (the
  * run script raises max_connections and runs MariaDB's thread pool, so
- * the server's threads stay bounded too).  1000 lector processes would
- * need 2000+ threads and 1000 queues and spill files on 2 cores.
+ * the server's threads stay bounded too); 16 short-lived threads open them.  1000 lector processes
+ * would need 2000+ threads and 1000 queues and spill files on 2 cores.
  *   --calls=K: exactly K records per host, as fast as they commit, from a
  *   fixed epoch: reproducible (the test); --dry-run: no database, the
  *   generator's totals only.
@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <mysql.h>
 
@@ -47,7 +48,7 @@
 
 struct args {
 	const char *config, *hosts, *rate, *seconds, *threads, *seed, *calls, *epoch, *prefix,
-	    *batch, *min_commit_ms, *db_hosts, *checkpoint_calls;
+	    *batch, *min_commit_ms, *db_hosts, *checkpoint_calls, *drain_s;
 	bool dry_run, totals;
 };
 
@@ -67,6 +68,9 @@ static const struct opt_row options[] = {
     {"db-hosts", "H[:P],...", STR(db_hosts),
      "host i writes to entry i mod count (default: the config's)"},
     {"checkpoint-calls", "N", STR(checkpoint_calls), "as lector's (default 16)"},
+    {"drain-s", "S", STR(drain_s),
+     "after --seconds, commit what is due for at most S s more\n"
+     "(default 600; 0: stop at once, e.g. a saturation run)"},
     {"dry-run", NULL, OPT_FLAG, offsetof(struct args, dry_run), NULL, "no database: totals only"},
     {"totals", NULL, OPT_FLAG, offsetof(struct args, totals), NULL,
      "print each host's generator totals"},
@@ -94,7 +98,7 @@ struct fleet {
 	struct host *h;
 	unsigned int n_hosts, n_threads;
 	size_t batch_max;
-	uint64_t calls, end_ns, min_commit_ms;
+	uint64_t calls, end_ns, stop_ns, min_commit_ms;
 	struct ckpt_policy pol;
 	bool dry_run;
 	atomic_bool failed;
@@ -202,17 +206,50 @@ static bool host_done(const struct fleet *f, const struct host *h)
 	return fleetgen_next_ts(h->g) > f->end_ns && !h->n;
 }
 
+/* Opening a sink is a connection, the schema check, the host row and a
+ * dozen prepared statements: round trips, done by OPENERS threads at once
+ * (1000 hosts one after another took 50 s on the loaded 2-core machine). */
+#define OPENERS 16
+struct opener {
+	struct fleet *f;
+	unsigned int id;
+	pthread_t t;
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *o = arg;
+
+	for (unsigned int i = o->id; i < o->f->n_hosts && !atomic_load(&o->f->failed); i += OPENERS)
+		if (host_open(o->f, &o->f->h[i]) < 0)
+			atomic_store(&o->f->failed, true);
+		else
+			atomic_fetch_add(&o->f->opened, 1);
+	return NULL;
+}
+
+static void open_all(struct fleet *f)
+{
+	struct opener o[OPENERS];
+	unsigned int n = f->n_hosts < OPENERS ? f->n_hosts : OPENERS;
+
+	for (unsigned int k = 0; k < n; k++) {
+		o[k] = (struct opener){.f = f, .id = k};
+		if (pthread_create(&o[k].t, NULL, opener_main, &o[k])) {
+			atomic_store(&f->failed, true);
+			n = k;
+			break;
+		}
+	}
+	for (unsigned int k = 0; k < n; k++)
+		pthread_join(o[k].t, NULL);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct fleet *f = w->f;
-	int rc = 0;
 
-	for (unsigned int i = w->id; i < f->n_hosts && rc == 0; i += f->n_threads)
-		if ((rc = host_open(f, &f->h[i])) < 0)
-			atomic_store(&f->failed, true);
-		else
-			atomic_fetch_add(&f->opened, 1);
 	pthread_barrier_wait(&f->ready);
 	pthread_barrier_wait(&f->go); /* main set the epoch and the end */
 	if (atomic_load(&f->failed))
@@ -245,7 +282,7 @@ static void *worker_main(void *arg)
 			host_turn(f, h, w, now);
 			worked = true;
 		}
-		if (all_done)
+		if (all_done || (!f->calls && wall_ns() > f->stop_ns))
 			break;
 		if (!worked)
 			usleep(2000);
@@ -363,6 +400,7 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&f.go, NULL, f.n_threads + 1);
 	mysql_library_init(0, NULL, NULL); /* before threads connect */
 	t0 = mono_ms();
+	open_all(&f);
 	for (unsigned int i = 0; i < f.n_threads; i++) {
 		w[i].f = &f;
 		w[i].id = i;
@@ -375,6 +413,7 @@ int main(int argc, char **argv)
 	opened_ms = mono_ms() - t0;
 	f.epoch_ns = f.calls ? num(a.epoch, 1796601600000000000ull, "epoch-ns") : wall_ns();
 	f.end_ns = f.epoch_ns + num(a.seconds, 30, "seconds") * 1000000000ull;
+	f.stop_ns = f.end_ns + num(a.drain_s, 600, "drain-s") * 1000000000ull;
 	t0 = mono_ms();
 	pthread_barrier_wait(&f.go);
 	for (unsigned int i = 0; i < f.n_threads; i++)
@@ -395,14 +434,22 @@ int main(int argc, char **argv)
 	if (f.dry_run)
 		for (unsigned int i = 0; i < f.n_hosts; i++)
 			rows += f.h[i].committed;
+	uint64_t made = 0;
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	for (unsigned int i = 0; i < f.n_hosts; i++)
+		made += f.h[i].made;
 	printf("fleet hosts=%u threads=%u rate_per_host=%.0f offered_per_s=%.0f seconds=%.2f "
 	       "rows=%" PRIu64 " rows_per_s=%.0f commits=%" PRIu64 " failed_commits=%" PRIu64
 	       " lag_p50_ms=%" PRIu64 " lag_p99_ms=%" PRIu64 " lag_max_ms=%" PRIu64
-	       " open_ms=%" PRIu64 "\n",
+	       " open_ms=%" PRIu64 " made=%" PRIu64 " uncommitted=%" PRIu64 " fleet_cpu_s=%.1f\n",
 	       f.n_hosts, f.n_threads, f.calls ? 0 : f.rate, f.calls ? 0 : f.rate * f.n_hosts,
 	       (t1 - t0) / 1000.0, rows, t1 > t0 ? rows * 1000.0 / (double)(t1 - t0) : 0, commits,
 	       failures, pct(lag, rows, 0.5), pct(lag, rows, 0.99), pct(lag, rows, 1.0 - 1e-12),
-	       opened_ms);
+	       opened_ms, made, made - rows,
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	for (unsigned int i = 0; a.totals && i < f.n_hosts; i++) {
 		struct fleetgen_totals t;
 
