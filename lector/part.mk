@@ -46,10 +46,10 @@ $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c bench/lector/synth.
 		$(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
 # The simulated fleet (bench/fleet/fleet.c): N hosts of the measured mix
-# (bench/fleet/fleetgen.c) through lector's accounting and MariaDB sink,
+# (capture/synth_gen.c, the generator of lector --source=synthetic) through lector's accounting and MariaDB sink,
 # each with its own host and session; bench/fleet/run and tests/lector.
-FLEET_SRC := bench/fleet/fleet.c bench/fleet/fleetgen.c
-$(BUILD)/bench/fleet: $(FLEET_SRC) bench/fleet/fleetgen.h $(LECTOR_SINK_OBJ) lector/*.h
+FLEET_SRC := bench/fleet/fleet.c capture/synth_gen.c
+$(BUILD)/bench/fleet: $(FLEET_SRC) capture/synth_gen.h $(LECTOR_SINK_OBJ) lector/*.h
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -pthread $(FLEET_SRC) $(LECTOR_SINK_OBJ) -o $@ \
 		$(LECTOR_DB_LIBS) -lm

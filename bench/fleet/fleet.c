@@ -8,7 +8,8 @@
  * accounting (struct acct, checkpoints folded by ckpt_apply as lector's
  * writer does) and its own sink, hence its own connection, committing its
  * calls, checkpoints, processes and capture_stats in one transaction as
- * lector does.  The records come from fleetgen.c (the measured mix).
+ * lector does.  The records come from capture/synth_gen.c (the measured
+ * mix), the generator of lector --source=synthetic.
  * What is bounded: threads.  --threads workers (default 2, the machine's
  * cores) each serve a fixed share of the hosts round-robin; a host commits
  * what it generated since its last commit when its turn comes, at most
@@ -40,7 +41,7 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "config.h"
-#include "fleetgen.h"
+#include "synth_gen.h"
 #include "options.h"
 #include "sink.h"
 
@@ -156,7 +157,12 @@ static void host_turn(struct fleet *f, struct host *h, struct worker *w, uint64_
 
 	while (h->n < f->batch_max &&
 	       (f->calls ? h->made < f->calls : fleetgen_next_ts(h->g) <= now)) {
-		fleetgen_next(h->g, h->session, &h->batch[h->n]);
+		struct qent *e = &h->batch[h->n];
+
+		e->session = h->session;
+		fleetgen_next(h->g, &e->rec);
+		e->comm_len = strnlen(e->rec.comm, sizeof(e->rec.comm));
+		e->thread_comm_len = strnlen(e->rec.thread_comm, sizeof(e->rec.thread_comm));
 		ckpt_apply(h->acct, &h->batch[h->n], &h->ext[h->n], &h->ckpts, &f->pol);
 		h->n++;
 		h->made++;
@@ -347,11 +353,10 @@ int main(int argc, char **argv)
 	int first, rc = options_parse(options, N_OPTIONS, argc, argv, &a, &first);
 
 	if (rc == OPTIONS_HELP) {
-		fputs(
-		    "usage: fleet [OPTIONS]\nN simulated hosts (bench/fleet/fleetgen.c's measured "
-		    "mix, "
-		    "with bursts)\nwriting one database through lector's accounting and sink.\n\n",
-		    stdout);
+		fputs("usage: fleet [OPTIONS]\nN simulated hosts (capture/synth_gen.c's measured "
+		      "mix,\n"
+		      "with bursts) writing one database through lector's accounting and sink.\n\n",
+		      stdout);
 		options_help(stdout, options, N_OPTIONS, 24);
 		return 0;
 	}

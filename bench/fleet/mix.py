@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # bench/fleet/mix.py - the call mix of a memprobe-cat capture (text lines), the
-# figures the synthetic fleet's table (bench/fleet/fleetgen.c) was written from:
+# figures the synthetic fleet's table (capture/synth_gen.c) was written from:
 #   memprobe-cat --source=bpf --duration-ms=55000 > cap.txt; bench/fleet/mix.py cap.txt
 import collections, re, sys
 

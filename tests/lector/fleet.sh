@@ -1,8 +1,9 @@
-# tests/lector/fleet.sh - the simulated fleet's generator (bench/fleet,
-# sourced by run-tests): its records are reproducible from a seed, follow
-# the measured mix, and are valid: through lector's accounting and sink
-# into MariaDB, each host's stored calls, processes, exits and mapped bytes
-# equal the generator's own totals.
+# tests/lector/fleet.sh - the simulated hosts' generator (capture/synth_gen.c,
+# used by bench/fleet and lector --source=synthetic; sourced by run-tests):
+# its records are reproducible from a seed, follow the measured mix, and
+# are valid: through lector's accounting and sink into MariaDB, each host's
+# stored calls, processes, exits and mapped bytes equal the generator's own
+# totals; lector --source=synthetic runs them through the whole daemon.
 FLEET=$BUILD/bench/fleet
 
 # host lines of `fleet --totals` without the session (the same for a seed)
@@ -27,7 +28,7 @@ fleet_tests() {
 		test "$(cut -d' ' -f2,14 "$WORK/fleet.a")" != "$(cut -d' ' -f2,14 "$WORK/fleet.c")"
 	check "fleet: each host's records differ from the others'" \
 		test "$(grep -o 'hash=[0-9a-f]*' "$WORK/fleet.a" | sort -u | wc -l)" = 3
-	# the measured mix (bench/fleet/fleetgen.c): mmap 69.16, brk 14.39,
+	# the measured mix (capture/synth_gen.c): mmap 69.16, brk 14.39,
 	# munmap 10.69, exit 3.35, exec 2.36, mremap 0.05 (%)
 	fleet_totals --dry-run --hosts=3 --calls=100000 --seed=7 >"$WORK/fleet.mix"
 	check "fleet: the mix is the measured one (mmap 69.2 %, brk 14.4, munmap 10.7, exit 3.35, exec 2.36, mremap 0.05; 300k calls)" \
@@ -72,4 +73,28 @@ fleet_tests() {
 	s=$(sql "SELECT COUNT(*) FROM calls c JOIN hosts h USING (host_id) WHERE h.name LIKE 'fleetpace-%'
 		AND ts_ns BETWEEN $t AND $t + 8000000000")
 	check "fleet: paced records carry the wall time they were made at ($s of $b)" test "$s" = "$b"
+	fleet_synthetic_tests
+}
+
+# lector --source=synthetic: one simulated host through the whole daemon
+# (capture thread, queue, writer), no /proc read for its made-up pids.
+fleet_synthetic_tests() {
+	local log=$WORK/synth.log s rows procs
+	"$LECTOR" --source=bpf --rate=10 >/dev/null 2>"$WORK/synth-rate.err"
+	check "lector: --rate without --source=synthetic is refused (exit 2)" \
+		bash -c "[ $? -eq 2 ] && grep -q 'go with --source=synthetic' '$WORK/synth-rate.err'"
+	"$LECTOR" --source=synthetic --rate=fast >/dev/null 2>&1
+	check "lector: --rate takes a number" test $? -eq 2
+	tl_lector_start "$log" --source=synthetic --rate=2000 --seed=5 --host-id=synthetic-1 ||
+		{ tap_fail "lector --source=synthetic starts"; cat "$log" >&2; return; }
+	sleep 3
+	tl_lector_stop
+	s=$(sql "SELECT session FROM capture_stats JOIN hosts USING (host_id) WHERE name='synthetic-1' AND source='synthetic'")
+	rows=$(sql "SELECT rows_committed FROM capture_stats WHERE session='${s:-0}'")
+	check "lector --source=synthetic: ~2000 calls/s for ~3 s committed under its host (${rows:-none} rows, source synthetic)" \
+		test "${rows:-0}" -ge 2000 -a "${rows:-0}" -le 20000
+	check "lector --source=synthetic: the session is seq 0..N with no hole" tl_no_holes "${s:-0}"
+	procs=$(sql "SELECT COUNT(*), SUM(exited) > 0, SUM(rss_ts_ns > 0 AND rss_ts_ns NOT IN (SELECT ts_ns FROM calls c WHERE c.session = '${s:-0}' AND c.pid = p.pid)) FROM processes p JOIN hosts h USING (host_id) WHERE h.name='synthetic-1'")
+	check "lector --source=synthetic: processes come and go, and no /proc reading was stored for the made-up pids ($procs: processes, some exited, readings not from a call)" \
+		bash -c "set -- $procs; [ \"\$1\" -gt 10 ] && [ \"\$2\" = 1 ] && [ \"\$3\" = 0 ]"
 }

@@ -1,7 +1,9 @@
 /*
- * fleetgen.h - the records of one simulated host of a fleet (fleetgen.c):
- * the call mix, sizes, process lifetimes and bursts measured on this
- * project's machine (the table and how it was measured are in fleetgen.c).
+ * synth_gen.h - the records of one simulated host (synth_gen.c), for the
+ * synthetic capture source (source_synth.c: lector --source=synthetic) and
+ * the simulated fleet (bench/fleet/fleet.c): the call mix, sizes, process
+ * lifetimes and bursts measured on this project's machine (the table and
+ * how it was measured are in synth_gen.c).
  * Every record is one a real capture could deliver and lector's accounting
  * accepts: a munmap or mremap names a mapping the process made, processes
  * begin (exec, or a fork's first call) and end (exit).  Deterministic: the
@@ -9,12 +11,12 @@
  * batched depends on the wall clock.  The generator keeps its own totals
  * (struct fleetgen_totals) so a test can hold the database to them.
  */
-#ifndef MEMPROBE_BENCH_FLEETGEN_H
-#define MEMPROBE_BENCH_FLEETGEN_H
+#ifndef MEMPROBE_SYNTH_GEN_H
+#define MEMPROBE_SYNTH_GEN_H
 
 #include <stdint.h>
 
-#include "queue.h"
+#include "memprobe_abi.h"
 
 struct fleetgen;
 
@@ -35,8 +37,8 @@ struct fleetgen *fleetgen_new(uint64_t seed, unsigned int host, uint64_t epoch_n
 void fleetgen_free(struct fleetgen *g);
 /* ts_ns of the record fleetgen_next would make now. */
 uint64_t fleetgen_next_ts(const struct fleetgen *g);
-/* The next record, of session (seq from 0), into e. */
-void fleetgen_next(struct fleetgen *g, uint64_t session, struct qent *e);
+/* The next record (seq from 0) into r. */
+void fleetgen_next(struct fleetgen *g, struct memprobe_record *r);
 void fleetgen_totals(const struct fleetgen *g, struct fleetgen_totals *t);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fleetgen.c - one simulated host's records (fleetgen.h).
+ * fleetgen.c - one simulated host's records (synth_gen.h).
  *
  * The mix below was measured on this project's machine (Debian 12, 2
  * cores, kernel 6.18, five build/test sessions sharing it) on 2026-12-07:
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleetgen.h"
+#include "synth_gen.h"
 
 struct bucket {
 	uint32_t kib;	 /* at most this long */
@@ -435,14 +435,12 @@ static void hash_rec(struct fleetgen *g, const struct memprobe_record *r)
 		g->tot.hash = (g->tot.hash ^ b[i]) * 0x100000001b3ull;
 }
 
-void fleetgen_next(struct fleetgen *g, uint64_t session, struct qent *e)
+void fleetgen_next(struct fleetgen *g, struct memprobe_record *r)
 {
-	struct memprobe_record *r = &e->rec;
 	struct gproc *p;
 	bool daemon = below(g, 1000) < DAEMON_SHARE_PER1000;
 
-	memset(e, 0, sizeof(*e));
-	e->session = session;
+	memset(r, 0, sizeof(*r));
 	r->seq = g->seq++;
 	r->ts_ns = g->t_ns;
 	r->fd = -1;
@@ -503,8 +501,6 @@ void fleetgen_next(struct fleetgen *g, uint64_t session, struct qent *e)
 		    ((p->mapped - p->anon_mapped) / 3 + (p->base_vm >> 4)) & ~4095ull;
 		r->cgroup_id = p->cgroup_id;
 	}
-	e->comm_len = strnlen(r->comm, sizeof(r->comm));
-	e->thread_comm_len = strnlen(r->thread_comm, sizeof(r->thread_comm));
 	g->tot.calls[r->call & 7]++;
 	hash_rec(g, r);
 	advance(g);
