@@ -331,9 +331,16 @@ static void pick_db_host(const char *list, unsigned int i, struct lector_config 
 	}
 }
 
-static uint64_t pct(const uint64_t *lag, uint64_t total, double p)
+/* The p-th percentile of the lag histogram (0 when it is empty: --dry-run) */
+static uint64_t pct(const uint64_t *lag, double p)
 {
-	uint64_t want = (uint64_t)(p * (double)total), c = 0;
+	uint64_t total = 0, want, c = 0;
+
+	for (unsigned int i = 0; i <= LAG_BUCKETS; i++)
+		total += lag[i];
+	if (!total)
+		return 0;
+	want = (uint64_t)(p * (double)total);
 
 	for (unsigned int i = 0; i <= LAG_BUCKETS; i++)
 		if ((c += lag[i]) > want)
@@ -451,8 +458,8 @@ int main(int argc, char **argv)
 	       " open_ms=%" PRIu64 " made=%" PRIu64 " uncommitted=%" PRIu64 " fleet_cpu_s=%.1f\n",
 	       f.n_hosts, f.n_threads, f.calls ? 0 : f.rate, f.calls ? 0 : f.rate * f.n_hosts,
 	       (t1 - t0) / 1000.0, rows, t1 > t0 ? rows * 1000.0 / (double)(t1 - t0) : 0, commits,
-	       failures, pct(lag, rows, 0.5), pct(lag, rows, 0.99), pct(lag, rows, 1.0 - 1e-12),
-	       opened_ms, made, made - rows,
+	       failures, pct(lag, 0.5), pct(lag, 0.99), pct(lag, 1.0 - 1e-12), opened_ms, made,
+	       made - rows,
 	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	for (unsigned int i = 0; a.totals && i < f.n_hosts; i++) {
