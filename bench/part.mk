@@ -48,3 +48,11 @@ bench-ledger:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
 	@$(TOP)/bench/ledger/run
 bench: bench-ledger
+
+# The simulated fleet (bench/fleet/run; its program is built in
+# lector/part.mk, beside the other helpers that link lector's sink).
+.PHONY: bench-fleet
+bench-fleet:
+	$(call deps_then_make,$(BENCH_GROUPS),all)
+	@$(TOP)/bench/fleet/run
+bench: bench-fleet

@@ -21,7 +21,9 @@ enum source_kind source_kind_parse(const char *name)
 		return SOURCE_RING;
 	if (!strcmp(name, "bpf") || !strcmp(name, "ebpf"))
 		return SOURCE_BPF;
-	return (enum source_kind)-1;
+	if (!strcmp(name, "synthetic"))
+		return SOURCE_SYNTHETIC;
+	return (enum source_kind) - 1;
 }
 
 int source_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen)
@@ -34,6 +36,8 @@ int source_open(struct source **out, const struct source_opts *opts, char *err, 
 		return source_ring_open(out, opts, err, errlen);
 	case SOURCE_BPF:
 		return source_bpf_open(out, opts, err, errlen);
+	case SOURCE_SYNTHETIC:
+		return source_synth_open(out, opts, err, errlen);
 	case SOURCE_AUTO:
 		/* When the module is loaded the user wants the ring: a busy or
 		 * foreign ring is an error to report, not a reason to capture the

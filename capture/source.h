@@ -2,8 +2,9 @@
  * source.h - capture sources: where records come from.
  *
  * A source yields struct memprobe_record (include/memprobe_abi.h) in batches.
- * Two kinds exist: the /proc/memprobe ring written by the SystemTap module
- * (source_ring.c) and the eBPF program (source_bpf.c).  Everything after a
+ * Two kinds capture: the /proc/memprobe ring written by the SystemTap module
+ * (source_ring.c) and the eBPF program (source_bpf.c); a third makes up a
+ * simulated host's records (source_synth.c, for fleets and benchmarks).  Everything after a
  * source (accounting, sinks, memprobe-cat) is source-agnostic.
  *
  * Delivery contract: source_poll() passes each available record to the
@@ -32,17 +33,22 @@ enum source_kind {
 	SOURCE_AUTO = 0, /* ring if /proc/memprobe exists, else bpf */
 	SOURCE_RING,
 	SOURCE_BPF,
+	SOURCE_SYNTHETIC, /* source_synth.c: a simulated host, nothing captured */
 };
+
+#define SYNTH_RATE_DEFAULT 1515 /* calls/s: the measured rate (synth_gen.c) */
 
 struct source_opts {
 	enum source_kind kind;
 	const char *ring_path;  /* default MEMPROBE_PROC_PATH */
 	bool use_read;          /* ring: read() instead of mmap */
 	uint32_t ring_kib;      /* bpf: ring size, 0 = default */
+	double synth_rate;      /* synthetic: calls/s, 0 = SYNTH_RATE_DEFAULT */
+	uint64_t synth_seed;    /* synthetic: which records */
 };
 
 struct source_stats {
-	const char *name;       /* "stap" or "bpf" (capture_stats.source) */
+	const char *name;       /* "stap", "bpf" or "synthetic" (capture_stats.source) */
 	const char *attach;     /* bpf: where calls are caught, "fexit", "tp",
 				 * "regs" or "pair" (capture/source_bpf.c); else NULL */
 	uint64_t session_id;

@@ -22,5 +22,7 @@ struct source {
 
 int source_ring_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen);
 int source_bpf_open(struct source **out, const struct source_opts *opts, char *err, size_t errlen);
+int source_synth_open(struct source **out, const struct source_opts *opts, char *err,
+		      size_t errlen);
 
 #endif

@@ -46,7 +46,8 @@ fuzz-build: $(FUZZ_BINS)
 # runtime would add calls of its own.
 ASAN_DIR    := $(BUILD)/asan
 ASAN_CFLAGS  = $(FUZZ_CFLAGS) -I$(BUILD)/bpf
-ASAN_SOURCE := capture/source.c capture/source_ring.c capture/ring_file.c capture/source_bpf.c
+ASAN_SOURCE := capture/source.c capture/source_ring.c capture/ring_file.c capture/source_bpf.c \
+	       capture/source_synth.c capture/synth_gen.c
 # by wildcard: lector/, model/ and server/ part.mk are read after this file
 ASAN_LECTOR := $(wildcard lector/*.c) $(wildcard model/*.c)
 ASAN_SERVER := $(wildcard server/*.c)

@@ -37,6 +37,7 @@ struct args {
 	const char *db_host; /* --db-host: overrides db_host */
 	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
 	const char *rss_interval_ms;
+	const char *rate, *seed; /* --source=synthetic */
 	enum source_kind source;
 	bool migrate;
 	bool exit_on_unload;
@@ -50,14 +51,18 @@ static int parse_source(const char *arg, void *out)
 	a->source = source_kind_parse(arg);
 	if ((int)a->source >= 0)
 		return 0;
-	fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf)\n", arg);
+	fprintf(stderr, "lector: unknown --source '%s' (auto, ring, bpf, synthetic)\n", arg);
 	return -EINVAL;
 }
 
 #define STR(field) OPT_STRING, offsetof(struct args, field), NULL
 static const struct opt_row options[] = {
-    {"source", "auto|ring|bpf", OPT_CALL, 0, parse_source,
-     "capture source (auto: /proc/memprobe if present, else eBPF)"},
+    {"source", "auto|ring|bpf|synthetic", OPT_CALL, 0, parse_source,
+     "capture source (auto: /proc/memprobe if present, else\n"
+     "eBPF; synthetic: no capture, a simulated host's calls,\n"
+     "the mix measured on a real machine, with bursts)"},
+    {"rate", "R", STR(rate), "synthetic: mean calls per second (default 1515)"},
+    {"seed", "N", STR(seed), "synthetic: which calls (default 1; same seed, same calls)"},
     {"ring-path", "FILE", STR(ring_path), "ring file for --source=ring (default /proc/memprobe)"},
     {"sink", "mysql|jsonl", STR(sink), "store in MariaDB (default) or print JSON lines on stdout"},
     {"config", "FILE", STR(config), "settings file (key = value), e.g. var/lector.conf"},
@@ -143,7 +148,8 @@ static int parse_rss_interval(const char *s, unsigned int *interval_ms)
 	if (!s)
 		return 0;
 	v = strtoul(s, &end, 10);
-	if (end == s || *end || (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
+	if (end == s || *end ||
+	    (v && (v < SAMPLER_INTERVAL_MIN_MS || v > SAMPLER_INTERVAL_MAX_MS))) {
 		fprintf(stderr,
 			"lector: --rss-interval-ms takes 0 (off) or %d to %d (ms), not '%s'\n",
 			SAMPLER_INTERVAL_MIN_MS, SAMPLER_INTERVAL_MAX_MS, s);
@@ -195,6 +201,31 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (strcmp(a->names, "auto") && strcmp(a->names, "on") && strcmp(a->names, "off")) {
 		fprintf(stderr, "lector: unknown --names '%s' (auto, on, off)\n", a->names);
 		return -EINVAL;
+	}
+	if ((a->rate || a->seed) && a->source != SOURCE_SYNTHETIC) {
+		fprintf(stderr, "lector: --rate and --seed go with --source=synthetic\n");
+		return -EINVAL;
+	}
+	if (a->rate) {
+		char *end;
+		double r = strtod(a->rate, &end);
+
+		if (end == a->rate || *end || !(r >= 0.01 && r <= 10000000)) {
+			fprintf(stderr,
+				"lector: --rate takes calls per second, 0.01 to 10000000, "
+				"not '%s'\n",
+				a->rate);
+			return -EINVAL;
+		}
+	}
+	if (a->seed) {
+		char *end;
+
+		strtoull(a->seed, &end, 0);
+		if (end == a->seed || *end) {
+			fprintf(stderr, "lector: --seed takes a number, not '%s'\n", a->seed);
+			return -EINVAL;
+		}
 	}
 	if (strcmp(a->sink, "mysql") && strcmp(a->sink, "jsonl")) {
 		fprintf(stderr, "lector: unknown --sink '%s' (mysql, jsonl)\n", a->sink);
@@ -264,7 +295,8 @@ static int settings_load(const struct args *a, struct lector_config *c)
 		snprintf(c->spill_path, sizeof(c->spill_path), "%s", a->spill);
 	else if (!c->spill_path[0])
 		default_spill_path(c, a->config);
-	if ((a->mem_queue && strcmp(a->mem_queue, "0") && parse_num(a->mem_queue, &c->mem_queue_max)) ||
+	if ((a->mem_queue && strcmp(a->mem_queue, "0") &&
+	     parse_num(a->mem_queue, &c->mem_queue_max)) ||
 	    (a->batch && parse_num(a->batch, &c->batch_max))) {
 		fprintf(stderr, "lector: --mem-queue takes a number, --batch a positive number\n");
 		return -EINVAL;
@@ -305,14 +337,19 @@ static int open_sink(struct lector *l, const struct args *a)
  * --names=off) read this machine's /proc for them only then. */
 static bool pids_are_ours(const struct args *a)
 {
+	if (a->source == SOURCE_SYNTHETIC)
+		return false; /* made up: no process of this machine */
 	return !a->ring_path || !strcmp(a->ring_path, MEMPROBE_PROC_PATH) ||
 	       !strcmp(a->names, "on");
 }
 
 static int run(struct lector *l, const struct args *a)
 {
-	struct source_opts so = {
-	    .kind = a->source, .ring_path = a->ring_path, .ring_kib = l->cfg.ring_kib};
+	struct source_opts so = {.kind = a->source,
+				 .ring_path = a->ring_path,
+				 .ring_kib = l->cfg.ring_kib,
+				 .synth_rate = a->rate ? strtod(a->rate, NULL) : 0,
+				 .synth_seed = a->seed ? strtoull(a->seed, NULL, 0) : 1};
 	struct source *src = NULL;
 	char err[512] = "";
 	int rc;
@@ -338,7 +375,8 @@ static int run(struct lector *l, const struct args *a)
 		fprintf(stderr,
 			"lector: stopped; %llu records committed this run, %" PRIu64
 			" delivered by the source\n",
-			(unsigned long long)atomic_load(&l->committed_rows), l->src_stats.delivered);
+			(unsigned long long)atomic_load(&l->committed_rows),
+			l->src_stats.delivered);
 	}
 	source_close(src);
 	return rc;
@@ -374,8 +412,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.mem_queue && (a.source == SOURCE_RING ||
-				 (a.source == SOURCE_AUTO &&
-				  !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
+			     (a.source == SOURCE_AUTO &&
+			      !access(a.ring_path ? a.ring_path : MEMPROBE_PROC_PATH, F_OK))))
 		l.cfg.mem_queue_max = 0; /* the ring releases on delivery: journal first */
 	rc = acct_new(&l.w.acct);
 	/* JSON lines have no processes; another machine's pids are not in our /proc */

@@ -45,6 +45,16 @@ $(BUILD)/bench/insert-ceiling: bench/lector/insert-ceiling.c bench/lector/synth.
 	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) bench/lector/insert-ceiling.c bench/lector/synth.c \
 		$(LECTOR_SINK_OBJ) -o $@ $(LECTOR_DB_LIBS)
 
+# The simulated fleet (bench/fleet/fleet.c): N hosts of the measured mix
+# (capture/synth_gen.c, the generator of lector --source=synthetic) through lector's accounting and MariaDB sink,
+# each with its own host and session; bench/fleet/run and tests/lector.
+FLEET_SRC := bench/fleet/fleet.c capture/synth_gen.c
+$(BUILD)/bench/fleet: $(FLEET_SRC) capture/synth_gen.h $(LECTOR_SINK_OBJ) lector/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(MP_CFLAGS) $(LECTOR_DB_CFLAGS) -pthread $(FLEET_SRC) $(LECTOR_SINK_OBJ) -o $@ \
+		$(LECTOR_DB_LIBS) -lm
+all: $(BUILD)/bench/fleet
+
 # Unit test of the names of cgroups and files (no database, no capture).
 $(BUILD)/tests/resolve-test: tests/lector/resolve-test.c lector/resolve_cgroup.c lector/resolve_file.c \
 		lector/resolve.h model/clock.h

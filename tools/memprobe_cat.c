@@ -64,7 +64,8 @@ static int parse_source(const char *arg, void *out)
 	o->src.kind = source_kind_parse(arg);
 	if ((int)o->src.kind >= 0)
 		return 0;
-	fprintf(stderr, "memprobe-cat: unknown --source '%s' (auto, ring or bpf)\n", arg);
+	fprintf(stderr, "memprobe-cat: unknown --source '%s' (auto, ring, bpf or synthetic)\n",
+		arg);
 	return -EINVAL;
 }
 
@@ -119,7 +120,8 @@ static int set_raw(const char *arg, void *out)
 #define FLAG(field) OPT_FLAG, offsetof(struct cat_opts, field), NULL
 static const struct opt_row options[] = {
     {"source", "KIND", OPT_CALL, 0, parse_source,
-     "ring (/proc/memprobe, the stap module), bpf, or auto (default:\nring when loaded, else bpf)"},
+     "ring (/proc/memprobe, the stap module), bpf, or auto (default:\nring when loaded, else bpf); "
+     "synthetic: a simulated host's calls,\n1515/s (no capture)"},
     {"ring-path", "FILE", OPT_STRING, offsetof(struct cat_opts, src.ring_path), NULL,
      "ring: read FILE instead of /proc/memprobe (a saved ring)"},
     {"read", NULL, FLAG(src.use_read), "ring: use read() instead of mmap + MEMPROBE_IOC_CONSUME"},
@@ -139,8 +141,9 @@ static const struct opt_row options[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: memprobe-cat [--source=auto|ring|bpf] [--ring-path=FILE] [--read] [--raw]\n"
-	      "                    [--pid=N] [--count=N] [--duration-ms=N] [--stats] [--help]\n"
+	fputs("usage: memprobe-cat [--source=auto|ring|bpf|synthetic] [--ring-path=FILE] [--read]\n"
+	      "                    [--raw] [--pid=N] [--count=N] [--duration-ms=N] [--stats] "
+	      "[--help]\n"
 	      "Prints memprobe capture records, one line each:\n"
 	      "  seq= ts= pid= tid= uid= call= addr=0x len= prot=0x flags=0x fd= off=\n"
 	      "  new_addr=0x new_len= ret= total_vm= start= comm=\"..\" thread=\"..\"\n"
