@@ -34,6 +34,7 @@
 #include <time.h>
 #include <mysql.h>
 
+#include "calls_part.h"
 #include "clock.h"
 #include "db_core.h"
 #include "host.h"
@@ -49,15 +50,15 @@
 
 /* The statements of a pass, prepared once per connection. */
 enum retain_stmt {
-	CHUNK_SPAN,    /* the next chunk of cids: its last cid, its rows */
-	CHUNK_MINE,    /* this host's rows of the chunk, and the old ones */
-	CHUNK_DELETE,  /* this host's old rows of the chunk */
-	PROCS_DELETE,  /* exited processes last seen before the checkpoints' cutoff */
-	STATS_DELETE,  /* sessions not updated since the cutoff */
-	OOM_DELETE,    /* OOM kills before the cutoff */
+	CHUNK_SPAN,	/* the next chunk of cids: its last cid, its rows */
+	CHUNK_MINE,	/* this host's rows of the chunk, and the old ones */
+	CHUNK_DELETE,	/* this host's old rows of the chunk */
+	PROCS_DELETE,	/* exited processes last seen before the checkpoints' cutoff */
+	STATS_DELETE,	/* sessions not updated since the cutoff */
+	OOM_DELETE,	/* OOM kills before the cutoff */
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
-	FILES_DELETE,  /* names of files last looked up before (cutoff - an hour) */
-	CKPT_DELETE,   /* checkpoints before their cutoff, but a live process's newest */
+	FILES_DELETE,	/* names of files last looked up before (cutoff - an hour) */
+	CKPT_DELETE,	/* checkpoints before their cutoff, but a live process's newest */
 	RETAIN_NSTMTS
 };
 
@@ -87,13 +88,14 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
      * next checkpoint, so it stays: a checkpoint goes when a newer one of
      * its process is before the cutoff too, or when its process's row goes
      * (or is gone).  At most one per kept process is stepped over. */
-    [CKPT_DELETE] = "DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
-		    "EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
-		    "n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
-		    "n.ts_ns > checkpoints.ts_ns AND n.ts_ns < ?) OR NOT EXISTS (SELECT 1 FROM "
-		    "processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
-		    "AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
-		    "ORDER BY ts_ns LIMIT ?",
+    [CKPT_DELETE] =
+	"DELETE FROM checkpoints WHERE host_id = ? AND ts_ns < ? AND ("
+	"EXISTS (SELECT 1 FROM checkpoints n WHERE n.host_id = checkpoints.host_id AND "
+	"n.pid = checkpoints.pid AND n.start_ns = checkpoints.start_ns AND "
+	"n.ts_ns > checkpoints.ts_ns AND n.ts_ns < ?) OR NOT EXISTS (SELECT 1 FROM "
+	"processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
+	"AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
+	"ORDER BY ts_ns LIMIT ?",
 };
 
 struct retain {
@@ -111,6 +113,9 @@ struct retain {
 
 struct purged {
 	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts;
+	unsigned int days_dropped, rule_days; /* day partitions of calls, by the fleet's rule */
+	char first_day[65], last_day[65];
+	uint64_t drop_ns; /* how long the DROP PARTITION took */
 };
 
 /* Sleep up to ms; returns true when asked to stop. */
@@ -248,20 +253,63 @@ static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purge
 	return rc < 0 ? rc : purge_limited(r, r->st[PROCS_DELETE], cut, 3, &p->procs);
 }
 
+/* The day partitions of calls (calls_part.c): this host's retention in
+ * calls_retention, the days ahead, and the days every host is done with
+ * dropped.  *walk_ns: the cutoff of this host's row-by-row purge.  A host
+ * that keeps its calls for less than the fleet's rule, or when no day can
+ * be dropped (a host keeps everything), deletes its rows older than its
+ * own cutoff as before.  A host whose retention is the rule lets its calls
+ * go by whole days (so they stay up to a day longer than --retain-days)
+ * and deletes only its rows older than the oldest day kept: rows that came
+ * in late or before migration 021, in the first partition. */
+static int calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, struct purged *p,
+		      uint64_t *walk_ns)
+{
+	unsigned int added = 0;
+	uint64_t kept_ns = 0, t0;
+	char *err = r->err;
+	size_t errlen = sizeof(r->err);
+	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, errlen);
+
+	*walk_ns = cutoff_ns;
+	if (rc == 0)
+		rc = calls_part_ahead(r->db, now_ns, &added, err, errlen);
+	if (rc == 0 && added)
+		fprintf(stderr, "lector: calls: %u day partitions added, up to %u days ahead\n",
+			added, CALLS_PART_AHEAD_DAYS);
+	if (rc < 0 || !r->cfg.retain_days)
+		return rc;
+	rc = calls_part_rule(r->db, &p->rule_days, err, errlen);
+	if (rc < 0 || !p->rule_days)
+		return rc;
+	t0 = mono_ns();
+	rc =
+	    calls_part_drop(r->db, retain_cutoff_ns(now_ns, p->rule_days), &p->days_dropped,
+			    &kept_ns, p->first_day, p->last_day, sizeof(p->first_day), err, errlen);
+	p->drop_ns = mono_ns() - t0;
+	if (rc == 0 && kept_ns && r->cfg.retain_days >= p->rule_days && kept_ns < cutoff_ns)
+		*walk_ns = kept_ns;
+	return rc;
+}
+
 /* cutoff_ns: of the calls (--retain-days), ckpt_cutoff_ns: of the
  * checkpoints; 0 keeps them. */
-static int retain_pass(struct retain *r, uint64_t cutoff_ns, uint64_t ckpt_cutoff_ns,
-		       struct purged *p)
+static int retain_pass(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns,
+		       uint64_t ckpt_cutoff_ns, struct purged *p)
 {
 	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
-	uint64_t lo = r->cursor_cid;
-	int rc = r->cfg.retain_days ? 1 : 0;
+	uint64_t lo = r->cursor_cid, walk_ns = cutoff_ns;
+	int rc = calls_days(r, now_ns, cutoff_ns, p, &walk_ns);
+
+	if (rc < 0)
+		return rc;
+	rc = r->cfg.retain_days ? 1 : 0;
 
 	while (rc > 0) {
 		uint64_t t0 = mono_ns();
 
-		rc = calls_chunk(r, cutoff_ns, &lo, &p->calls);
+		rc = calls_chunk(r, walk_ns, &lo, &p->calls);
 		r->cursor_cid = lo;
 		if (rc > 0 && rest(r, pause_ms(t0)))
 			return 0;
@@ -288,18 +336,31 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 {
 	char when[32], ckpt_when[32], ckpts[160] = "; checkpoints are kept";
 
+	if (p->days_dropped) {
+		utc(when, sizeof(when), retain_cutoff_ns(wall_ns(), p->rule_days));
+		fprintf(
+		    stderr,
+		    "lector: retention: dropped %u days of calls of every host (%s to %s), all "
+		    "older than %s UTC (the fleet's rule: %u days, the longest --retain-days in "
+		    "calls_retention) in %.3f s\n",
+		    p->days_dropped, p->first_day, p->last_day, when, p->rule_days,
+		    p->drop_ns / 1e9);
+	}
+	if (!r->cfg.retain_days && !r->cfg.retain_checkpoint_days)
+		return; /* the thread only keeps the day partitions */
 	if (!p->calls && !p->procs && !p->sessions && !p->ooms && !p->cgroups && !p->files &&
 	    !p->ckpts && !first_pass)
 		return;
 	utc(when, sizeof(when), cutoff_ns);
 	utc(ckpt_when, sizeof(ckpt_when), ckpt_cutoff_ns);
 	if (!r->cfg.retain_days) { /* checkpoints only */
-		fprintf(stderr,
-			"lector: retention: purged %" PRIu64 " checkpoints and %" PRIu64
-			" exited processes of host '%s' older than %s UTC (%u days) in %.1f s; calls "
-			"are kept\n",
-			p->ckpts, p->procs, r->cfg.host_id, ckpt_when, r->cfg.retain_checkpoint_days,
-			took_ns / 1e9);
+		fprintf(
+		    stderr,
+		    "lector: retention: purged %" PRIu64 " checkpoints and %" PRIu64
+		    " exited processes of host '%s' older than %s UTC (%u days) in %.1f s; calls "
+		    "are kept\n",
+		    p->ckpts, p->procs, r->cfg.host_id, ckpt_when, r->cfg.retain_checkpoint_days,
+		    took_ns / 1e9);
 		return;
 	}
 	if (r->cfg.retain_checkpoint_days)
@@ -331,7 +392,7 @@ static void *retain_main(void *arg)
 		int rc = r->db ? 0 : retain_connect(r);
 
 		if (rc == 0)
-			rc = retain_pass(r, cutoff_ns, ckpt_cutoff_ns, &p);
+			rc = retain_pass(r, now_ns, cutoff_ns, ckpt_cutoff_ns, &p);
 		report(r, &p, cutoff_ns, ckpt_cutoff_ns, rc == 0 && !passed, mono_ns() - t0);
 		passed = passed || rc == 0;
 		if (rc < 0 && rc != -ENOENT)
@@ -352,8 +413,6 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 	int rc;
 
 	*out = NULL;
-	if (!cfg->retain_days && !cfg->retain_checkpoint_days)
-		return 0;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -373,16 +432,17 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 			"lector: retention: calls and sessions of host '%s' older than %u days are "
 			"purged in the background\n",
 			cfg->host_id, cfg->retain_days);
-	if (cfg->retain_checkpoint_days)
+	if (!cfg->retain_days && !cfg->retain_checkpoint_days)
+		; /* calls and checkpoints kept: nothing to say */
+	else if (cfg->retain_checkpoint_days)
 		fprintf(stderr,
 			"lector: retention: checkpoints and exited processes of host '%s' older "
 			"than %u days are purged in the background (a kept process keeps its "
 			"newest checkpoint before them)\n",
 			cfg->host_id, cfg->retain_checkpoint_days);
 	else
-		fprintf(stderr,
-			"lector: retention: checkpoints and exited processes are kept "
-			"(--retain-checkpoint-days=0)\n");
+		fprintf(stderr, "lector: retention: checkpoints and exited processes are kept "
+				"(--retain-checkpoint-days=0)\n");
 	*out = r;
 	return 0;
 }
