@@ -261,35 +261,41 @@ static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purge
  * own cutoff as before.  A host whose retention is the rule lets its calls
  * go by whole days (so they stay up to a day longer than --retain-days)
  * and deletes only its rows older than the oldest day kept: rows that came
- * in late or before migration 021, in the first partition. */
-static int calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, struct purged *p,
-		      uint64_t *walk_ns)
+ * in late or before migration 021, in the first partition.  A failure here
+ * (the writer may not ALTER or DROP calls, a metadata lock not granted in
+ * time) is logged and leaves the row-by-row purge with this host's own
+ * cutoff; the next pass tries again. */
+static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, struct purged *p,
+		       uint64_t *walk_ns)
 {
 	unsigned int added = 0;
 	uint64_t kept_ns = 0, t0;
-	char *err = r->err;
-	size_t errlen = sizeof(r->err);
-	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, errlen);
+	char err[sizeof(r->err)];
+	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, sizeof(err));
 
 	*walk_ns = cutoff_ns;
 	if (rc == 0)
-		rc = calls_part_ahead(r->db, now_ns, &added, err, errlen);
+		rc = calls_part_ahead(r->db, now_ns, &added, err, sizeof(err));
 	if (rc == 0 && added)
 		fprintf(stderr, "lector: calls: %u day partitions added, up to %u days ahead\n",
 			added, CALLS_PART_AHEAD_DAYS);
-	if (rc < 0 || !r->cfg.retain_days)
-		return rc;
-	rc = calls_part_rule(r->db, &p->rule_days, err, errlen);
-	if (rc < 0 || !p->rule_days)
-		return rc;
-	t0 = mono_ns();
-	rc =
-	    calls_part_drop(r->db, retain_cutoff_ns(now_ns, p->rule_days), &p->days_dropped,
-			    &kept_ns, p->first_day, p->last_day, sizeof(p->first_day), err, errlen);
-	p->drop_ns = mono_ns() - t0;
+	if (rc == 0 && r->cfg.retain_days)
+		rc = calls_part_rule(r->db, &p->rule_days, err, sizeof(err));
+	if (rc == 0 && r->cfg.retain_days && p->rule_days) {
+		t0 = mono_ns();
+		rc = calls_part_drop(r->db, retain_cutoff_ns(now_ns, p->rule_days),
+				     &p->days_dropped, &kept_ns, p->first_day, p->last_day,
+				     sizeof(p->first_day), err, sizeof(err));
+		p->drop_ns = mono_ns() - t0;
+	}
 	if (rc == 0 && kept_ns && r->cfg.retain_days >= p->rule_days && kept_ns < cutoff_ns)
 		*walk_ns = kept_ns;
-	return rc;
+	if (rc < 0)
+		fprintf(
+		    stderr,
+		    "lector: calls: day partitions: %s; this host's old calls are deleted row by "
+		    "row meanwhile, the next pass tries again\n",
+		    err);
 }
 
 /* cutoff_ns: of the calls (--retain-days), ckpt_cutoff_ns: of the
@@ -300,11 +306,9 @@ static int retain_pass(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns,
 	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
 	uint64_t lo = r->cursor_cid, walk_ns = cutoff_ns;
-	int rc = calls_days(r, now_ns, cutoff_ns, p, &walk_ns);
+	int rc = r->cfg.retain_days ? 1 : 0;
 
-	if (rc < 0)
-		return rc;
-	rc = r->cfg.retain_days ? 1 : 0;
+	calls_days(r, now_ns, cutoff_ns, p, &walk_ns);
 
 	while (rc > 0) {
 		uint64_t t0 = mono_ns();

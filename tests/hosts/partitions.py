@@ -11,6 +11,8 @@ host-a on the live eBPF source with --retain-days until its first pass:
   (3 days) deletes its rows of days -5 and -4 row by row, host-b's stay;
 - host-a at the rule (5 days) deletes nothing row by row: its rows of day
   -5 stay until that day's partition goes;
+- without the DROP privilege the refused drop is logged and host-a's old
+  calls go row by row;
 - INSERT IGNORE still stores a re-delivered record once (the unique key
   holds ts_ns, which a re-delivered record carries unchanged)."""
 import os, subprocess, time
@@ -176,5 +178,21 @@ def tests(db, work, lector):
     ok(left(db) == exp and "purged 0 calls" in line(text, "retention: purged") and "retention: dropped" in text,
        "retention of a host at the fleet's rule (5 days) deletes no call row by row: its calls of day -5, older"
        " than 5 days, stay until that day's partition goes; %s" % line(text, "retention: purged"),
+       "left %s\n%s" % (sorted(left(db).items()), text[-800:]))
+
+    # a writer without the DROP privilege: the refused drop is logged and
+    # host-a's old calls go row by row instead
+    users = "'memprobe_writer'@'localhost', 'memprobe_writer'@'127.0.0.1'"
+    seed(db, today)
+    db.sql("REVOKE DROP ON memprobe.* FROM %s" % users, db="mysql")
+    try:
+        text = run_lector(work, lector, conf, 5, "no-drop")
+    finally:
+        db.sql("GRANT DROP ON memprobe.* TO %s" % users, db="mysql")
+    exp = want({("host-b", d) for d in DAYS} | {("host-a", 4), ("host-a", 0)})
+    ok(left(db) == exp and "DROP command denied" in line(text, "day partitions") and "retention: dropped" not in text
+       and ("purged %d calls" % (3 * N)) in line(text, "retention: purged"),
+       "a writer without the DROP privilege: lector logs the refused drop and deletes host-a's %d calls older"
+       " than 5 days row by row, host-b's stay; %s" % (3 * N, line(text, "day partitions")),
        "left %s\n%s" % (sorted(left(db).items()), text[-800:]))
     db.sql("TRUNCATE TABLE calls; DELETE FROM calls_retention")
