@@ -269,7 +269,7 @@ static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, st
 		       uint64_t *walk_ns)
 {
 	unsigned int added = 0;
-	uint64_t kept_ns = 0, t0;
+	uint64_t kept_ns = 0, t0 = mono_ns();
 	char err[sizeof(r->err)];
 	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, sizeof(err));
 
@@ -277,8 +277,9 @@ static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, st
 	if (rc == 0)
 		rc = calls_part_ahead(r->db, now_ns, &added, err, sizeof(err));
 	if (rc == 0 && added)
-		fprintf(stderr, "lector: calls: %u day partitions added, up to %u days ahead\n",
-			added, CALLS_PART_AHEAD_DAYS);
+		fprintf(stderr,
+			"lector: calls: %u day partitions added, up to %u days ahead, in %.3f s\n",
+			added, CALLS_PART_AHEAD_DAYS, (mono_ns() - t0) / 1e9);
 	if (rc == 0 && r->cfg.retain_days)
 		rc = calls_part_rule(r->db, &p->rule_days, err, sizeof(err));
 	if (rc == 0 && r->cfg.retain_days && p->rule_days) {
