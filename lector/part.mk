@@ -100,7 +100,8 @@ bench-ranges:
 	@$(TOP)/bench/lector/ranges
 bench: bench-ranges
 
-# Ingest rate while --retain-days purges 1M old rows, against no purge.
+# Ingest rate while --retain-days purges 1M old rows (a day partition dropped,
+# or row by row), against no purge.
 .PHONY: bench-retain
 bench-retain:
 	$(call deps_then_make,$(BENCH_GROUPS),all)
