@@ -1,6 +1,11 @@
 /*
- * retain.c - purge what is older than --retain-days, for this host only.
+ * retain.c - purge what is older than --retain-days, for this host only,
+ * and keep the day partitions of calls (calls_part.c; the thread runs for
+ * that even without retention).
  *
+ * Whole days of calls go by DROP PARTITION once every host is done with
+ * them (the fleet's rule: calls_days() below).  What is left to this host
+ * is deleted row by row, as follows.
  * Calls have no time index (migration 011 dropped it: it cost inserts
  * dearly), but cid is commit-ordered and commits follow capture time, so the
  * old calls are at the low end of cid, the primary key (migration 018).  A
