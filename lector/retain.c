@@ -120,7 +120,8 @@ struct purged {
 	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts;
 	unsigned int days_dropped, rule_days; /* day partitions of calls, by the fleet's rule */
 	char first_day[65], last_day[65];
-	uint64_t drop_ns; /* how long the DROP PARTITION took */
+	uint64_t drop_ns;	 /* how long the DROP PARTITION took */
+	uint64_t drop_cutoff_ns; /* the days before it went (the database's clock) */
 };
 
 /* Sleep up to ms; returns true when asked to stop. */
@@ -270,15 +271,20 @@ static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purge
  * (the writer may not ALTER or DROP calls, a metadata lock not granted in
  * time) is logged and leaves the row-by-row purge with this host's own
  * cutoff; the next pass tries again. */
-static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, struct purged *p,
-		       uint64_t *walk_ns)
+static void calls_days(struct retain *r, uint64_t cutoff_ns, struct purged *p, uint64_t *walk_ns)
 {
 	unsigned int added = 0;
-	uint64_t kept_ns = 0, t0 = mono_ns();
+	uint64_t kept_ns = 0, t0 = mono_ns(), now_ns = 0;
 	char err[sizeof(r->err)];
 	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, sizeof(err));
 
 	*walk_ns = cutoff_ns;
+	/* days are the database's: one host's clock far ahead would drop
+	 * every day of every host */
+	if (rc == 0 && (rc = db_query_u64(r->db, "SELECT UNIX_TIMESTAMP()", NULL, 0, &now_ns, 1,
+					  err, sizeof(err))) > 0)
+		rc = 0;
+	now_ns *= 1000000000ULL;
 	if (rc == 0)
 		rc = calls_part_ahead(r->db, now_ns, &added, err, sizeof(err));
 	if (rc == 0 && added)
@@ -289,9 +295,10 @@ static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, st
 		rc = calls_part_rule(r->db, &p->rule_days, err, sizeof(err));
 	if (rc == 0 && r->cfg.retain_days && p->rule_days) {
 		t0 = mono_ns();
-		rc = calls_part_drop(r->db, retain_cutoff_ns(now_ns, p->rule_days),
-				     &p->days_dropped, &kept_ns, p->first_day, p->last_day,
-				     sizeof(p->first_day), err, sizeof(err));
+		p->drop_cutoff_ns = retain_cutoff_ns(now_ns, p->rule_days);
+		rc = calls_part_drop(r->db, p->drop_cutoff_ns, &p->days_dropped, &kept_ns,
+				     p->first_day, p->last_day, sizeof(p->first_day), err,
+				     sizeof(err));
 		p->drop_ns = mono_ns() - t0;
 	}
 	if (rc == 0 && kept_ns && r->cfg.retain_days >= p->rule_days && kept_ns < cutoff_ns)
@@ -306,15 +313,15 @@ static void calls_days(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns, st
 
 /* cutoff_ns: of the calls (--retain-days), ckpt_cutoff_ns: of the
  * checkpoints; 0 keeps them. */
-static int retain_pass(struct retain *r, uint64_t now_ns, uint64_t cutoff_ns,
-		       uint64_t ckpt_cutoff_ns, struct purged *p)
+static int retain_pass(struct retain *r, uint64_t cutoff_ns, uint64_t ckpt_cutoff_ns,
+		       struct purged *p)
 {
 	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
 	uint64_t lo = r->cursor_cid, walk_ns = cutoff_ns;
 	int rc = r->cfg.retain_days ? 1 : 0;
 
-	calls_days(r, now_ns, cutoff_ns, p, &walk_ns);
+	calls_days(r, cutoff_ns, p, &walk_ns);
 
 	while (rc > 0) {
 		uint64_t t0 = mono_ns();
@@ -347,7 +354,7 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 	char when[32], ckpt_when[32], ckpts[160] = "; checkpoints are kept";
 
 	if (p->days_dropped) {
-		utc(when, sizeof(when), retain_cutoff_ns(wall_ns(), p->rule_days));
+		utc(when, sizeof(when), p->drop_cutoff_ns);
 		fprintf(
 		    stderr,
 		    "lector: retention: dropped %u days of calls of every host (%s to %s), all "
@@ -402,7 +409,7 @@ static void *retain_main(void *arg)
 		int rc = r->db ? 0 : retain_connect(r);
 
 		if (rc == 0)
-			rc = retain_pass(r, now_ns, cutoff_ns, ckpt_cutoff_ns, &p);
+			rc = retain_pass(r, cutoff_ns, ckpt_cutoff_ns, &p);
 		report(r, &p, cutoff_ns, ckpt_cutoff_ns, rc == 0 && !passed, mono_ns() - t0);
 		passed = passed || rc == 0;
 		if (rc < 0 && rc != -ENOENT)
