@@ -13,11 +13,12 @@
 -- assigns it.
 -- The first partition is the day of the oldest call (the lowest cid), at
 -- most 31 days back; 7 days ahead of today (the database server's clock).
--- Cost: the ALTER copies the table (partitioning is ALGORITHM=COPY): about
--- docs/INSTALL.md, "Upgrading" says how long per million rows and how much
--- disk, and what to do with a huge table (partition a new empty table and
--- copy back, or keep the old one aside).  Writes wait meanwhile (lectors
--- queue and spill).  Safe to run twice: a partitioned calls is left as is.
+-- Cost: the ALTER copies the table once (partitioning is ALGORITHM=COPY),
+-- keys and partitions in one statement; writes wait meanwhile (lectors
+-- queue and spill).  docs/INSTALL.md, "Upgrade", says how long per million
+-- rows and how much disk (bench/lector/part-migrate), and what to do with
+-- a huge table (partition a new empty table, copy back by cid).  Safe to
+-- run twice: a partitioned calls is left as is.
 --
 -- calls_retention: each lector's --retain-days (0: keeps its calls
 -- forever), written by that lector at start; the partition rule is the
