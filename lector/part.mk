@@ -15,7 +15,7 @@ LECTOR_DAEMON_SRC := lector/main.c lector/capture.c lector/writer.c lector/queue
 		     lector/runstate.c lector/sink_jsonl.c lector/sink_mysql.c \
 		     lector/sink_mysql_stmt.c lector/sink_mysql_read.c lector/sink_mysql_ranges.c lector/sink_mysql_oom.c \
 		     lector/checkpoint.c lector/sink_mysql_ckpt.c lector/sink_mysql_lease.c \
-		     lector/retain.c lector/sampler.c lector/procfs.c \
+		     lector/retain.c lector/calls_part.c lector/sampler.c lector/procfs.c \
 		     lector/sink_mysql_names.c lector/resolve.c lector/resolve_cgroup.c lector/resolve_file.c
 
 $(BUILD)/lector:
@@ -110,7 +110,8 @@ bench-ranges:
 	@$(TOP)/bench/lector/ranges
 bench: bench-ranges
 
-# Ingest rate while --retain-days purges 1M old rows, against no purge.
+# Ingest rate while --retain-days purges 1M old rows (a day partition dropped,
+# or row by row), against no purge.
 .PHONY: bench-retain
 bench-retain:
 	$(call deps_then_make,$(BENCH_GROUPS),all)

@@ -1,6 +1,11 @@
 /*
- * retain.c - purge what is older than --retain-days, for this host only.
+ * retain.c - purge what is older than --retain-days, for this host only,
+ * and keep the day partitions of calls (calls_part.c; the thread runs for
+ * that even without retention).
  *
+ * Whole days of calls go by DROP PARTITION once every host is done with
+ * them (the fleet's rule: calls_days() below).  What is left to this host
+ * is deleted row by row, as follows.
  * Calls have no time index (migration 011 dropped it: it cost inserts
  * dearly), but cid is commit-ordered and commits follow capture time, so the
  * old calls are at the low end of cid, the primary key (migration 018).  A
@@ -36,6 +41,7 @@
 #include <time.h>
 #include <mysql.h>
 
+#include "calls_part.h"
 #include "clock.h"
 #include "db_core.h"
 #include "host.h"
@@ -118,6 +124,10 @@ struct retain {
 
 struct purged {
 	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts;
+	unsigned int days_dropped, rule_days; /* day partitions of calls, by the fleet's rule */
+	char first_day[65], last_day[65];
+	uint64_t drop_ns;	 /* how long the DROP PARTITION took */
+	uint64_t drop_cutoff_ns; /* the days before it went (the database's clock) */
 };
 
 /* Sleep up to ms; returns true when asked to stop. */
@@ -255,6 +265,58 @@ static int purge_history(struct retain *r, uint64_t ckpt_cutoff_ns, struct purge
 	return rc < 0 ? rc : purge_limited(r, r->st[PROCS_DELETE], cut, 3, &p->procs);
 }
 
+/* The day partitions of calls (calls_part.c): this host's retention in
+ * calls_retention, the days ahead, and the days every host is done with
+ * dropped.  *walk_ns: the cutoff of this host's row-by-row purge.  A host
+ * that keeps its calls for less than the fleet's rule, or when no day can
+ * be dropped (a host keeps everything), deletes its rows older than its
+ * own cutoff as before.  A host whose retention is the rule lets its calls
+ * go by whole days (so they stay up to a day longer than --retain-days)
+ * and deletes only its rows older than the oldest day kept: rows that came
+ * in late or before migration 021, in the first partition.  A failure here
+ * (the writer may not ALTER or DROP calls, a metadata lock not granted in
+ * time) is logged and leaves the row-by-row purge with this host's own
+ * cutoff; the next pass tries again. */
+static void calls_days(struct retain *r, uint64_t cutoff_ns, struct purged *p, uint64_t *walk_ns)
+{
+	unsigned int added = 0;
+	uint64_t kept_ns = 0, t0 = mono_ns(), now_ns = 0;
+	char err[sizeof(r->err)];
+	int rc = calls_part_register(r->db, r->host_id, r->cfg.retain_days, err, sizeof(err));
+
+	*walk_ns = cutoff_ns;
+	/* days are the database's: one host's clock far ahead would drop
+	 * every day of every host */
+	if (rc == 0 && (rc = db_query_u64(r->db, "SELECT UNIX_TIMESTAMP()", NULL, 0, &now_ns, 1,
+					  err, sizeof(err))) > 0)
+		rc = 0;
+	now_ns *= 1000000000ULL;
+	if (rc == 0)
+		rc = calls_part_ahead(r->db, now_ns, &added, err, sizeof(err));
+	if (rc == 0 && added)
+		fprintf(stderr,
+			"lector: calls: %u day partitions added, up to %u days ahead, in %.3f s\n",
+			added, CALLS_PART_AHEAD_DAYS, (mono_ns() - t0) / 1e9);
+	if (rc == 0 && r->cfg.retain_days)
+		rc = calls_part_rule(r->db, &p->rule_days, err, sizeof(err));
+	if (rc == 0 && r->cfg.retain_days && p->rule_days) {
+		t0 = mono_ns();
+		p->drop_cutoff_ns = retain_cutoff_ns(now_ns, p->rule_days);
+		rc = calls_part_drop(r->db, p->drop_cutoff_ns, &p->days_dropped, &kept_ns,
+				     p->first_day, p->last_day, sizeof(p->first_day), err,
+				     sizeof(err));
+		p->drop_ns = mono_ns() - t0;
+	}
+	if (rc == 0 && kept_ns && r->cfg.retain_days >= p->rule_days && kept_ns < cutoff_ns)
+		*walk_ns = kept_ns;
+	if (rc < 0)
+		fprintf(
+		    stderr,
+		    "lector: calls: day partitions: %s; this host's old calls are deleted row by "
+		    "row meanwhile, the next pass tries again\n",
+		    err);
+}
+
 /* cutoff_ns: of the calls (--retain-days), ckpt_cutoff_ns: of the
  * checkpoints; 0 keeps them. */
 static int retain_pass(struct retain *r, uint64_t cutoff_ns, uint64_t ckpt_cutoff_ns,
@@ -262,13 +324,15 @@ static int retain_pass(struct retain *r, uint64_t cutoff_ns, uint64_t ckpt_cutof
 {
 	const struct db_param stats[3] = {DB_U64(r->host_id), DB_U64(r->cfg.retain_days),
 					  DB_U64(RETAIN_CHUNK_ROWS)};
-	uint64_t lo = r->cursor_cid;
+	uint64_t lo = r->cursor_cid, walk_ns = cutoff_ns;
 	int rc = r->cfg.retain_days ? 1 : 0;
+
+	calls_days(r, cutoff_ns, p, &walk_ns);
 
 	while (rc > 0) {
 		uint64_t t0 = mono_ns();
 
-		rc = calls_chunk(r, cutoff_ns, &lo, &p->calls);
+		rc = calls_chunk(r, walk_ns, &lo, &p->calls);
 		r->cursor_cid = lo;
 		if (rc > 0 && rest(r, pause_ms(t0)))
 			return 0;
@@ -295,6 +359,18 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 {
 	char when[32], ckpt_when[32], ckpts[160] = "; checkpoints are kept";
 
+	if (p->days_dropped) {
+		utc(when, sizeof(when), p->drop_cutoff_ns);
+		fprintf(
+		    stderr,
+		    "lector: retention: dropped %u days of calls of every host (%s to %s), all "
+		    "older than %s UTC (the fleet's rule: %u days, the longest --retain-days in "
+		    "calls_retention) in %.3f s\n",
+		    p->days_dropped, p->first_day, p->last_day, when, p->rule_days,
+		    p->drop_ns / 1e9);
+	}
+	if (!r->cfg.retain_days && !r->cfg.retain_checkpoint_days)
+		return; /* the thread only keeps the day partitions */
 	if (!p->calls && !p->procs && !p->sessions && !p->ooms && !p->cgroups && !p->files &&
 	    !p->ckpts && !first_pass)
 		return;
@@ -360,8 +436,6 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 	int rc;
 
 	*out = NULL;
-	if (!cfg->retain_days && !cfg->retain_checkpoint_days)
-		return 0;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -381,7 +455,9 @@ int retain_start(struct retain **out, const struct lector_config *cfg)
 			"lector: retention: calls and sessions of host '%s' older than %u days are "
 			"purged in the background\n",
 			cfg->host_id, cfg->retain_days);
-	if (cfg->retain_checkpoint_days)
+	if (!cfg->retain_days && !cfg->retain_checkpoint_days)
+		; /* calls and checkpoints kept: nothing to say */
+	else if (cfg->retain_checkpoint_days)
 		fprintf(stderr,
 			"lector: retention: checkpoints and exited processes of host '%s' older "
 			"than %u days are purged in the background (a kept process keeps its "

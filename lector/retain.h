@@ -1,8 +1,9 @@
 /*
  * retain.h - retention: a background thread with its own MariaDB
- * connection that deletes this host's calls, exited processes and capture
- * sessions older than --retain-days, in small batches, so ingest never
- * waits for it.
+ * connection that keeps the day partitions of calls (days ahead; whole days
+ * dropped by the fleet's rule) and deletes this host's remaining calls,
+ * exited processes and capture sessions older than --retain-days, in small
+ * batches, so ingest never waits for it.
  */
 #ifndef MEMPROBE_RETAIN_H
 #define MEMPROBE_RETAIN_H
@@ -13,8 +14,8 @@
 
 struct retain;
 
-/* Starts the thread when cfg->retain_days > 0 (*out stays NULL
- * otherwise).  The thread connects (and reconnects) by itself. */
+/* Starts the thread (with the MariaDB sink: the day partitions need it
+ * even without retention).  It connects (and reconnects) by itself. */
 int retain_start(struct retain **out, const struct lector_config *cfg);
 /* The purge's cutoff: what is older than now_ns - days is purged.  A
  * horizon reaching back past the epoch saturates at 0 (nothing is older);
