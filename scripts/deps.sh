@@ -27,15 +27,16 @@ declare -A GROUP=(
 	[install]="systemd util-linux | tests: make install's systemd units"
 	[fresh]="mmdebstrap | tests: a bare Debian 12 rootfs (tests/fresh)"
 	[bench]="wrk bpftrace linux-perf mariadb-plugin-rocksdb | benchmarks: wrk, bpftrace, perf, MyRocks (bench/lector/variants)"
+	[spider]="mariadb-plugin-spider | tests: the Spider engine head of scripts/spider.sh (make test-spider)"
 )
 pkgs_of() { echo ${GROUP[$1]%%|*}; }
 why_of() { local w=${GROUP[$1]#*| }; echo "$w"; }
 declare -A ALIAS=(
 	[run]="build bpf db web node"
 	[test]="build bpf db web node kernel tools browser install fresh"
-	[all]="build bpf db web node stap kernel tools browser install fresh bench"
+	[all]="build bpf db web node stap kernel tools browser install fresh bench spider"
 )
-ORDER="build bpf db web node stap kernel tools browser install fresh bench"
+ORDER="build bpf db web node stap kernel tools browser install fresh bench spider"
 
 usage() {
 	cat <<USAGE
