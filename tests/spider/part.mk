@@ -4,3 +4,9 @@
 test-spider:
 	$(call deps_then_make,build db web tools spider,all)
 	@BUILD=$(BUILD) $(TOP)/tests/run $(TOP)/tests/spider/run-tests
+
+# Aggregate ingest per write topology, same run (bench/spider/ingest).
+.PHONY: bench-spider
+bench-spider:
+	$(call deps_then_make,build db spider,all)
+	@BUILD=$(BUILD) $(TOP)/bench/spider/ingest
