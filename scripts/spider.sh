@@ -103,9 +103,11 @@ done
 # partitioned table's unique keys must hold host_id, so its primary key is
 # (cid, host_id) on the head; each backend keeps PRIMARY KEY (cid).
 ddl=$(root head memprobe -e "SHOW CREATE TABLE calls" | cut -f2- | sed 's/\\n/\n/g')
+# shellcheck disable=SC2016 # backquotes are SQL's, not the shell's
 ddl=$(printf '%s\n' "$ddl" | sed -E \
 	-e 's/PRIMARY KEY \(`cid`\)/PRIMARY KEY (`cid`,`host_id`)/' \
 	-e 's/^\) ENGINE=.*$/) ENGINE=SPIDER COMMENT='"'"'wrapper "mysql", table "calls"'"'"'/')
+# shellcheck disable=SC2016
 printf '%s' "$ddl" | grep -q 'PRIMARY KEY (`cid`,`host_id`)' || die "unexpected calls definition on the head: $ddl"
 root head memprobe <<SQL || die "making calls a Spider table failed"
 DROP TABLE calls;
