@@ -28,15 +28,16 @@ declare -A GROUP=(
 	[fresh]="mmdebstrap | tests: a bare Debian 12 rootfs (tests/fresh)"
 	[cluster]="galera-4 rsync iproute2 | a 3-node Galera cluster (scripts/cluster.sh, tests/cluster): the wsrep provider, rsync and ss for state transfers"
 	[bench]="wrk bpftrace linux-perf mariadb-plugin-rocksdb | benchmarks: wrk, bpftrace, perf, MyRocks (bench/lector/variants)"
+	[spider]="mariadb-plugin-spider | tests: the Spider engine head of scripts/spider.sh (make test-spider)"
 )
 pkgs_of() { echo ${GROUP[$1]%%|*}; }
 why_of() { local w=${GROUP[$1]#*| }; echo "$w"; }
 declare -A ALIAS=(
 	[run]="build bpf db web node"
 	[test]="build bpf db web node kernel tools browser install fresh"
-	[all]="build bpf db web node stap kernel tools browser install fresh cluster bench"
+	[all]="build bpf db web node stap kernel tools browser install fresh cluster bench spider"
 )
-ORDER="build bpf db web node stap kernel tools browser install fresh cluster bench"
+ORDER="build bpf db web node stap kernel tools browser install fresh cluster bench spider"
 
 usage() {
 	cat <<USAGE

@@ -6,6 +6,8 @@
 include $(TOP)/tests/cluster/part.mk
 # fault tests (lector, MariaDB, spill disk), before the long guest suite
 include $(TOP)/tests/faults/part.mk
+# calls sharded through a Spider head (make test-spider, not in make test)
+include $(TOP)/tests/spider/part.mk
 # The mapping ledger and time travel against the test's own oracle: strace
 # and a replay from zero (eBPF, a private MariaDB, the server; ~1-2 min).
 TEST_SUITES += $(TOP)/tests/ledger/run-tests
