@@ -229,17 +229,19 @@ def many_procs_sql(n_per_host):
     return "\n".join(out)
 
 
-def many_calls_sql(host, hi, n_per_host, rounds):
-    """ROUNDS calls of each of this host's processes, one transaction."""
+def many_calls_sql(n_per_host, rounds):
+    """ROUNDS calls of each process of the three hosts, in one transaction."""
     rows = []
     for r in range(rounds):
-        for i in range(n_per_host):
-            s = r * n_per_host + i
-            rows.append("(@h,77,%d,%d,%d,%d,0,%d,'mp%d','mp%d','mmap',%d,4096,0,0,0,3,34,-1,%d,%d)" % (
-                s, 3 * 10**18 + s, 7000 + i, 7000 + i, MANY_START + 2 * i, hi * 1000 + i, hi * 1000 + i,
-                0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
-    return writer_tx(host, "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, syscall, "
-                     "addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
+        for hi, host in enumerate(MANY_HOSTS):
+            for i in range(n_per_host):
+                s = (r * len(MANY_HOSTS) + hi) * n_per_host + i
+                rows.append("((SELECT host_id FROM hosts WHERE name='%s'),77,%d,%d,%d,%d,0,%d,'mp%d','mp%d','mmap',"
+                            "%d,4096,0,0,0,3,34,-1,%d,%d)" % (
+                                host, s, 3 * 10**18 + s, 7000 + i, 7000 + i, MANY_START + 2 * i, hi * 1000 + i,
+                                hi * 1000 + i, 0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
+    return writer_tx(MANY_HOSTS[0], "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, "
+                     "syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
                      "total_vm_bytes", rows)
 
 
@@ -251,8 +253,7 @@ def many_processes(srv, db):
     db.sql(many_procs_sql(n))
     c = SSE(srv.port)
     c.response()
-    # the three hosts' calls commit together: one poll sees them all
-    db.sql("\n".join(many_calls_sql(h, hi, n, rounds) for hi, h in enumerate(MANY_HOSTS)))
+    db.sql(many_calls_sql(n, rounds))  # one commit: one poll reads them all
     want = [int(r[0]) for r in db.sql("SELECT c.cid FROM calls c JOIN hosts h ON h.host_id = c.host_id WHERE"
                                       " h.name LIKE 'manyproc-%' ORDER BY c.cid")]
     evs = c.events(15, until=lambda e: e["event"] == "call" and int(e["id"]) == want[-1])
@@ -263,15 +264,17 @@ def many_processes(srv, db):
              for e in mine if e["event"] == "process"]
     expect = {(h, 7000 + i, str(MANY_START + 2 * i), "mp%d" % (hi * 1000 + i))
               for hi, h in enumerate(MANY_HOSTS) for i in range(n)}
-    seen, before = set(), True
+    kinds = [e["event"] for e in mine]
+    before = "call" in kinds and "process" not in kinds[kinds.index("call"):]
+    first = []  # the order the processes first appear in among the calls: the rows' order
     for e in mine:
-        if e["event"] == "process":
-            seen.add((e["data"]["host"], e["data"]["pid"]))
-        elif (e["data"]["host"], e["data"]["pid"]) not in seen:
-            before = False
+        k = (e["data"]["host"], e["data"]["pid"])
+        if e["event"] == "call" and k not in first:
+            first.append(k)
+    before = before and [p[:2] for p in procs] == first
     ok(len(procs) == len(set(procs)) == 3 * n and set(procs) == expect,
        "a batch touching %d processes of 3 hosts sends each process row once, exact (%d rows, %d distinct)"
        % (3 * n, len(procs), len(set(procs))), sorted(expect - set(procs))[:5])
     ok(calls == want and len(want) == 3 * n * rounds and before,
-       "... and its %d calls once each, in cid order, each after its process row (%d got, rows first: %s)"
+       "... and its %d calls once each, in cid order, after all the process rows (%d got, rows first and in the calls' order: %s)"
        % (len(want), len(calls), before), (calls[:3], want[:3]))
