@@ -11,9 +11,6 @@
 #include "json.h"
 #include "rows.h"
 
-const char proc_by_key_sql[] =
-    "SELECT " PROC_COLUMNS PROC_FROM " WHERE h.name = ? AND p.pid = ? AND p.start_ns = ?";
-
 static void add_hex(cJSON *o, const char *key, const char *dec)
 {
 	char buf[24];

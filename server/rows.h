@@ -44,9 +44,6 @@
 	"p.n_mremap, p.n_brk, p.n_failed, p.rss_bytes, p.rss_anon_bytes, p.rss_file_bytes, "       \
 	"p.rss_shmem_bytes, p.swap_bytes, p.rss_ts_ns, h.mem_total_bytes, " GROUP_COLUMNS("p")
 
-/* One process by its key: host name, pid, start_ns. */
-extern const char proc_by_key_sql[];
-
 cJSON *calls_row_json(char **col, unsigned long *len);
 cJSON *proc_row_json(char **col, unsigned long *len);
 /* GROUP_COLUMNS at col[0..3] into o: cgroup_id (decimal string), cgroup

@@ -25,8 +25,7 @@ struct msg {
 /* A process a batch touched: at most one per call, so a batch of
  * max_rows calls has room for max_rows of them (no cap below that). */
 struct batch_key {
-	char host[MP_HOST_ID_MAX + 1];
-	uint64_t pid, start_ns;
+	uint64_t host_id, pid, start_ns;
 };
 
 /* A batch read from the database, formatted once for every client:

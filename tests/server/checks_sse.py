@@ -208,3 +208,73 @@ def rest_freshness(srv, db):
         time.sleep(0.01)
     dt = (time.time() - t0) * 1000
     ok(got == cid and dt < 500, "REST shows a newly committed call within 500 ms despite the cache (%.0f ms)" % dt)
+
+
+MANY_HOSTS = ["manyproc-a", "manyproc-b", "manyproc-c"]
+MANY_START = 1700000000000000001  # above 2**53: a double would round it
+
+
+def many_procs_sql(n_per_host):
+    out = []
+    for hi, host in enumerate(MANY_HOSTS):
+        out.append("INSERT INTO hosts (name, mem_total_bytes, swap_total_bytes) VALUES ('%s', %d, 0);"
+                   % (host, 1 << 33))
+        out.append("SET @h = (SELECT host_id FROM hosts WHERE name='%s');" % host)
+        out.append("INSERT INTO processes (host_id, pid, start_ns, uid, comm, first_seen_ns, last_seen_ns, exited,"
+                   " net_bytes, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes,"
+                   " heap_base_bytes, heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed) VALUES %s;"
+                   % ",".join("(@h,%d,%d,0,'mp%d',1,2,0,%d,%d,0,0,0,0,0,0,%d,0,0,0,0)"
+                              % (7000 + i, MANY_START + 2 * i, hi * 1000 + i, 4096 * i, 4096 * i, i)
+                              for i in range(n_per_host)))
+    return "\n".join(out)
+
+
+def many_calls_sql(n_per_host, rounds):
+    """ROUNDS calls of each process of the three hosts, in one transaction."""
+    rows = []
+    for r in range(rounds):
+        for hi, host in enumerate(MANY_HOSTS):
+            for i in range(n_per_host):
+                s = (r * len(MANY_HOSTS) + hi) * n_per_host + i
+                rows.append("((SELECT host_id FROM hosts WHERE name='%s'),77,%d,%d,%d,%d,0,%d,'mp%d','mp%d','mmap',"
+                            "%d,4096,0,0,0,3,34,-1,%d,%d)" % (
+                                host, s, 3 * 10**18 + s, 7000 + i, 7000 + i, MANY_START + 2 * i, hi * 1000 + i,
+                                hi * 1000 + i, 0x7d0000000000 + s * 4096, 0x7d0000000000 + s * 4096, 1 << 30))
+    return writer_tx(MANY_HOSTS[0], "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm, "
+                     "syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result, "
+                     "total_vm_bytes", rows)
+
+
+def many_processes(srv, db):
+    """One poll that touches 300 processes of 3 hosts (the poller reads
+    their rows in one query, not one per process): every process row once,
+    before the calls, each call once and in cid order; start_ns exact."""
+    n, rounds = 100, 2
+    db.sql(many_procs_sql(n))
+    c = SSE(srv.port)
+    c.response()
+    db.sql(many_calls_sql(n, rounds))  # one commit: one poll reads them all
+    want = [int(r[0]) for r in db.sql("SELECT c.cid FROM calls c JOIN hosts h ON h.host_id = c.host_id WHERE"
+                                      " h.name LIKE 'manyproc-%' ORDER BY c.cid")]
+    evs = c.events(15, until=lambda e: e["event"] == "call" and int(e["id"]) == want[-1])
+    c.close()
+    mine = [e for e in evs if e["data"].get("host") in MANY_HOSTS]
+    calls = [int(e["id"]) for e in mine if e["event"] == "call"]
+    procs = [(e["data"]["host"], e["data"]["pid"], e["data"]["start_ns"], e["data"]["name"])
+             for e in mine if e["event"] == "process"]
+    expect = {(h, 7000 + i, str(MANY_START + 2 * i), "mp%d" % (hi * 1000 + i))
+              for hi, h in enumerate(MANY_HOSTS) for i in range(n)}
+    kinds = [e["event"] for e in mine]
+    before = "call" in kinds and "process" not in kinds[kinds.index("call"):]
+    first = []  # the order the processes first appear in among the calls: the rows' order
+    for e in mine:
+        k = (e["data"]["host"], e["data"]["pid"])
+        if e["event"] == "call" and k not in first:
+            first.append(k)
+    before = before and [p[:2] for p in procs] == first
+    ok(len(procs) == len(set(procs)) == 3 * n and set(procs) == expect,
+       "a batch touching %d processes of 3 hosts sends each process row once, exact (%d rows, %d distinct)"
+       % (3 * n, len(procs), len(set(procs))), sorted(expect - set(procs))[:5])
+    ok(calls == want and len(want) == 3 * n * rounds and before,
+       "... and its %d calls once each, in cid order, after all the process rows (%d got, rows first and in the calls' order: %s)"
+       % (len(want), len(calls), before), (calls[:3], want[:3]))
