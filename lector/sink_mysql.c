@@ -306,9 +306,9 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 	rc = n ? lease_release(&m->lease, m->db) : 0;
 	if (rc == -ESTALE) {
 		snprintf(m->base.err, sizeof(m->base.err),
-			 "this transaction's cid lease got too old (over %d s) or was cleared: "
+			 "this transaction's cid lease was fenced (older than %d s) or cleared: "
 			 "retried with new cids",
-			 LEASE_USE_MAX_S);
+			 lease_fence_s());
 		mysql_rollback(m->db);
 		return -EAGAIN;
 	}
