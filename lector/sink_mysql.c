@@ -247,6 +247,8 @@ static int tx_error(struct sink_mysql *m, const char *what)
 /* A cid of our block is held by a row stored without a lease (AUTO_INCREMENT
  * by hand while lectors run): take a new block above every stored cid and
  * retry at once. */
+#define CIDS_TAKEN_RETRIES 5 /* new blocks in a row, each above every stored cid */
+
 static int cids_taken(struct sink_mysql *m)
 {
 	snprintf(m->base.err, sizeof(m->base.err),
@@ -257,7 +259,7 @@ static int cids_taken(struct sink_mysql *m)
 	mysql_rollback(m->db);
 	m->lease.held = false;
 	m->cids_taken++;
-	return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc") : -EDEADLK;
+	return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc") : -EEXIST;
 }
 
 static int reserve_cids(struct sink_mysql *m, struct qext *ext, size_t n)
@@ -316,6 +318,7 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 		return tx_error(m, "clearing this host's cid lease");
 	if (mysql_commit(m->db))
 		return tx_error(m, "commit");
+	m->base.stored = n ? m->st.calls_stored : 0;
 	lease_committed(&m->lease);
 	return 0;
 }
@@ -327,8 +330,15 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 	struct sink_mysql *m = (struct sink_mysql *)s;
 	int rc = ensure_connected(m);
 
-	for (int attempt = 1; rc == 0; attempt++) {
+	for (int attempt = 1, taken = 0; rc == 0; attempt++) {
 		rc = commit_once(m, e, n, x, dirty, cs);
+		if (rc == -EEXIST) { /* cids taken by a row stored without a lease */
+			if (++taken >= CIDS_TAKEN_RETRIES)
+				return -EAGAIN;
+			attempt--; /* not a deadlock: its own budget, retried at once */
+			rc = 0;
+			continue;
+		}
 		if (rc != -EDEADLK)
 			return rc;
 		if (attempt >= DEADLOCK_RETRIES)
@@ -399,14 +409,19 @@ static void mysql_sink_close(struct sink *s)
 
 	if (m->db && lease_close(&m->lease, m->db) < 0)
 		fprintf(stderr,
-			"lector: could not clear this lector's cid lease (%s): the server "
-			"streams past it after its --cid-lease-expiry-s\n",
+			"lector: could not clear this lector's cid lease (%s): streaming "
+			"waits until another lector's allocation fences it\n",
 			mysql_error(m->db));
 	if (m->deadlocks)
 		fprintf(stderr,
 			"lector: %" PRIu64 " transactions were retried after a deadlock "
 			"with another writer\n",
 			m->deadlocks);
+	if (m->cids_taken)
+		fprintf(stderr,
+			"lector: %" PRIu64 " blocks of cids were taken by rows not stored by a "
+			"lector, and replaced\n",
+			m->cids_taken);
 	disconnect(m);
 	free(m);
 }

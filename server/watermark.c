@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mysqld_error.h>
+
 #include "server.h"
 
 static const char watermark_sql[] =
@@ -70,7 +72,7 @@ int watermark_read(struct db_pool *db, uint64_t *mark, char *err, size_t errlen)
 		return 0;
 	}
 	rc = db_select(db, watermark_sql, p, 1, read_row, out, err, errlen);
-	if (rc < 0 && strstr(err, "cid_leases") && strstr(err, "doesn't exist")) {
+	if (rc == -EIO && db_error_code() == ER_NO_SUCH_TABLE) {
 		out[0] = UINT64_MAX; /* a schema before 020: one writer, no leases */
 		rc = 0;
 	}
