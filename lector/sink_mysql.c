@@ -297,6 +297,8 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
 		return mysql_errno(m->db) == ER_SUBQUERY_NO_1_ROW ? cids_taken(m)
 								  : tx_error(m, "inserting calls");
+	if (n && (rc = lease_check(&m->lease, m->db, m->st.calls_stored)) < 0)
+		return rc == -EEXIST ? cids_taken(m) : tx_error(m, "checking this block's cids");
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
 	if (n && oom_insert(&m->st, e, n) < 0)
@@ -444,6 +446,8 @@ static void sink_mysql_init(struct sink_mysql *m, const struct lector_config *cf
 	m->commit_lock = order && !strcmp(order, "lock");
 	if (getrandom(&m->lector_id, sizeof(m->lector_id), 0) != sizeof(m->lector_id))
 		m->lector_id = wall_ns() ^ ((uint64_t)getpid() << 40);
+	if (m->lector_id == 0 || m->lector_id == UINT64_MAX) /* the bounds' rows */
+		m->lector_id = 1;
 	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
 }
 

@@ -144,6 +144,22 @@ int lease_reset(struct cid_lease *l, MYSQL *db)
 	 * gap up to the next host's rows (a reader may hold those) */
 	if (run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
 		return -EIO;
+	/* Two rows that never change bound this host's range of the primary
+	 * key, (host_id, 0) and (host_id, 2^64-1): a new lector's row then goes
+	 * between its own host's rows, never into the gap before the next
+	 * host's rows, which a reader locking those rows holds. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM cid_leases WHERE host_id = %u AND lector_id IN (0, %" PRIu64
+		 ")",
+		 l->host_id, UINT64_MAX);
+	if (query_u64(db, sql, &next) < 0)
+		return -EIO;
+	snprintf(sql, sizeof(sql),
+		 "INSERT IGNORE INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES "
+		 "(%u, 0, 0, 0, 0, UTC_TIMESTAMP(6)), (%u, %" PRIu64 ", 0, 0, 0, UTC_TIMESTAMP(6))",
+		 l->host_id, l->host_id, UINT64_MAX);
+	if (next < 2 && run(db, sql))
+		return -EIO;
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES (%u, "
 		 "%" PRIu64 ", 0, 0, 0, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE live = 0",
@@ -154,8 +170,9 @@ int lease_reset(struct cid_lease *l, MYSQL *db)
 	 * gone (a live one was fenced above first). */
 	snprintf(sql, sizeof(sql),
 		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id <> %" PRIu64
-		 " AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND",
-		 l->host_id, l->lector_id);
+		 " AND lector_id NOT IN (0, %" PRIu64
+		 ") AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND",
+		 l->host_id, l->lector_id, UINT64_MAX);
 	if (run(db, sql) ||
 	    query_u64(db, "SELECT COALESCE(MAX(cid), 0) + 1 FROM calls FORCE INDEX (PRIMARY)",
 		      &next) < 0)
@@ -212,6 +229,24 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
 	for (size_t i = 0; i < n; i++)
 		x[i].cid = l->lo + i;
 	return 0;
+}
+
+int lease_check(struct cid_lease *l, MYSQL *db, uint64_t stored)
+{
+	char sql[256];
+	uint64_t rows = 0;
+
+	if (l->commit_lock || !l->held)
+		return 0;
+	/* calls' primary key is (cid, ts_ns) since the day partitions (021):
+	 * a row stored by hand with one of our cids and another ts_ns is no
+	 * duplicate key, so count the block's rows (every partition's) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM calls WHERE cid BETWEEN %" PRIu64 " AND %" PRIu64, l->lo,
+		 l->hi);
+	if (query_u64(db, sql, &rows) < 0)
+		return -EIO;
+	return rows > stored ? -EEXIST : 0;
 }
 
 int lease_release(struct cid_lease *l, MYSQL *db)

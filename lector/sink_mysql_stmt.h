@@ -122,6 +122,10 @@ int lease_reset(struct cid_lease *l, MYSQL *db);
  * size, else a new one (its own transaction, committed).  0, -EIO, or
  * -ENOENT (no allocation row). */
 int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n);
+/* After the calls insert (stored: the rows it added): -EEXIST when a row
+ * not of this batch holds a cid of the block (stored without a lease),
+ * else 0, or -EIO. */
+int lease_check(struct cid_lease *l, MYSQL *db, uint64_t stored);
 /* Inside the data transaction, last before COMMIT: the lease is no longer
  * live.  0; -ESTALE when it was fenced or is gone (roll back, retry: a new
  * block); -EIO. */
