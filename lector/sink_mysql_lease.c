@@ -115,19 +115,43 @@ static uint64_t now_ms(void)
 
 int lease_fence(struct cid_lease *l, MYSQL *db)
 {
-	char sql[256];
+	char sql[384];
+	uint64_t key[64][3];
+	size_t n = 0;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
 
 	l->fenced_ms = now_ms();
-	snprintf(sql, sizeof(sql),
-		 "UPDATE cid_leases SET live = 0 WHERE live = 1 AND made < UTC_TIMESTAMP(6) - "
-		 "INTERVAL %d SECOND",
-		 lease_fence_s());
 	/* what came before (nothing of the data transaction's) ends here, as
 	 * the allocation's COMMIT used to end it */
-	if (mysql_commit(db) || run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED") ||
-	    run(db, sql) || mysql_commit(db))
+	if (mysql_commit(db) || run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
 		return -EIO;
-	return 0;
+	/* the candidates by a plain read, then each by its whole key: a scan
+	 * that locks would wait for rows a reader holds */
+	snprintf(sql, sizeof(sql),
+		 "SELECT host_id, lector_id, lo FROM cid_leases WHERE live = 1 AND made < "
+		 "UTC_TIMESTAMP(6) - INTERVAL %d SECOND LIMIT 64",
+		 lease_fence_s());
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	while (n < 64 && (row = mysql_fetch_row(res)) && row[0] && row[1] && row[2]) {
+		for (int i = 0; i < 3; i++)
+			key[n][i] = strtoull(row[i], NULL, 10);
+		n++;
+	}
+	mysql_free_result(res);
+	for (size_t i = 0; i < n; i++) {
+		/* waits for a transaction that already released this lease: then
+		 * live is 0 and this clears nothing */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE cid_leases SET live = 0 WHERE host_id = %" PRIu64
+			 " AND lector_id = %" PRIu64 " AND lo = %" PRIu64
+			 " AND live = 1 AND made < UTC_TIMESTAMP(6) - INTERVAL %d SECOND",
+			 key[i][0], key[i][1], key[i][2], lease_fence_s());
+		if (run(db, sql))
+			return -EIO;
+	}
+	return mysql_commit(db) ? -EIO : 0;
 }
 
 int lease_reset(struct cid_lease *l, MYSQL *db)
@@ -167,13 +191,22 @@ int lease_reset(struct cid_lease *l, MYSQL *db)
 	if (run(db, sql))
 		return -EIO;
 	/* This host's other lectors' rows unused for a day: lectors long
-	 * gone (a live one was fenced above first). */
+	 * gone (a live one was fenced above first).  One per reset (each adds
+	 * one), found by a plain read and deleted by its whole key: no range
+	 * lock reaching the next host's rows. */
 	snprintf(sql, sizeof(sql),
-		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id <> %" PRIu64
-		 " AND lector_id NOT IN (0, %" PRIu64
-		 ") AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND",
-		 l->host_id, l->lector_id, UINT64_MAX);
-	if (run(db, sql) ||
+		 "SELECT lector_id FROM cid_leases WHERE host_id = %u AND lector_id > 0 AND "
+		 "lector_id < %" PRIu64 " AND lector_id <> %" PRIu64
+		 " AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND LIMIT 1",
+		 l->host_id, UINT64_MAX, l->lector_id);
+	next = 0;
+	if (query_u64(db, sql, &next) < 0 && mysql_errno(db))
+		return -EIO;
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id = %" PRIu64
+		 " AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND",
+		 l->host_id, next);
+	if ((next && run(db, sql)) ||
 	    query_u64(db, "SELECT COALESCE(MAX(cid), 0) + 1 FROM calls FORCE INDEX (PRIMARY)",
 		      &next) < 0)
 		return -EIO;
