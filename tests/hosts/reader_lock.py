@@ -82,7 +82,7 @@ def neighbour_lock(db, work, start_lector, cnf):
     out = open(os.path.join(work, "reader-neighbour.out"), "w+")
     r = subprocess.Popen(["mariadb", "--defaults-extra-file=" + cnf, "-N", "-B", "-n", "memprobe"],
                          stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
-    r.stdin.write(("SET autocommit = 0;\nSELECT COUNT(*) FROM (SELECT * FROM cid_leases WHERE host_id > %s "
+    r.stdin.write(("SET autocommit = 0;\nSELECT COUNT(*) FROM (SELECT * FROM cid_leases FORCE INDEX (PRIMARY) WHERE host_id > %s "
                    "FOR UPDATE) x;\nSELECT 'held';\nSELECT SLEEP(%d);\n" % (a_id, HOLD_S)).encode())
     r.stdin.close()
     time.sleep(1.0)
