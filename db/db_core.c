@@ -163,12 +163,21 @@ MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_tim
 	return db;
 }
 
+static _Thread_local unsigned int last_code;
+
+unsigned int db_error_code(void)
+{
+	return last_code;
+}
+
 MYSQL_STMT *db_prepare(MYSQL *db, const char *sql, char *err, size_t errlen)
 {
 	MYSQL_STMT *st = mysql_stmt_init(db);
 
+	last_code = 0;
 	if (st && mysql_stmt_prepare(st, sql, strlen(sql)) == 0)
 		return st;
+	last_code = st ? mysql_stmt_errno(st) : mysql_errno(db);
 	snprintf(err, errlen, "prepare failed: %s", st ? mysql_stmt_error(st) : mysql_error(db));
 	if (st)
 		mysql_stmt_close(st);
@@ -209,7 +218,9 @@ static int execute(MYSQL_STMT *st, const struct db_param *ps, unsigned int n, ch
 		return -E2BIG;
 	}
 	db_bind_params(pb, ps, n);
+	last_code = 0;
 	if ((n && mysql_stmt_bind_param(st, pb)) || mysql_stmt_execute(st)) {
+		last_code = mysql_stmt_errno(st);
 		snprintf(err, errlen, "query failed: %s", mysql_stmt_error(st));
 		return -EIO;
 	}

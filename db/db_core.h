@@ -59,6 +59,9 @@ struct db_param {
  * Return 0 to go on, > 0 to stop early, < 0 to abort with that error. */
 typedef int (*db_row_fn)(void *arg, char **col, unsigned long *len, unsigned int ncols);
 
+/* MariaDB's error number of this thread's last failed db_prepare or
+ * statement execution (0: none since), e.g. ER_NO_SUCH_TABLE. */
+unsigned int db_error_code(void);
 /* A prepared statement, or NULL with the reason in err. */
 MYSQL_STMT *db_prepare(MYSQL *db, const char *sql, char *err, size_t errlen);
 /* Bind ps[0..n) as the statement's parameters (b: n entries). */

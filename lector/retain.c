@@ -70,11 +70,12 @@ enum retain_stmt {
 };
 
 static const char *const retain_sql[RETAIN_NSTMTS] = {
-    /* never past a cid lease in flight (migration 020): its block commits
-     * below it, and the cursor must not have passed it */
+    /* never past a cid lease in flight (migration 020), however old: its
+     * block may still commit below it (stale leases are fenced by the
+     * writers, sink_mysql_lease.c) */
     [CHUNK_SPAN] = "SELECT MAX(cid), COUNT(*) FROM (SELECT cid FROM calls FORCE INDEX (PRIMARY) "
-		   "WHERE cid > ? AND cid < (SELECT COALESCE(MIN(IF(live = 1 AND made > "
-		   "UTC_TIMESTAMP(6) - INTERVAL 120 SECOND, lo, NULL)), ~0) FROM cid_leases) "
+		   "WHERE cid > ? AND cid < (SELECT COALESCE(MIN(IF(live = 1, lo, NULL)), ~0) "
+		   "FROM cid_leases) "
 		   "ORDER BY cid LIMIT ?) t",
     [CHUNK_MINE] = "SELECT COUNT(*), COALESCE(SUM(ts_ns < ?), 0) FROM calls FORCE INDEX "
 		   "(PRIMARY) WHERE cid > ? AND cid <= ? AND host_id = ?",

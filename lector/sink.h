@@ -66,6 +66,10 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	char err[1024]; /* last error, a sentence for the log */
+	/* calls the last successful commit stored (set to the batch size
+	 * before each commit; MariaDB's sink lowers it when rows of a batch
+	 * sent again were already stored) */
+	uint64_t stored;
 };
 
 int sink_mysql_open(struct sink **out, const struct lector_config *cfg, char *err, size_t errlen);

@@ -247,6 +247,8 @@ static int tx_error(struct sink_mysql *m, const char *what)
 /* A cid of our block is held by a row stored without a lease (AUTO_INCREMENT
  * by hand while lectors run): take a new block above every stored cid and
  * retry at once. */
+#define CIDS_TAKEN_RETRIES 5 /* new blocks in a row, each above every stored cid */
+
 static int cids_taken(struct sink_mysql *m)
 {
 	snprintf(m->base.err, sizeof(m->base.err),
@@ -257,7 +259,7 @@ static int cids_taken(struct sink_mysql *m)
 	mysql_rollback(m->db);
 	m->lease.held = false;
 	m->cids_taken++;
-	return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc") : -EDEADLK;
+	return lease_reset(&m->lease, m->db) < 0 ? tx_error(m, "moving cid_alloc") : -EEXIST;
 }
 
 static int reserve_cids(struct sink_mysql *m, struct qext *ext, size_t n)
@@ -295,6 +297,8 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 	if (n && stmts_insert_calls(&m->st, e, x->ext, n) < 0)
 		return mysql_errno(m->db) == ER_SUBQUERY_NO_1_ROW ? cids_taken(m)
 								  : tx_error(m, "inserting calls");
+	if (n && (rc = lease_check(&m->lease, m->db, m->st.calls_stored)) < 0)
+		return rc == -EEXIST ? cids_taken(m) : tx_error(m, "checking this block's cids");
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
 	if (n && oom_insert(&m->st, e, n) < 0)
@@ -306,9 +310,9 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 	rc = n ? lease_release(&m->lease, m->db) : 0;
 	if (rc == -ESTALE) {
 		snprintf(m->base.err, sizeof(m->base.err),
-			 "this transaction's cid lease got too old (over %d s) or was cleared: "
+			 "this transaction's cid lease was fenced (older than %d s) or cleared: "
 			 "retried with new cids",
-			 LEASE_USE_MAX_S);
+			 lease_fence_s());
 		mysql_rollback(m->db);
 		return -EAGAIN;
 	}
@@ -316,6 +320,7 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 		return tx_error(m, "clearing this host's cid lease");
 	if (mysql_commit(m->db))
 		return tx_error(m, "commit");
+	m->base.stored = n ? m->st.calls_stored : 0;
 	lease_committed(&m->lease);
 	return 0;
 }
@@ -327,8 +332,15 @@ static int mysql_commit_batch(struct sink *s, const struct qent *e, size_t n,
 	struct sink_mysql *m = (struct sink_mysql *)s;
 	int rc = ensure_connected(m);
 
-	for (int attempt = 1; rc == 0; attempt++) {
+	for (int attempt = 1, taken = 0; rc == 0; attempt++) {
 		rc = commit_once(m, e, n, x, dirty, cs);
+		if (rc == -EEXIST) { /* cids taken by a row stored without a lease */
+			if (++taken >= CIDS_TAKEN_RETRIES)
+				return -EAGAIN;
+			attempt--; /* not a deadlock: its own budget, retried at once */
+			rc = 0;
+			continue;
+		}
 		if (rc != -EDEADLK)
 			return rc;
 		if (attempt >= DEADLOCK_RETRIES)
@@ -399,14 +411,19 @@ static void mysql_sink_close(struct sink *s)
 
 	if (m->db && lease_close(&m->lease, m->db) < 0)
 		fprintf(stderr,
-			"lector: could not clear this lector's cid lease (%s): the server "
-			"streams past it after its --cid-lease-expiry-s\n",
+			"lector: could not clear this lector's cid lease (%s): streaming "
+			"waits until another lector's allocation fences it\n",
 			mysql_error(m->db));
 	if (m->deadlocks)
 		fprintf(stderr,
 			"lector: %" PRIu64 " transactions were retried after a deadlock "
 			"with another writer\n",
 			m->deadlocks);
+	if (m->cids_taken)
+		fprintf(stderr,
+			"lector: %" PRIu64 " blocks of cids were taken by rows not stored by a "
+			"lector, and replaced\n",
+			m->cids_taken);
 	disconnect(m);
 	free(m);
 }
@@ -429,6 +446,8 @@ static void sink_mysql_init(struct sink_mysql *m, const struct lector_config *cf
 	m->commit_lock = order && !strcmp(order, "lock");
 	if (getrandom(&m->lector_id, sizeof(m->lector_id), 0) != sizeof(m->lector_id))
 		m->lector_id = wall_ns() ^ ((uint64_t)getpid() << 40);
+	if (m->lector_id == 0 || m->lector_id == UINT64_MAX) /* the bounds' rows */
+		m->lector_id = 1;
 	sink_mysql_lock_sql(cfg->db_name, m->lock_sql, sizeof(m->lock_sql));
 }
 

@@ -16,10 +16,19 @@
  *   schema) stalls that host alone, never the allocation row.
  * - lease_release() clears the lease inside the data transaction, as its
  *   last statement before COMMIT, so rows and "no longer live" become
- *   visible together.  It refuses (the batch is retried with a new block)
- *   when the lease is older than LEASE_USE_MAX_S: the server ignores a
- *   live lease after its expiry (120 s by default), and a transaction that
- *   committed past that could land below a watermark already passed.
+ *   visible together.  It matches only a live lease of its own block: when
+ *   the lease was fenced meanwhile it refuses (the batch is retried with a
+ *   new block).
+ * - lease_fence() (before allocations, at most once a second, and on every
+ *   reconnect) clears any host's live lease older than lease_fence_s()
+ *   (100 s): a lector that died or hangs between reserving and committing.
+ *   The writers fence, the server never skips a live lease: a release in
+ *   flight holds its lease row until COMMIT or rollback, and the fence,
+ *   a locking UPDATE, waits for it (committed: live is already 0; rolled
+ *   back: fenced, and that lector's retry takes a new block).  So however
+ *   long a COMMIT takes (FTWRL, a donor, fsync), a block either commits
+ *   while its lease holds the stream back, or never.  The fence runs in
+ *   READ COMMITTED: it locks only the rows it clears, no gaps.
  * - lease_reset() on every (re)connect clears this lector's lease: a batch
  *   in flight when the connection died is retried with a new block.  The
  *   old transaction either never commits, or had already cleared its
@@ -38,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sink_mysql_stmt.h"
 
@@ -83,6 +93,67 @@ static int query_u64(MYSQL *db, const char *sql, uint64_t *v)
 	return rc;
 }
 
+int lease_fence_s(void)
+{
+	static int s;
+	const char *e;
+
+	if (!s) {
+		e = getenv("MEMPROBE_LECTOR_LEASE_FENCE_S");
+		s = e && atoi(e) > 0 ? atoi(e) : LEASE_USE_MAX_S;
+	}
+	return s;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+int lease_fence(struct cid_lease *l, MYSQL *db)
+{
+	char sql[384];
+	uint64_t key[64][3];
+	size_t n = 0;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	l->fenced_ms = now_ms();
+	/* what came before (nothing of the data transaction's) ends here, as
+	 * the allocation's COMMIT used to end it */
+	if (mysql_commit(db) || run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+		return -EIO;
+	/* the candidates by a plain read, then each by its whole key: a scan
+	 * that locks would wait for rows a reader holds */
+	snprintf(sql, sizeof(sql),
+		 "SELECT host_id, lector_id, lo FROM cid_leases WHERE live = 1 AND made < "
+		 "UTC_TIMESTAMP(6) - INTERVAL %d SECOND LIMIT 64",
+		 lease_fence_s());
+	if (mysql_query(db, sql) || !(res = mysql_store_result(db)))
+		return -EIO;
+	while (n < 64 && (row = mysql_fetch_row(res)) && row[0] && row[1] && row[2]) {
+		for (int i = 0; i < 3; i++)
+			key[n][i] = strtoull(row[i], NULL, 10);
+		n++;
+	}
+	mysql_free_result(res);
+	for (size_t i = 0; i < n; i++) {
+		/* waits for a transaction that already released this lease: then
+		 * live is 0 and this clears nothing */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE cid_leases SET live = 0 WHERE host_id = %" PRIu64
+			 " AND lector_id = %" PRIu64 " AND lo = %" PRIu64
+			 " AND live = 1 AND made < UTC_TIMESTAMP(6) - INTERVAL %d SECOND",
+			 key[i][0], key[i][1], key[i][2], lease_fence_s());
+		if (run(db, sql))
+			return -EIO;
+	}
+	return mysql_commit(db) ? -EIO : 0;
+}
+
 int lease_reset(struct cid_lease *l, MYSQL *db)
 {
 	char sql[512];
@@ -91,21 +162,51 @@ int lease_reset(struct cid_lease *l, MYSQL *db)
 	l->held = false;
 	if (l->commit_lock)
 		return 0;
+	if (lease_fence(l, db) < 0)
+		return -EIO;
+	/* READ COMMITTED: the DELETE below locks the rows it removes, not the
+	 * gap up to the next host's rows (a reader may hold those) */
+	if (run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+		return -EIO;
+	/* Two rows that never change bound this host's range of the primary
+	 * key, (host_id, 0) and (host_id, 2^64-1): a new lector's row then goes
+	 * between its own host's rows, never into the gap before the next
+	 * host's rows, which a reader locking those rows holds. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM cid_leases WHERE host_id = %u AND lector_id IN (0, %" PRIu64
+		 ")",
+		 l->host_id, UINT64_MAX);
+	if (query_u64(db, sql, &next) < 0)
+		return -EIO;
+	snprintf(sql, sizeof(sql),
+		 "INSERT IGNORE INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES "
+		 "(%u, 0, 0, 0, 0, UTC_TIMESTAMP(6)), (%u, %" PRIu64 ", 0, 0, 0, UTC_TIMESTAMP(6))",
+		 l->host_id, l->host_id, UINT64_MAX);
+	if (next < 2 && run(db, sql))
+		return -EIO;
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES (%u, "
 		 "%" PRIu64 ", 0, 0, 0, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE live = 0",
 		 l->host_id, l->lector_id);
 	if (run(db, sql))
 		return -EIO;
-	/* This host's other lectors' rows: a live one past LEASE_USE_MAX_S
-	 * can no longer commit (lease_release refuses it, or already holds the
-	 * row until its COMMIT, and then this waits); one unused for a day is
-	 * a lector long gone. */
+	/* This host's other lectors' rows unused for a day: lectors long
+	 * gone (a live one was fenced above first).  One per reset (each adds
+	 * one), found by a plain read and deleted by its whole key: no range
+	 * lock reaching the next host's rows. */
 	snprintf(sql, sizeof(sql),
-		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id <> %" PRIu64
-		 " AND made < UTC_TIMESTAMP(6) - INTERVAL IF(live = 1, %d, 86400) SECOND",
-		 l->host_id, l->lector_id, LEASE_USE_MAX_S);
-	if (run(db, sql) ||
+		 "SELECT lector_id FROM cid_leases WHERE host_id = %u AND lector_id > 0 AND "
+		 "lector_id < %" PRIu64 " AND lector_id <> %" PRIu64
+		 " AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND LIMIT 1",
+		 l->host_id, UINT64_MAX, l->lector_id);
+	next = 0;
+	if (query_u64(db, sql, &next) < 0 && mysql_errno(db))
+		return -EIO;
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM cid_leases WHERE host_id = %u AND lector_id = %" PRIu64
+		 " AND live = 0 AND made < UTC_TIMESTAMP(6) - INTERVAL 86400 SECOND",
+		 l->host_id, next);
+	if ((next && run(db, sql)) ||
 	    query_u64(db, "SELECT COALESCE(MAX(cid), 0) + 1 FROM calls FORCE INDEX (PRIMARY)",
 		      &next) < 0)
 		return -EIO;
@@ -129,6 +230,8 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
 		return 0;
 	}
 	if (!l->held || l->hi - l->lo + 1 != n) {
+		if (now_ms() - l->fenced_ms >= 1000 && lease_fence(l, db) < 0)
+			return -EIO;
 		/* this lector's row only: other lectors of the host keep theirs */
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO cid_leases (host_id, lector_id, lo, hi, live, made) VALUES "
@@ -161,6 +264,24 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
 	return 0;
 }
 
+int lease_check(struct cid_lease *l, MYSQL *db, uint64_t stored)
+{
+	char sql[256];
+	uint64_t rows = 0;
+
+	if (l->commit_lock || !l->held)
+		return 0;
+	/* calls' primary key is (cid, ts_ns) since the day partitions (021):
+	 * a row stored by hand with one of our cids and another ts_ns is no
+	 * duplicate key, so count the block's rows (every partition's) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM calls WHERE cid BETWEEN %" PRIu64 " AND %" PRIu64, l->lo,
+		 l->hi);
+	if (query_u64(db, sql, &rows) < 0)
+		return -EIO;
+	return rows > stored ? -EEXIST : 0;
+}
+
 int lease_release(struct cid_lease *l, MYSQL *db)
 {
 	char sql[512];
@@ -169,13 +290,12 @@ int lease_release(struct cid_lease *l, MYSQL *db)
 		return 0;
 	snprintf(sql, sizeof(sql),
 		 "UPDATE cid_leases SET live = 0 WHERE host_id = %u AND lector_id = %" PRIu64
-		 " AND lo = %" PRIu64
-		 " AND live = 1 AND made > UTC_TIMESTAMP(6) - INTERVAL %d SECOND",
-		 l->host_id, l->lector_id, l->lo, LEASE_USE_MAX_S);
+		 " AND lo = %" PRIu64 " AND live = 1",
+		 l->host_id, l->lector_id, l->lo);
 	if (run(db, sql))
 		return -EIO;
 	if (mysql_affected_rows(db) != 1) {
-		l->held = false; /* too old, or cleared: the retry takes a new block */
+		l->held = false; /* fenced, or cleared: the retry takes a new block */
 		return -ESTALE;
 	}
 	return 0;

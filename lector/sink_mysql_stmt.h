@@ -104,8 +104,15 @@ struct cid_lease {
 	bool commit_lock;   /* bench only: the old order (lock + AUTO_INCREMENT) */
 	bool held;	    /* lo..hi is ours, live, unused by any commit */
 	uint64_t lo, hi;
+	uint64_t fenced_ms; /* monotonic ms of this lector's last fence */
 };
-#define LEASE_USE_MAX_S 100 /* below the server's default expiry (120 s) */
+#define LEASE_USE_MAX_S 100 /* a live lease older than this is fenced */
+/* The fence age: LEASE_USE_MAX_S, or MEMPROBE_LECTOR_LEASE_FENCE_S (tests). */
+int lease_fence_s(void);
+/* Clear every live lease older than the fence age, any host's (a
+ * transaction whose release is in flight holds its row: this waits for
+ * it).  Own short READ COMMITTED transaction, committed.  0 or -EIO. */
+int lease_fence(struct cid_lease *l, MYSQL *db);
 void lease_init(struct cid_lease *l, const char *db_name, unsigned int host_id, uint64_t lector_id,
 		bool commit_lock);
 /* On (re)connect: clear this lector's lease, drop this host's dead ones,
@@ -115,8 +122,12 @@ int lease_reset(struct cid_lease *l, MYSQL *db);
  * size, else a new one (its own transaction, committed).  0, -EIO, or
  * -ENOENT (no allocation row). */
 int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n);
+/* After the calls insert (stored: the rows it added): -EEXIST when a row
+ * not of this batch holds a cid of the block (stored without a lease),
+ * else 0, or -EIO. */
+int lease_check(struct cid_lease *l, MYSQL *db, uint64_t stored);
 /* Inside the data transaction, last before COMMIT: the lease is no longer
- * live.  0; -ESTALE when it is too old or gone (roll back, retry: a new
+ * live.  0; -ESTALE when it was fenced or is gone (roll back, retry: a new
  * block); -EIO. */
 int lease_release(struct cid_lease *l, MYSQL *db);
 /* The data transaction committed: the block is used up. */

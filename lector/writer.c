@@ -91,10 +91,12 @@ static int take_batch(struct lector *l)
 			continue; /* committed by an earlier run */
 		l->w.batch[k] = l->w.batch[i];
 		if (acct_cap_mem_fields(&l->w.batch[k].rec) && !l->w.mem_capped++)
-			fprintf(stderr, "lector: record %" PRIu64 " of session %016" PRIx64
-				" has memory fields past 2^52 bytes (a damaged ring?): stored capped"
-				" at 2^52; more are counted at stop\n",
-				(uint64_t)l->w.batch[k].rec.seq, l->w.batch[k].session);
+			fprintf(
+			    stderr,
+			    "lector: record %" PRIu64 " of session %016" PRIx64
+			    " has memory fields past 2^52 bytes (a damaged ring?): stored capped"
+			    " at 2^52; more are counted at stop\n",
+			    (uint64_t)l->w.batch[k].rec.seq, l->w.batch[k].session);
 		ckpt_apply(l->w.acct, &l->w.batch[k], &l->w.ext[k], &l->w.ckpts, &l->w.ckpt_policy);
 		k++;
 	}
@@ -149,12 +151,12 @@ static void committed(struct lector *l)
 	acct_clean(l->w.acct);
 	if (l->w.pending_n)
 		l->w.last_commit_ts_ns = l->w.batch[l->w.pending_n - 1].rec.ts_ns;
-	l->committed_rows += l->w.pending_n;
+	l->committed_rows += l->w.sink->stored; /* not pending_n: a resent batch */
 	w->rate_window_rows += w->pending_n;
 	if (now - w->rate_window_start_ns >= 1000000000ULL) {
 		w->rate_eps = w->rate_window_start_ns ? w->rate_window_rows * 1e9 /
-							 (double)(now - w->rate_window_start_ns)
-						       : 0;
+							    (double)(now - w->rate_window_start_ns)
+						      : 0;
 		w->rate_window_start_ns = now;
 		w->rate_window_rows = 0;
 	}
@@ -175,6 +177,7 @@ static int commit_pending(struct lector *l)
 	struct batch_extra x = {.ext = l->w.ext, .ckpt = l->w.ckpts.row, .n_ckpt = l->w.ckpts.n};
 
 	fill_stats(l, &cs);
+	l->w.sink->stored = l->w.pending_n;
 	rc = l->w.sink->ops->commit(l->w.sink, l->w.batch, l->w.pending_n, &x,
 				    acct_dirty_list(l->w.acct), &cs);
 	if (rc == 0) {
@@ -270,8 +273,7 @@ static void *writer_main(void *arg)
 		sampler_tick(l->w.sampler, l->w.acct); /* bounded; marks what it read dirty */
 		if (atomic_load(&l->stopping) && !l->w.stop_deadline_ns)
 			l->w.stop_deadline_ns = mono_ns() + STOP_DRAIN_MS * 1000000ULL;
-		if (l->w.stop_deadline_ns && !l->w.pending &&
-		    mono_ns() > l->w.stop_deadline_ns)
+		if (l->w.stop_deadline_ns && !l->w.pending && mono_ns() > l->w.stop_deadline_ns)
 			break; /* a long backlog stays in the spill file for the next start */
 		taken = l->w.pending ? 1 : take_batch(l);
 		if (l->w.prev_pending && taken >= 0 &&
@@ -310,9 +312,8 @@ static void *writer_main(void *arg)
 
 int writer_start(struct lector *l)
 {
-	l->w.ckpt_policy = (struct ckpt_policy){
-	    .every_calls = l->cfg.checkpoint_calls,
-	    .every_ns = l->cfg.checkpoint_secs * 1000000000ULL};
+	l->w.ckpt_policy = (struct ckpt_policy){.every_calls = l->cfg.checkpoint_calls,
+						.every_ns = l->cfg.checkpoint_secs * 1000000000ULL};
 	l->w.batch = calloc(l->cfg.batch_max, sizeof(*l->w.batch));
 	l->w.ext = calloc(l->cfg.batch_max, sizeof(*l->w.ext));
 	if (!l->w.batch || !l->w.ext ||
@@ -341,8 +342,10 @@ int writer_stop(struct lector *l)
 			qs.mem_len + qs.spill_len, l->cfg.spill_path,
 			rc < 0 ? strerror(-rc) : "ok");
 	if (l->w.mem_capped)
-		fprintf(stderr, "lector: %" PRIu64 " records had memory fields past 2^52 bytes,"
-			" stored capped\n", l->w.mem_capped);
+		fprintf(stderr,
+			"lector: %" PRIu64 " records had memory fields past 2^52 bytes,"
+			" stored capped\n",
+			l->w.mem_capped);
 	free(l->w.batch);
 	free(l->w.ext);
 	ckpt_list_free(&l->w.ckpts);

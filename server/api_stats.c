@@ -75,7 +75,7 @@ static void add_server(cJSON *o)
 	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
 	cJSON_AddNumberToObject(s, "sse_resets_total", (double)sse_reset_total());
 	/* cid leases (migration 020): streaming reads up to the watermark;
-	 * live leases past --cid-lease-expiry-s are ignored, counted here */
+	 * live leases past --cid-lease-expiry-s are counted here (an alert) */
 	if (watermark_last() == UINT64_MAX)
 		cJSON_AddNullToObject(s, "cid_watermark");
 	else
@@ -229,7 +229,7 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 	sb_printf(b, "memprobe_server_sse_resets_total %llu\n",
 		  (unsigned long long)sse_reset_total());
 	sb_head(b, "memprobe_server_cid_leases_expired", "gauge",
-		"lectors' live cid leases older than --cid-lease-expiry-s, ignored by streaming");
+		"lectors' live cid leases older than --cid-lease-expiry-s (an alert: streaming waits)");
 	sb_printf(b, "memprobe_server_cid_leases_expired %llu\n",
 		  (unsigned long long)watermark_expired_leases());
 }

@@ -234,9 +234,9 @@ static const struct opt_spec opt_table[] = {
 	 "a resume (Last-Event-ID) more than N ids behind gets a\n"
 	 "'reset' event instead of a replay (default 20000)"),
     UINT("cid-lease-expiry-s", cid_lease_expiry_s, 101, 86400,
-	 "a lector's cid lease live for longer than this is a dead\n"
-	 "lector's: streaming goes past it (default 120; above the\n"
-	 "100 s after which lector never commits a lease's cids)"),
+	 "count a lector's cid lease live for longer than this in\n"
+	 "/api/stats and /metrics (an alert: streaming waits for it\n"
+	 "until a lector fences it after 100 s; default 120)"),
     UINT("db-pool", db_pool_size, 1, 256, "database connections for requests (default 16)"),
     UINT("db-wait-ms", db_wait_ms, 10, 600000,
 	 "wait at most N ms for a free connection, then 503 with\n"

@@ -8,11 +8,12 @@
  * block is still in flight (live).  The watermark, read in one statement:
  * the lowest lo of a live lease minus 1; with no live lease the highest
  * hi handed out; with no lease row at all (a database no lector of 020
- * or later wrote) no cap.  A live lease older than --cid-lease-expiry-s
- * is a lector that died or lost its connection between reserving and
- * committing: it is ignored, so it cannot stall the stream forever, and
- * counted (/api/stats, /metrics).  lector never commits a block older than
- * its own limit (100 s), which is below the default expiry (120 s).
+ * or later wrote) no cap.  A live lease is never skipped, however old:
+ * the writers fence stale ones (lector/sink_mysql_lease.c, lease_fence),
+ * so a COMMIT that takes long cannot land below a watermark passed.  A
+ * live lease older than --cid-lease-expiry-s is only counted (/api/stats,
+ * /metrics): an alert that streaming is held back (a dead lector's lease
+ * waits for the next allocation of any lector to fence it).
  * The SSE poller and /api/calls read only cids <= the watermark; below it
  * a cid never appears later, so a cursor that passed it misses nothing.
  * MEMPROBE_SERVER_NO_WATERMARK=1 (tests/hosts only) reads without it, to
@@ -23,12 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mysqld_error.h>
+
 #include "server.h"
 
 static const char watermark_sql[] =
-    "SELECT COUNT(*), MIN(CASE WHEN live = 1 AND made > UTC_TIMESTAMP(6) - INTERVAL ? SECOND "
-    "THEN lo END), COALESCE(MAX(hi), 0), COALESCE(SUM(live = 1 AND made <= UTC_TIMESTAMP(6) - "
-    "INTERVAL ? SECOND), 0) FROM cid_leases";
+    "SELECT COUNT(*), MIN(CASE WHEN live = 1 THEN lo END), COALESCE(MAX(hi), 0), "
+    "COALESCE(SUM(live = 1 AND made <= UTC_TIMESTAMP(6) - INTERVAL ? SECOND), 0) FROM cid_leases";
 
 static atomic_ullong expired_now, last_mark;
 static unsigned int expiry_s = 120;
@@ -51,7 +53,7 @@ static int read_row(void *arg, char **c, unsigned long *len, unsigned int n)
 		return -EIO;
 	if (!strtoull(c[0], NULL, 10))
 		out[0] = UINT64_MAX; /* no lease rows: nothing to wait for */
-	else if (c[1])
+	else if (c[1] && c[1][0])    /* db_select hands NULL as "" */
 		out[0] = strtoull(c[1], NULL, 10) - 1;
 	else
 		out[0] = strtoull(c[2], NULL, 10);
@@ -61,7 +63,7 @@ static int read_row(void *arg, char **c, unsigned long *len, unsigned int n)
 
 int watermark_read(struct db_pool *db, uint64_t *mark, char *err, size_t errlen)
 {
-	struct db_param p[2] = {DB_U64(expiry_s), DB_U64(expiry_s)};
+	struct db_param p[1] = {DB_U64(expiry_s)};
 	uint64_t out[2] = {UINT64_MAX, 0};
 	int rc;
 
@@ -69,8 +71,8 @@ int watermark_read(struct db_pool *db, uint64_t *mark, char *err, size_t errlen)
 		*mark = UINT64_MAX;
 		return 0;
 	}
-	rc = db_select(db, watermark_sql, p, 2, read_row, out, err, errlen);
-	if (rc < 0 && strstr(err, "cid_leases") && strstr(err, "doesn't exist")) {
+	rc = db_select(db, watermark_sql, p, 1, read_row, out, err, errlen);
+	if (rc == -EIO && db_error_code() == ER_NO_SUCH_TABLE) {
 		out[0] = UINT64_MAX; /* a schema before 020: one writer, no leases */
 		rc = 0;
 	}

@@ -70,8 +70,48 @@ def outcome(out):
     return ("held" if "held" in text.split() else "refused"), text.strip().replace("\n", " ")[:160]
 
 
+def neighbour_lock(db, work, start_lector, cnf):
+    """SPEC-18g finding 3: the reader locks the lease rows of every host
+    after host-a in the primary key (SELECT ... FOR UPDATE, REPEATABLE
+    READ: next-key locks, the gap before them too); a new lector of host-a
+    starts (its reset, a new lease row) and must connect and commit while
+    they are held.  Its lease statements used to lock into the next
+    host's rows (a DELETE's next-key lock: ERROR 1205 after 20 s)."""
+    a_id = db.one("SELECT host_id FROM hosts WHERE name = 'host-a'")
+    n_locked = db.one("SELECT COUNT(*) FROM cid_leases WHERE host_id > %s" % a_id)
+    out = open(os.path.join(work, "reader-neighbour.out"), "w+")
+    r = subprocess.Popen(["mariadb", "--defaults-extra-file=" + cnf, "-N", "-B", "-n", "memprobe"],
+                         stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
+    r.stdin.write(("SET autocommit = 0;\nSELECT COUNT(*) FROM (SELECT * FROM cid_leases FORCE INDEX (PRIMARY) WHERE host_id > %s "
+                   "FOR UPDATE) x;\nSELECT 'held';\nSELECT SLEEP(%d);\n" % (a_id, HOLD_S)).encode())
+    r.stdin.close()
+    time.sleep(1.0)
+    recs, _ = rings.host_records(0, 300, time.time_ns() - 30 * 10**9)
+    ring = os.path.join(work, "host-a-neighbour.ring")
+    rings.write_ring(ring, 0xc0a1, recs)
+    p, log = start_lector(db, work, "host-a", ring, ("--spill=" + os.path.join(work, "host-a-3.spill"),))
+    try:
+        rc = p.wait(40)
+    except subprocess.TimeoutExpired:
+        rc = None
+    n = db.one("SELECT COUNT(*) FROM calls WHERE session = %d" % 0xc0a1)
+    held = outcome(out)[0] == "held" and r.poll() is None
+    for row in db.sql("SELECT id FROM information_schema.processlist WHERE user = 'memprobe_reader'"):
+        db.sql("KILL %s" % row[0])
+    if p.poll() is None:
+        p.terminate()
+        p.wait(30)
+    r.wait(10)
+    log.seek(0)
+    ok(held and int(n_locked) > 0 and rc == 0 and n == "300",
+       "while the reader locks the cid lease rows of the hosts after host-a (%s rows, FOR UPDATE), a new lector "
+       "of host-a connects and commits its 300 records (%s stored, exit %s): that host's statements take no "
+       "lock into the next host's rows" % (n_locked, n, rc), log.read()[-600:])
+
+
 def tests(db, work, start_lector):
     cnf = reader_cnf(db, work)
+    neighbour_lock(db, work, start_lector, cnf)
     attempts = start_attempts(cnf, work)
     lectors, stalled = [], None
     try:

@@ -7,7 +7,7 @@ dispatched; a half-received event is dropped).  Every client must end up
 with every committed call of its host exactly once, in order (ids compared
 with the database)."""
 import selectors, socket, subprocess, threading, time
-from lib import Server, diag, head_lines, ok
+from lib import Server, diag, head_lines, ok, writer_tx
 from seed import hx
 
 HOST = "restarthost"
@@ -104,9 +104,11 @@ class Inserter(threading.Thread):
                 % (s, 3 * 10**18 + s, hx(b"restarter"), hx(b"restarter"), 0x7d0000000000 + s * 4096,
                    0x7d0000000000 + s * 4096, 1 << 30) for s in range(self.seq, self.seq + n)]
         self.seq += n
-        return ("INSERT INTO calls (host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm,"
-                " syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result,"
-                " total_vm_bytes) VALUES %s; SELECT 'ack';\n" % ",".join(rows))
+        # cids from a lease, as lector takes them: with no live lease the
+        # server streams up to the highest cid handed out, not past it
+        return writer_tx(HOST, "host_id, session, seq, ts_ns, pid, tid, uid, start_ns, comm, thread_comm,"
+                         " syscall, addr, len_bytes, new_addr, new_len_bytes, offset_bytes, prot, flags, fd, result,"
+                         " total_vm_bytes", rows) + " SELECT 'ack';\n"
 
     def run(self):
         cli = subprocess.Popen(["mariadb", "--no-defaults", "-uroot", "--socket=" + self.db.sock, "--unbuffered",
