@@ -206,6 +206,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "lector: --rate and --seed go with --source=synthetic\n");
 		return -EINVAL;
 	}
+	/* Made-up calls under the machine's own name would mix into its real
+	 * rows (the default host_id is the hostname, and lector.conf may name
+	 * the real host): a synthetic host is always named on the command line. */
+	if (a->source == SOURCE_SYNTHETIC && (!a->host_id || !a->host_id[0])) {
+		fprintf(stderr,
+			"lector: --source=synthetic needs --host-id=NAME, a name of its own "
+			"(not this machine's: the made-up calls would mix into its rows)\n");
+		return -EINVAL;
+	}
 	if (a->rate) {
 		char *end;
 		double r = strtod(a->rate, &end);
