@@ -189,9 +189,10 @@ MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_tim
 		snprintf(err, errlen, "MariaDB at %s: %s", mysql_get_host_info(db), why);
 		mysql_close(db);
 		return NULL;
-	} else if (n_hosts > 1) /* which server of several: said at each (re)connect */
-		fprintf(stderr, "lector: connected to MariaDB at %s (server %d of %d in db_host)\n",
-			mysql_get_host_info(db), used + 1, n_hosts);
+	} else if (n_hosts > 1) /* which server of several, and why not those before it */
+		fprintf(
+		    stderr, "lector: connected to MariaDB at %s (server %d of %d in db_host)%s%s\n",
+		    mysql_get_host_info(db), used + 1, n_hosts, why[0] ? "; skipped " : "", why);
 	return db;
 }
 

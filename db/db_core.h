@@ -36,7 +36,8 @@ struct db_target {
 };
 
 /* A connection, or NULL with MariaDB's reason in err (each server's, when
- * host lists several). */
+ * host lists several).  On success err says why the servers before the
+ * one connected were skipped ("" when none was). */
 MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen);
 /* lector's settings (model/config.h): a connection, or NULL with a
  * sentence saying what to do in err.  Timeouts 0: the library's default. */
