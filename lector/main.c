@@ -60,7 +60,8 @@ static const struct opt_row options[] = {
     {"source", "auto|ring|bpf|synthetic", OPT_CALL, 0, parse_source,
      "capture source (auto: /proc/memprobe if present, else\n"
      "eBPF; synthetic: no capture, a simulated host's calls,\n"
-     "the mix measured on a real machine, with bursts)"},
+     "the mix measured on a real machine, with bursts;\n"
+     "needs --host-id, a name of its own)"},
     {"rate", "R", STR(rate), "synthetic: mean calls per second (default 1515)"},
     {"seed", "N", STR(seed), "synthetic: which calls (default 1; same seed, same calls)"},
     {"ring-path", "FILE", STR(ring_path), "ring file for --source=ring (default /proc/memprobe)"},
