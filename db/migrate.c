@@ -372,13 +372,14 @@ static bool renewer_lost(struct renewer *r)
 	bool lost;
 
 	if (!r->running)
-		return false;
+		return r->lost;
 	pthread_mutex_lock(&r->mu);
 	lost = r->lost;
 	pthread_mutex_unlock(&r->mu);
 	return lost;
 }
 
+/* Stops the thread; then renewer_lost reads r->lost without the lock. */
 static void renewer_stop(struct renewer *r)
 {
 	if (!r->running)
@@ -390,6 +391,7 @@ static void renewer_stop(struct renewer *r)
 	pthread_join(r->th, NULL);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
+	r->running = false;
 }
 
 /* c: the settings a renewing thread connects with (NULL: renew only
