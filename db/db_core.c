@@ -58,25 +58,46 @@ static int query_text(MYSQL *db, const char *sql, unsigned int col, char *out, s
 	return 0;
 }
 
-/* A Galera node answers logins while it joins, donates by rsync (writes
- * wait) or has lost the primary component (every query fails with
- * "WSREP has not yet prepared node for application use"): ready only
- * when wsrep_ready is ON.  A server without Galera (no @@wsrep_on, or
- * off) is ready. */
-static bool node_ready(MYSQL *db, char *why, size_t len)
+enum node_state {
+	NODE_DOWN,     /* refuses queries or, for a writer, blocks writes */
+	NODE_READABLE, /* a reader may use it when no node is Synced */
+	NODE_SYNCED,   /* Galera Synced, or no Galera */
+};
+
+/* A Galera node answers logins while it joins, donates by rsync or has
+ * lost the primary component (every query fails with "WSREP has not yet
+ * prepared node for application use").  wsrep_ready stays ON on a donor
+ * (Donor/Desynced): an rsync donor holds FLUSH TABLES WITH READ LOCK, so
+ * its reads answer but every write waits for the whole SST.  A writer
+ * therefore takes only a Synced node (wsrep_local_state 4); a reader takes
+ * a Synced node first and a ready, not Synced one when none is Synced.  A
+ * server without Galera (no @@wsrep_on, or off) is Synced. */
+static enum node_state node_ready(MYSQL *db, bool writer, char *why, size_t len)
 {
-	char on[8], ready[16];
+	char on[8], ready[16], state[8], comment[48];
 
 	if (query_text(db, "SELECT @@wsrep_on", 0, on, sizeof(on)) < 0 || strcmp(on, "1"))
-		return true;
-	if (query_text(db, "SHOW GLOBAL STATUS LIKE 'wsrep_ready'", 1, ready, sizeof(ready)) == 0 &&
-	    !strcmp(ready, "ON"))
-		return true;
+		return NODE_SYNCED;
+	if (query_text(db, "SHOW GLOBAL STATUS LIKE 'wsrep_ready'", 1, ready, sizeof(ready)) < 0 ||
+	    strcmp(ready, "ON")) {
+		snprintf(why, len,
+			 "a Galera node not ready for queries (wsrep_ready %s: joining, or cut "
+			 "off from the cluster's majority)",
+			 ready[0] ? ready : "unknown");
+		return NODE_DOWN;
+	}
+	if (query_text(db, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state'", 1, state,
+		       sizeof(state)) == 0 &&
+	    !strcmp(state, "4"))
+		return NODE_SYNCED;
+	query_text(db, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'", 1, comment,
+		   sizeof(comment));
 	snprintf(why, len,
-		 "a Galera node not ready for queries (wsrep_ready %s: joining, or cut "
-		 "off from the cluster's majority)",
-		 ready[0] ? ready : "unknown");
-	return false;
+		 "a Galera node not Synced (wsrep_local_state %s, %s: a donor's writes wait "
+		 "for the whole state transfer)%s",
+		 state[0] ? state : "unknown", comment[0] ? comment : "unknown",
+		 writer ? "" : "; used only if no node is Synced");
+	return writer ? NODE_DOWN : NODE_READABLE;
 }
 
 MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
@@ -84,7 +105,9 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 	struct config_db_host hs[CONFIG_DB_HOSTS_MAX];
 	int n =
 	    config_db_hosts(t->host ? t->host : "", t->port, hs, CONFIG_DB_HOSTS_MAX, err, errlen);
-	size_t off = 0; /* of err */
+	size_t off = 0;	     /* of err */
+	MYSQL *spare = NULL; /* a reader's first ready, not Synced node */
+	int spare_i = 0;
 
 	if (t->n_hosts)
 		*t->n_hosts = n;
@@ -94,21 +117,30 @@ MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen)
 	for (int i = 0; i < n; i++) {
 		char why[384];
 		MYSQL *db = connect_one(t, &hs[i], why, sizeof(why));
+		enum node_state st = db ? node_ready(db, !t->reader, why, sizeof(why)) : NODE_DOWN;
 
-		if (db && node_ready(db, why, sizeof(why))) {
+		if (st == NODE_SYNCED) {
+			if (spare)
+				mysql_close(spare);
 			if (t->used)
 				*t->used = i;
 			return db;
 		}
-		if (db)
+		if (st == NODE_READABLE && !spare) {
+			spare = db;
+			spare_i = i;
+		} else if (db) {
 			mysql_close(db);
+		}
 		if (n == 1)
 			snprintf(err, errlen, "%s", why);
 		else if (off < errlen)
 			off += (size_t)snprintf(err + off, errlen - off, "%s%s:%u: %s",
 						i ? "; " : "", hs[i].host, hs[i].port, why);
 	}
-	return NULL;
+	if (spare && t->used)
+		*t->used = spare_i;
+	return spare;
 }
 
 /* lector on a Galera node: READ COMMITTED, so its statements take no gap
@@ -157,9 +189,10 @@ MYSQL *db_connect_config(const struct lector_config *c, unsigned int connect_tim
 		snprintf(err, errlen, "MariaDB at %s: %s", mysql_get_host_info(db), why);
 		mysql_close(db);
 		return NULL;
-	} else if (n_hosts > 1) /* which server of several: said at each (re)connect */
-		fprintf(stderr, "lector: connected to MariaDB at %s (server %d of %d in db_host)\n",
-			mysql_get_host_info(db), used + 1, n_hosts);
+	} else if (n_hosts > 1) /* which server of several, and why not those before it */
+		fprintf(
+		    stderr, "lector: connected to MariaDB at %s (server %d of %d in db_host)%s%s\n",
+		    mysql_get_host_info(db), used + 1, n_hosts, why[0] ? "; skipped " : "", why);
 	return db;
 }
 

@@ -9,6 +9,7 @@
 #ifndef MEMPROBE_DB_CORE_H
 #define MEMPROBE_DB_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,10 +31,13 @@ struct db_target {
 	const char *init_sql;			      /* run at each connect, NULL: none */
 	int *used;    /* out, NULL: not wanted: the index in host's list connected */
 	int *n_hosts; /* out, NULL: not wanted: the number of entries in host */
+	bool reader;  /* only reads: may take a Galera node that is not Synced
+		       * (a donor) when no node is (db_core.c, node_ready) */
 };
 
 /* A connection, or NULL with MariaDB's reason in err (each server's, when
- * host lists several). */
+ * host lists several).  On success err says why the servers before the
+ * one connected were skipped ("" when none was). */
 MYSQL *db_connect(const struct db_target *t, char *err, size_t errlen);
 /* lector's settings (model/config.h): a connection, or NULL with a
  * sentence saying what to do in err.  Timeouts 0: the library's default. */

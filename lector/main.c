@@ -60,7 +60,8 @@ static const struct opt_row options[] = {
     {"source", "auto|ring|bpf|synthetic", OPT_CALL, 0, parse_source,
      "capture source (auto: /proc/memprobe if present, else\n"
      "eBPF; synthetic: no capture, a simulated host's calls,\n"
-     "the mix measured on a real machine, with bursts)"},
+     "the mix measured on a real machine, with bursts;\n"
+     "needs --host-id, a name of its own)"},
     {"rate", "R", STR(rate), "synthetic: mean calls per second (default 1515)"},
     {"seed", "N", STR(seed), "synthetic: which calls (default 1; same seed, same calls)"},
     {"ring-path", "FILE", STR(ring_path), "ring file for --source=ring (default /proc/memprobe)"},
@@ -204,6 +205,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if ((a->rate || a->seed) && a->source != SOURCE_SYNTHETIC) {
 		fprintf(stderr, "lector: --rate and --seed go with --source=synthetic\n");
+		return -EINVAL;
+	}
+	/* Made-up calls under the machine's own name would mix into its real
+	 * rows (the default host_id is the hostname, and lector.conf may name
+	 * the real host): a synthetic host is always named on the command line. */
+	if (a->source == SOURCE_SYNTHETIC && (!a->host_id || !a->host_id[0])) {
+		fprintf(stderr,
+			"lector: --source=synthetic needs --host-id=NAME, a name of its own "
+			"(not this machine's: the made-up calls would mix into its rows)\n");
 		return -EINVAL;
 	}
 	if (a->rate) {

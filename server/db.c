@@ -58,10 +58,16 @@ static int conn_open(struct db_pool *p, struct db_conn *c, char *err, size_t err
 	/* No join buffer: with a one-row hosts table the optimizer chose a
 	 * block-nested-loop join, which cannot use the cid index order, and
 	 * "newest 100 calls" became a full scan + filesort of every call. */
-	const struct db_target t = {
-	    .host = s->host, .user = s->user, .password = s->password, .name = s->name,
-	    .socket = s->socket, .port = s->port, .connect_timeout_s = 5, .charset = "binary",
-	    .init_sql = "SET SESSION join_cache_level = 0"};
+	const struct db_target t = {.host = s->host,
+				    .user = s->user,
+				    .password = s->password,
+				    .name = s->name,
+				    .socket = s->socket,
+				    .port = s->port,
+				    .connect_timeout_s = 5,
+				    .charset = "binary",
+				    .init_sql = "SET SESSION join_cache_level = 0",
+				    .reader = true};
 	char why[512];
 
 	c->my = db_connect(&t, why, sizeof(why));

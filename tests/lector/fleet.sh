@@ -83,8 +83,13 @@ fleet_synthetic_tests() {
 	"$LECTOR" --source=bpf --rate=10 >/dev/null 2>"$WORK/synth-rate.err"
 	check "lector: --rate without --source=synthetic is refused (exit 2)" \
 		bash -c "[ $? -eq 2 ] && grep -q 'go with --source=synthetic' '$WORK/synth-rate.err'"
-	"$LECTOR" --source=synthetic --rate=fast >/dev/null 2>&1
+	"$LECTOR" --source=synthetic --rate=fast --host-id=synthetic-1 >/dev/null 2>&1
 	check "lector: --rate takes a number" test $? -eq 2
+	# with the production config (its host_id or the hostname): refused before any record
+	timeout 5 "$LECTOR" --source=synthetic --rate=1000 --config="$CONF" --sink=jsonl \
+		>"$WORK/synth-nohost.out" 2>"$WORK/synth-nohost.err" </dev/null
+	check "lector --source=synthetic without --host-id is refused (exit 2, says to name it; no record written)" \
+		bash -c "[ $? -eq 2 ] && grep -q 'needs --host-id' '$WORK/synth-nohost.err' && ! [ -s '$WORK/synth-nohost.out' ]"
 	tl_lector_start "$log" --source=synthetic --rate=2000 --seed=5 --host-id=synthetic-1 ||
 		{ tap_fail "lector --source=synthetic starts"; cat "$log" >&2; return; }
 	sleep 3
