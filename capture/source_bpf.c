@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/timex.h>
@@ -292,6 +293,24 @@ static const char *attach_failure(int rc)
 	}
 }
 
+/* The tp programs are classic tracepoints: libbpf reads each one's id
+ * from tracefs (/sys/kernel/tracing, or /sys/kernel/debug/tracing when that
+ * exists).  systemd mounts tracefs at boot; a system without it (an init
+ * that does not, a container) has the empty directory only, and tp would
+ * fail with ENOENT and fall back to the regs programs, which run on every
+ * system call.  So, as root, mount it where libbpf looks, and say so once;
+ * if that is refused, the attach below fails and says why, as before. */
+static void tracefs_ensure(void)
+{
+	if (!access("/sys/kernel/debug/tracing", F_OK) ||
+	    !access("/sys/kernel/tracing/events", F_OK) || access("/sys/kernel/tracing", F_OK))
+		return;
+	if (!mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		fprintf(stderr, "memprobe: tracefs was not mounted: mounted it at "
+				"/sys/kernel/tracing (the tp programs find their tracepoints "
+				"there)\n");
+}
+
 /* Open, configure, load and attach the object for sb->attach.  On failure
  * the object stays in sb->skel (bpf_close or the fallback frees it) and
  * *stage says which step failed. */
@@ -331,6 +350,8 @@ static int bpf_load_attach(struct source_bpf *sb, const struct source_opts *opts
 	if (rc < 0)
 		return bpf_load_error(rc, err, errlen);
 	*stage = "attaching";
+	if (sb->attach == ATTACH_TP)
+		tracefs_ensure();
 	rc = memprobe_bpf__attach(sb->skel);
 	if (rc < 0)
 		snprintf(err, errlen,
