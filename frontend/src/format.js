@@ -34,9 +34,12 @@ export function nsToDate(ns) {
   return new Date(Number(BigInt(ns ?? 0) / 1000000n))
 }
 
+// Time of day on a 24-hour clock, 0-23: { hour12: false } alone lets ICU
+// pick the h24 cycle, where the hour after midnight is 24 (node does;
+// tests/browser/unit.mjs).
 export function clockTime(ns, locale) {
   const d = nsToDate(ns)
-  const hms = d.toLocaleTimeString(locale, { hour12: false })
+  const hms = d.toLocaleTimeString(locale, { hourCycle: 'h23' })
   return `${hms}.${String(d.getMilliseconds()).padStart(3, '0')}`
 }
 

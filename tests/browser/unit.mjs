@@ -30,6 +30,12 @@ check('percent shows a fraction as percent', percent(0.12345, 2), '12.35 %')
 check('hexAddr pads, and takes decimal or the server\'s hex strings', [hexAddr(4096), hexAddr('0x7f0000001000')],
   ['0x000000001000', '0x7f0000001000'])
 check('clockTime shows milliseconds', clockTime('1000000123456789', 'en').slice(-4), '.123')
+// The hour after midnight is 00, as a browser shows it: node's ICU writes
+// '24:12:30' for { hour12: false } (CI at 00:12 UTC: the time-travel banner
+// said 00:12:30, the test's own clockTime 24:12:30).
+const afterMidnight = String(BigInt(new Date(2026, 11, 8, 0, 12, 30, 5).getTime()) * 1000000n)
+check('clockTime writes the first hour of a day as 00, not 24', [clockTime(afterMidnight, 'en'), clockTime(afterMidnight, 'es')],
+  ['00:12:30.005', '0:12:30.005'])
 
 // Rows as server/ writes them (docs/API.md), the fields the dashboard reads.
 const MEM = { rss_bytes: 7 << 20, rss_anon_bytes: 4 << 20, rss_file_bytes: 2 << 20, rss_shmem_bytes: 1 << 20, swap_bytes: 3 << 20 }
