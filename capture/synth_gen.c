@@ -7,7 +7,7 @@
  * over ~30 s of the machine's ordinary activity, then a compile of four of
  * this repository's C files (cc -O2) and a python3 run (json of 200k
  * objects), then ordinary activity again; bench/fleet/mix.py cap.txt
- * printed the figures (docs: /work/team/doc-18c.md, README "bench-fleet"):
+ * printed the figures (docs/SCALE-OUT.md, section 6; README "bench-fleet"):
  *   83340 records in 55.0 s = 1515 calls/s, 0 drops;
  *   mmap 69.16 %, brk 14.39 %, munmap 10.69 %, exit 3.35 %, exec 2.36 %,
  *   mremap 0.05 %; mmap failed 0.02 %; 24.0 % of mmaps anonymous;

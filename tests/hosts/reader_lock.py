@@ -71,7 +71,7 @@ def outcome(out):
 
 
 def neighbour_lock(db, work, start_lector, cnf):
-    """SPEC-18g finding 3: the reader locks the lease rows of every host
+    """Review finding (cid leases): the reader locks the lease rows of every host
     after host-a in the primary key (SELECT ... FOR UPDATE, REPEATABLE
     READ: next-key locks, the gap before them too); a new lector of host-a
     starts (its reset, a new lease row) and must connect and commit while
