@@ -99,16 +99,19 @@ for d in $(nodes | grep -v head); do
 		die "CREATE SERVER $d failed"
 	parts+="${parts:+, }PARTITION p$k COMMENT = 'srv \"$d\"'"
 done
-# The head's calls: the migrated definition with ENGINE=SPIDER.  A
-# partitioned table's unique keys must hold host_id, so its primary key is
-# (cid, host_id) on the head; each backend keeps PRIMARY KEY (cid).
+# The head's calls: the migrated definition with ENGINE=SPIDER, without
+# migration 021's day partitions (the head's are by HASH (host_id) below;
+# each backend keeps its days).  A partitioned table's unique keys must
+# hold host_id, so the head's primary key is (cid, ts_ns, host_id); each
+# backend keeps 021's PRIMARY KEY (cid, ts_ns).
 ddl=$(root head memprobe -e "SHOW CREATE TABLE calls" | cut -f2- | sed 's/\\n/\n/g')
 # shellcheck disable=SC2016 # backquotes are SQL's, not the shell's
 ddl=$(printf '%s\n' "$ddl" | sed -E \
-	-e 's/PRIMARY KEY \(`cid`\)/PRIMARY KEY (`cid`,`host_id`)/' \
+	-e '/^ *PARTITION BY/,$d' \
+	-e 's/PRIMARY KEY \(`cid`,`ts_ns`\)/PRIMARY KEY (`cid`,`ts_ns`,`host_id`)/' \
 	-e 's/^\) ENGINE=.*$/) ENGINE=SPIDER COMMENT='"'"'wrapper "mysql", table "calls"'"'"'/')
 # shellcheck disable=SC2016
-printf '%s' "$ddl" | grep -q 'PRIMARY KEY (`cid`,`host_id`)' || die "unexpected calls definition on the head: $ddl"
+printf '%s' "$ddl" | grep -q 'PRIMARY KEY (`cid`,`ts_ns`,`host_id`)' || die "unexpected calls definition on the head: $ddl"
 root head memprobe <<SQL || die "making calls a Spider table failed"
 DROP TABLE calls;
 $ddl
