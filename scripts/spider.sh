@@ -101,7 +101,10 @@ for d in $(nodes | grep -v head); do
 done
 # The head's calls: the migrated definition with ENGINE=SPIDER, without
 # migration 021's day partitions (the head's are by HASH (host_id) below;
-# each backend keeps its days).  A partitioned table's unique keys must
+# each backend keeps the days its --migrate made, up to 7 ahead: lectors
+# write only through the head, where calls_part.c leaves a HASH table
+# alone, so nothing adds or drops a backend's days later - by hand, or a
+# lector run against each backend).  A partitioned table's unique keys must
 # hold host_id, so the head's primary key is (cid, ts_ns, host_id); each
 # backend keeps 021's PRIMARY KEY (cid, ts_ns).
 ddl=$(root head memprobe -e "SHOW CREATE TABLE calls" | cut -f2- | sed 's/\\n/\n/g')
