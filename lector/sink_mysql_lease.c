@@ -47,8 +47,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "sink_mysql_stmt.h"
 
 /* The writers' schema name, quoted: `<db>_lock` with backticks doubled. */
@@ -105,14 +105,6 @@ int lease_fence_s(void)
 	return s;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 int lease_fence(struct cid_lease *l, MYSQL *db)
 {
 	char sql[384];
@@ -121,7 +113,7 @@ int lease_fence(struct cid_lease *l, MYSQL *db)
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 
-	l->fenced_ms = now_ms();
+	l->fenced_ms = mono_ms();
 	/* what came before (nothing of the data transaction's) ends here, as
 	 * the allocation's COMMIT used to end it */
 	if (mysql_commit(db) || run(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
@@ -230,7 +222,7 @@ int lease_take(struct cid_lease *l, MYSQL *db, struct qext *x, size_t n)
 		return 0;
 	}
 	if (!l->held || l->hi - l->lo + 1 != n) {
-		if (now_ms() - l->fenced_ms >= 1000 && lease_fence(l, db) < 0)
+		if (mono_ms() - l->fenced_ms >= 1000 && lease_fence(l, db) < 0)
 			return -EIO;
 		/* this lector's row only: other lectors of the host keep theirs */
 		snprintf(sql, sizeof(sql),
