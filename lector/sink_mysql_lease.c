@@ -75,7 +75,9 @@ static int run(MYSQL *db, const char *sql)
 	return mysql_query(db, sql) ? -EIO : 0;
 }
 
-/* One statement's single unsigned value. */
+/* One statement's single unsigned value, by the text protocol: one round
+ * trip, where db_query_u64() (db/db_core.c) prepares, runs and closes a
+ * statement (three) - lease_check() runs once per data transaction. */
 static int query_u64(MYSQL *db, const char *sql, uint64_t *v)
 {
 	MYSQL_RES *res;
