@@ -76,6 +76,7 @@ static void ckpt_fill(struct ckpt *c, const struct acct_proc *p, uint64_t sessio
 	    .swap_bytes = p->mem.swap_bytes,
 	    .rss_ts_ns = p->mem.ts_ns,
 	    .cgroup_id = p->cgroup_id,
+	    .last_seen_ns = p->last_seen_ns,
 	};
 	memcpy(c->comm, p->comm, c->comm_len);
 }
@@ -92,4 +93,62 @@ void ckpt_apply(struct acct *a, const struct qent *e, struct qext *x, struct ckp
 	p->ckpt_calls = 0;
 	p->ckpt_taken = true;
 	p->ckpt_ts_ns = e->rec.ts_ns;
+}
+
+struct snap_take {
+	struct acct *a;
+	struct ckpt_list *l;
+	const struct qent *e;
+	uint64_t ts_ns;
+	size_t first;
+	int rc;
+};
+
+static void snap_row(uint32_t pid, uint64_t start_ns, void *arg)
+{
+	struct snap_take *t = arg;
+	const struct acct_proc *p = acct_lookup(t->a, pid, start_ns);
+	struct ckpt_list *l = t->l;
+
+	if (!p || t->rc)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct ckpt *row = realloc(l->row, cap * sizeof(*row));
+
+		if (!row) {
+			t->rc = -ENOMEM;
+			return;
+		}
+		l->row = row;
+		l->cap = cap;
+	}
+	ckpt_fill(&l->row[l->n], p, t->e->session, &t->e->rec);
+	l->row[l->n++].ts_ns = t->ts_ns;
+}
+
+int snap_after(struct acct *a, const struct qent *e, struct snap_state *s, struct ckpt_list *l,
+	       const struct ckpt_policy *pol)
+{
+	struct snap_take t = {.a = a, .l = l, .e = e, .first = l->n};
+	uint64_t due;
+
+	if (!pol->snap_calls)
+		return 0;
+	if (e->session != s->session)
+		*s = (struct snap_state){.session = e->session};
+	s->calls++;
+	s->max_ts = e->rec.ts_ns > s->max_ts ? e->rec.ts_ns : s->max_ts;
+	due = (uint64_t)pol->snap_calls * (s->rows ? s->rows : 1);
+	if (s->calls < due)
+		return 0;
+	t.ts_ns = s->max_ts;
+	acct_each_live(a, snap_row, &t);
+	if (t.rc) {
+		l->n = t.first;
+		return t.rc;
+	}
+	s->rows = l->n - t.first;
+	s->calls = 0;
+	return 0;
 }

@@ -48,11 +48,13 @@ struct ckpt {
 	uint64_t n_mmap, n_munmap, n_mremap, n_brk, n_failed;
 	uint64_t rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes, rss_ts_ns;
 	uint64_t cgroup_id;
+	uint64_t last_seen_ns; /* a snapshot's row only (the checkpoint's is ts_ns) */
 };
 
 struct ckpt_policy {
 	unsigned int every_calls; /* --checkpoint-calls; 0: none */
 	uint64_t every_ns;	  /* --checkpoint-secs, in ns */
+	unsigned int snap_calls;  /* --snapshot-calls; 0: no snapshots */
 };
 
 /* A batch's checkpoints: at most one per record, so cap = the batch's
@@ -71,5 +73,29 @@ void ckpt_list_free(struct ckpt_list *l);
  * memory for a new process) gets mapped_bytes 0 and no checkpoint. */
 void ckpt_apply(struct acct *a, const struct qent *e, struct qext *x, struct ckpt_list *l,
 		const struct ckpt_policy *pol);
+
+/*
+ * Snapshots (table snapshots, migration 022): every live process's state
+ * at one point of the stream, right after a call, taken when the host made
+ * snap_calls calls per live process (as many as the last snapshot had
+ * rows; snap_calls before the first) since the last one, so a snapshot
+ * costs at most one row per snap_calls calls.  Each row is a struct ckpt
+ * whose ts_ns, session and seq are the snapshot's: its ts_ns is the newest
+ * ts_ns folded in the session by then, so no call in it is after ts_ns.
+ * The server answers an instant from the snapshot before it and the host's
+ * calls after it (server/tt_snap.c).
+ */
+struct snap_state {
+	uint64_t session; /* of the calls counted; a new session starts over */
+	uint64_t calls;	  /* since the last snapshot */
+	uint64_t max_ts;  /* newest ts_ns folded in the session */
+	uint64_t rows;	  /* of the last snapshot */
+};
+
+/* After e's record was folded (ckpt_apply): count it, and when a snapshot
+ * is due append every live process of a to l (grown as needed).  -ENOMEM:
+ * the snapshot is dropped whole (the server then answers without it). */
+int snap_after(struct acct *a, const struct qent *e, struct snap_state *s, struct ckpt_list *l,
+	       const struct ckpt_policy *pol);
 
 #endif

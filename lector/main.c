@@ -35,7 +35,7 @@ static void on_signal(int sig)
 struct args {
 	const char *config, *sink, *ring_path, *host_id, *spill, *mem_queue, *batch, *retain_days;
 	const char *db_host; /* --db-host: overrides db_host */
-	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days;
+	const char *checkpoint_calls, *checkpoint_secs, *retain_checkpoint_days, *snapshot_calls;
 	const char *rss_interval_ms;
 	const char *rate, *seed; /* --source=synthetic */
 	enum source_kind source;
@@ -101,6 +101,11 @@ static const struct opt_row options[] = {
     {"checkpoint-secs", "N", STR(checkpoint_secs),
      "... at its first call N s after its last checkpoint\n"
      "(default 60; 1 to 86400)"},
+    {"snapshot-calls", "N", STR(snapshot_calls),
+     "store the state of every live process at once (a\n"
+     "snapshot, for ?at=T and /api/diff) when the host made N\n"
+     "calls per live process since the last (default 16;\n"
+     "1 to 1000000; 0 = none): at most a row per N calls"},
     {"rss-interval-ms", "N", STR(rss_interval_ms),
      "read each live process's resident and swapped memory\n"
      "from /proc/PID/status every N ms between its calls\n"
@@ -252,6 +257,7 @@ static int settings_checkpoints(const struct args *a, struct lector_config *c)
 		const char *flag, *key, *val;
 	} opt[] = {{"checkpoint-calls", "checkpoint_calls", a->checkpoint_calls},
 		   {"checkpoint-secs", "checkpoint_secs", a->checkpoint_secs},
+		   {"snapshot-calls", "snapshot_calls", a->snapshot_calls},
 		   {"retain-checkpoint-days", "retain_checkpoint_days", a->retain_checkpoint_days}};
 	char err[512];
 

@@ -66,6 +66,7 @@ enum retain_stmt {
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
 	FILES_DELETE,	/* names of files last looked up before (cutoff - an hour) */
 	CKPT_DELETE,	/* checkpoints before their cutoff, but a live process's newest */
+	SNAP_DELETE,	/* snapshots before the calls' cutoff (no calls after them) */
 	RETAIN_NSTMTS
 };
 
@@ -108,6 +109,10 @@ static const char *const retain_sql[RETAIN_NSTMTS] = {
 	"processes p WHERE p.host_id = checkpoints.host_id AND p.pid = checkpoints.pid "
 	"AND p.start_ns = checkpoints.start_ns AND (p.exited = 0 OR p.last_seen_ns >= ?))) "
 	"ORDER BY ts_ns LIMIT ?",
+    /* a snapshot answers an instant with the calls after it: once those
+     * are purged it has nothing to stand on (server/tt_snap.c checks its
+     * call is still stored) */
+    [SNAP_DELETE] = "DELETE FROM snapshots WHERE host_id = ? AND ts_ns < ? LIMIT ?",
 };
 
 struct retain {
@@ -124,7 +129,7 @@ struct retain {
 };
 
 struct purged {
-	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts;
+	uint64_t calls, procs, sessions, ooms, cgroups, files, ckpts, snaps;
 	unsigned int days_dropped, rule_days; /* day partitions of calls, by the fleet's rule */
 	char first_day[65], last_day[65];
 	uint64_t drop_ns;	 /* how long the DROP PARTITION took */
@@ -238,7 +243,8 @@ static int purge_limited(struct retain *r, MYSQL_STMT *st, const struct db_param
 	return 0;
 }
 
-/* OOM kills before the cutoff, and the names no kept row needs. */
+/* OOM kills and snapshots before the cutoff, and the names no kept row
+ * needs. */
 static int purge_names(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 {
 	uint64_t files_ns = cutoff_ns > RESOLVE_FORGET_NS ? cutoff_ns - RESOLVE_FORGET_NS : 0;
@@ -248,6 +254,8 @@ static int purge_names(struct retain *r, uint64_t cutoff_ns, struct purged *p)
 					  DB_U64(RETAIN_CHUNK_ROWS)};
 	int rc = purge_limited(r, r->st[OOM_DELETE], cut, 3, &p->ooms);
 
+	if (rc == 0)
+		rc = purge_limited(r, r->st[SNAP_DELETE], cut, 3, &p->snaps);
 	if (rc == 0)
 		rc = purge_limited(r, r->st[CGROUPS_DELETE], cut, 3, &p->cgroups);
 	return rc < 0 ? rc : purge_limited(r, r->st[FILES_DELETE], files, 3, &p->files);
@@ -373,7 +381,7 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 	if (!r->cfg.retain_days && !r->cfg.retain_checkpoint_days)
 		return; /* the thread only keeps the day partitions */
 	if (!p->calls && !p->procs && !p->sessions && !p->ooms && !p->cgroups && !p->files &&
-	    !p->ckpts && !first_pass)
+	    !p->ckpts && !p->snaps && !first_pass)
 		return;
 	utc(when, sizeof(when), cutoff_ns);
 	utc(ckpt_when, sizeof(ckpt_when), ckpt_cutoff_ns);
@@ -395,10 +403,10 @@ static void report(const struct retain *r, const struct purged *p, uint64_t cuto
 	fprintf(stderr,
 		"lector: retention: purged %" PRIu64 " calls, %" PRIu64
 		" exited processes and %" PRIu64 " sessions of host '%s' older than %s UTC "
-		"(%u days) in %.1f s; and %" PRIu64 " OOM kills, %" PRIu64 " cgroup names, %" PRIu64
-		" file names%s\n",
+		"(%u days) in %.1f s; and %" PRIu64 " OOM kills, %" PRIu64 " snapshots, %" PRIu64
+		" cgroup names, %" PRIu64 " file names%s\n",
 		p->calls, p->procs, p->sessions, r->cfg.host_id, when, r->cfg.retain_days,
-		took_ns / 1e9, p->ooms, p->cgroups, p->files, ckpts);
+		took_ns / 1e9, p->ooms, p->snaps, p->cgroups, p->files, ckpts);
 }
 
 static void *retain_main(void *arg)

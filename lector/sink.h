@@ -41,6 +41,8 @@ struct batch_extra {
 	struct qext *ext;	 /* [n], parallel to the records; the sink sets cid */
 	const struct ckpt *ckpt; /* the checkpoints their calls made */
 	size_t n_ckpt;
+	const struct ckpt *snap; /* the rows of the snapshots taken among them */
+	size_t n_snap;
 };
 
 struct sink;

@@ -301,6 +301,8 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 		return rc == -EEXIST ? cids_taken(m) : tx_error(m, "checking this block's cids");
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
+	if (x && x->n_snap && snap_insert(&m->st, x->snap, x->n_snap) < 0)
+		return tx_error(m, "inserting snapshots");
 	if (n && oom_insert(&m->st, e, n) < 0)
 		return tx_error(m, "inserting oom_kills");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)

@@ -1,10 +1,11 @@
 /*
- * sink_mysql_ckpt.c - the checkpoints table (migration 019): the rows
- * lector/checkpoint.c made for a batch, inserted in the transaction of its
- * calls, in bulk, row-wise straight from the struct ckpt array.  INSERT
- * IGNORE on the primary key (host_id, pid, start_ns, ts_ns, session, seq):
- * a checkpoint stored already (a batch re-committed after a lost reply)
- * is harmless.
+ * sink_mysql_ckpt.c - the checkpoints table (migration 019) and the
+ * snapshots table (022): the rows lector/checkpoint.c made for a batch,
+ * inserted in the transaction of its calls, in bulk, row-wise straight from
+ * the struct ckpt array.  INSERT IGNORE on the primary keys (host_id, pid,
+ * start_ns, ts_ns, session, seq; host_id, ts_ns, session, seq, pid,
+ * start_ns): a row stored already (a batch re-committed after a lost
+ * reply) is harmless.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +45,10 @@
 	X(rss_ts_ns, U, c->rss_ts_ns, KEEP)                                                        \
 	X(cgroup_id, U, c->cgroup_id, KEEP)
 
+/* snapshots: the same, and the process's last call (a checkpoint's is its
+ * ts_ns; a snapshot's ts_ns is the snapshot's) */
+#define SNAP_TABLE(X) CKPT_TABLE(X) X(last_seen_ns, U, c->last_seen_ns, KEEP)
+
 int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen)
 {
 	char sql[1024];
@@ -52,23 +57,39 @@ int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *
 	snprintf(sql, sizeof(sql), "INSERT IGNORE INTO checkpoints (host_id%s) VALUES (%u%s)",
 		 DB_COLUMNS(CKPT_TABLE), host_id, DB_MARKS(CKPT_TABLE));
 	st->ckpt = db_prepare(db, sql, err, errlen);
-	return st->ckpt ? 0 : -EIO;
+	if (!st->ckpt)
+		return -EIO;
+	snprintf(sql, sizeof(sql), "INSERT IGNORE INTO snapshots (host_id%s) VALUES (%u%s)",
+		 DB_COLUMNS(SNAP_TABLE), host_id, DB_MARKS(SNAP_TABLE));
+	st->snap = db_prepare(db, sql, err, errlen);
+	return st->snap ? 0 : -EIO;
 }
 
 void ckpt_close(struct mysql_stmts *st)
 {
 	if (st->ckpt)
 		mysql_stmt_close(st->ckpt);
-	st->ckpt = NULL;
+	if (st->snap)
+		mysql_stmt_close(st->snap);
+	st->ckpt = st->snap = NULL;
 }
 
-int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n)
-{
-	MYSQL_BIND b[DB_NCOLS(CKPT_TABLE)], *p = b;
-	unsigned int rows = (unsigned int)n;
-	size_t row_bytes = sizeof(struct ckpt);
+/* The rows c[0..n) into stmt, bound row-wise by TABLE's columns. */
+#define ROWS_INSERT(TABLE, stmt, c, n)                                                             \
+	do {                                                                                       \
+		MYSQL_BIND b[DB_NCOLS(TABLE)], *p = b;                                             \
+		unsigned int rows = (unsigned int)(n);                                             \
+		size_t row_bytes = sizeof(struct ckpt);                                            \
+                                                                                                   \
+		memset(b, 0, sizeof(b));                                                           \
+		TABLE(BIND_)                                                                       \
+		if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &rows) ||                      \
+		    mysql_stmt_attr_set(stmt, STMT_ATTR_ROW_SIZE, &row_bytes) ||                   \
+		    mysql_stmt_bind_param(stmt, b) || mysql_stmt_execute(stmt))                    \
+			return -EIO;                                                               \
+		return 0;                                                                          \
+	} while (0)
 
-	memset(b, 0, sizeof(b));
 #define CK_U(v)                                                                                    \
 	(p->buffer_type = MYSQL_TYPE_LONGLONG, p->buffer = (void *)&(v), p->is_unsigned = true, p++)
 #define CK_S(v) (p->buffer_type = MYSQL_TYPE_LONGLONG, p->buffer = (void *)&(v), p++)
@@ -76,14 +97,13 @@ int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n)
 	(p->buffer_type = MYSQL_TYPE_BLOB, p->buffer = (void *)(v),                                \
 	 p->buffer_length = MEMPROBE_COMM_LEN, p->length = (unsigned long *)&c->comm_len, p++)
 #define BIND_(name, kind, value, upd) CK_##kind(value);
-	CKPT_TABLE(BIND_)
-#undef BIND_
-#undef CK_COMM
-#undef CK_S
-#undef CK_U
-	if (mysql_stmt_attr_set(st->ckpt, STMT_ATTR_ARRAY_SIZE, &rows) ||
-	    mysql_stmt_attr_set(st->ckpt, STMT_ATTR_ROW_SIZE, &row_bytes) ||
-	    mysql_stmt_bind_param(st->ckpt, b) || mysql_stmt_execute(st->ckpt))
-		return -EIO;
-	return 0;
+
+int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n)
+{
+	ROWS_INSERT(CKPT_TABLE, st->ckpt, c, n);
+}
+
+int snap_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n)
+{
+	ROWS_INSERT(SNAP_TABLE, st->snap, c, n);
 }

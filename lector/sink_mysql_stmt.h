@@ -55,7 +55,7 @@ struct mysql_stmts {
 	MYSQL_STMT *stats;
 	MYSQL_STMT *ranges_clear, *ranges_del, *ranges_put;
 	MYSQL_STMT *oom;	     /* sink_mysql_oom.c */
-	MYSQL_STMT *ckpt;	     /* sink_mysql_ckpt.c */
+	MYSQL_STMT *ckpt, *snap;     /* sink_mysql_ckpt.c */
 	struct range_batch *ranges;  /* rows of the three, reused */
 	MYSQL_STMT *cgroups, *files; /* sink_mysql_names.c */
 };
@@ -91,10 +91,12 @@ int oom_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *e
 void oom_close(struct mysql_stmts *st);
 int oom_insert(struct mysql_stmts *st, const struct qent *e, size_t n);
 
-/* sink_mysql_ckpt.c: the checkpoints table, bulk, INSERT IGNORE. */
+/* sink_mysql_ckpt.c: the checkpoints and snapshots tables, bulk, INSERT
+ * IGNORE. */
 int ckpt_prepare(struct mysql_stmts *st, MYSQL *db, unsigned int host_id, char *err, size_t errlen);
 void ckpt_close(struct mysql_stmts *st);
 int ckpt_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n);
+int snap_insert(struct mysql_stmts *st, const struct ckpt *c, size_t n);
 
 /* sink_mysql_lease.c: this host's block of cids (migration 020). */
 struct cid_lease {

@@ -85,7 +85,7 @@ static int take_batch(struct lector *l)
 		l->w.cached_found = found;
 		l->w.cached_seq = seq;
 	}
-	l->w.ckpts.n = 0;
+	l->w.ckpts.n = l->w.snaps.n = 0;
 	for (int i = 0; i < n; i++) {
 		if (l->w.cached_found && l->w.batch[i].rec.seq <= l->w.cached_seq)
 			continue; /* committed by an earlier run */
@@ -98,6 +98,12 @@ static int take_batch(struct lector *l)
 			    " at 2^52; more are counted at stop\n",
 			    (uint64_t)l->w.batch[k].rec.seq, l->w.batch[k].session);
 		ckpt_apply(l->w.acct, &l->w.batch[k], &l->w.ext[k], &l->w.ckpts, &l->w.ckpt_policy);
+		if (snap_after(l->w.acct, &l->w.batch[k], &l->w.snap, &l->w.snaps,
+			       &l->w.ckpt_policy) < 0 &&
+		    !l->w.snaps_dropped++)
+			fprintf(stderr,
+				"lector: out of memory for a snapshot: not taken (time "
+				"travel reads checkpoints instead); more are counted at stop\n");
 		k++;
 	}
 	if (l->w.res)
@@ -162,7 +168,7 @@ static void committed(struct lector *l)
 	}
 	l->w.pending = false;
 	l->w.pending_n = l->w.pending_raw = 0;
-	l->w.ckpts.n = 0;
+	l->w.ckpts.n = l->w.snaps.n = 0;
 	if (l->w.db_down) {
 		fprintf(stderr, "lector: sink is back; writing what waited\n");
 		l->w.db_down = false;
@@ -174,7 +180,11 @@ static int commit_pending(struct lector *l)
 	struct capture_stats cs;
 	int rc;
 
-	struct batch_extra x = {.ext = l->w.ext, .ckpt = l->w.ckpts.row, .n_ckpt = l->w.ckpts.n};
+	struct batch_extra x = {.ext = l->w.ext,
+				.ckpt = l->w.ckpts.row,
+				.n_ckpt = l->w.ckpts.n,
+				.snap = l->w.snaps.row,
+				.n_snap = l->w.snaps.n};
 
 	fill_stats(l, &cs);
 	l->w.sink->stored = l->w.pending_n;
@@ -313,7 +323,8 @@ static void *writer_main(void *arg)
 int writer_start(struct lector *l)
 {
 	l->w.ckpt_policy = (struct ckpt_policy){.every_calls = l->cfg.checkpoint_calls,
-						.every_ns = l->cfg.checkpoint_secs * 1000000000ULL};
+						.every_ns = l->cfg.checkpoint_secs * 1000000000ULL,
+						.snap_calls = l->cfg.snapshot_calls};
 	l->w.batch = calloc(l->cfg.batch_max, sizeof(*l->w.batch));
 	l->w.ext = calloc(l->cfg.batch_max, sizeof(*l->w.ext));
 	if (!l->w.batch || !l->w.ext ||
@@ -349,6 +360,10 @@ int writer_stop(struct lector *l)
 	free(l->w.batch);
 	free(l->w.ext);
 	ckpt_list_free(&l->w.ckpts);
+	ckpt_list_free(&l->w.snaps);
+	if (l->w.snaps_dropped)
+		fprintf(stderr, "lector: %" PRIu64 " snapshots were not taken (out of memory)\n",
+			l->w.snaps_dropped);
 	resolve_free(l->w.res);
 	l->w.res = NULL;
 	return rc;

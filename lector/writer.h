@@ -30,7 +30,10 @@ struct writer {
 	struct qent *batch;   /* cfg.batch_max entries */
 	struct qext *ext;     /* beside them: what accounting said of each */
 	struct ckpt_list ckpts;	       /* the pending batch's checkpoints */
-	struct ckpt_policy ckpt_policy; /* --checkpoint-calls, --checkpoint-secs */
+	struct ckpt_policy ckpt_policy; /* --checkpoint-calls, --checkpoint-secs, --snapshot-calls */
+	struct ckpt_list snaps;		/* the pending batch's snapshots' rows */
+	struct snap_state snap;		/* calls since the last snapshot */
+	uint64_t snaps_dropped;		/* snapshots not taken: no memory */
 	size_t pending_n;     /* entries of batch to commit (not committed before) */
 	size_t pending_raw;   /* entries taken from the queue for them */
 	bool pending;	      /* a batch is applied and waits for its commit */

@@ -57,6 +57,10 @@ static const struct {
      CONFIG_CHECKPOINT_SECS_MAX,
      "takes the seconds after which a process's next call is a checkpoint, 1 to " STRINGIFY(
 	 CONFIG_CHECKPOINT_SECS_MAX) " (a day)"},
+    {"snapshot_calls", offsetof(struct lector_config, snapshot_calls), 0,
+     CONFIG_CHECKPOINT_CALLS_MAX,
+     "takes 0 (no snapshots) or the calls per live process between two snapshots of the "
+     "host, 1 to " STRINGIFY(CONFIG_CHECKPOINT_CALLS_MAX)},
     {"retain_checkpoint_days", offsetof(struct lector_config, retain_checkpoint_days), 0,
      CONFIG_RETAIN_DAYS_MAX,
      "takes a number of days from 0 (keep checkpoints) to " STRINGIFY(CONFIG_RETAIN_DAYS_MAX)},
@@ -206,6 +210,7 @@ void config_defaults(struct lector_config *c)
 	c->ring_kib = 16384; /* 4 MiB dropped under a 650k ev/s burst + DB stall */
 	c->checkpoint_calls = CONFIG_CHECKPOINT_CALLS;
 	c->checkpoint_secs = CONFIG_CHECKPOINT_SECS;
+	c->snapshot_calls = CONFIG_SNAPSHOT_CALLS;
 }
 
 static char *trim(char *s)

@@ -37,6 +37,9 @@ struct lector_config {
 	 * process (0: none), and at its first call after this many seconds */
 	unsigned int checkpoint_calls;
 	unsigned int checkpoint_secs;
+	/* snapshots of every live process (lector/checkpoint.h): when the
+	 * host made this many calls per live process since the last (0: none) */
+	unsigned int snapshot_calls;
 	/* purge checkpoints (and exited processes) older than this; 0 = keep.
 	 * Not given: config_settle() makes it CONFIG_RETAIN_CKPT_DAYS, at
 	 * least retain_days, 0 when retain_days is 0 (calls are kept). */
@@ -46,6 +49,7 @@ struct lector_config {
 
 #define CONFIG_CHECKPOINT_CALLS	    16
 #define CONFIG_CHECKPOINT_CALLS_MAX 1000000
+#define CONFIG_SNAPSHOT_CALLS	    16
 #define CONFIG_CHECKPOINT_SECS	    60
 #define CONFIG_CHECKPOINT_SECS_MAX  86400
 #define CONFIG_RETAIN_CKPT_DAYS	    90
