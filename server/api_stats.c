@@ -13,6 +13,7 @@
 #include "metrics_text.h"
 #include "rows.h"
 #include "server.h"
+#include "timetravel.h"
 
 static const char stats_sql[] =
     "SELECT h.name, s.session, s.source, s.committed_seq, s.rows_committed, s.seen, s.drops,"
@@ -74,6 +75,9 @@ static void add_server(cJSON *o)
 	cJSON_AddNumberToObject(s, "sse_messages_total", (double)sse_sent_total());
 	cJSON_AddNumberToObject(s, "sse_last_id", (double)sse_last_cid());
 	cJSON_AddNumberToObject(s, "sse_resets_total", (double)sse_reset_total());
+	cJSON_AddNumberToObject(s, "at_from_snapshot_total", (double)tt_from_snapshot_total());
+	cJSON_AddNumberToObject(s, "at_from_checkpoints_total",
+				(double)tt_from_checkpoints_total());
 	/* cid leases (migration 020): streaming reads up to the watermark;
 	 * live leases past --cid-lease-expiry-s are counted here (an alert) */
 	if (watermark_last() == UINT64_MAX)
@@ -228,8 +232,15 @@ static void metrics_server(struct sbuf *b, double db_size_bytes)
 		"SSE resumes too deep to replay, answered with a reset event");
 	sb_printf(b, "memprobe_server_sse_resets_total %llu\n",
 		  (unsigned long long)sse_reset_total());
-	sb_head(b, "memprobe_server_cid_leases_expired", "gauge",
-		"lectors' live cid leases older than --cid-lease-expiry-s (an alert: streaming waits)");
+	sb_head(b, "memprobe_server_at_processes_total", "counter",
+		"processes whose state at a past instant was computed, by where it started from");
+	sb_printf(b, "memprobe_server_at_processes_total{from=\"snapshot\"} %llu\n",
+		  (unsigned long long)tt_from_snapshot_total());
+	sb_printf(b, "memprobe_server_at_processes_total{from=\"checkpoints\"} %llu\n",
+		  (unsigned long long)tt_from_checkpoints_total());
+	sb_head(
+	    b, "memprobe_server_cid_leases_expired", "gauge",
+	    "lectors' live cid leases older than --cid-lease-expiry-s (an alert: streaming waits)");
 	sb_printf(b, "memprobe_server_cid_leases_expired %llu\n",
 		  (unsigned long long)watermark_expired_leases());
 }

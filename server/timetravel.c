@@ -1,7 +1,11 @@
 /*
  * timetravel.c - the state of processes at an instant T (timetravel.h),
  * in a few queries whatever the number of processes (this file: 1 and 3
- * and the answer; tt_checkpoints.c: the checkpoints of 1; tt_fold.c: 2):
+ * and the answer; tt_checkpoints.c: the checkpoints of 1; tt_fold.c: 2).
+ * A question about more than one process first tries each host's
+ * snapshot before T and the host's calls after it (tt_snap.c: a few
+ * queries, one contiguous range of calls); the processes that answers
+ * take none of the steps below, which answer the others:
  *
  *  1. the processes seen at or before T (processes rows, bounded by
  *     TT_MAX_PROCS), then for each its newest checkpoint at or before T,
@@ -51,6 +55,19 @@
 
 static unsigned int max_running = 4;
 static atomic_uint running;
+/* processes whose state at an instant came from a host snapshot, and from
+ * their own checkpoints and calls (/metrics, /api/stats) */
+static atomic_ullong from_snapshot, from_checkpoints;
+
+uint64_t tt_from_snapshot_total(void)
+{
+	return atomic_load(&from_snapshot);
+}
+
+uint64_t tt_from_checkpoints_total(void)
+{
+	return atomic_load(&from_checkpoints);
+}
 
 void tt_init(unsigned int n)
 {
@@ -276,6 +293,19 @@ static int states(struct db_pool *db, const struct tt_query *q, struct tt_set *o
 				 TT_MAX_ROWS);
 		rc = -E2BIG;
 	}
+	if (rc == 0 && !q->pid) { /* many processes: a host snapshot first (tt_snap.c) */
+		size_t before = 0, after = 0;
+
+		for (size_t i = 0; i < out->n; i++)
+			before += out->p[i].pending;
+		rc = tt_from_snapshots(db, q, out, err, errlen);
+		for (size_t i = 0; i < out->n; i++)
+			after += out->p[i].pending;
+		atomic_fetch_add(&from_snapshot, before - after);
+	}
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		if (out->p[i].pending)
+			atomic_fetch_add(&from_checkpoints, 1);
 	if (rc == 0)
 		rc = tt_checkpoints_around(db, out, q->at_ns, err, errlen);
 	for (size_t i = 0; rc == 0 && i < out->n; i++)

@@ -33,6 +33,10 @@ void tt_leave(unsigned int n);
 int tt_states(struct db_pool *db, const struct tt_query *q, struct tt_set *out, char *err,
 	      size_t errlen);
 void tt_set_free(struct tt_set *s);
+/* Processes whose state at an instant a host snapshot gave (tt_snap.c),
+ * and their own checkpoints and calls, since the server started. */
+uint64_t tt_from_snapshot_total(void);
+uint64_t tt_from_checkpoints_total(void);
 /* The newest process of s (the largest start_ns: a pid's latest life), or
  * NULL when s is empty. */
 const struct tt_proc *tt_newest(const struct tt_set *s);

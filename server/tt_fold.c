@@ -127,7 +127,7 @@ int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key)
 	return 0;
 }
 
-static void take_state(struct tt_proc *p)
+void tt_take_state(struct tt_proc *p)
 {
 	const struct acct_proc *a = p->ap;
 
@@ -270,7 +270,7 @@ int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, 
 	}
 	for (size_t i = 0; rc == 0 && i < s->n; i++)
 		if (s->p[i].need_calls)
-			take_state(&s->p[i]);
+			tt_take_state(&s->p[i]);
 out:
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory folding the calls");

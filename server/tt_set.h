@@ -67,9 +67,10 @@ struct tt_proc {
 	char group[TT_GROUP_NAME_MAX_BYTES + 1], group_kind[16];
 	/* where the state comes from (timetravel.c) */
 	bool pending, k_known, h_known; /* checkpoints to look up; looked up */
-	bool met[2];	     /* the checkpoint before / after T met by a scan */
-	uint64_t key[2][3];  /* its ts_ns, session, seq */
+	bool met[2];			/* the checkpoint before / after T met by a scan */
+	uint64_t key[2][3];		/* its ts_ns, session, seq */
 	bool ckpt, ckpt_call_gone, need_calls, from_zero, in_window;
+	bool in_snap, snap_zero, snap_gone; /* tt_snap.c: in the snapshot, born after it, neither */
 	uint64_t lo_cid, hi_cid, folded, row_cgroup_id;
 	struct acct_proc *ap;
 };
@@ -102,8 +103,12 @@ struct tt_proc *tt_find_proc(struct tt_set *s, uint64_t host_id, uint64_t pid, u
  * one's call (tt_checkpoints.c). */
 int tt_checkpoints_around(struct db_pool *db, struct tt_set *s, uint64_t at_ns, char *err,
 			  size_t errlen);
-/* Query 2 and the fold of every process that needs calls (tt_fold.c). */
+/* The pending processes a host snapshot answers, no longer pending
+ * (tt_snap.c); the others are left as they were. */
 struct tt_query;
+int tt_from_snapshots(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
+		      size_t errlen);
+/* Query 2 and the fold of every process that needs calls (tt_fold.c). */
 int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
 		size_t errlen);
 
@@ -112,5 +117,7 @@ int tt_fold_all(struct db_pool *db, const struct tt_query *q, struct tt_set *s, 
  * (NULL when it had exited). */
 struct acct;
 int tt_restore(struct acct *a, struct tt_proc *p, uint32_t key);
+/* p's measures from its folded acct_proc (p->ap). */
+void tt_take_state(struct tt_proc *p);
 
 #endif
