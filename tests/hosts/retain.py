@@ -42,6 +42,27 @@ def seed(db):
                " FROM hosts WHERE name = '%s'" % (S_OLD, n - 1, n, n, host))
     seed_calls(db, "host-a", S_RECENT, N_RECENT_A, time.time_ns() - 3600 * 10**9)
     seed_names(db)
+    seed_snapshots(db)
+
+
+def seed_snapshots(db):
+    """A host snapshot of one process (migration 022) per host in 2020, two
+    for host-a, and one of host-a an hour ago."""
+    db.sql("DELETE FROM snapshots")
+    recent = time.time_ns() - 3600 * 10**9
+    for host, ts in (("host-a", OLD_TS_NS), ("host-a", OLD_TS_NS + 1000), ("host-b", OLD_TS_NS),
+                     ("host-a", recent)):
+        db.sql("INSERT INTO snapshots (host_id, ts_ns, session, seq, pid, start_ns, last_seen_ns, uid, comm,"
+               " exited, net_bytes_raw, mapped_bytes, vm_size_bytes, requested_bytes, heap_bytes, heap_base_bytes,"
+               " heap_known, n_mmap, n_munmap, n_mremap, n_brk, n_failed, rss_anon_bytes, rss_file_bytes,"
+               " rss_shmem_bytes, swap_bytes, rss_ts_ns, cgroup_id) SELECT host_id, %d, %d, 1, 4242, 1, %d, 0,"
+               " 'old', 0, 4096, 4096, 4096, 4096, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM hosts"
+               " WHERE name = '%s'" % (ts, S_OLD, ts, host))
+
+
+def snapshots_left(db, host):
+    return db.one("SELECT COUNT(*) FROM snapshots s JOIN hosts h ON h.host_id = s.host_id WHERE h.name = '%s'"
+                  " AND s.ts_ns < %d" % (host, time.time_ns() - 86400 * 10**9))
 
 
 NAME_IDS = (9101, 9102, 9103)  # cgroup/inode ids: old, old but held by a live process, recent
@@ -194,9 +215,13 @@ def tests(db, work, lector):
        "retention: host-a's %d recent calls (1 hour old) are untouched" % N_RECENT_A)
     a_left, b_left = names_left(db, "host-a"), names_left(db, "host-b")
     ok(a_left == ((9103,), (9102, 9103), (9103,)) and b_left == (NAME_IDS, NAME_IDS, NAME_IDS)
-       and "and 2 OOM kills, 1 cgroup names, 2 file names" in (purge_line[0] if purge_line else ""),
+       and "and 2 OOM kills, 2 snapshots, 1 cgroup names, 2 file names" in (purge_line[0] if purge_line else ""),
        "retention: host-a's OOM kills and file names from 2020 are gone, its 2020 cgroup name too unless a"
        " kept process holds it, the recent ones stay, host-b's stay (host-a %s, host-b %s)" % (a_left, b_left))
+    ok(snapshots_left(db, "host-a") == "0" and snapshots_left(db, "host-b") == "1"
+       and db.one("SELECT COUNT(*) FROM snapshots WHERE session = %d" % S_OLD) == "2",
+       "retention: host-a's snapshots from 2020 are gone (they stand on purged calls), host-b's and host-a's "
+       "recent one stay")
     procs = db.sql("SELECT h.name FROM processes p JOIN hosts h ON h.host_id = p.host_id WHERE p.pid = 4242")
     sess = db.sql("SELECT h.name FROM capture_stats s JOIN hosts h ON h.host_id = s.host_id WHERE s.session = %d" % S_OLD)
     ok([r[0] for r in procs] == ["host-b"] and [r[0] for r in sess] == ["host-b"],
