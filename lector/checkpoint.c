@@ -127,20 +127,36 @@ static void snap_row(uint32_t pid, uint64_t start_ns, void *arg)
 	l->row[l->n++].ts_ns = t->ts_ns;
 }
 
+/* The newest call of a live process acct holds: a session's snapshots
+ * start no earlier (a restarted lector holds the state of calls it skips as
+ * committed already, folded by the run before). */
+static void newest_call(uint32_t pid, uint64_t start_ns, void *arg)
+{
+	struct snap_take *t = arg;
+	const struct acct_proc *p = acct_lookup(t->a, pid, start_ns);
+
+	if (p && p->last_seen_ns > t->ts_ns)
+		t->ts_ns = p->last_seen_ns;
+}
+
 int snap_after(struct acct *a, const struct qent *e, struct snap_state *s, struct ckpt_list *l,
 	       const struct ckpt_policy *pol)
 {
 	struct snap_take t = {.a = a, .l = l, .e = e, .first = l->n};
-	uint64_t due;
+	size_t held;
 
 	if (!pol->snap_calls)
 		return 0;
-	if (e->session != s->session)
+	if (e->session != s->session) {
 		*s = (struct snap_state){.session = e->session};
+		acct_each_live(a, newest_call, &t);
+		s->max_ts = t.ts_ns;
+	}
 	s->calls++;
 	s->max_ts = e->rec.ts_ns > s->max_ts ? e->rec.ts_ns : s->max_ts;
-	due = (uint64_t)pol->snap_calls * (s->rows ? s->rows : 1);
-	if (s->calls < due)
+	/* N calls per process acct holds now: at most about a row per N calls */
+	held = acct_held_count(a);
+	if (s->calls < (uint64_t)pol->snap_calls * (held ? held : 1))
 		return 0;
 	t.ts_ns = s->max_ts;
 	acct_each_live(a, snap_row, &t);
@@ -148,7 +164,6 @@ int snap_after(struct acct *a, const struct qent *e, struct snap_state *s, struc
 		l->n = t.first;
 		return t.rc;
 	}
-	s->rows = l->n - t.first;
 	s->calls = 0;
 	return 0;
 }

@@ -77,11 +77,14 @@ void ckpt_apply(struct acct *a, const struct qent *e, struct qext *x, struct ckp
 /*
  * Snapshots (table snapshots, migration 022): every live process's state
  * at one point of the stream, right after a call, taken when the host made
- * snap_calls calls per live process (as many as the last snapshot had
- * rows; snap_calls before the first) since the last one, so a snapshot
- * costs at most one row per snap_calls calls.  Each row is a struct ckpt
- * whose ts_ns, session and seq are the snapshot's: its ts_ns is the newest
- * ts_ns folded in the session by then, so no call in it is after ts_ns.
+ * snap_calls calls per process accounting holds since the last one, so a
+ * snapshot costs about one row per snap_calls calls.  Each row is a struct
+ * ckpt whose ts_ns, session and seq are the snapshot's: its ts_ns is the
+ * newest ts_ns folded in the session by then (from the newest call of the
+ * processes held when the session's first record is folded: a restarted
+ * lector holds calls the run before folded), so no call in it is after
+ * ts_ns.  The calls after it are those of higher cid: lector folds and
+ * numbers them in ring order, which may differ a little from seq order.
  * The server answers an instant from the snapshot before it and the host's
  * calls after it (server/tt_snap.c).
  */
@@ -89,7 +92,6 @@ struct snap_state {
 	uint64_t session; /* of the calls counted; a new session starts over */
 	uint64_t calls;	  /* since the last snapshot */
 	uint64_t max_ts;  /* newest ts_ns folded in the session */
-	uint64_t rows;	  /* of the last snapshot */
 };
 
 /* After e's record was folded (ckpt_apply): count it, and when a snapshot

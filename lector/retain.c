@@ -66,7 +66,7 @@ enum retain_stmt {
 	CGROUPS_DELETE, /* names of cgroups no process row holds, looked up before */
 	FILES_DELETE,	/* names of files last looked up before (cutoff - an hour) */
 	CKPT_DELETE,	/* checkpoints before their cutoff, but a live process's newest */
-	SNAP_DELETE,	/* snapshots before the calls' cutoff (no calls after them) */
+	SNAP_DELETE,	/* snapshots before the calls' cutoff (their calls are purged) */
 	RETAIN_NSTMTS
 };
 

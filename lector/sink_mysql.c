@@ -51,6 +51,7 @@
 #define ER_LOCK_DEADLOCK      1213
 #define ER_SUBQUERY_NO_1_ROW  1242 /* the calls insert met a cid taken (sink_mysql_stmt.c) */
 #define DEADLOCK_RETRIES      20   /* at once, on the same connection and cids */
+#define SNAP_INSERT_ROWS      4096 /* snapshot rows per INSERT */
 #define WRITER_IDLE_TIMEOUT_S 60   /* lector commits at least once a second */
 #define SESSION_TIMEOUTS_SQL                                                                       \
 	"SET SESSION wait_timeout = " STR(                                                         \
@@ -301,8 +302,12 @@ static int commit_once(struct sink_mysql *m, const struct qent *e, size_t n,
 		return rc == -EEXIST ? cids_taken(m) : tx_error(m, "checking this block's cids");
 	if (x && x->n_ckpt && ckpt_insert(&m->st, x->ckpt, x->n_ckpt) < 0)
 		return tx_error(m, "inserting checkpoints");
-	if (x && x->n_snap && snap_insert(&m->st, x->snap, x->n_snap) < 0)
-		return tx_error(m, "inserting snapshots");
+	/* a snapshot of a host holding many processes: in parts, each well
+	 * under max_allowed_packet (about 300 bytes a row) */
+	for (size_t i = 0; x && i < x->n_snap; i += SNAP_INSERT_ROWS)
+		if (snap_insert(&m->st, x->snap + i,
+				x->n_snap - i < SNAP_INSERT_ROWS ? x->n_snap - i : SNAP_INSERT_ROWS) < 0)
+			return tx_error(m, "inserting snapshots");
 	if (n && oom_insert(&m->st, e, n) < 0)
 		return tx_error(m, "inserting oom_kills");
 	if (stmts_upsert_procs(&m->st, dirty) < 0)

@@ -6,11 +6,11 @@
 -- the newest ts_ns lector had folded in that session by then (so every call
 -- in the snapshot is at or before ts_ns).  lector writes one, in the
 -- transaction of that call, each time the host made --snapshot-calls calls
--- per live process since the last one (lector/checkpoint.c, snap_due): a
--- snapshot costs at most one row per --snapshot-calls calls.  The state at
--- an instant T is then the host's newest snapshot at or before T and the
--- host's calls after it, one contiguous range of by_seq, instead of one
--- lookup per process (server/tt_snap.c).  The columns are the checkpoints'
+-- per process lector holds since the last one (lector/checkpoint.c,
+-- snap_after): a snapshot costs about one row per --snapshot-calls calls.
+-- The state at an instant T is then the host's newest snapshot at or
+-- before T and the calls lector wrote after its call (one range of cids),
+-- instead of one lookup per process (server/tt_snap.c).  The columns are the checkpoints'
 -- (019) and the process's last_seen_ns; ts_ns, session and seq are the
 -- snapshot's, the same for all its rows, so its rows lie together.
 CREATE TABLE IF NOT EXISTS snapshots (

@@ -368,6 +368,11 @@ void acct_each_live(struct acct *a, void (*fn)(uint32_t pid, uint64_t start_ns, 
 				fn(p->pid, p->start_ns, arg);
 }
 
+size_t acct_held_count(const struct acct *a)
+{
+	return a->live;
+}
+
 uint64_t acct_mapped_bytes(const struct acct_proc *p)
 {
 	return p->mapped.total_bytes + (p->heap_bytes - p->heap_base_bytes);

@@ -94,6 +94,8 @@ bool acct_set_mem(struct acct *a, struct acct_proc *p, const struct acct_mem *m)
 void acct_each_live(struct acct *a, void (*fn)(uint32_t pid, uint64_t start_ns, void *arg),
 		    void *arg);
 
+/* How many processes acct holds (live, and exited ones not yet dropped). */
+size_t acct_held_count(const struct acct *a);
 /* mapped_bytes: watched ranges + watched heap growth. */
 uint64_t acct_mapped_bytes(const struct acct_proc *p);
 /* net_bytes as shown: clamped at 0. */
