@@ -3,22 +3,27 @@
  * host's pending processes: the host's newest snapshot at or before T
  * (table snapshots, migration 022: every live process's state right after
  * one call, and no call in it is after the snapshot's ts_ns) and the calls
- * of the snapshot's session after that call, up to T: one range of by_seq
- * (host_id, session, seq, ts_ns), whose cids lie together, in place of a
- * checkpoint lookup and a calls range per process (tt_checkpoints.c,
- * tt_fold.c).  The range ends at the call of the host's next snapshot
- * after T, which must be of the same session; when no snapshot is after T
- * the session must be the host's newest (capture_stats): a later session's
- * calls would not be in the range.  The snapshot's own call must still be
- * stored (retention purges calls oldest first: the calls after it are
- * there too).
+ * lector folded after that call, up to T, in place of a checkpoint lookup
+ * and a calls range per process (tt_checkpoints.c, tt_fold.c).  lector
+ * folds in ring order and numbers the calls in that order, so "after" is
+ * by cid: the calls of the snapshot's session with a cid above its call's
+ * and up to the call of the next snapshot whose ts_ns is past T by more
+ * than DISORDER_NS (calls racing on two CPUs come a little out of ts
+ * order).  That range is read along the primary key when the host's calls
+ * fill most of it, else through by_seq (host_id, session, seq), its seqs
+ * widened by SEQ_DISORDER.  The next snapshot must be of the same session;
+ * when none is after T the session must be the host's newest
+ * (capture_stats): a later session's calls would not be in the range.  The
+ * snapshot's own call must still be stored (retention purges calls oldest
+ * first: the calls after it are there too).
  *
  * A process of the snapshot starts from its row; a process not in it whose
  * first call (first_seen_ns) is in the range starts from zero.  Any other
  * pending process (not live at the snapshot, no call in the range: one a
  * restart closed out, one lector did not hold) stays pending: the
- * checkpoints answer it.  When a condition fails, or the range holds more
- * than --series-max-calls calls, every process of the host does.
+ * checkpoints answer it.  When a condition fails, the range holds more than
+ * --series-max-calls calls, or a query fails (a database before 022), every
+ * process of the host does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,15 +34,20 @@
 #include "server.h"
 #include "tt_set.h"
 
-/* The snapshot at or before T (its key, and whether its call is stored). */
-static const char before_sql[] =
-    "SELECT s.ts_ns, s.session, s.seq, EXISTS(SELECT 1 FROM calls c FORCE INDEX (by_seq)"
-    " WHERE c.host_id = s.host_id AND c.session = s.session AND c.seq = s.seq)"
-    " FROM snapshots s WHERE s.host_id = ? AND s.ts_ns <= ?"
-    " ORDER BY s.ts_ns DESC, s.session DESC, s.seq DESC LIMIT 1";
-/* The next one after T. */
-static const char after_sql[] = "SELECT s.session, s.seq FROM snapshots s WHERE s.host_id = ?"
-				" AND s.ts_ns > ? ORDER BY s.ts_ns, s.session, s.seq LIMIT 1";
+/* The cid of a snapshot's call (s), NULL once purged. */
+#define SNAP_CALL_CID                                                                              \
+	"(SELECT c.cid FROM calls c FORCE INDEX (by_seq) WHERE c.host_id = s.host_id"              \
+	" AND c.session = s.session AND c.seq = s.seq LIMIT 1)"
+/* The snapshot at or before T: its key and its call's cid. */
+static const char before_sql[] = "SELECT s.ts_ns, s.session, s.seq, " SNAP_CALL_CID
+				 " FROM snapshots s WHERE s.host_id = ? AND s.ts_ns <= ?"
+				 " ORDER BY s.ts_ns DESC, s.session DESC, s.seq DESC LIMIT 1";
+/* The next one past T by more than DISORDER_NS. */
+static const char after_sql[] =
+    "SELECT s.session, s.seq, " SNAP_CALL_CID " FROM snapshots s WHERE s.host_id = ?"
+    " AND s.ts_ns > ? ORDER BY s.ts_ns, s.session, s.seq LIMIT 1";
+#define DISORDER_NS  10000000ULL /* 10 ms */
+#define SEQ_DISORDER 65536	 /* seqs a call may be from its place in ring order */
 /* Sessions of the host started with or after this one (0: it is the newest). */
 static const char newer_sql[] =
     "SELECT COUNT(*) FROM capture_stats c WHERE c.host_id = ? AND c.session <> ?"
@@ -72,11 +82,21 @@ enum {
 	R_CGROUP,
 	R_COMM
 };
-/* The calls after the snapshot's, up to T, in the order lector folded them. */
+/* The calls folded after the snapshot's, up to T, in the order lector
+ * folded them: by cid (lo, hi], through by_seq with a widened seq range. */
 static const char range_sql[] =
     "SELECT c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (by_seq)"
-    " WHERE c.host_id = ? AND c.session = ? AND c.seq > ? AND c.seq <= ? AND c.ts_ns <= ?"
+    " WHERE c.host_id = ? AND c.session = ? AND c.seq > ? AND c.seq <= ? AND c.cid > ?"
+    " AND c.cid <= ? AND c.ts_ns <= ? ORDER BY c.cid LIMIT ?";
+/* The same along the primary key: when the host's calls fill most of that
+ * cid range (one host, or few), its rows lie together there and come in
+ * cid order without a lookup from by_seq each or a sort. */
+static const char range_pk_sql[] =
+    "SELECT c.pid, c.start_ns, " REPLAY_COLUMNS " FROM calls c FORCE INDEX (PRIMARY)"
+    " WHERE c.cid > ? AND c.cid <= ? AND c.host_id = ? AND c.session = ? AND c.ts_ns <= ?"
     " ORDER BY c.cid LIMIT ?";
+/* At most this many cids of the range per call of the host in it. */
+#define RANGE_PK_SPREAD 2
 
 struct snap {
 	struct tt_set *s;
@@ -84,6 +104,7 @@ struct snap {
 	size_t a, b; /* the host's processes: s->p[a, b) */
 	bool found, call_stored, bad;
 	uint64_t ts_ns, session, seq, next_seq, n;
+	uint64_t cid, next_cid; /* of the two snapshots' calls; next UINT64_MAX: none */
 	struct acct *acct;
 };
 
@@ -99,13 +120,13 @@ static int before_row(void *arg, char **c, unsigned long *len, unsigned int n)
 {
 	struct snap *k = arg;
 
-	(void)len;
 	(void)n;
 	k->found = true;
 	k->ts_ns = tt_u64(c[0]);
 	k->session = tt_u64(c[1]);
 	k->seq = tt_u64(c[2]);
-	k->call_stored = c[3][0] == '1';
+	k->call_stored = len[3] != 0; /* NULL: purged */
+	k->cid = tt_u64(c[3]);
 	return 0;
 }
 
@@ -118,6 +139,7 @@ static int after_row(void *arg, char **c, unsigned long *len, unsigned int n)
 	if (tt_u64(c[0]) != k->session)
 		k->bad = true; /* another session's calls may lie before it */
 	k->next_seq = tt_u64(c[1]);
+	k->next_cid = len[2] ? tt_u64(c[2]) : UINT64_MAX;
 	return 0;
 }
 
@@ -199,7 +221,8 @@ static int locate(struct db_pool *db, struct snap *k, uint64_t at_ns, char *err,
 
 	if (rc < 0 || !k->found || !k->call_stored)
 		return rc;
-	k->next_seq = UINT64_MAX;
+	k->next_seq = k->next_cid = UINT64_MAX;
+	p[1] = DB_U64(at_ns + DISORDER_NS);
 	rc = db_select(db, after_sql, p, 2, after_row, k, err, errlen);
 	if (rc < 0 || k->bad || k->next_seq != UINT64_MAX)
 		return rc;
@@ -234,8 +257,10 @@ static int host_from_snapshot(struct db_pool *db, const struct tt_query *q, stru
 	struct db_param p[6];
 	int rc = locate(db, &k, q->at_ns, err, errlen);
 
+	if (rc < 0 && rc != -ENOMEM)
+		err[0] = 0; /* no snapshot table (before 022): the checkpoints answer */
 	if (rc < 0 || !k.found || !k.call_stored || k.bad)
-		return rc;
+		return rc == -ENOMEM ? rc : 0;
 	rc = acct_new(&k.acct);
 	if (rc < 0)
 		return rc;
@@ -245,13 +270,28 @@ static int host_from_snapshot(struct db_pool *db, const struct tt_query *q, stru
 	p[2] = DB_U64(k.session);
 	p[3] = DB_U64(k.seq);
 	rc = db_select(db, rows_sql, p, 4, snap_row, &k, err, errlen);
-	if (rc == 0) {
-		p[1] = DB_U64(k.session);
-		p[2] = DB_U64(k.seq);
-		p[3] = DB_U64(k.next_seq);
+	if (rc == 0 && k.next_cid != UINT64_MAX && k.next_cid > k.cid && k.next_seq > k.seq &&
+	    k.next_cid - k.cid <= RANGE_PK_SPREAD * (k.next_seq - k.seq)) {
+		p[0] = DB_U64(k.cid);
+		p[1] = DB_U64(k.next_cid);
+		p[2] = DB_U64(k.host_id);
+		p[3] = DB_U64(k.session);
 		p[4] = DB_U64(q->at_ns);
 		p[5] = DB_U64((uint64_t)q->max_calls + 1);
-		rc = db_select(db, range_sql, p, 6, range_row, &k, err, errlen);
+		rc = db_select(db, range_pk_sql, p, 6, range_row, &k, err, errlen);
+	} else if (rc == 0) {
+		struct db_param r[8] = {DB_U64(k.host_id),
+					DB_U64(k.session),
+					DB_U64(k.seq > SEQ_DISORDER ? k.seq - SEQ_DISORDER : 0),
+					DB_U64(k.next_seq < UINT64_MAX - SEQ_DISORDER
+						   ? k.next_seq + SEQ_DISORDER
+						   : UINT64_MAX),
+					DB_U64(k.cid),
+					DB_U64(k.next_cid),
+					DB_U64(q->at_ns),
+					DB_U64((uint64_t)q->max_calls + 1)};
+
+		rc = db_select(db, range_sql, r, 8, range_row, &k, err, errlen);
 	}
 	if (rc == 0 && k.n > q->max_calls) {
 		undo(&k); /* too many: the checkpoints answer */
@@ -273,7 +313,9 @@ static int host_from_snapshot(struct db_pool *db, const struct tt_query *q, stru
 	acct_free(k.acct);
 	for (size_t i = a; i < b; i++)
 		s->p[i].ap = NULL;
-	return rc;
+	if (rc < 0 && rc != -ENOMEM)
+		err[0] = 0; /* a failed query: the checkpoints answer */
+	return rc == -ENOMEM ? rc : 0;
 }
 
 int tt_from_snapshots(struct db_pool *db, const struct tt_query *q, struct tt_set *s, char *err,
