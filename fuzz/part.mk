@@ -19,7 +19,7 @@ FUZZ_SRC_acct  := fuzz/acct_fuzz.c model/acct.c model/range.c model/range_tree.c
 FUZZ_SRC_http  := fuzz/http_fuzz.c fuzz/http_model.c fuzz/fake_server.c server/http.c server/params.c server/json.c server/rows.c \
 		  server/cache.c server/auth.c \
 		  server/api_proc.c server/api_groups.c server/api_oom.c server/api_calls.c server/sse.c server/sse_batch.c server/watermark.c \
-		  server/proc_series.c server/timetravel.c server/tt_set.c server/tt_checkpoints.c server/tt_fold.c \
+		  server/proc_series.c server/timetravel.c server/tt_set.c server/tt_checkpoints.c server/tt_fold.c server/tt_snap.c \
 		  server/api_at.c server/api_mappings.c server/ledger.c model/acct.c model/range.c model/range_tree.c
 FUZZ_LIBS_http := -lcivetweb -lcjson -lcrypto -lpthread
 FUZZ_LIBS_ring := -Wl,--wrap=mmap # fuzz/ring_fuzz.c changes the file between two mappings
